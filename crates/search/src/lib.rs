@@ -1,0 +1,1 @@
+//! koppla-search
