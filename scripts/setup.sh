@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what Koppla needs to build, run and test on Debian 12 / Ubuntu 22.04+:
+# system packages (apt), the UI's npm packages, and tauri-driver for the real-webview tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # Build: Rust crates that link C libraries, and the Tauri/WebKitGTK app.
+  build-essential pkg-config cmake clang libclang-dev libssl-dev libopus-dev libasound2-dev
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  # Desktop tests: a private X server, session bus, selection and key tools, real webview driver.
+  xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core
+  # Audio: a sound server with null devices for headless runs, tools to make test signals.
+  pulseaudio sox espeak-ng
+  # Real SIP peers for the interop tests.
+  kamailio baresip-core sip-tester
+)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "Installing system packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "Rust is missing: install it from https://rustup.rs and run this again." >&2
+  exit 1
+fi
+
+npm ci --no-audit --no-fund --loglevel=error

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every check and test Koppla has, the same way locally and in CI (.ci/run calls this).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "setup"
+./scripts/setup.sh
+
+step "format and lint"
+cargo fmt --all -- --check
+npm run typecheck
+
+step "UI unit tests (vitest)"
+npm test
+
+step "UI build"
+npm run build
+
+step "clippy"
+cargo clippy --workspace --all-targets --features koppla-app/custom-protocol -- -D warnings
+
+step "build binaries the end-to-end tests drive"
+cargo build -p koppla-app --features custom-protocol
+cargo build --workspace --bins
+
+step "Rust tests: unit, simulated calls, interop with real peers, desktop app under Xvfb"
+cargo test --workspace --features koppla-app/custom-protocol --no-fail-fast
+
+step "generated TypeScript bindings match the Rust types"
+if ! git diff --exit-code -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
+  echo "ui/src/bindings drifted from the Rust types: run the tests and commit the result" >&2
+  exit 1
+fi
+
+step "done"

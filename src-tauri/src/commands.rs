@@ -1,0 +1,29 @@
+//! IPC commands the UI may invoke. Each is a thin adapter over a library crate.
+
+use tauri::{AppHandle, State};
+
+use crate::dial_request::{self, Pending};
+use crate::hotkey::{self, HotkeyState};
+use crate::ipc_types::{DialOutcome, DialRequest, HotkeyStatus};
+
+/// Hands the UI every dial request that arrived since it last asked.
+#[tauri::command]
+pub fn take_pending_dial_requests(pending: State<'_, Pending>) -> Vec<DialRequest> {
+    pending.take_all()
+}
+
+/// Checks what the user typed or pasted into the dial box.
+#[tauri::command]
+pub fn parse_dial_input(input: String) -> DialOutcome {
+    dial_request::outcome_for_text(&input)
+}
+
+#[tauri::command]
+pub fn hotkey_get(state: State<'_, HotkeyState>) -> String {
+    state.current()
+}
+
+#[tauri::command]
+pub fn hotkey_set(app: AppHandle, accelerator: String) -> HotkeyStatus {
+    hotkey::rebind(&app, &accelerator)
+}

@@ -1,0 +1,90 @@
+//! The Koppla desktop app: a thin Tauri shell. Call logic, parsing, search and storage live in the
+//! `crates/` libraries; this crate wires them to windows, the tray, global hotkeys and OS links.
+
+mod commands;
+mod dial_request;
+mod hotkey;
+mod ipc_types;
+mod links;
+mod selection;
+mod tray;
+
+use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
+
+pub use ipc_types::*;
+
+/// Starts the app. The single-instance plugin comes first so that a second launch (for example
+/// from a clicked `tel:` link) hands its arguments to this instance and exits at once.
+pub fn run() {
+    init_logging();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            tracing::info!(args = argv.len(), "second instance started; it hands over to this one");
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(hotkey::plugin())
+        .manage(dial_request::Pending::default())
+        .manage(hotkey::HotkeyState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::take_pending_dial_requests,
+            commands::parse_dial_input,
+            commands::hotkey_get,
+            commands::hotkey_set,
+        ])
+        .setup(|app| {
+            register_link_schemes(app);
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                for url in event.urls() {
+                    links::handle_url(&handle, url.as_str());
+                }
+            });
+            // A link that started the app arrives as an argument, not as an event.
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                for url in urls {
+                    links::handle_url(app.handle(), url.as_str());
+                }
+            }
+            hotkey::register_default(app.handle());
+            tray::create(app.handle())?;
+            tracing::info!("Koppla is ready");
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(err) => {
+            tracing::error!(%err, "Koppla could not start");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KOPPLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Linux and Windows only learn about scheme handlers at run time (macOS reads Info.plist).
+fn register_link_schemes(app: &tauri::App) {
+    #[cfg(any(target_os = "linux", windows))]
+    if let Err(err) = app.deep_link().register_all() {
+        tracing::warn!(%err, "could not register tel:/callto:/sip: handlers");
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    let _ = app;
+}
+
+pub(crate) fn show_main_window(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { initialLang, translate, translateErrorCode } from "./i18n";
+
+describe("i18n", () => {
+  it("defaults to Swedish", () => {
+    expect(initialLang(null, "sv-SE")).toBe("sv");
+    expect(initialLang(null, "de-DE")).toBe("sv");
+    expect(translate("sv", "nav.settings")).toBe("Inställningar");
+  });
+
+  it("uses English when chosen or when the system is English", () => {
+    expect(initialLang("en", "sv-SE")).toBe("en");
+    expect(initialLang(null, "en-GB")).toBe("en");
+    expect(translate("en", "dial.confirm", { number: "070-123 45 67" })).toBe("Call 070-123 45 67?");
+  });
+
+  it("translates known error codes and keeps the message for unknown ones", () => {
+    expect(translateErrorCode("sv", "too_long", "x")).toBe("texten är för lång");
+    expect(translateErrorCode("en", "something_new", "raw message")).toBe("raw message");
+  });
+
+  it("leaves unknown placeholders visible rather than blank", () => {
+    expect(translate("sv", "dial.confirm")).toBe("Ringa {number}?");
+  });
+});
