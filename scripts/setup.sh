@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential pkg-config cmake clang libclang-dev libssl-dev libopus-dev libasound2-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   # Desktop tests: a private X server, session bus, selection and key tools, real webview driver.
-  xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core
+  xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core chromium
   # Audio: a sound server with null devices for headless runs, tools to make test signals.
   pulseaudio sox espeak-ng
   # Real SIP peers for the interop tests.

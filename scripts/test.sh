@@ -15,6 +15,9 @@ npm run typecheck
 step "UI unit tests (vitest)"
 npm test
 
+step "UI in headless Chromium with mocked IPC (screenshots in test-output/screenshots)"
+npm run test:browser
+
 step "UI build"
 npm run build
 
