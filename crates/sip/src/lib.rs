@@ -1,1 +1,14 @@
-//! koppla-sip
+//! koppla-sip: a sans-IO SIP core over the `rsip` message crate.
+//!
+//! * [`message`]: parse/serialize and header helpers.
+//! * [`auth`]: HTTP digest (RFC 8760 / RFC 7616) client responses and server-side challenge/verify.
+//! * [`transaction`]: the RFC 3261 section 17 transaction layer, driven by `now: Instant`.
+//! * [`framing`]: Content-Length framing for stream transports.
+//! * [`dialog`]: dialog state and in-dialog request building.
+//! * [`transport`]: a tokio driver that owns UDP/TCP/TLS sockets and feeds the layer.
+
+pub mod message;
+
+pub use message::{parse, serialize, ParseError};
+pub use rsip;
+pub use rsip::{Method, Request, Response, SipMessage};
