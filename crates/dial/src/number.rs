@@ -1,0 +1,464 @@
+//! Turning a written number into a [`PhoneNumber`]: separator removal,
+//! short-number detection, and national <-> E.164 via the `phonenumber`
+//! crate (libphonenumber metadata).
+//!
+//! Only compact strings (`+` and ASCII digits) are handed to `phonenumber`:
+//! its own RFC 3966 / free-text front end has had panics on crafted input
+//! (GHSA-whhr-7f2w-qqj2, GHSA-mjw4-jj88-v687), and we never need it.
+
+use std::fmt::Write as _;
+
+use phonenumber::metadata::DATABASE;
+use phonenumber::{country, Mode};
+use serde::{Deserialize, Serialize};
+
+use crate::chars::{fold, is_invisible, keypad_digit};
+use crate::{DialError, DialPlan, DialStyle};
+
+/// E.164 allows at most 15 digits including the country code.
+const MAX_E164_DIGITS: usize = 15;
+/// National numbers may carry a trunk prefix on top of that.
+const MAX_NATIONAL_DIGITS: usize = 17;
+/// Below this a non-short public number cannot be real in any plan.
+const MIN_PUBLIC_DIGITS: usize = 7;
+
+/// How a number relates to the dial plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberKind {
+    /// Internal/short number (extension, service code): dialled as written.
+    Short,
+    /// A public number in the plan's default country (country code equal).
+    National,
+    /// A public number in another country.
+    International,
+}
+
+/// A dialable telephone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneNumber {
+    /// `+46812345678` when the number is valid according to the metadata.
+    pub e164: Option<String>,
+    /// What is sent to the switch (digits, optional leading `+`, and `*`/`#`
+    /// for short service codes only).
+    pub dial_string: String,
+    /// For humans: national format for domestic numbers (`08-123 456 78`),
+    /// international format for foreign ones (`+49 30 1234567`).
+    pub display: String,
+    /// Extension to key in after the call is answered (digits only).
+    pub ext: Option<String>,
+    /// ISDN subaddress from a `tel:` link (kept for completeness; not dialled).
+    pub isub: Option<String>,
+    pub kind: NumberKind,
+    /// ISO 3166 region of a validated number, e.g. `"SE"`.
+    pub country: Option<String>,
+}
+
+/// Parses a number written on its own (`070-123 45 67`, `+46 (0)8 123 456`,
+/// `0046 8 123 456`, `3267`, `*21#`) into a [`PhoneNumber`]. The whole text
+/// must be the number; use [`crate::clean_selection`] for surrounding text.
+pub fn normalise_number(text: &str, plan: &DialPlan) -> Result<PhoneNumber, DialError> {
+    crate::chars::check_len(text, crate::MAX_LINK_LEN)?;
+    crate::chars::check_link_chars(text)?;
+    let compact = compact(text, plan)?;
+    from_compact(&compact, plan)
+}
+
+/// National or international number in any written form → E.164
+/// (`08-123 456 78` → `+46812345678` with the Swedish plan).
+pub fn to_e164(text: &str, plan: &DialPlan) -> Result<String, DialError> {
+    normalise_number(text, plan)?
+        .e164
+        .ok_or(DialError::InvalidNumber("it cannot be expressed in E.164"))
+}
+
+/// Reduces a written number to `+` and digits (`*`/`#` kept). Visual
+/// separators go, `(0)` after a country code goes, letters become keypad
+/// digits only when the plan allows them.
+pub(crate) fn compact(text: &str, plan: &DialPlan) -> Result<String, DialError> {
+    let chars: Vec<char> = text
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .map(fold)
+        .collect();
+    let mut out = String::with_capacity(chars.len());
+    let mut seen_digit = false;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        match c {
+            '0'..='9' => {
+                seen_digit = true;
+                out.push(c);
+            }
+            '+' if out.is_empty() => out.push('+'),
+            '+' => return Err(DialError::InvalidNumber("'+' is only allowed first")),
+            // "+46 (0)8 ..." : the trunk prefix is not dialled from abroad.
+            '(' if out.starts_with('+')
+                && out.len() > 1
+                && chars.get(i) == Some(&'0')
+                && chars.get(i + 1) == Some(&')') =>
+            {
+                i += 2;
+            }
+            ' ' | '-' | '.' | '/' | '(' | ')' => {}
+            '*' | '#' => out.push(c),
+            c if c.is_ascii_alphabetic() => {
+                if !plan.allow_letters {
+                    return Err(DialError::LettersNotAllowed);
+                }
+                if let Some(d) = keypad_digit(c) {
+                    out.push(d);
+                }
+            }
+            _ => return Err(DialError::NotANumber),
+        }
+        if out.len() > MAX_NATIONAL_DIGITS + 4 {
+            return Err(DialError::InvalidNumber("too many digits"));
+        }
+    }
+    // Letters alone ("FLOWERS") are a word, not a number.
+    if !seen_digit {
+        return Err(DialError::NotANumber);
+    }
+    Ok(out)
+}
+
+/// `compact` is `+`/digits/`*`/`#` as produced by [`compact`].
+pub(crate) fn from_compact(compact: &str, plan: &DialPlan) -> Result<PhoneNumber, DialError> {
+    let home = HomeCountry::resolve(plan)?;
+    let (intl, digits) = match compact.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, compact),
+    };
+    if digits.is_empty() {
+        return Err(DialError::NotANumber);
+    }
+    if digits.contains(['+', '*', '#']) {
+        if intl || digits.len() > plan.max_short_len || digits.contains('+') {
+            return Err(DialError::InvalidNumber(
+                "'*' and '#' are only allowed in short service codes",
+            ));
+        }
+        return Ok(short(digits));
+    }
+    if !intl && digits.len() <= plan.max_short_len {
+        return Ok(short(digits));
+    }
+    if intl {
+        return international(digits, plan, &home);
+    }
+    if let Some(rest) = plan.idd().and_then(|idd| digits.strip_prefix(idd)) {
+        return international(rest, plan, &home);
+    }
+    national(digits, plan, &home)
+}
+
+fn short(digits: &str) -> PhoneNumber {
+    PhoneNumber {
+        e164: None,
+        dial_string: digits.to_owned(),
+        display: digits.to_owned(),
+        ext: None,
+        isub: None,
+        kind: NumberKind::Short,
+        country: None,
+    }
+}
+
+struct HomeCountry {
+    id: country::Id,
+    code: u16,
+    trunk: Option<String>,
+}
+
+impl HomeCountry {
+    fn resolve(plan: &DialPlan) -> Result<Self, DialError> {
+        let iso = plan.default_country.trim().to_ascii_uppercase();
+        let unknown = || DialError::UnknownCountry(plan.default_country.chars().take(8).collect());
+        let id: country::Id = iso.parse().map_err(|_| unknown())?;
+        let meta = DATABASE.by_id(iso.as_str()).ok_or_else(unknown)?;
+        Ok(HomeCountry {
+            id,
+            code: meta.country_code(),
+            trunk: meta.national_prefix().map(str::to_owned),
+        })
+    }
+}
+
+fn international(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNumber, DialError> {
+    if digits.len() > MAX_E164_DIGITS {
+        return Err(DialError::InvalidNumber("more than 15 digits"));
+    }
+    if digits.len() < MIN_PUBLIC_DIGITS {
+        return Err(DialError::InvalidNumber("too short for an international number"));
+    }
+    if digits.starts_with('0') {
+        return Err(DialError::InvalidNumber("country codes never start with 0"));
+    }
+    let parsed = phonenumber::parse(None, format!("+{digits}"))
+        .map_err(|_| DialError::InvalidNumber("unknown country code"))?;
+    if parsed.is_valid() {
+        return validated(&parsed, plan, home);
+    }
+    // "+46 08 ..." : a trunk prefix written after the country code.
+    let cc = parsed.code().value().to_string();
+    if let Some(after_cc) = digits.strip_prefix(cc.as_str()) {
+        let trunk = DATABASE
+            .by_code(&parsed.code().value())
+            .and_then(|metas| metas.first().and_then(|m| m.national_prefix().map(str::to_owned)));
+        if let Some(rest) = trunk.as_deref().and_then(|t| after_cc.strip_prefix(t)) {
+            if let Ok(retry) = phonenumber::parse(None, format!("+{cc}{rest}")) {
+                if retry.is_valid() {
+                    return validated(&retry, plan, home);
+                }
+            }
+        }
+    }
+    // Known country code and a plausible length, but not in the metadata's
+    // ranges (new ranges appear faster than metadata updates): dial as is.
+    let kind = if parsed.code().value() == home.code {
+        NumberKind::National
+    } else {
+        NumberKind::International
+    };
+    let e164_like = format!("+{digits}");
+    let dial_string = match (plan.dial_style, plan.idd()) {
+        (DialStyle::National, Some(idd)) if kind == NumberKind::International => {
+            format!("{idd}{digits}")
+        }
+        _ => e164_like.clone(),
+    };
+    Ok(PhoneNumber {
+        e164: None,
+        dial_string,
+        display: e164_like,
+        ext: None,
+        isub: None,
+        kind,
+        country: None,
+    })
+}
+
+fn national(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNumber, DialError> {
+    if digits.len() > MAX_NATIONAL_DIGITS {
+        return Err(DialError::InvalidNumber("too many digits"));
+    }
+    if let Ok(parsed) = phonenumber::parse(Some(home.id), digits) {
+        if parsed.is_valid() {
+            return validated(&parsed, plan, home);
+        }
+    }
+    // Written with the trunk prefix and of plausible length: a domestic
+    // number the metadata does not know yet. Anything else (dates, order
+    // numbers) is refused rather than dialled.
+    let has_trunk = home.trunk.as_deref().is_some_and(|t| digits.starts_with(t));
+    if has_trunk && (MIN_PUBLIC_DIGITS..=MAX_E164_DIGITS).contains(&digits.len()) {
+        return Ok(PhoneNumber {
+            e164: None,
+            dial_string: digits.to_owned(),
+            display: digits.to_owned(),
+            ext: None,
+            isub: None,
+            kind: NumberKind::National,
+            country: None,
+        });
+    }
+    Err(DialError::InvalidNumber("not a valid number for the default country"))
+}
+
+fn validated(
+    parsed: &phonenumber::PhoneNumber,
+    plan: &DialPlan,
+    home: &HomeCountry,
+) -> Result<PhoneNumber, DialError> {
+    let broken = || DialError::InvalidNumber("cannot be formatted");
+    let e164 = format_mode(parsed, Mode::E164).ok_or_else(broken)?;
+    let domestic = parsed.code().value() == home.code;
+    let display = if domestic {
+        format_mode(parsed, Mode::National)
+    } else {
+        format_mode(parsed, Mode::International)
+    }
+    .ok_or_else(broken)?;
+    let dial_string = match plan.dial_style {
+        DialStyle::E164 => e164.clone(),
+        DialStyle::National if domestic => {
+            let national = format_mode(parsed, Mode::National).ok_or_else(broken)?;
+            national.chars().filter(char::is_ascii_digit).collect()
+        }
+        DialStyle::National => match plan.idd() {
+            Some(idd) => format!("{idd}{}", e164.trim_start_matches('+')),
+            None => e164.clone(),
+        },
+    };
+    Ok(PhoneNumber {
+        e164: Some(e164),
+        dial_string,
+        display,
+        ext: None,
+        isub: None,
+        kind: if domestic {
+            NumberKind::National
+        } else {
+            NumberKind::International
+        },
+        country: parsed.country().id().map(|id| id.as_ref().to_owned()),
+    })
+}
+
+/// The formatter reports unknown metadata as `fmt::Error`; `to_string()`
+/// would panic on that, writing into a `String` does not.
+fn format_mode(parsed: &phonenumber::PhoneNumber, mode: Mode) -> Option<String> {
+    let mut s = String::new();
+    write!(s, "{}", parsed.format().mode(mode)).ok()?;
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn se() -> DialPlan {
+        DialPlan::default()
+    }
+
+    #[test]
+    fn swedish_mobile_national_and_e164() {
+        let n = normalise_number("070-123 45 67", &se()).unwrap();
+        assert_eq!(n.e164.as_deref(), Some("+46701234567"));
+        assert_eq!(n.dial_string, "+46701234567");
+        assert_eq!(n.display, "070-123 45 67");
+        assert_eq!(n.kind, NumberKind::National);
+        assert_eq!(n.country.as_deref(), Some("SE"));
+    }
+
+    #[test]
+    fn trunk_prefix_in_parentheses_after_country_code() {
+        let a = normalise_number("+46 (0)8 123 456 78", &se()).unwrap();
+        let b = normalise_number("08-123 456 78", &se()).unwrap();
+        assert_eq!(a.e164.as_deref(), Some("+46812345678"));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn trunk_prefix_written_after_country_code_is_dropped() {
+        let n = normalise_number("+46 070 123 45 67", &se()).unwrap();
+        assert_eq!(n.e164.as_deref(), Some("+46701234567"));
+    }
+
+    #[test]
+    fn international_prefix_and_foreign_numbers() {
+        let n = normalise_number("0049 30 1234567", &se()).unwrap();
+        assert_eq!(n.e164.as_deref(), Some("+49301234567"));
+        assert_eq!(n.kind, NumberKind::International);
+        assert_eq!(n.country.as_deref(), Some("DE"));
+        assert!(n.display.starts_with("+49 30"), "{}", n.display);
+    }
+
+    #[test]
+    fn national_dial_style() {
+        let plan = DialPlan {
+            dial_style: DialStyle::National,
+            ..se()
+        };
+        assert_eq!(normalise_number("+46701234567", &plan).unwrap().dial_string, "0701234567");
+        assert_eq!(
+            normalise_number("+49 30 1234567", &plan).unwrap().dial_string,
+            "0049301234567"
+        );
+    }
+
+    #[test]
+    fn short_numbers_stay_as_written() {
+        for s in ["3267", "112", "0", "*21#", "#31#"] {
+            let n = normalise_number(s, &se()).unwrap();
+            assert_eq!(n.kind, NumberKind::Short);
+            assert_eq!(n.dial_string, s);
+            assert_eq!(n.e164, None);
+        }
+        let plan = DialPlan {
+            max_short_len: 4,
+            ..se()
+        };
+        assert_eq!(
+            normalise_number("32671", &plan),
+            Err(DialError::InvalidNumber("not a valid number for the default country"))
+        );
+    }
+
+    #[test]
+    fn service_codes_only_short() {
+        assert!(matches!(
+            normalise_number("+46*70123", &se()),
+            Err(DialError::InvalidNumber(_))
+        ));
+        assert!(matches!(
+            normalise_number("070123456#", &se()),
+            Err(DialError::InvalidNumber(_))
+        ));
+    }
+
+    #[test]
+    fn unvalidated_but_plausible_domestic_number_is_kept() {
+        // 0 + area code range not (yet) in the metadata.
+        let n = normalise_number("0999 99 99 99", &se());
+        match n {
+            Ok(n) => {
+                assert_eq!(n.e164, None);
+                assert_eq!(n.dial_string, "0999999999");
+            }
+            Err(e) => assert_eq!(e.code(), "invalid_number"),
+        }
+    }
+
+    #[test]
+    fn refuses_dates_and_garbage() {
+        assert!(matches!(
+            normalise_number("2024-05-01", &se()),
+            Err(DialError::InvalidNumber(_))
+        ));
+        assert_eq!(normalise_number("abc", &se()), Err(DialError::LettersNotAllowed));
+        assert_eq!(normalise_number("--", &se()), Err(DialError::NotANumber));
+        assert_eq!(normalise_number("12+3", &se()).unwrap_err().code(), "invalid_number");
+        assert_eq!(
+            normalise_number("+1234567890123456", &se()),
+            Err(DialError::InvalidNumber("more than 15 digits"))
+        );
+        assert_eq!(
+            normalise_number("+0123456789", &se()),
+            Err(DialError::InvalidNumber("country codes never start with 0"))
+        );
+        assert_eq!(normalise_number("07012€", &se()), Err(DialError::NotANumber));
+    }
+
+    #[test]
+    fn vanity_letters_only_when_allowed() {
+        let us = DialPlan {
+            allow_letters: true,
+            ..DialPlan::for_country("US")
+        };
+        let n = normalise_number("1-800-FLOWERS", &us).unwrap();
+        assert_eq!(n.e164.as_deref(), Some("+18003569377"));
+        assert_eq!(
+            normalise_number("1-800-FLOWERS", &DialPlan::for_country("US")),
+            Err(DialError::LettersNotAllowed)
+        );
+        assert_eq!(normalise_number("FLOWERS", &us), Err(DialError::NotANumber));
+    }
+
+    #[test]
+    fn unknown_country_in_plan() {
+        let plan = DialPlan::for_country("XQ");
+        assert_eq!(
+            normalise_number("070-123 45 67", &plan),
+            Err(DialError::UnknownCountry("XQ".into()))
+        );
+    }
+
+    #[test]
+    fn to_e164_helper() {
+        assert_eq!(to_e164("08-123 456 78", &se()).unwrap(), "+46812345678");
+        assert!(to_e164("3267", &se()).is_err());
+    }
+}
