@@ -1,1 +1,18 @@
-//! koppla-vaxel
+//! Koppla Växel: a small standards-based SIP switch with a JSON client API.
+//!
+//! Embed it with [`Vaxel::start`] or run the `vaxel` binary with a TOML config.
+
+pub mod activity;
+pub mod api;
+pub mod config;
+pub mod credentials;
+pub mod events;
+pub mod model;
+pub mod sms;
+pub mod state;
+pub mod store;
+mod server;
+pub mod sip;
+
+pub use config::Config;
+pub use server::{StartError, Vaxel, VaxelHandle};

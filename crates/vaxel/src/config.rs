@@ -1,0 +1,331 @@
+//! Switch configuration, read from TOML.
+//!
+//! Secrets never live in the file: a user's credentials are either precomputed hashes
+//! (`vaxel hash-password` prints them) or the name of an environment variable that holds the
+//! password at startup (handy for demo users).
+
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// Errors while loading a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole switch configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub sms: SmsConfig,
+    #[serde(default = "default_activities")]
+    pub activities: Vec<ActivityDef>,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+/// Network, storage and numbering settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// SIP UDP listen address; port 0 picks a free port.
+    pub sip_bind: SocketAddr,
+    /// Client API (HTTP) listen address; port 0 picks a free port.
+    pub api_bind: SocketAddr,
+    /// Address written into relayed SDP; the address users reach the relay on.
+    pub public_ip: IpAddr,
+    /// Digest realm; HA1 hashes depend on it.
+    pub realm: String,
+    /// SQLite URL, e.g. `sqlite://vaxel.db?mode=rwc` or `sqlite::memory:`.
+    pub database: String,
+    /// Number that answers and echoes audio back.
+    pub echo_number: String,
+    /// Number that answers and says "you are user X".
+    pub whoami_number: String,
+    /// Outbound trunk for numbers that match no user, e.g. `sip:trunk.example.net:5060`.
+    pub trunk: Option<String>,
+    /// Longest registration the registrar grants, in seconds.
+    pub max_expires: u32,
+    /// API session token lifetime in seconds.
+    pub token_ttl_secs: u64,
+    /// Digest algorithms offered in challenges, strongest first. Many deployed phones only
+    /// understand MD5 and some stop at the first challenge they cannot do, hence the default.
+    pub digest_algorithms: Vec<DigestAlgorithm>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            sip_bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060),
+            api_bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+            public_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            realm: "koppla".to_string(),
+            database: "sqlite::memory:".to_string(),
+            echo_number: "9999".to_string(),
+            whoami_number: "9998".to_string(),
+            trunk: None,
+            max_expires: 3600,
+            token_ttl_secs: 12 * 3600,
+            digest_algorithms: vec![DigestAlgorithm::Md5],
+        }
+    }
+}
+
+/// Digest algorithm names as written in the config.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum DigestAlgorithm {
+    #[serde(rename = "MD5")]
+    Md5,
+    #[serde(rename = "SHA-256")]
+    Sha256,
+}
+
+impl From<DigestAlgorithm> for koppla_sip::auth::Algorithm {
+    fn from(a: DigestAlgorithm) -> Self {
+        match a {
+            DigestAlgorithm::Md5 => koppla_sip::auth::Algorithm::Md5,
+            DigestAlgorithm::Sha256 => koppla_sip::auth::Algorithm::Sha256,
+        }
+    }
+}
+
+/// How SMS activation codes are delivered and limited.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub sender: SmsSenderConfig,
+    /// Seconds a code stays valid.
+    pub code_ttl_secs: u64,
+    /// Codes a mobile number may request per window.
+    pub max_codes_per_window: u32,
+    /// Rate-limit window in seconds.
+    pub window_secs: u64,
+    /// Wrong guesses allowed per code before it is burnt.
+    pub max_attempts: u32,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            sender: SmsSenderConfig::None,
+            code_ttl_secs: 300,
+            max_codes_per_window: 3,
+            window_secs: 3600,
+            max_attempts: 5,
+        }
+    }
+}
+
+/// Pluggable SMS delivery.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SmsSenderConfig {
+    /// SMS login disabled.
+    None,
+    /// Append each message as a JSON line to a file (development and tests).
+    File { path: PathBuf },
+    /// POST `{"to": "...", "text": "..."}` to a URL; a bearer token may come from an env var.
+    Webhook {
+        url: String,
+        #[serde(default)]
+        token_env: Option<String>,
+    },
+}
+
+/// One entry of the configurable activity list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityDef {
+    /// Stable id, also the RPID activity element name where one exists (e.g. `lunch`, `meeting`).
+    pub id: String,
+    /// English label.
+    pub label: String,
+    /// Swedish label.
+    #[serde(default)]
+    pub label_sv: Option<String>,
+    /// CSS colour, e.g. `#2e7d32`.
+    pub color: String,
+    /// Whether calls ring through while in this activity.
+    pub reachable: bool,
+    /// Where calls go while unreachable (number or user); when absent the caller hears the activity.
+    #[serde(default)]
+    pub divert_to: Option<String>,
+}
+
+/// A user created or updated at startup.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub username: String,
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub direct: Option<String>,
+    #[serde(default)]
+    pub short_number: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Name of an environment variable holding the password (read once at startup).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Precomputed credentials from `vaxel hash-password`.
+    #[serde(default)]
+    pub ha1_md5: Option<String>,
+    #[serde(default)]
+    pub ha1_sha256: Option<String>,
+    #[serde(default)]
+    pub password_hash: Option<String>,
+}
+
+pub fn default_activities() -> Vec<ActivityDef> {
+    let a = |id: &str, label: &str, sv: &str, color: &str, reachable: bool| ActivityDef {
+        id: id.to_string(),
+        label: label.to_string(),
+        label_sv: Some(sv.to_string()),
+        color: color.to_string(),
+        reachable,
+        divert_to: None,
+    };
+    vec![
+        a("available", "Available", "Tillgänglig", "#2e7d32", true),
+        a("lunch", "Lunch", "Lunch", "#f9a825", false),
+        a("meeting", "Meeting", "Möte", "#c62828", false),
+        a("away", "Away", "Borta", "#6d4c41", false),
+        a("vacation", "Vacation", "Semester", "#1565c0", false),
+        a("busy", "Do not disturb", "Stör ej", "#b71c1c", false),
+    ]
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            sms: SmsConfig::default(),
+            activities: default_activities(),
+            users: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text)
+    }
+
+    /// A configuration for embedding and tests: ephemeral ports on 127.0.0.1, in-memory database.
+    pub fn ephemeral() -> Config {
+        let mut cfg = Config::default();
+        cfg.server.sip_bind.set_port(0);
+        cfg.server.api_bind.set_port(0);
+        cfg
+    }
+
+    /// Checks cross-field rules the type system cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.activities.is_empty() {
+            return Err(ConfigError::Invalid("at least one activity is required".into()));
+        }
+        if !self.activities.iter().any(|a| a.reachable) {
+            return Err(ConfigError::Invalid("at least one activity must be reachable".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in &self.activities {
+            if !seen.insert(a.id.as_str()) {
+                return Err(ConfigError::Invalid(format!("duplicate activity id {:?}", a.id)));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        let mut numbers = std::collections::HashSet::new();
+        for u in &self.users {
+            if !crate::model::valid_username(&u.username) {
+                return Err(ConfigError::Invalid(format!("bad username {:?}", u.username)));
+            }
+            if !names.insert(u.username.as_str()) {
+                return Err(ConfigError::Invalid(format!("duplicate user {:?}", u.username)));
+            }
+            for n in [&u.short_number, &u.direct, &u.mobile].into_iter().flatten() {
+                if !numbers.insert(crate::model::normalize_number(n)) {
+                    return Err(ConfigError::Invalid(format!("number {n:?} used twice")));
+                }
+            }
+        }
+        if self.server.digest_algorithms.is_empty() {
+            return Err(ConfigError::Invalid("digest_algorithms must name at least one algorithm".into()));
+        }
+        if self.server.realm.is_empty() {
+            return Err(ConfigError::Invalid("realm must not be empty".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../vaxel.example.toml");
+        let cfg = Config::from_toml(text).expect("example config must be valid");
+        assert_eq!(cfg.users.len(), 3);
+        assert!(cfg.activities.iter().any(|a| a.id == "lunch" && !a.reachable));
+        assert_eq!(cfg.users[0].short_number.as_deref(), Some("1001"));
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+        let e = Config::ephemeral();
+        assert_eq!(e.server.sip_bind.port(), 0);
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_duplicates() {
+        assert!(matches!(
+            Config::from_toml("[server]\nbogus = 1\n"),
+            Err(ConfigError::Toml(_))
+        ));
+        let dup = r#"
+[[users]]
+username = "a"
+name = "A"
+short_number = "1001"
+[[users]]
+username = "b"
+name = "B"
+short_number = "1001"
+"#;
+        assert!(matches!(Config::from_toml(dup), Err(ConfigError::Invalid(_))));
+    }
+}

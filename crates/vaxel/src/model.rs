@@ -1,0 +1,160 @@
+//! Plain data types shared by the store, the client API and the SIP side.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A directory entry as the client API returns it (contract: see docs/briefs contracts).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct DirectoryEntry {
+    /// Stable numeric id as a string.
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub title: String,
+    pub department: String,
+    pub email: String,
+    pub mobile: Option<String>,
+    pub direct: Option<String>,
+    pub short_number: Option<String>,
+    pub keywords: Vec<String>,
+    pub activity: ActivityStatus,
+}
+
+/// A user's current activity, resolved against the configured activity list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct ActivityStatus {
+    pub id: String,
+    pub label: String,
+    pub color: String,
+    pub reachable: bool,
+    /// RFC 3339 UTC end time, when set.
+    pub until: Option<String>,
+    pub note: Option<String>,
+}
+
+/// User fields without credentials.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub title: String,
+    pub department: String,
+    pub email: String,
+    pub mobile: Option<String>,
+    pub direct: Option<String>,
+    pub short_number: Option<String>,
+    pub keywords: Vec<String>,
+}
+
+/// The stored activity choice of one user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ActivityChoice {
+    pub activity_id: String,
+    /// Unix seconds.
+    pub until: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// Contact categories.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Favourite,
+    Contact,
+    Vip,
+    Blocked,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Favourite => "favourite",
+            ContactKind::Contact => "contact",
+            ContactKind::Vip => "vip",
+            ContactKind::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ContactKind> {
+        Some(match s {
+            "favourite" => ContactKind::Favourite,
+            "contact" => ContactKind::Contact,
+            "vip" => ContactKind::Vip,
+            "blocked" => ContactKind::Blocked,
+            _ => return None,
+        })
+    }
+}
+
+/// A shared (owner = none) or personal contact.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct Contact {
+    pub id: i64,
+    /// True when every user sees it.
+    pub shared: bool,
+    pub kind: ContactKind,
+    pub name: String,
+    pub number: String,
+    pub note: Option<String>,
+}
+
+/// Usernames become SIP user parts and URL path segments, so keep them simple.
+pub fn valid_username(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// Reduces a dialled or stored number to `+` and digits so "+46 70-123 40 01" matches
+/// "+46701234001". Swedish national format (leading 0) is not rewritten here: routing tries
+/// both forms.
+pub fn normalize_number(s: &str) -> String {
+    let trimmed = s.trim();
+    let mut out = String::with_capacity(trimmed.len());
+    for (i, c) in trimmed.chars().enumerate() {
+        if c.is_ascii_digit() || (c == '+' && i == 0) || c == '*' || c == '#' {
+            out.push(c);
+        }
+    }
+    if let Some(rest) = out.strip_prefix("00") {
+        return format!("+{rest}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(valid_username("alice"));
+        assert!(valid_username("a.b-c_1"));
+        assert!(!valid_username(""));
+        assert!(!valid_username("Alice"));
+        assert!(!valid_username("1abc"));
+        assert!(!valid_username("a b"));
+        assert!(!valid_username(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn numbers_normalise() {
+        assert_eq!(normalize_number("+46 70-123 40 01"), "+46701234001");
+        assert_eq!(normalize_number("0046701234001"), "+46701234001");
+        assert_eq!(normalize_number(" 1001 "), "1001");
+        assert_eq!(normalize_number("12+3"), "123");
+        assert_eq!(normalize_number("*43"), "*43");
+    }
+
+    #[test]
+    fn contact_kind_roundtrip() {
+        for k in [ContactKind::Favourite, ContactKind::Contact, ContactKind::Vip, ContactKind::Blocked] {
+            assert_eq!(ContactKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(ContactKind::parse("friend"), None);
+    }
+}

@@ -1,0 +1,356 @@
+//! Sans-IO switch core: registrar, authentication, dispatch. Proxying, local services and
+//! presence live in sibling modules as further `impl SipCore` blocks.
+
+use super::directory::{Directory, Numbering};
+use super::local::LocalCall;
+use super::presence::Presence;
+use super::proxy::{CallInfo, InviteTx};
+use super::registrar::{ContactUpdate, Registrar};
+use crate::activity::Activities;
+use crate::model::ActivityChoice;
+use koppla_sip::auth::{Algorithm, DigestResponse, DigestServer, Verdict};
+use koppla_sip::message as m;
+use koppla_sip::rsip::{Headers, Method, Request, SipMessage};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// A datagram to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub to: SocketAddr,
+    pub data: Vec<u8>,
+}
+
+/// Things the driver must act on outside SIP.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoreEvent {
+    /// A user set their activity with PUBLISH; persist and broadcast it.
+    ActivityPublished { username: String, choice: ActivityChoice },
+    /// A user's number of registered devices changed.
+    Registration { username: String, devices: u32 },
+    /// A call to a user ended unanswered.
+    MissedCall { username: String, from: String },
+}
+
+/// Media plumbing the core asks for; the driver implements it with UDP sockets, tests with fakes.
+pub trait MediaControl: Send {
+    /// Relay for a call. `from_caller` says whose SDP is passing; `remote` is the address that
+    /// SDP announces. Returns the relay address to write into that SDP (the socket facing the
+    /// other party).
+    fn relay(&mut self, call_id: &str, from_caller: bool, remote: Option<SocketAddr>) -> Option<SocketAddr>;
+    /// Starts an echo endpoint; returns its RTP address.
+    fn echo(&mut self, call_id: &str, remote: Option<SocketAddr>) -> Option<SocketAddr>;
+    /// Starts speaking `text` (then reports completion via [`SipCore::announcement_done`]).
+    fn announce(&mut self, call_id: &str, remote: Option<SocketAddr>, text: &str, payload_type: u8) -> Option<SocketAddr>;
+    /// Frees everything held for a call.
+    fn release(&mut self, call_id: &str);
+}
+
+/// Static settings of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Address written into Via, Record-Route and Contact.
+    pub local: SocketAddr,
+    pub realm: String,
+    pub algorithms: Vec<Algorithm>,
+    pub numbering: Numbering,
+    pub max_expires: u32,
+    /// Trunk URI and the resolved address it is reached at.
+    pub trunk: Option<(String, SocketAddr)>,
+}
+
+const MIN_EXPIRES: u32 = 60;
+pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, UPDATE, INFO, REFER, MESSAGE";
+
+pub struct SipCore {
+    pub(crate) cfg: CoreConfig,
+    pub(crate) digest: DigestServer,
+    epoch: (Instant, u64),
+    pub(crate) dir: Directory,
+    pub(crate) acts: Activities,
+    pub(crate) registrar: Registrar,
+    pub(crate) media: Box<dyn MediaControl>,
+    pub(crate) out: VecDeque<Outgoing>,
+    pub(crate) events: VecDeque<CoreEvent>,
+    /// Contact URI -> transport address it was last seen sending from (NAT traversal).
+    pub(crate) contact_routes: HashMap<String, (SocketAddr, Instant)>,
+    pub(crate) invites: HashMap<String, InviteTx>,
+    pub(crate) branches: HashMap<String, String>,
+    pub(crate) calls: HashMap<String, CallInfo>,
+    pub(crate) local_calls: HashMap<String, LocalCall>,
+    pub(crate) presence: Presence,
+    /// Branches of requests the switch itself originated (NOTIFY, BYE), with send time.
+    pub(crate) own: HashMap<String, Instant>,
+}
+
+/// First value of a header.
+pub(crate) fn hv(h: &Headers, name: &str) -> Option<String> {
+    m::header_values_in(h, name).into_iter().next()
+}
+
+pub(crate) fn tag_of(h: &Headers, name: &str) -> Option<String> {
+    hv(h, name).and_then(|v| m::param(&v, "tag"))
+}
+
+impl SipCore {
+    /// `now_unix` anchors the monotonic clock to wall time for nonces and activity expiry.
+    pub fn new(cfg: CoreConfig, dir: Directory, acts: Activities, media: Box<dyn MediaControl>, now: Instant, now_unix: u64) -> SipCore {
+        SipCore {
+            digest: DigestServer::new(cfg.realm.clone(), 300),
+            cfg,
+            epoch: (now, now_unix),
+            dir,
+            acts,
+            registrar: Registrar::default(),
+            media,
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            contact_routes: HashMap::new(),
+            invites: HashMap::new(),
+            branches: HashMap::new(),
+            calls: HashMap::new(),
+            local_calls: HashMap::new(),
+            presence: Presence::default(),
+            own: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn now_unix(&self, now: Instant) -> u64 {
+        self.epoch.1 + now.saturating_duration_since(self.epoch.0).as_secs()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.cfg.local
+    }
+
+    /// Next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Outgoing> {
+        self.out.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<CoreEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn directory_mut(&mut self) -> &mut Directory {
+        &mut self.dir
+    }
+
+    /// Registered devices of a user (for tests and status).
+    pub fn devices(&self, username: &str, now: Instant) -> usize {
+        self.registrar.lookup(username, now).len()
+    }
+
+    pub(crate) fn send(&mut self, to: SocketAddr, msg: SipMessage) {
+        self.out.push_back(Outgoing { to, data: m::serialize(&msg) });
+    }
+
+    /// Sends a response built from `req` to `to`, with extra headers and optional body.
+    pub(crate) fn reply(&mut self, req: &Request, to: SocketAddr, code: u16, to_tag: Option<&str>, extra: &[(&str, String)], body: Option<(&str, Vec<u8>)>) {
+        let mut resp = m::response_for(req, code, to_tag);
+        for (k, v) in extra {
+            resp.headers.push(m::make_header(k, v));
+        }
+        if let Some((ct, b)) = body {
+            resp.headers.push(m::make_header("Content-Type", ct));
+            resp.body = b;
+        }
+        self.send(to, SipMessage::Response(resp));
+    }
+
+    /// Feeds one received datagram.
+    pub fn handle(&mut self, data: &[u8], src: SocketAddr, now: Instant) {
+        match m::parse(data) {
+            Ok(SipMessage::Request(req)) => self.on_request(req, src, now),
+            Ok(SipMessage::Response(resp)) => self.on_response(resp, src, now),
+            Err(e) => self.reject_malformed(data, src, &e),
+        }
+    }
+
+    /// Answers 400 to a request we cannot parse when it carries enough to route a response;
+    /// anything else (garbage, broken responses) is dropped.
+    fn reject_malformed(&mut self, data: &[u8], src: SocketAddr, err: &m::ParseError) {
+        tracing::debug!(%src, error = %err, "malformed SIP");
+        let text = String::from_utf8_lossy(data);
+        let mut lines = text.split("\r\n");
+        let first = lines.next().unwrap_or("").trim_start();
+        if first.starts_with("SIP/") || !first.ends_with("SIP/2.0") {
+            return;
+        }
+        let wanted = [("via", "v"), ("from", "f"), ("to", "t"), ("call-id", "i"), ("cseq", "")];
+        let mut copied = Vec::new();
+        for line in lines.take_while(|l| !l.is_empty()) {
+            let Some((name, _)) = line.split_once(':') else { continue };
+            let name = name.trim().to_ascii_lowercase();
+            if wanted.iter().any(|(long, short)| name == *long || (!short.is_empty() && name == *short)) {
+                copied.push(line);
+            }
+        }
+        if !copied.iter().any(|l| l.to_ascii_lowercase().starts_with("via") || l.to_ascii_lowercase().starts_with("v:")) {
+            return;
+        }
+        let reason: String = err.to_string().chars().filter(|c| !c.is_control() && *c != '"').take(100).collect();
+        let mut resp = String::from("SIP/2.0 400 Bad Request\r\n");
+        for l in copied {
+            resp.push_str(l);
+            resp.push_str("\r\n");
+        }
+        resp.push_str(&format!("Warning: 399 vaxel \"{reason}\"\r\nContent-Length: 0\r\n\r\n"));
+        self.out.push_back(Outgoing { to: src, data: resp.into_bytes() });
+    }
+
+    fn on_request(&mut self, req: Request, src: SocketAddr, now: Instant) {
+        let in_dialog = tag_of(&req.headers, "To").is_some();
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        if let Some(c) = hv(&req.headers, "Contact") {
+            let uri = m::addr_uri(&c);
+            if !uri.is_empty() && uri != "*" {
+                self.contact_routes.insert(uri, (src, now));
+            }
+        }
+        match req.method {
+            Method::Register => self.on_register(req, src, now),
+            Method::Cancel => self.on_cancel(req, src, now),
+            Method::Ack if self.local_calls.contains_key(&call_id) => self.local_ack(&req, now),
+            Method::Ack => self.forward_in_dialog(req, src, now),
+            _ if in_dialog && self.local_calls.contains_key(&call_id) => self.local_in_dialog(req, src, now),
+            Method::Subscribe if in_dialog => self.on_subscribe(req, src, now),
+            _ if in_dialog => self.forward_in_dialog(req, src, now),
+            Method::Invite => self.on_invite(req, src, now),
+            Method::Subscribe => self.on_subscribe(req, src, now),
+            Method::Publish => self.on_publish(req, src, now),
+            Method::Options => {
+                let tag = m::new_tag();
+                self.reply(&req, src, 200, Some(&tag), &[("Allow", ALLOW.into()), ("Accept", "application/sdp, application/pidf+xml".into())], None);
+            }
+            Method::Bye | Method::Notify | Method::Info | Method::Update | Method::Prack => {
+                self.reply(&req, src, 481, None, &[], None);
+            }
+            _ => self.reply(&req, src, 405, None, &[("Allow", ALLOW.into())], None),
+        }
+    }
+
+    /// Checks digest credentials. Returns the authenticated username, or queues a challenge /
+    /// 403 and returns None. `proxy` selects 407/Proxy-* (calls) over 401/WWW-* (registrar etc.).
+    pub(crate) fn authenticate(&mut self, req: &Request, src: SocketAddr, now: Instant, proxy: bool) -> Option<String> {
+        let (auth_hdr, chal_hdr, code) = if proxy {
+            ("Proxy-Authorization", "Proxy-Authenticate", 407)
+        } else {
+            ("Authorization", "WWW-Authenticate", 401)
+        };
+        let now_unix = self.now_unix(now);
+        let creds = m::header_values_in(&req.headers, auth_hdr)
+            .into_iter()
+            .filter_map(|v| DigestResponse::parse(&v).ok())
+            .find(|c| c.realm == self.cfg.realm);
+        let challenge = |core: &mut SipCore, stale: bool| {
+            let extra: Vec<(&str, String)> = core
+                .cfg
+                .algorithms
+                .iter()
+                .map(|a| (chal_hdr, core.digest.challenge(*a, stale, now_unix)))
+                .collect();
+            let tag = m::new_tag();
+            core.reply(req, src, code, Some(&tag), &extra, None);
+        };
+        let Some(c) = creds else {
+            challenge(self, false);
+            return None;
+        };
+        if !self.cfg.algorithms.contains(&c.algorithm) {
+            challenge(self, false);
+            return None;
+        }
+        let ha1 = self.dir.get(&c.username).and_then(|u| match c.algorithm {
+            Algorithm::Md5 => u.ha1_md5.clone(),
+            Algorithm::Sha256 => u.ha1_sha256.clone(),
+        });
+        let Some(ha1) = ha1 else {
+            tracing::info!(username = %c.username, %src, "SIP auth for unknown user");
+            self.reply(req, src, 403, Some(&m::new_tag()), &[], None);
+            return None;
+        };
+        match self.digest.verify(&c, req.method.to_string().as_str(), &ha1, now_unix) {
+            Verdict::Valid => Some(c.username),
+            Verdict::Stale => {
+                challenge(self, true);
+                None
+            }
+            Verdict::Invalid(why) => {
+                tracing::info!(username = %c.username, %src, %why, "SIP auth failed");
+                self.reply(req, src, 403, Some(&m::new_tag()), &[], None);
+                None
+            }
+        }
+    }
+
+    fn on_register(&mut self, req: Request, src: SocketAddr, now: Instant) {
+        let Some(user) = hv(&req.headers, "To").and_then(|t| super::util::uri_user(&m::addr_uri(&t))) else {
+            self.reply(&req, src, 400, None, &[], None);
+            return;
+        };
+        let Some(auth_user) = self.authenticate(&req, src, now, false) else { return };
+        if auth_user != user {
+            self.reply(&req, src, 403, Some(&m::new_tag()), &[("Warning", "399 vaxel \"may only register own address\"".into())], None);
+            return;
+        }
+        let default_expires = hv(&req.headers, "Expires").and_then(|e| e.trim().parse::<u32>().ok()).unwrap_or(3600);
+        let contacts: Vec<String> = m::header_values_in(&req.headers, "Contact")
+            .iter()
+            .flat_map(|v| m::split_list(v).into_iter().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        let cseq = hv(&req.headers, "CSeq").and_then(|c| c.split_whitespace().next().and_then(|n| n.parse().ok())).unwrap_or(0);
+        let before = self.registrar.lookup(&user, now).len();
+        if contacts.iter().any(|c| c.trim() == "*") {
+            if contacts.len() != 1 || default_expires != 0 {
+                self.reply(&req, src, 400, Some(&m::new_tag()), &[], None);
+                return;
+            }
+            self.registrar.remove_all(&user);
+        } else {
+            let mut updates = Vec::new();
+            for c in &contacts {
+                let uri = m::addr_uri(c);
+                if uri.is_empty() {
+                    self.reply(&req, src, 400, Some(&m::new_tag()), &[], None);
+                    return;
+                }
+                let exp = m::param(c, "expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(default_expires);
+                if exp != 0 && exp < MIN_EXPIRES {
+                    self.reply(&req, src, 423, Some(&m::new_tag()), &[("Min-Expires", MIN_EXPIRES.to_string())], None);
+                    return;
+                }
+                let exp = exp.min(self.cfg.max_expires);
+                updates.push(ContactUpdate { contact: uri, expires: Duration::from_secs(u64::from(exp)) });
+            }
+            if let Err(e) = self.registrar.update(&user, &updates, src, &call_id, cseq, now) {
+                self.reply(&req, src, 500, Some(&m::new_tag()), &[("Warning", format!("399 vaxel \"{e}\""))], None);
+                return;
+            }
+        }
+        let bindings = self.registrar.lookup(&user, now);
+        let extra: Vec<(&str, String)> = bindings
+            .iter()
+            .map(|b| ("Contact", format!("<{}>;expires={}", b.contact, b.expires_at.saturating_duration_since(now).as_secs())))
+            .collect();
+        self.reply(&req, src, 200, Some(&m::new_tag()), &extra, None);
+        if bindings.len() != before {
+            self.events.push_back(CoreEvent::Registration { username: user, devices: u32::try_from(bindings.len()).unwrap_or(u32::MAX) });
+        }
+    }
+
+    /// Advances timers: retransmissions, expiries, cleanup.
+    pub fn tick(&mut self, now: Instant) {
+        for user in self.registrar.expire(now) {
+            let devices = u32::try_from(self.registrar.lookup(&user, now).len()).unwrap_or(u32::MAX);
+            self.events.push_back(CoreEvent::Registration { username: user, devices });
+        }
+        self.contact_routes.retain(|_, (_, seen)| now.saturating_duration_since(*seen) < Duration::from_secs(7200));
+        self.own.retain(|_, sent| now.saturating_duration_since(*sent) < Duration::from_secs(64));
+        self.proxy_tick(now);
+        self.local_tick(now);
+        self.presence_tick(now);
+    }
+}

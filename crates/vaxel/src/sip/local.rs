@@ -1,0 +1,161 @@
+//! Calls the switch answers itself: the echo test, "you are user X", and activity
+//! announcements for unreachable users.
+
+use super::core::{hv, SipCore};
+use super::sdp;
+use koppla_sip::message as m;
+use koppla_sip::rsip::{self, Headers, Method, Request, Response, SipMessage};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const T1: Duration = Duration::from_millis(500);
+/// Local calls end on their own after this, so a forgotten echo call does not hold a port.
+const MAX_LOCAL_CALL: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LocalKind {
+    Echo,
+    Announce(String),
+}
+
+pub(crate) struct LocalCall {
+    ok: Response,
+    src: SocketAddr,
+    acked: bool,
+    next_retransmit: Instant,
+    interval: Duration,
+    started: Instant,
+    remote_contact: String,
+    remote_from: String,
+    our_to: String,
+}
+
+impl SipCore {
+    pub(crate) fn local_invite(&mut self, req: Request, src: SocketAddr, now: Instant, kind: LocalKind) {
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        let offer = std::str::from_utf8(&req.body).unwrap_or("");
+        let pts = sdp::audio_pts(offer);
+        // Announcements are encoded as G.711 here; echo returns whatever codec the caller sends.
+        let pt = match &kind {
+            LocalKind::Echo => pts.first().copied(),
+            LocalKind::Announce(_) => pts.iter().copied().find(|p| *p == 0 || *p == 8),
+        };
+        let Some(pt) = pt else {
+            self.reply(&req, src, 488, Some(&m::new_tag()), &[("Warning", "399 vaxel \"an SDP offer with PCMU or PCMA audio is required\"".into())], None);
+            return;
+        };
+        let remote = sdp::audio_addr(offer);
+        let local = match &kind {
+            LocalKind::Echo => self.media.echo(&call_id, remote),
+            LocalKind::Announce(text) => self.media.announce(&call_id, remote, text, pt),
+        };
+        let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now))) else {
+            self.reply(&req, src, 503, Some(&m::new_tag()), &[], None);
+            return;
+        };
+        let tag = m::new_tag();
+        let mut ok = m::response_for(&req, 200, Some(&tag));
+        ok.headers.push(m::make_header("Contact", &format!("<sip:vaxel@{}>", self.cfg.local)));
+        ok.headers.push(m::make_header("Allow", super::core::ALLOW));
+        ok.headers.push(m::make_header("Content-Type", "application/sdp"));
+        ok.body = answer.into_bytes();
+        let our_to = hv(&ok.headers, "To").unwrap_or_default();
+        self.send(src, SipMessage::Response(ok.clone()));
+        self.local_calls.insert(
+            call_id,
+            LocalCall {
+                ok,
+                src,
+                acked: false,
+                next_retransmit: now + T1,
+                interval: T1,
+                started: now,
+                remote_contact: hv(&req.headers, "Contact").map(|c| m::addr_uri(&c)).unwrap_or_default(),
+                remote_from: hv(&req.headers, "From").unwrap_or_default(),
+                our_to,
+            },
+        );
+    }
+
+    pub(crate) fn local_ack(&mut self, req: &Request, _now: Instant) {
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        if let Some(c) = self.local_calls.get_mut(&call_id) {
+            c.acked = true;
+        }
+    }
+
+    pub(crate) fn local_in_dialog(&mut self, req: Request, src: SocketAddr, now: Instant) {
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        match req.method {
+            Method::Bye => {
+                self.reply(&req, src, 200, None, &[], None);
+                self.end_local(&call_id);
+            }
+            Method::Invite => {
+                // Re-INVITE (e.g. hold): keep the same media, answer with the same SDP.
+                let body = self.local_calls.get(&call_id).map(|c| c.ok.body.clone()).unwrap_or_default();
+                let contact = format!("<sip:vaxel@{}>", self.cfg.local);
+                self.reply(&req, src, 200, None, &[("Contact", contact)], Some(("application/sdp", body)));
+                if let Some(c) = self.local_calls.get_mut(&call_id) {
+                    c.started = c.started.min(now);
+                }
+            }
+            _ => self.reply(&req, src, 200, None, &[], None),
+        }
+    }
+
+    pub(crate) fn local_cancel(&mut self, call_id: &str, _now: Instant) {
+        // Local calls are answered at once, so a CANCEL always arrives after the final response
+        // and (RFC 3261 9.2) changes nothing; the caller will send BYE.
+        tracing::debug!(%call_id, "CANCEL after local answer ignored");
+    }
+
+    fn end_local(&mut self, call_id: &str) {
+        self.local_calls.remove(call_id);
+        self.media.release(call_id);
+    }
+
+    /// Hangs up a local call from the switch side.
+    fn bye_local(&mut self, call_id: &str, now: Instant) {
+        let Some(c) = self.local_calls.remove(call_id) else { return };
+        self.media.release(call_id);
+        let branch = m::new_branch();
+        let mut headers = Headers::default();
+        headers.push(m::make_header("Via", &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local)));
+        headers.push(m::make_header("Max-Forwards", "70"));
+        headers.push(m::make_header("From", &c.our_to));
+        headers.push(m::make_header("To", &c.remote_from));
+        headers.push(m::make_header("Call-ID", call_id));
+        headers.push(m::make_header("CSeq", "1 BYE"));
+        let Ok(uri) = rsip::Uri::try_from(c.remote_contact.as_str()) else { return };
+        let dest = self.resolve_dest(&c.remote_contact).unwrap_or(c.src);
+        self.own.insert(branch, now);
+        self.send(dest, SipMessage::Request(Request { method: Method::Bye, uri, version: rsip::Version::V2, headers, body: Vec::new() }));
+    }
+
+    /// The driver reports that an announcement finished playing.
+    pub fn announcement_done(&mut self, call_id: &str, now: Instant) {
+        self.bye_local(call_id, now);
+    }
+
+    pub(crate) fn local_tick(&mut self, now: Instant) {
+        let mut resend = Vec::new();
+        let mut end = Vec::new();
+        for (id, c) in self.local_calls.iter_mut() {
+            let age = now.saturating_duration_since(c.started);
+            if age >= MAX_LOCAL_CALL || (!c.acked && age >= Duration::from_secs(32)) {
+                end.push(id.clone());
+            } else if !c.acked && now >= c.next_retransmit {
+                resend.push((c.src, c.ok.clone()));
+                c.interval = (c.interval * 2).min(Duration::from_secs(4));
+                c.next_retransmit = now + c.interval;
+            }
+        }
+        for (to, r) in resend {
+            self.send(to, SipMessage::Response(r));
+        }
+        for id in end {
+            self.bye_local(&id, now);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! UDP media for the switch: per-call relay with symmetric-RTP latching (so NATed phones hear
+//! each other), the echo endpoint, and spoken announcements (espeak-ng, or a tone fallback).
+
+use super::core::MediaControl;
+use super::g711;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Where one side of a relayed call receives audio: what its SDP said, until a packet from it
+/// shows the real (possibly NAT-translated) address.
+#[derive(Default, Clone, Copy)]
+struct Peer {
+    sdp: Option<SocketAddr>,
+    latched: Option<SocketAddr>,
+}
+
+impl Peer {
+    fn dest(&self) -> Option<SocketAddr> {
+        self.latched.or(self.sdp)
+    }
+}
+
+struct Relay {
+    caller_side: SocketAddr,
+    callee_side: SocketAddr,
+    peers: Arc<Mutex<[Peer; 2]>>,
+}
+
+#[derive(Default)]
+struct CallMedia {
+    relay: Option<Relay>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Tokio implementation of [`MediaControl`].
+pub struct UdpMedia {
+    bind_ip: IpAddr,
+    public_ip: IpAddr,
+    calls: HashMap<String, CallMedia>,
+    done: mpsc::UnboundedSender<String>,
+}
+
+fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
+    let std = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
+    std.set_nonblocking(true).ok()?;
+    let addr = std.local_addr().ok()?;
+    Some((UdpSocket::from_std(std).ok()?, addr))
+}
+
+impl UdpMedia {
+    /// `done` receives the call id of each announcement that finished playing.
+    pub fn new(bind_ip: IpAddr, public_ip: IpAddr, done: mpsc::UnboundedSender<String>) -> UdpMedia {
+        UdpMedia { bind_ip, public_ip, calls: HashMap::new(), done }
+    }
+
+    fn public(&self, a: SocketAddr) -> SocketAddr {
+        SocketAddr::new(self.public_ip, a.port())
+    }
+
+    fn start_relay(&mut self, call_id: &str) -> Option<&Relay> {
+        let (a, a_addr) = bind(self.bind_ip)?;
+        let (b, b_addr) = bind(self.bind_ip)?;
+        let peers = Arc::new(Mutex::new([Peer::default(); 2]));
+        let task = tokio::spawn(relay_loop(Arc::new(a), Arc::new(b), peers.clone()));
+        let entry = self.calls.entry(call_id.to_string()).or_default();
+        entry.tasks.push(task);
+        entry.relay = Some(Relay { caller_side: a_addr, callee_side: b_addr, peers });
+        entry.relay.as_ref()
+    }
+}
+
+/// Index 0 = caller, 1 = callee. A packet arriving on side i comes from peer i and goes out
+/// of the other socket to peer 1-i.
+async fn relay_loop(caller: Arc<UdpSocket>, callee: Arc<UdpSocket>, peers: Arc<Mutex<[Peer; 2]>>) {
+    let mut b1 = [0u8; 2048];
+    let mut b2 = [0u8; 2048];
+    loop {
+        let (from_side, n, src) = tokio::select! {
+            r = caller.recv_from(&mut b1) => match r { Ok((n, s)) => (0usize, n, s), Err(_) => continue },
+            r = callee.recv_from(&mut b2) => match r { Ok((n, s)) => (1usize, n, s), Err(_) => continue },
+        };
+        let dest = match peers.lock() {
+            Ok(mut p) => {
+                p[from_side].latched = Some(src);
+                p[1 - from_side].dest()
+            }
+            Err(_) => return,
+        };
+        let Some(dest) = dest else { continue };
+        let (out, data) = if from_side == 0 { (&callee, &b1[..n]) } else { (&caller, &b2[..n]) };
+        let _ = out.send_to(data, dest).await;
+    }
+}
+
+async fn echo_loop(sock: UdpSocket) {
+    let mut buf = [0u8; 2048];
+    while let Ok((n, src)) = sock.recv_from(&mut buf).await {
+        let _ = sock.send_to(&buf[..n], src).await;
+    }
+}
+
+/// Speech as 8 kHz PCM: espeak-ng when installed, otherwise three short beeps.
+async fn synthesize(text: &str) -> Vec<i16> {
+    match espeak(text).await {
+        Some(s) if !s.is_empty() => s,
+        _ => {
+            tracing::warn!("espeak-ng unavailable; announcing with a tone sequence");
+            tone_sequence()
+        }
+    }
+}
+
+fn tone_sequence() -> Vec<i16> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        out.extend((0..2400).map(|i| ((f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16));
+        out.extend(std::iter::repeat_n(0i16, 1600));
+    }
+    out
+}
+
+async fn espeak(text: &str) -> Option<Vec<i16>> {
+    let dir = tempfile::tempdir().ok()?;
+    let path = dir.path().join("say.wav");
+    let status = tokio::process::Command::new("espeak-ng")
+        .args(["-v", "en", "-s", "150", "-w"])
+        .arg(&path)
+        .arg("--")
+        .arg(text)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut r = hound::WavReader::open(&path).ok()?;
+        let spec = r.spec();
+        let samples: Vec<i16> = r.samples::<i16>().filter_map(Result::ok).step_by(usize::from(spec.channels.max(1))).collect();
+        Some(g711::resample(&samples, spec.sample_rate, 8000))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+async fn announce_loop(sock: UdpSocket, mut dest: Option<SocketAddr>, text: String, pt: u8, call_id: String, done: mpsc::UnboundedSender<String>) {
+    let mut pcm = synthesize(&text).await;
+    // A short lead-in so the first words are not lost while the phone sets up audio.
+    let mut with_lead = vec![0i16; 4000];
+    with_lead.append(&mut pcm);
+    let ssrc: u32 = rand::random();
+    let mut seq: u16 = rand::random();
+    let mut ts: u32 = rand::random();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut buf = [0u8; 2048];
+    for (i, frame) in with_lead.chunks(160).enumerate() {
+        tick.tick().await;
+        // Latch onto the caller's real address once it sends anything (NAT).
+        while let Ok((_, src)) = sock.try_recv_from(&mut buf) {
+            dest = Some(src);
+        }
+        let Some(to) = dest else { continue };
+        let mut pkt = Vec::with_capacity(12 + frame.len());
+        pkt.push(0x80);
+        pkt.push(if i == 0 { 0x80 | pt } else { pt });
+        pkt.extend_from_slice(&seq.to_be_bytes());
+        pkt.extend_from_slice(&ts.to_be_bytes());
+        pkt.extend_from_slice(&ssrc.to_be_bytes());
+        pkt.extend_from_slice(&g711::encode(pt, frame));
+        let _ = sock.send_to(&pkt, to).await;
+        seq = seq.wrapping_add(1);
+        ts = ts.wrapping_add(160);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = done.send(call_id);
+}
+
+impl MediaControl for UdpMedia {
+    fn relay(&mut self, call_id: &str, from_caller: bool, remote: Option<SocketAddr>) -> Option<SocketAddr> {
+        if self.calls.get(call_id).and_then(|c| c.relay.as_ref()).is_none() {
+            self.start_relay(call_id)?;
+        }
+        let relay = self.calls.get(call_id)?.relay.as_ref()?;
+        let side = if from_caller { 0 } else { 1 };
+        if let Ok(mut p) = relay.peers.lock() {
+            if p[side].sdp != remote {
+                p[side].sdp = remote;
+                p[side].latched = None;
+            }
+        }
+        let out = if from_caller { relay.callee_side } else { relay.caller_side };
+        Some(self.public(out))
+    }
+
+    fn echo(&mut self, call_id: &str, _remote: Option<SocketAddr>) -> Option<SocketAddr> {
+        let (sock, addr) = bind(self.bind_ip)?;
+        self.calls.entry(call_id.to_string()).or_default().tasks.push(tokio::spawn(echo_loop(sock)));
+        Some(self.public(addr))
+    }
+
+    fn announce(&mut self, call_id: &str, remote: Option<SocketAddr>, text: &str, payload_type: u8) -> Option<SocketAddr> {
+        let (sock, addr) = bind(self.bind_ip)?;
+        let task = tokio::spawn(announce_loop(sock, remote, text.to_string(), payload_type, call_id.to_string(), self.done.clone()));
+        self.calls.entry(call_id.to_string()).or_default().tasks.push(task);
+        Some(self.public(addr))
+    }
+
+    fn release(&mut self, call_id: &str) {
+        if let Some(c) = self.calls.remove(call_id) {
+            for t in c.tasks {
+                t.abort();
+            }
+        }
+    }
+}
+
+impl Drop for UdpMedia {
+    fn drop(&mut self) {
+        for (_, c) in self.calls.drain() {
+            for t in c.tasks {
+                t.abort();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    const LO: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[tokio::test]
+    async fn relay_forwards_both_ways_and_latches() {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut media = UdpMedia::new(LO, LO, tx);
+        let alice = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let bob = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        // Alice's SDP claims an unreachable private address: latching must fix it.
+        let for_bob = media.relay("c1", true, Some("10.255.255.1:4000".parse().unwrap())).unwrap();
+        let for_alice = media.relay("c1", false, Some(bob.local_addr().unwrap())).unwrap();
+        assert_ne!(for_bob, for_alice);
+        alice.send_to(b"from-alice", for_alice).await.unwrap();
+        let mut buf = [0u8; 64];
+        let (n, src) = tokio::time::timeout(Duration::from_secs(2), bob.recv_from(&mut buf)).await.unwrap().unwrap();
+        assert_eq!(&buf[..n], b"from-alice");
+        assert_eq!(src, for_bob);
+        bob.send_to(b"from-bob", for_bob).await.unwrap();
+        let (n, src) = tokio::time::timeout(Duration::from_secs(2), alice.recv_from(&mut buf)).await.unwrap().unwrap();
+        assert_eq!(&buf[..n], b"from-bob");
+        assert_eq!(src, for_alice);
+        media.release("c1");
+    }
+
+    #[tokio::test]
+    async fn echo_returns_packets() {
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut media = UdpMedia::new(LO, LO, tx);
+        let addr = media.echo("e", None).unwrap();
+        let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        s.send_to(b"ping", addr).await.unwrap();
+        let mut buf = [0u8; 16];
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), s.recv_from(&mut buf)).await.unwrap().unwrap();
+        assert_eq!(&buf[..n], b"ping");
+    }
+
+    #[tokio::test]
+    async fn announcement_sends_rtp_then_reports_done() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut media = UdpMedia::new(LO, LO, tx);
+        let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        media.announce("a1", Some(phone.local_addr().unwrap()), "Hi", 8).unwrap();
+        let mut buf = [0u8; 512];
+        let (n, _) = tokio::time::timeout(Duration::from_secs(10), phone.recv_from(&mut buf)).await.unwrap().unwrap();
+        assert_eq!(n, 12 + 160);
+        assert_eq!(buf[0], 0x80);
+        assert_eq!(buf[1] & 0x7F, 8);
+        let done = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap();
+        assert_eq!(done.as_deref(), Some("a1"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The SIP side: a sans-IO core ([`SipCore`]) fed datagrams and `now`, and a thin tokio driver.
+
+mod core;
+pub mod directory;
+pub mod g711;
+pub mod driver;
+mod local;
+pub mod media;
+pub mod presence;
+mod proxy;
+pub mod registrar;
+pub mod sdp;
+pub mod util;
+
+pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};

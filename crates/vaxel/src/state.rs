@@ -1,0 +1,96 @@
+//! State shared by the client API and the SIP side: storage, activity list, event bus, clock.
+
+use crate::activity::{unix_now, Activities};
+use crate::events::Event;
+use crate::model::{ActivityChoice, ActivityStatus, DirectoryEntry, UserRecord};
+use crate::sms::SmsLogin;
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Wall-clock source in unix seconds, replaceable in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> i64;
+}
+
+pub struct SystemClock;
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        unix_now()
+    }
+}
+
+/// A settable clock for tests.
+#[derive(Default)]
+pub struct ManualClock(pub std::sync::atomic::AtomicI64);
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub struct Shared {
+    pub store: Store,
+    pub activities: Activities,
+    pub events: broadcast::Sender<Event>,
+    pub sms: SmsLogin,
+    pub clock: Arc<dyn Clock>,
+    pub token_ttl_secs: i64,
+    pub realm: String,
+}
+
+pub type AppState = Arc<Shared>;
+
+pub fn entry(activities: &Activities, u: &UserRecord, choice: &ActivityChoice, now: i64) -> DirectoryEntry {
+    DirectoryEntry {
+        id: u.id.to_string(),
+        username: u.username.clone(),
+        name: u.name.clone(),
+        title: u.title.clone(),
+        department: u.department.clone(),
+        email: u.email.clone(),
+        mobile: u.mobile.clone(),
+        direct: u.direct.clone(),
+        short_number: u.short_number.clone(),
+        keywords: u.keywords.clone(),
+        activity: activities.status(choice, now),
+    }
+}
+
+impl Shared {
+    pub async fn directory(&self) -> Result<Vec<DirectoryEntry>, StoreError> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .users()
+            .await?
+            .iter()
+            .map(|(u, _, a)| entry(&self.activities, u, a, now))
+            .collect())
+    }
+
+    pub async fn entry_for(&self, user_id: i64) -> Result<Option<DirectoryEntry>, StoreError> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .user_by_id(user_id)
+            .await?
+            .map(|(u, _, a)| entry(&self.activities, &u, &a, now)))
+    }
+
+    /// Stores a new activity and tells every API client and SIP watcher.
+    pub async fn set_activity(&self, user_id: i64, choice: &ActivityChoice) -> Result<Option<ActivityStatus>, StoreError> {
+        let Some((u, _, _)) = self.store.user_by_id(user_id).await? else {
+            return Ok(None);
+        };
+        self.store.set_activity(user_id, choice).await?;
+        let status = self.activities.status(choice, self.clock.now());
+        // No receivers is normal (nobody connected), so the send result is irrelevant.
+        let _ = self.events.send(Event::ActivityChanged { username: u.username, activity: status.clone() });
+        Ok(Some(status))
+    }
+
+    pub fn publish(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+}
