@@ -1,0 +1,7 @@
+//! Concrete address-book sources.
+
+mod local;
+mod switch;
+
+pub use local::LocalContactsSource;
+pub use switch::{parse_directory, SwitchDirectorySource};
