@@ -12,3 +12,10 @@ pub mod message;
 pub use message::{parse, serialize, ParseError};
 pub use rsip;
 pub use rsip::{Method, Request, Response, SipMessage};
+pub mod auth;
+pub mod framing;
+pub mod transaction;
+
+pub use transaction::{
+    TransactionError, TransactionEvent, TransactionKey, TransactionLayer, Transmit, Transport,
+};

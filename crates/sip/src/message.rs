@@ -467,11 +467,17 @@ pub fn reason_for(code: u16) -> &'static str {
         603 => "Decline",
         604 => "Does Not Exist Anywhere",
         606 => "Not Acceptable",
-        101..=199 => "Session Progress",
-        201..=299 => "OK",
-        300..=399 => "Redirect",
-        400..=499 => "Client Error",
-        500..=599 => "Server Error",
+        _ => class_reason(code),
+    }
+}
+
+fn class_reason(code: u16) -> &'static str {
+    match code / 100 {
+        1 => "Session Progress",
+        2 => "OK",
+        3 => "Redirect",
+        4 => "Client Error",
+        5 => "Server Error",
         _ => "Global Failure",
     }
 }

@@ -59,7 +59,9 @@ fn parses_kamailio_challenge() {
     let via = top_via(&msg).unwrap();
     assert_eq!(param(&via, "rport").as_deref(), Some("38153"));
     assert_eq!(param(&via, "received").as_deref(), Some("127.0.0.1"));
-    assert!(header(&msg, "WWW-Authenticate").unwrap().contains("qop=\"auth\""));
+    assert!(header(&msg, "WWW-Authenticate")
+        .unwrap()
+        .contains("qop=\"auth\""));
 }
 
 #[test]
@@ -67,16 +69,25 @@ fn compact_headers_and_via_lists_and_body_truncation() {
     let msg = parse(COMPACT_INVITE.as_bytes()).expect("parse");
     assert_eq!(call_id(&msg).unwrap(), "call-1@host");
     assert_eq!(branch(&msg).unwrap(), "z9hG4bKabc");
-    assert_eq!(via_sent_by(&top_via(&msg).unwrap()).as_deref(), Some("10.0.0.1:5060"));
+    assert_eq!(
+        via_sent_by(&top_via(&msg).unwrap()).as_deref(),
+        Some("10.0.0.1:5060")
+    );
     assert_eq!(from_tag(&msg).as_deref(), Some("111"));
     assert_eq!(msg.body(), b"v=0\r");
-    assert_eq!(header(&msg, "Content-Type").as_deref(), Some("application/sdp"));
+    assert_eq!(
+        header(&msg, "Content-Type").as_deref(),
+        Some("application/sdp")
+    );
 }
 
 #[test]
 fn clear_errors_for_bad_input() {
     assert_eq!(parse(b"\r\n\r\n"), Err(ParseError::Empty));
-    assert!(matches!(parse(b"garbage\r\n\r\n"), Err(ParseError::Syntax(_))));
+    assert!(matches!(
+        parse(b"garbage\r\n\r\n"),
+        Err(ParseError::Syntax(_))
+    ));
     let no_callid = BARESIP_REGISTER.replace("Call-ID: 5f0c3a6e2b1d4f7a\r\n", "");
     assert_eq!(
         parse(no_callid.as_bytes()),
@@ -95,7 +106,10 @@ fn clear_errors_for_bad_input() {
     let long_cl = BARESIP_REGISTER.replace("Content-Length: 0", "Content-Length: 50");
     assert!(matches!(
         parse(long_cl.as_bytes()),
-        Err(ParseError::InvalidHeader { header: "Content-Length", .. })
+        Err(ParseError::InvalidHeader {
+            header: "Content-Length",
+            ..
+        })
     ));
 }
 
@@ -134,7 +148,10 @@ fn split_list_respects_quotes_and_brackets() {
         split_list("\"A, B\" <sip:a@x;p=1,2>, <sip:b@y>"),
         vec!["\"A, B\" <sip:a@x;p=1,2>", "<sip:b@y>"]
     );
-    assert_eq!(param("<sip:a@x;tag=no>;tag=yes", "tag").as_deref(), Some("yes"));
+    assert_eq!(
+        param("<sip:a@x;tag=no>;tag=yes", "tag").as_deref(),
+        Some("yes")
+    );
 }
 
 #[test]

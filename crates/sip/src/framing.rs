@@ -1,0 +1,146 @@
+//! Content-Length framing for SIP over stream transports (RFC 3261 18.3): a byte stream in,
+//! whole message byte slices out. Keep-alive CRLFs (RFC 5626 3.5.1) between messages are skipped.
+
+use crate::message::MAX_MESSAGE_SIZE;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FramingError {
+    #[error("message headers exceed {MAX_MESSAGE_SIZE} bytes without an end")]
+    HeadersTooLong,
+    #[error("stream message has no Content-Length header")]
+    MissingContentLength,
+    #[error("invalid Content-Length {0:?}")]
+    BadContentLength(String),
+}
+
+/// Accumulates stream bytes and yields complete messages. After an error the stream cannot be
+/// resynchronised; the connection must be closed.
+#[derive(Debug, Default)]
+pub struct StreamDecoder {
+    buf: Vec<u8>,
+    /// Number of keep-alive pings (double CRLF) seen, for the driver to answer with a pong.
+    pings: usize,
+    /// Keep-alive bytes seen so far in the current run (they may arrive split).
+    crlf_run: usize,
+}
+
+impl StreamDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Keep-alive pings received since the last call.
+    pub fn take_pings(&mut self) -> usize {
+        std::mem::take(&mut self.pings)
+    }
+
+    /// Next complete message, `Ok(None)` if more bytes are needed.
+    pub fn next_message(&mut self) -> Result<Option<Vec<u8>>, FramingError> {
+        let skip = self
+            .buf
+            .iter()
+            .position(|b| *b != b'\r' && *b != b'\n')
+            .unwrap_or(self.buf.len());
+        if skip > 0 {
+            self.crlf_run += skip;
+            self.pings += self.crlf_run / 4;
+            self.crlf_run %= 4;
+            self.buf.drain(..skip);
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        self.crlf_run = 0;
+        let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            if self.buf.len() > MAX_MESSAGE_SIZE {
+                return Err(FramingError::HeadersTooLong);
+            }
+            return Ok(None);
+        };
+        let head = String::from_utf8_lossy(&self.buf[..end]);
+        let len = content_length(&head)?;
+        let total = end + 4 + len;
+        if total > MAX_MESSAGE_SIZE {
+            return Err(FramingError::BadContentLength(len.to_string()));
+        }
+        if self.buf.len() < total {
+            return Ok(None);
+        }
+        Ok(Some(self.buf.drain(..total).collect()))
+    }
+}
+
+fn content_length(head: &str) -> Result<usize, FramingError> {
+    for line in head.split("\r\n").skip(1) {
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("l") {
+                let v = value.trim();
+                return v
+                    .parse::<usize>()
+                    .map_err(|_| FramingError::BadContentLength(v.to_string()));
+            }
+        }
+    }
+    Err(FramingError::MissingContentLength)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &[u8] =
+        b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nl: 5\r\n\r\nhello";
+
+    #[test]
+    fn splits_back_to_back_messages_fed_byte_by_byte() {
+        let mut stream = b"\r\n\r\n".to_vec();
+        stream.extend_from_slice(MSG);
+        stream.extend_from_slice(MSG);
+        let mut dec = StreamDecoder::new();
+        let mut got = Vec::new();
+        for b in &stream {
+            dec.push(std::slice::from_ref(b));
+            while let Some(m) = dec.next_message().unwrap() {
+                got.push(m);
+            }
+        }
+        assert_eq!(got, vec![MSG.to_vec(), MSG.to_vec()]);
+        assert_eq!(dec.take_pings(), 1);
+    }
+
+    #[test]
+    fn errors_on_missing_or_bad_length_and_runaway_headers() {
+        let mut d = StreamDecoder::new();
+        d.push(b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n");
+        assert_eq!(d.next_message(), Err(FramingError::MissingContentLength));
+        let mut d = StreamDecoder::new();
+        d.push(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n");
+        assert!(matches!(
+            d.next_message(),
+            Err(FramingError::BadContentLength(_))
+        ));
+        let mut d = StreamDecoder::new();
+        d.push(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 99999999\r\n\r\n");
+        assert!(matches!(
+            d.next_message(),
+            Err(FramingError::BadContentLength(_))
+        ));
+        let mut d = StreamDecoder::new();
+        d.push(&vec![b'a'; MAX_MESSAGE_SIZE + 1]);
+        assert_eq!(d.next_message(), Err(FramingError::HeadersTooLong));
+    }
+
+    #[test]
+    fn waits_for_body() {
+        let mut d = StreamDecoder::new();
+        d.push(&MSG[..MSG.len() - 2]);
+        assert_eq!(d.next_message(), Ok(None));
+        d.push(&MSG[MSG.len() - 2..]);
+        assert_eq!(d.next_message(), Ok(Some(MSG.to_vec())));
+    }
+}
