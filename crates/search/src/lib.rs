@@ -12,6 +12,8 @@ mod fold;
 mod index;
 mod query;
 mod search;
+#[cfg(test)]
+mod search_tests;
 mod source;
 pub mod sources;
 

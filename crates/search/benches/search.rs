@@ -1,0 +1,164 @@
+//! Search benchmark: 100,000 synthetic Swedish-ish contacts (seeded, deterministic).
+//! Measures index build time, memory (RSS delta and the index's own estimate) and
+//! per-keystroke latency p50/p99/max for queries typed one character at a time, both as
+//! fresh searches and through `IncrementalSearch` (what the UI uses).
+//! Run: `cargo bench -p koppla-search --bench search` (release build, < 60 s).
+
+use std::time::{Duration, Instant};
+
+use koppla_search::{EntryKind, IncrementalSearch, LabeledNumber, SearchEntry, SearchIndex, SourceKind};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const CONTACTS: usize = 100_000;
+const LIMIT: usize = 20;
+const ROUNDS: usize = 30;
+
+const FIRST: &[&str] = &[
+    "Anna", "Annika", "Anders", "Åsa", "Björn", "Birgitta", "Carl", "Cecilia", "David", "Emma", "Erik", "Eva",
+    "Fredrik", "Gustav", "Hanna", "Ingrid", "Johan", "Jörgen", "Karin", "Kerstin", "Lars", "Lena", "Magnus",
+    "Maria", "Mikael", "Nils", "Olof", "Örjan", "Per", "Sara", "Sofia", "Stefan", "Sven", "Ulla", "Viktor",
+];
+const LAST: &[&str] = &[
+    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson", "Svensson",
+    "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson", "Bengtsson", "Lindberg", "Lindqvist",
+    "Söderström", "Åberg", "Ek", "Björk", "Holm", "Sandberg", "Lundgren", "Öberg", "Wallin", "Engström",
+];
+const COMPANY: &[&str] = &[
+    "Volvo", "Ericsson", "Ångström Bygg", "Norrland Energi", "Skåne Frukt", "Göta Konsult", "Mälardalens El",
+    "Vasa Redovisning", "Östra Sjukhuset", "Kiruna Gruv",
+];
+const TITLE: &[&str] = &["Säljare", "VD", "Ekonom", "Tekniker", "Projektledare", "Support", "Inköpare", "Chef"];
+const KEYWORD: &[&str] = &["offert", "avtal", "leverans", "faktura", "service", "nyckelkund", "partner"];
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list[rng.random_range(0..list.len())]
+}
+
+fn number(rng: &mut StdRng) -> String {
+    let n: u64 = rng.random_range(0..100_000_000);
+    let d = format!("{n:08}");
+    match rng.random_range(0..3) {
+        0 => format!("+46 7{} {} {} {}", &d[0..1], &d[1..4], &d[4..6], &d[6..8]),
+        1 => format!("08-{} {} {}", &d[0..3], &d[3..5], &d[5..7]),
+        _ => format!("07{}-{} {} {}", &d[0..1], &d[1..4], &d[4..6], &d[6..8]),
+    }
+}
+
+fn contacts() -> Vec<SearchEntry> {
+    let mut rng = StdRng::seed_from_u64(0x6b6f70706c61);
+    (0..CONTACTS)
+        .map(|i| {
+            let first = pick(&mut rng, FIRST);
+            let last = pick(&mut rng, LAST);
+            let company = pick(&mut rng, COMPANY);
+            let mut numbers = vec![LabeledNumber::new("mobile", number(&mut rng))];
+            if rng.random_bool(0.4) {
+                numbers.push(LabeledNumber::new("work", number(&mut rng)));
+            }
+            let kind = match rng.random_range(0..100) {
+                0..=4 => EntryKind::Favourite,
+                5..=6 => EntryKind::Vip,
+                7 => EntryKind::Blocked,
+                _ => EntryKind::Normal,
+            };
+            SearchEntry {
+                id: format!("bench:{i}"),
+                source: if i % 10 == 0 { SourceKind::Colleague } else { SourceKind::Contact },
+                name: format!("{first} {last}"),
+                company: company.into(),
+                title: pick(&mut rng, TITLE).into(),
+                department: String::new(),
+                emails: vec![format!("{}.{}{}@{}.se", first.to_lowercase(), last.to_lowercase(), i % 100, "example")],
+                numbers,
+                keywords: (0..rng.random_range(0..3)).map(|_| pick(&mut rng, KEYWORD).to_string()).collect(),
+                kind,
+                presence: None,
+            }
+        })
+        .collect()
+}
+
+fn rss_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn main() {
+    let started = Instant::now();
+    let entries = contacts();
+    let rss_before = rss_bytes();
+    let t = Instant::now();
+    let index = SearchIndex::build(entries);
+    let build = t.elapsed();
+    let rss_after = rss_bytes();
+    println!("koppla-search benchmark: {} entries", index.len());
+    println!("index build: {:.1} ms", build.as_secs_f64() * 1e3);
+    println!(
+        "memory: RSS delta during build {:.1} MiB; index structures {:.1} MiB (entries themselves excluded)",
+        rss_after.saturating_sub(rss_before) as f64 / 1048576.0,
+        index.index_heap_bytes() as f64 / 1048576.0
+    );
+
+    let typed = ["anna s", "anna svensson", "jörgen ö", "orjan", "ångström", "säljare", "offert karl", "4567", "0701", "+46 70", "sven 08"];
+    let mut fresh_all = Vec::new();
+    let mut inc_all = Vec::new();
+    println!("\n{:<16} {:>6} {:>10} {:>10} {:>10} {:>10}", "query (typed)", "hits", "fresh p50", "fresh p99", "incr p50", "incr p99");
+    for text in typed {
+        let chars: Vec<char> = text.chars().collect();
+        let mut fresh = Vec::new();
+        let mut incr = Vec::new();
+        let mut total = 0;
+        for _ in 0..ROUNDS {
+            let mut inc = IncrementalSearch::new();
+            for n in 1..=chars.len() {
+                let q: String = chars[..n].iter().collect();
+                let t = Instant::now();
+                let r = index.search(&q, LIMIT);
+                fresh.push(t.elapsed());
+                total = r.total;
+                let t = Instant::now();
+                let r2 = inc.search(&index, &q, LIMIT);
+                incr.push(t.elapsed());
+                assert_eq!(r.hits.len(), r2.hits.len());
+            }
+        }
+        fresh.sort();
+        incr.sort();
+        println!(
+            "{:<16} {:>6} {:>8.0}µs {:>8.0}µs {:>8.0}µs {:>8.0}µs",
+            text,
+            total,
+            us(percentile(&fresh, 0.5)),
+            us(percentile(&fresh, 0.99)),
+            us(percentile(&incr, 0.5)),
+            us(percentile(&incr, 0.99))
+        );
+        fresh_all.extend(fresh);
+        inc_all.extend(incr);
+    }
+    fresh_all.sort();
+    inc_all.sort();
+    println!(
+        "\nall keystrokes ({}): fresh p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs | incremental p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
+        fresh_all.len(),
+        us(percentile(&fresh_all, 0.5)),
+        us(percentile(&fresh_all, 0.99)),
+        us(fresh_all.last().copied().unwrap_or_default()),
+        us(percentile(&inc_all, 0.5)),
+        us(percentile(&inc_all, 0.99)),
+        us(inc_all.last().copied().unwrap_or_default()),
+    );
+    println!("target p99 <= 2000 µs; total bench time {:.1} s", started.elapsed().as_secs_f64());
+}
