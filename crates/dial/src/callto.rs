@@ -18,7 +18,10 @@ pub(crate) fn parse_callto(rest: &str, plan: &DialPlan) -> Result<DialTarget, Di
     if text.is_empty() {
         return Err(DialError::NotANumber);
     }
-    let lower = text.get(..5).map(str::to_ascii_lowercase).unwrap_or_default();
+    let lower = text
+        .get(..5)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     if lower.starts_with("sip:") {
         return parse_sip(SipScheme::Sip, text.get(4..).unwrap_or_default()).map(DialTarget::Sip);
     }
@@ -48,7 +51,6 @@ pub(crate) fn parse_callto(rest: &str, plan: &DialPlan) -> Result<DialTarget, Di
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::NumberKind;
 
     fn callto(s: &str) -> Result<DialTarget, DialError> {
         parse_callto(s, &DialPlan::default())
@@ -56,7 +58,12 @@ mod tests {
 
     #[test]
     fn numbers_with_and_without_slashes() {
-        for s in ["+46701234567", "//+46701234567", "//070-123%2045%2067/", "+46701234567?call"] {
+        for s in [
+            "+46701234567",
+            "//+46701234567",
+            "//070-123%2045%2067/",
+            "+46701234567?call",
+        ] {
             match callto(s).unwrap() {
                 DialTarget::Phone(p) => assert_eq!(p.e164.as_deref(), Some("+46701234567"), "{s}"),
                 other => panic!("{s}: {other:?}"),
@@ -70,7 +77,11 @@ mod tests {
 
     #[test]
     fn sip_addresses() {
-        for s in ["sip:alice@example.com", "//SIP:alice@example.com", "alice@example.com"] {
+        for s in [
+            "sip:alice@example.com",
+            "//SIP:alice@example.com",
+            "alice@example.com",
+        ] {
             match callto(s).unwrap() {
                 DialTarget::Sip(a) => assert_eq!(a.to_uri(), "sip:alice@example.com", "{s}"),
                 other => panic!("{s}: {other:?}"),

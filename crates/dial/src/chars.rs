@@ -49,9 +49,10 @@ pub(crate) fn check_link_chars(s: &str) -> Result<(), DialError> {
 /// Selection policy: tabs and line breaks are ordinary text; any other
 /// control or a bidi override is refused.
 pub(crate) fn check_selection_chars(s: &str) -> Result<(), DialError> {
-    match s.chars().find(|&c| {
-        (c.is_control() && c != '\t' && !is_line_break(c)) || is_bidi_control(c)
-    }) {
+    match s
+        .chars()
+        .find(|&c| (c.is_control() && c != '\t' && !is_line_break(c)) || is_bidi_control(c))
+    {
         Some(c) => Err(DialError::ControlCharacter(c as u32)),
         None => Ok(()),
     }
@@ -152,7 +153,10 @@ mod tests {
 
     #[test]
     fn folds_unicode_variants() {
-        let s: String = "０７０\u{2013}１２３\u{00A0}45\u{2212}67＋".chars().map(fold).collect();
+        let s: String = "０７０\u{2013}１２３\u{00A0}45\u{2212}67＋"
+            .chars()
+            .map(fold)
+            .collect();
         assert_eq!(s, "070-123 45-67+");
         assert_eq!(fold('٣'), '3');
         assert_eq!(fold('۹'), '9');
@@ -164,16 +168,28 @@ mod tests {
         assert_eq!(percent_decode("070%20123%2D45").unwrap(), "070 123-45");
         assert_eq!(percent_decode("caf%C3%A9").unwrap(), "café");
         assert_eq!(percent_decode("%2"), Err(DialError::InvalidPercentEncoding));
-        assert_eq!(percent_decode("%zz"), Err(DialError::InvalidPercentEncoding));
-        assert_eq!(percent_decode("%FF"), Err(DialError::InvalidPercentEncoding));
+        assert_eq!(
+            percent_decode("%zz"),
+            Err(DialError::InvalidPercentEncoding)
+        );
+        assert_eq!(
+            percent_decode("%FF"),
+            Err(DialError::InvalidPercentEncoding)
+        );
         assert_eq!(percent_decode("1%00"), Err(DialError::ControlCharacter(0)));
         assert_eq!(percent_decode("1%0a"), Err(DialError::ControlCharacter(10)));
-        assert_eq!(percent_decode("%7F"), Err(DialError::ControlCharacter(0x7F)));
+        assert_eq!(
+            percent_decode("%7F"),
+            Err(DialError::ControlCharacter(0x7F))
+        );
         assert_eq!(
             percent_decode("%E2%80%AE"),
             Err(DialError::ControlCharacter(0x202E))
         );
-        assert_eq!(percent_decode("a\u{7}"), Err(DialError::ControlCharacter(7)));
+        assert_eq!(
+            percent_decode("a\u{7}"),
+            Err(DialError::ControlCharacter(7))
+        );
     }
 
     #[test]

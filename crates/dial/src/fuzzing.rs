@@ -35,7 +35,10 @@ pub fn fuzz_selection(data: &[u8]) {
     let input = String::from_utf8_lossy(data);
     for plan in plans() {
         check(&clean_selection(&input, &plan), &plan);
-        check(&normalise_number(&input, &plan).map(DialTarget::Phone), &plan);
+        check(
+            &normalise_number(&input, &plan).map(DialTarget::Phone),
+            &plan,
+        );
     }
 }
 
@@ -53,7 +56,10 @@ pub fn check(result: &Result<DialTarget, DialError>, plan: &DialPlan) {
             assert!(!d.is_empty() && d.len() <= 24, "dial string {d:?}");
             let body = d.strip_prefix('+').unwrap_or(d);
             assert!(
-                !body.is_empty() && body.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#'),
+                !body.is_empty()
+                    && body
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '*' || c == '#'),
                 "dial string {d:?}"
             );
             if let Some(e164) = &p.e164 {
@@ -79,7 +85,10 @@ pub fn check(result: &Result<DialTarget, DialError>, plan: &DialPlan) {
         }
         Ok(DialTarget::Sip(a)) => {
             let uri = a.to_uri();
-            assert!(!uri.chars().any(|c| c.is_control() || c.is_whitespace()), "uri {uri:?}");
+            assert!(
+                !uri.chars().any(|c| c.is_control() || c.is_whitespace()),
+                "uri {uri:?}"
+            );
             match parse_link(&uri, plan) {
                 Ok(DialTarget::Sip(b)) => assert_eq!(b.to_uri(), uri, "uri not stable"),
                 other => panic!("uri {uri:?} reparsed as {other:?}"),

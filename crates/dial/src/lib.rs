@@ -44,7 +44,10 @@ pub fn parse_link(input: &str, plan: &DialPlan) -> Result<DialTarget, DialError>
         return Err(DialError::Empty);
     }
     let (scheme, rest) = input.split_once(':').ok_or(DialError::NotALink)?;
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -71,16 +74,31 @@ mod tests {
     #[test]
     fn dispatches_on_case_insensitive_scheme() {
         let plan = DialPlan::default();
-        assert!(matches!(parse_link("TEL:+46701234567", &plan), Ok(DialTarget::Phone(_))));
-        assert!(matches!(parse_link(" Sip:bob@example.com ", &plan), Ok(DialTarget::Sip(_))));
-        assert!(matches!(parse_link("SIPS:bob@example.com", &plan), Ok(DialTarget::Sip(_))));
-        assert!(matches!(parse_link("CallTo://+46701234567", &plan), Ok(DialTarget::Phone(_))));
+        assert!(matches!(
+            parse_link("TEL:+46701234567", &plan),
+            Ok(DialTarget::Phone(_))
+        ));
+        assert!(matches!(
+            parse_link(" Sip:bob@example.com ", &plan),
+            Ok(DialTarget::Sip(_))
+        ));
+        assert!(matches!(
+            parse_link("SIPS:bob@example.com", &plan),
+            Ok(DialTarget::Sip(_))
+        ));
+        assert!(matches!(
+            parse_link("CallTo://+46701234567", &plan),
+            Ok(DialTarget::Phone(_))
+        ));
     }
 
     #[test]
     fn hostile_links_are_refused() {
         assert_eq!(code("javascript:alert(1)"), "unsupported_scheme");
-        assert_eq!(code("JaVaScRiPt:alert(document.cookie)//tel:070"), "unsupported_scheme");
+        assert_eq!(
+            code("JaVaScRiPt:alert(document.cookie)//tel:070"),
+            "unsupported_scheme"
+        );
         assert_eq!(code("data:text/html,<script>"), "unsupported_scheme");
         assert_eq!(code("http://evil.example/?tel:070"), "unsupported_scheme");
         assert_eq!(code("file:///etc/passwd"), "unsupported_scheme");

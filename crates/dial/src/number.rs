@@ -186,12 +186,18 @@ impl HomeCountry {
     }
 }
 
-fn international(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNumber, DialError> {
+fn international(
+    digits: &str,
+    plan: &DialPlan,
+    home: &HomeCountry,
+) -> Result<PhoneNumber, DialError> {
     if digits.len() > MAX_E164_DIGITS {
         return Err(DialError::InvalidNumber("more than 15 digits"));
     }
     if digits.len() < MIN_PUBLIC_DIGITS {
-        return Err(DialError::InvalidNumber("too short for an international number"));
+        return Err(DialError::InvalidNumber(
+            "too short for an international number",
+        ));
     }
     if digits.starts_with('0') {
         return Err(DialError::InvalidNumber("country codes never start with 0"));
@@ -204,9 +210,11 @@ fn international(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<Ph
     // "+46 08 ..." : a trunk prefix written after the country code.
     let cc = parsed.code().value().to_string();
     if let Some(after_cc) = digits.strip_prefix(cc.as_str()) {
-        let trunk = DATABASE
-            .by_code(&parsed.code().value())
-            .and_then(|metas| metas.first().and_then(|m| m.national_prefix().map(str::to_owned)));
+        let trunk = DATABASE.by_code(&parsed.code().value()).and_then(|metas| {
+            metas
+                .first()
+                .and_then(|m| m.national_prefix().map(str::to_owned))
+        });
         if let Some(rest) = trunk.as_deref().and_then(|t| after_cc.strip_prefix(t)) {
             if let Ok(retry) = phonenumber::parse(None, format!("+{cc}{rest}")) {
                 if retry.is_valid() {
@@ -246,6 +254,11 @@ fn national(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNu
     }
     if let Ok(parsed) = phonenumber::parse(Some(home.id), digits) {
         if parsed.is_valid() {
+            if missing_trunk_prefix(&parsed, digits, home) {
+                return Err(DialError::InvalidNumber(
+                    "a national number must start with the trunk prefix (0)",
+                ));
+            }
             return validated(&parsed, plan, home);
         }
     }
@@ -264,7 +277,28 @@ fn national(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNu
             country: None,
         });
     }
-    Err(DialError::InvalidNumber("not a valid number for the default country"))
+    Err(DialError::InvalidNumber(
+        "not a valid number for the default country",
+    ))
+}
+
+/// True when the country writes this number with a trunk prefix but the
+/// text lacks it: "20240501" is a date, not Swedish 020-24 05 01. Countries
+/// whose national format has no prefix (US "(555) 123-4567") are unaffected.
+fn missing_trunk_prefix(
+    parsed: &phonenumber::PhoneNumber,
+    digits: &str,
+    home: &HomeCountry,
+) -> bool {
+    let Some(trunk) = home.trunk.as_deref() else {
+        return false;
+    };
+    let national: String = format_mode(parsed, Mode::National)
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    national.starts_with(trunk) && national.strip_prefix(trunk) == Some(digits)
 }
 
 fn validated(
@@ -362,9 +396,14 @@ mod tests {
             dial_style: DialStyle::National,
             ..se()
         };
-        assert_eq!(normalise_number("+46701234567", &plan).unwrap().dial_string, "0701234567");
         assert_eq!(
-            normalise_number("+49 30 1234567", &plan).unwrap().dial_string,
+            normalise_number("+46701234567", &plan).unwrap().dial_string,
+            "0701234567"
+        );
+        assert_eq!(
+            normalise_number("+49 30 1234567", &plan)
+                .unwrap()
+                .dial_string,
             "0049301234567"
         );
     }
@@ -383,7 +422,9 @@ mod tests {
         };
         assert_eq!(
             normalise_number("32671", &plan),
-            Err(DialError::InvalidNumber("not a valid number for the default country"))
+            Err(DialError::InvalidNumber(
+                "not a valid number for the default country"
+            ))
         );
     }
 
@@ -402,25 +443,38 @@ mod tests {
     #[test]
     fn unvalidated_but_plausible_domestic_number_is_kept() {
         // 0 + area code range not (yet) in the metadata.
-        let n = normalise_number("0999 99 99 99", &se());
-        match n {
-            Ok(n) => {
-                assert_eq!(n.e164, None);
-                assert_eq!(n.dial_string, "0999999999");
-            }
-            Err(e) => assert_eq!(e.code(), "invalid_number"),
-        }
+        let n = normalise_number("010-000 00 00", &se()).unwrap();
+        assert_eq!(n.e164, None);
+        assert_eq!(n.dial_string, "0100000000");
+        assert_eq!(n.kind, NumberKind::National);
+        // Without the trunk prefix it is not plausible.
+        assert_eq!(
+            normalise_number("100 00 00 00", &se()).unwrap_err().code(),
+            "invalid_number"
+        );
     }
 
     #[test]
     fn refuses_dates_and_garbage() {
-        assert!(matches!(
+        assert_eq!(
             normalise_number("2024-05-01", &se()),
-            Err(DialError::InvalidNumber(_))
-        ));
-        assert_eq!(normalise_number("abc", &se()), Err(DialError::LettersNotAllowed));
+            Err(DialError::InvalidNumber(
+                "a national number must start with the trunk prefix (0)"
+            ))
+        );
+        // Countries that write numbers without a prefix keep working.
+        let us = DialPlan::for_country("US");
+        assert_eq!(to_e164("(201) 555-0123", &us).unwrap(), "+12015550123");
+        assert_eq!(to_e164("1 201 555 0123", &us).unwrap(), "+12015550123");
+        assert_eq!(
+            normalise_number("abc", &se()),
+            Err(DialError::LettersNotAllowed)
+        );
         assert_eq!(normalise_number("--", &se()), Err(DialError::NotANumber));
-        assert_eq!(normalise_number("12+3", &se()).unwrap_err().code(), "invalid_number");
+        assert_eq!(
+            normalise_number("12+3", &se()).unwrap_err().code(),
+            "invalid_number"
+        );
         assert_eq!(
             normalise_number("+1234567890123456", &se()),
             Err(DialError::InvalidNumber("more than 15 digits"))
@@ -429,7 +483,10 @@ mod tests {
             normalise_number("+0123456789", &se()),
             Err(DialError::InvalidNumber("country codes never start with 0"))
         );
-        assert_eq!(normalise_number("07012€", &se()), Err(DialError::NotANumber));
+        assert_eq!(
+            normalise_number("07012€", &se()),
+            Err(DialError::NotANumber)
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::{parse_link, DialError, DialPlan, DialTarget, MAX_SELECTION_LEN};
 /// At most this many separators in a row inside one number (" - ").
 const MAX_SEPARATOR_RUN: usize = 3;
 const MAX_EXT_DIGITS: usize = 16;
+/// A lone digit in prose ("floor 3", "alert(1)") is never taken as a number.
+const MIN_DIGITS: usize = 2;
 /// Longest first: "ankn." must win over "ankn", "ext." over "ext".
 const EXT_KEYWORDS: &[&str] = &[
     "anknytning",
@@ -30,7 +32,11 @@ const EXT_KEYWORDS: &[&str] = &[
 pub fn clean_selection(text: &str, plan: &DialPlan) -> Result<DialTarget, DialError> {
     check_len(text, MAX_SELECTION_LEN)?;
     check_selection_chars(text)?;
-    let folded: String = text.chars().filter(|c| !is_invisible(*c)).map(fold).collect();
+    let folded: String = text
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .map(fold)
+        .collect();
     let trimmed = folded.trim();
     if trimmed.is_empty() {
         return Err(DialError::Empty);
@@ -43,8 +49,15 @@ pub fn clean_selection(text: &str, plan: &DialPlan) -> Result<DialTarget, DialEr
     let mut from = 0;
     while let Some(run) = find_run(&chars, from, plan) {
         from = run.next;
-        let text: String = chars.get(run.start..run.end).unwrap_or_default().iter().collect();
-        let result = if run.glued_letters {
+        let text: String = chars
+            .get(run.start..run.end)
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let result = if digits < MIN_DIGITS {
+            Err(DialError::NotANumber)
+        } else if run.glued_letters {
             Err(DialError::LettersNotAllowed)
         } else {
             compact(&text, plan).and_then(|c| from_compact(&c, plan))
@@ -66,10 +79,12 @@ pub fn clean_selection(text: &str, plan: &DialPlan) -> Result<DialTarget, DialEr
 fn leading_link(trimmed: &str) -> Option<&str> {
     let token = trimmed.split_whitespace().next()?;
     let lower = token.to_ascii_lowercase();
-    let is_link = ["sip:", "sips:", "callto:", "tel:"]
+    let is_link = ["sip:", "sips:", "callto:"]
         .iter()
         .any(|s| lower.starts_with(s) && lower.len() > s.len());
-    is_link.then_some(token)
+    // "Tel: 08-12 34 56" is a label, "tel:+468123456" a pasted link.
+    let is_tel_link = lower.starts_with("tel:") && lower.len() > 4 && token == trimmed;
+    (is_link || is_tel_link).then_some(token)
 }
 
 struct Run {
@@ -192,8 +207,7 @@ fn extension_at(c: &[char], mut k: usize) -> Option<(String, usize)> {
     let keyword = EXT_KEYWORDS.iter().find(|kw| {
         let len = kw.chars().count();
         let candidate: String = c.get(k..k + len).unwrap_or_default().iter().collect();
-        candidate.eq_ignore_ascii_case(kw)
-            && !c.get(k + len).is_some_and(char::is_ascii_alphabetic)
+        candidate.eq_ignore_ascii_case(kw) && !c.get(k + len).is_some_and(char::is_ascii_alphabetic)
     })?;
     k += keyword.chars().count();
     while c.get(k).is_some_and(|ch| matches!(ch, ' ' | ':' | '.')) {
@@ -242,8 +256,14 @@ mod tests {
     fn labels_and_swedish_extension_words() {
         let p = phone("Mobil: 070\u{2011}123\u{00A0}45\u{00A0}67");
         assert_eq!(p.e164.as_deref(), Some("+46701234567"));
-        assert_eq!(phone("Växel 08-123 456 78, ankn. 4411").ext.as_deref(), Some("4411"));
-        assert_eq!(phone("08-123 456 78 anknytning: 12").ext.as_deref(), Some("12"));
+        assert_eq!(
+            phone("Växel 08-123 456 78, ankn. 4411").ext.as_deref(),
+            Some("4411")
+        );
+        assert_eq!(
+            phone("08-123 456 78 anknytning: 12").ext.as_deref(),
+            Some("12")
+        );
         assert_eq!(phone("08-123 456 78 x12").ext.as_deref(), Some("12"));
         assert_eq!(phone("08-123 456 78 EXT.7").ext.as_deref(), Some("7"));
         assert_eq!(phone("08-123 456 78 extra 12").ext, None);
@@ -260,9 +280,15 @@ mod tests {
     #[test]
     fn short_numbers_and_words_with_digits() {
         let p = phone("Ring Anna på 3267");
-        assert_eq!((p.kind, p.dial_string.as_str()), (NumberKind::Short, "3267"));
+        assert_eq!(
+            (p.kind, p.dial_string.as_str()),
+            (NumberKind::Short, "3267")
+        );
         // "A1234" and "v2" are identifiers, not numbers.
-        assert_eq!(phone("Ärende A1234 v2: 070-123 45 67").e164.as_deref(), Some("+46701234567"));
+        assert_eq!(
+            phone("Ärende A1234 v2: 070-123 45 67").e164.as_deref(),
+            Some("+46701234567")
+        );
     }
 
     #[test]
@@ -294,7 +320,10 @@ mod tests {
         let p = phone_with("Call 1-800-FLOWERS now", &letters);
         assert_eq!(p.e164.as_deref(), Some("+18003569377"));
         let p = phone_with("1-800-356-9377 ext 5", &letters);
-        assert_eq!((p.e164.as_deref(), p.ext.as_deref()), (Some("+18003569377"), Some("5")));
+        assert_eq!(
+            (p.e164.as_deref(), p.ext.as_deref()),
+            (Some("+18003569377"), Some("5"))
+        );
     }
 
     #[test]
@@ -304,8 +333,14 @@ mod tests {
             Ok(DialTarget::Sip(a)) => assert_eq!(a.display, "alice@example.com"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(phone("tel:+46701234567").e164.as_deref(), Some("+46701234567"));
-        assert_eq!(phone("Tel:+46 70 123 45 67").e164.as_deref(), Some("+46701234567"));
+        assert_eq!(
+            phone("tel:+46701234567").e164.as_deref(),
+            Some("+46701234567")
+        );
+        assert_eq!(
+            phone("Tel:+46 70 123 45 67").e164.as_deref(),
+            Some("+46701234567")
+        );
     }
 
     #[test]
@@ -315,11 +350,15 @@ mod tests {
         assert_eq!(err("hello world"), DialError::NotANumber);
         assert_eq!(err("bob@example.com"), DialError::NotANumber);
         assert_eq!(err("javascript:alert(1)"), DialError::NotANumber);
+        assert_eq!(err("Våning 3"), DialError::NotANumber);
         // Only the number is ever taken from a payload, never the script.
         let p = phone("javascript:alert(070-123 45 67)");
         assert_eq!(p.dial_string, "+46701234567");
         assert_eq!(err("070\u{7}1234567"), DialError::ControlCharacter(7));
-        assert_eq!(err("\u{202E}76 54 321-070"), DialError::ControlCharacter(0x202E));
+        assert_eq!(
+            err("\u{202E}76 54 321-070"),
+            DialError::ControlCharacter(0x202E)
+        );
         assert_eq!(
             err(&"1".repeat(1025)),
             DialError::TooLong {

@@ -125,11 +125,15 @@ fn parse_user(raw: &str) -> Result<String, DialError> {
         return Err(DialError::InvalidSipUri("empty user part"));
     }
     if !raw.bytes().all(|b| is_user_char(b) || b == b'%') {
-        return Err(DialError::InvalidSipUri("invalid character in the user part"));
+        return Err(DialError::InvalidSipUri(
+            "invalid character in the user part",
+        ));
     }
     let user = percent_decode(raw)?;
     if user.chars().count() > MAX_USER_LEN || user.chars().any(char::is_whitespace) {
-        return Err(DialError::InvalidSipUri("user part too long or contains spaces"));
+        return Err(DialError::InvalidSipUri(
+            "user part too long or contains spaces",
+        ));
     }
     Ok(user)
 }
@@ -156,7 +160,10 @@ fn parse_hostport(hp: &str) -> Result<(String, Option<u16>), DialError> {
             .map_err(|_| DialError::InvalidSipUri("invalid IPv6 address"))?;
         let port = match tail {
             "" => None,
-            t => Some(t.strip_prefix(':').ok_or(DialError::InvalidSipUri("junk after host"))?),
+            t => Some(
+                t.strip_prefix(':')
+                    .ok_or(DialError::InvalidSipUri("junk after host"))?,
+            ),
         };
         (format!("[{addr}]"), port)
     } else {
@@ -232,7 +239,10 @@ fn parse_params(raw: &str) -> Result<Vec<SipParam>, DialError> {
             return Err(DialError::InvalidSipUri("duplicate parameter"));
         }
         let value = value.map(percent_decode).transpose()?;
-        if value.as_deref().is_some_and(|v| v.contains(|c: char| c == ';' || c.is_whitespace())) {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.contains(|c: char| c == ';' || c.is_whitespace()))
+        {
             return Err(DialError::InvalidSipUri("malformed parameter"));
         }
         params.push(SipParam { name, value });
@@ -315,10 +325,7 @@ mod tests {
         ] {
             assert_eq!(sip(bad).unwrap_err().code(), "invalid_sip_uri", "{bad}");
         }
-        assert_eq!(
-            code("a%00b@example.com"),
-            DialError::ControlCharacter(0)
-        );
+        assert_eq!(code("a%00b@example.com"), DialError::ControlCharacter(0));
         let long = format!("{}.com", "a".repeat(260));
         assert_eq!(sip(&long).unwrap_err().code(), "invalid_sip_uri");
     }

@@ -46,7 +46,10 @@ mod tests {
     fn request_uris() {
         let plan = DialPlan::default();
         let t = parse_link("tel:+46-8-123-456-78;ext=12", &plan).unwrap();
-        assert_eq!(t.to_request_uri("pbx.example.com"), "sip:+46812345678@pbx.example.com;user=phone");
+        assert_eq!(
+            t.to_request_uri("pbx.example.com"),
+            "sip:+46812345678@pbx.example.com;user=phone"
+        );
         assert_eq!(t.display(), "08-123 456 78");
         let t = parse_link("tel:*21%23;phone-context=example.com", &plan).unwrap();
         assert_eq!(t.to_request_uri("pbx"), "sip:*21%23@pbx;user=phone");

@@ -39,7 +39,9 @@ pub(crate) fn parse_tel(rest: &str, plan: &DialPlan) -> Result<PhoneNumber, Dial
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || " +*#-.()/".contains(c);
     if !number_text.chars().map(crate::chars::fold).all(allowed) {
-        return Err(DialError::InvalidTelUri("unexpected character in the number"));
+        return Err(DialError::InvalidTelUri(
+            "unexpected character in the number",
+        ));
     }
     let params = parse_params(parts, plan)?;
     let compact_number = compact(number_text, plan)?;
@@ -57,7 +59,9 @@ pub(crate) fn parse_tel(rest: &str, plan: &DialPlan) -> Result<PhoneNumber, Dial
     };
     if number.kind == NumberKind::Short && (params.ext.is_some() || params.isub.is_some()) {
         // An extension on an extension is meaningless; refuse rather than guess.
-        return Err(DialError::InvalidTelUri("a short number cannot have ext or isub"));
+        return Err(DialError::InvalidTelUri(
+            "a short number cannot have ext or isub",
+        ));
     }
     number.ext = params.ext;
     number.isub = params.isub;
@@ -121,7 +125,9 @@ fn parse_isub(v: &str) -> Result<String, DialError> {
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(DialError::InvalidTelUri("isub must be 1 to 32 printable characters"))
+        Err(DialError::InvalidTelUri(
+            "isub must be 1 to 32 printable characters",
+        ))
     }
 }
 
@@ -130,18 +136,21 @@ fn parse_context(v: &str, plan: &DialPlan) -> Result<Context, DialError> {
         let digits = compact(v, plan)
             .ok()
             .filter(|d| d.len() > 1 && d.len() <= 16 && d[1..].bytes().all(|b| b.is_ascii_digit()));
-        return digits
-            .map(Context::Digits)
-            .ok_or(DialError::InvalidTelUri("phone-context must be +digits or a domain"));
+        return digits.map(Context::Digits).ok_or(DialError::InvalidTelUri(
+            "phone-context must be +digits or a domain",
+        ));
     }
     let domain_ok = !v.is_empty()
         && v.len() <= 253
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
         && v.bytes().any(|b| b.is_ascii_alphabetic());
     if domain_ok {
         Ok(Context::Domain)
     } else {
-        Err(DialError::InvalidTelUri("phone-context must be +digits or a domain"))
+        Err(DialError::InvalidTelUri(
+            "phone-context must be +digits or a domain",
+        ))
     }
 }
 
@@ -174,7 +183,10 @@ mod tests {
         assert_eq!(n.ext.as_deref(), Some("12"));
         assert_eq!(n.isub.as_deref(), Some("abc"));
         assert_eq!(n.dial_string, "+46812345678");
-        assert_eq!(tel("+46812345678;EXT=1-2").unwrap().ext.as_deref(), Some("12"));
+        assert_eq!(
+            tel("+46812345678;EXT=1-2").unwrap().ext.as_deref(),
+            Some("12")
+        );
     }
 
     #[test]
