@@ -19,3 +19,5 @@ pub mod transaction;
 pub use transaction::{
     TransactionError, TransactionEvent, TransactionKey, TransactionLayer, Transmit, Transport,
 };
+pub mod transport;
+pub use transport::{Incoming, SipTransport, TlsConfig, TransportConfig, TransportError};

@@ -1,0 +1,382 @@
+//! Tokio transport driver: owns the UDP socket, the TCP (and TLS) listener and connections,
+//! frames and parses what arrives, and sends [`Transmit`]s, reusing outbound connections.
+//! It holds no protocol state; the sans-IO layers above decide everything.
+
+use crate::framing::StreamDecoder;
+use crate::message;
+use crate::transaction::{Transmit, Transport};
+use rsip::SipMessage;
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+mod tls;
+pub use tls::TlsConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("I/O error on {transport:?} to {dest}: {source}")]
+    Io {
+        transport: Transport,
+        dest: SocketAddr,
+        source: io::Error,
+    },
+    #[error("transport {0:?} is not enabled")]
+    NotEnabled(Transport),
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("bind failed: {0}")]
+    Bind(io::Error),
+}
+
+/// A message that arrived, already parsed.
+#[derive(Debug)]
+pub struct Incoming {
+    pub msg: SipMessage,
+    pub source: SocketAddr,
+    pub transport: Transport,
+}
+
+/// What to bind. `port 0` picks a free port; TCP tries to share UDP's port so one Contact
+/// serves both.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    pub bind: SocketAddr,
+    pub udp: bool,
+    pub tcp: bool,
+    pub tls: Option<TlsConfig>,
+}
+
+impl TransportConfig {
+    pub fn new(bind: SocketAddr) -> Self {
+        Self {
+            bind,
+            udp: true,
+            tcp: true,
+            tls: None,
+        }
+    }
+}
+
+type Connections = Arc<Mutex<HashMap<(Transport, SocketAddr), mpsc::Sender<Vec<u8>>>>>;
+
+/// The running transport. Dropping it stops the background tasks' channel consumers.
+pub struct SipTransport {
+    udp: Option<Arc<UdpSocket>>,
+    tcp_addr: Option<SocketAddr>,
+    tls_addr: Option<SocketAddr>,
+    tls: Option<TlsConfig>,
+    conns: Connections,
+    incoming_tx: mpsc::Sender<Incoming>,
+    incoming_rx: mpsc::Receiver<Incoming>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SipTransport {
+    pub async fn bind(cfg: TransportConfig) -> Result<Self, TransportError> {
+        let (incoming_tx, incoming_rx) = mpsc::channel(256);
+        let conns: Connections = Arc::default();
+        let mut tasks = Vec::new();
+        let mut port = cfg.bind.port();
+        let udp = if cfg.udp {
+            let s = Arc::new(
+                UdpSocket::bind(cfg.bind)
+                    .await
+                    .map_err(TransportError::Bind)?,
+            );
+            port = s.local_addr().map_err(TransportError::Bind)?.port();
+            tasks.push(tokio::spawn(udp_reader(s.clone(), incoming_tx.clone())));
+            Some(s)
+        } else {
+            None
+        };
+        let tcp_addr = if cfg.tcp {
+            let l = bind_tcp(SocketAddr::new(cfg.bind.ip(), port), cfg.bind).await?;
+            let addr = l.local_addr().map_err(TransportError::Bind)?;
+            tasks.push(tokio::spawn(tcp_acceptor(
+                l,
+                None,
+                conns.clone(),
+                incoming_tx.clone(),
+            )));
+            Some(addr)
+        } else {
+            None
+        };
+        let tls_addr = match &cfg.tls {
+            Some(tls) if tls.server.is_some() => {
+                let want = SocketAddr::new(cfg.bind.ip(), if port == 0 { 0 } else { port + 1 });
+                let l = bind_tcp(want, SocketAddr::new(cfg.bind.ip(), 0)).await?;
+                let addr = l.local_addr().map_err(TransportError::Bind)?;
+                tasks.push(tokio::spawn(tcp_acceptor(
+                    l,
+                    tls.acceptor(),
+                    conns.clone(),
+                    incoming_tx.clone(),
+                )));
+                Some(addr)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            udp,
+            tcp_addr,
+            tls_addr,
+            tls: cfg.tls,
+            conns,
+            incoming_tx,
+            incoming_rx,
+            tasks,
+        })
+    }
+
+    /// The bound address for a transport, if enabled.
+    pub fn local_addr(&self, transport: Transport) -> Option<SocketAddr> {
+        match transport {
+            Transport::Udp => self.udp.as_ref().and_then(|s| s.local_addr().ok()),
+            Transport::Tcp => self.tcp_addr,
+            Transport::Tls => self.tls_addr,
+        }
+    }
+
+    /// Next parsed message. Unparseable input is logged and dropped (never reaches the caller).
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        self.incoming_rx.recv().await
+    }
+
+    pub async fn send(&self, t: Transmit) -> Result<(), TransportError> {
+        let err = |source| TransportError::Io {
+            transport: t.transport,
+            dest: t.dest,
+            source,
+        };
+        match t.transport {
+            Transport::Udp => {
+                let s = self
+                    .udp
+                    .as_ref()
+                    .ok_or(TransportError::NotEnabled(Transport::Udp))?;
+                s.send_to(&t.bytes, t.dest).await.map_err(err)?;
+                Ok(())
+            }
+            Transport::Tcp | Transport::Tls => {
+                let key = (t.transport, t.dest);
+                let existing = self.conns.lock().ok().and_then(|m| m.get(&key).cloned());
+                let sender = match existing {
+                    Some(s) if !s.is_closed() => s,
+                    _ => self.connect(t.transport, t.dest).await?,
+                };
+                sender.send(t.bytes).await.map_err(|_| {
+                    err(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "connection closed",
+                    ))
+                })
+            }
+        }
+    }
+
+    async fn connect(
+        &self,
+        transport: Transport,
+        dest: SocketAddr,
+    ) -> Result<mpsc::Sender<Vec<u8>>, TransportError> {
+        let err = |source| TransportError::Io {
+            transport,
+            dest,
+            source,
+        };
+        let stream = TcpStream::connect(dest).await.map_err(err)?;
+        let _ = stream.set_nodelay(true);
+        let sender = if transport == Transport::Tls {
+            let tls = self
+                .tls
+                .as_ref()
+                .ok_or(TransportError::NotEnabled(Transport::Tls))?;
+            let stream = tls.connect(stream, dest).await?;
+            spawn_connection(
+                stream,
+                dest,
+                transport,
+                self.conns.clone(),
+                self.incoming_tx.clone(),
+            )
+        } else {
+            spawn_connection(
+                stream,
+                dest,
+                transport,
+                self.conns.clone(),
+                self.incoming_tx.clone(),
+            )
+        };
+        Ok(sender)
+    }
+}
+
+impl Drop for SipTransport {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Ok(mut m) = self.conns.lock() {
+            m.clear();
+        }
+    }
+}
+
+async fn bind_tcp(want: SocketAddr, fallback: SocketAddr) -> Result<TcpListener, TransportError> {
+    match TcpListener::bind(want).await {
+        Ok(l) => Ok(l),
+        Err(_) => TcpListener::bind(fallback)
+            .await
+            .map_err(TransportError::Bind),
+    }
+}
+
+async fn udp_reader(sock: Arc<UdpSocket>, tx: mpsc::Sender<Incoming>) {
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let (n, source) = match sock.recv_from(&mut buf).await {
+            Ok(r) => r,
+            // ICMP port unreachable shows up as an error on some platforms; keep reading.
+            Err(e) => {
+                tracing::debug!("udp recv error: {e}");
+                continue;
+            }
+        };
+        let data = buf.get(..n).unwrap_or_default();
+        if data.iter().all(|b| *b == b'\r' || *b == b'\n' || *b == 0) {
+            continue; // keep-alive
+        }
+        deliver(data, source, Transport::Udp, &tx).await;
+    }
+}
+
+async fn deliver(
+    data: &[u8],
+    source: SocketAddr,
+    transport: Transport,
+    tx: &mpsc::Sender<Incoming>,
+) {
+    match message::parse(data) {
+        Ok(msg) => {
+            tracing::trace!(%source, "recv:\n{}", String::from_utf8_lossy(data));
+            let _ = tx
+                .send(Incoming {
+                    msg,
+                    source,
+                    transport,
+                })
+                .await;
+        }
+        Err(e) => tracing::warn!(%source, ?transport, "dropping unparseable message: {e}"),
+    }
+}
+
+async fn tcp_acceptor(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    conns: Connections,
+    tx: mpsc::Sender<Incoming>,
+) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        match &tls {
+            None => {
+                spawn_connection(stream, peer, Transport::Tcp, conns.clone(), tx.clone());
+            }
+            Some(acc) => {
+                let (acc, conns, tx) = (acc.clone(), conns.clone(), tx.clone());
+                tokio::spawn(async move {
+                    match acc.accept(stream).await {
+                        Ok(s) => {
+                            spawn_connection(s, peer, Transport::Tls, conns, tx);
+                        }
+                        Err(e) => tracing::warn!(%peer, "TLS handshake failed: {e}"),
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Register a connection for sending and spawn its reader and writer.
+fn spawn_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    transport: Transport,
+    conns: Connections,
+    tx: mpsc::Sender<Incoming>,
+) -> mpsc::Sender<Vec<u8>>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
+    if let Ok(mut m) = conns.lock() {
+        m.insert((transport, peer), out_tx.clone());
+    }
+    tokio::spawn(async move {
+        while let Some(bytes) = out_rx.recv().await {
+            if let Err(e) = wr.write_all(&bytes).await {
+                tracing::warn!(%peer, "stream write failed: {e}");
+                break;
+            }
+        }
+    });
+    let pong_tx = out_tx.clone();
+    tokio::spawn(async move {
+        let mut dec = StreamDecoder::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            dec.push(buf.get(..n).unwrap_or_default());
+            loop {
+                match dec.next_message() {
+                    Ok(Some(m)) => deliver(&m, peer, transport, &tx).await,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(%peer, "closing stream: {e}");
+                        if let Ok(mut m) = conns.lock() {
+                            m.remove(&(transport, peer));
+                        }
+                        return;
+                    }
+                }
+            }
+            for _ in 0..dec.take_pings() {
+                let _ = pong_tx.send(b"\r\n".to_vec()).await;
+            }
+        }
+        if let Ok(mut m) = conns.lock() {
+            m.remove(&(transport, peer));
+        }
+    });
+    out_tx
+}
+
+/// The local IP the OS would use to reach `dest` (for Via/Contact when bound to 0.0.0.0).
+pub fn local_ip_for(dest: SocketAddr) -> io::Result<IpAddr> {
+    let bind: SocketAddr = if dest.is_ipv4() {
+        "0.0.0.0:0".parse().map_err(io::Error::other)?
+    } else {
+        "[::]:0".parse().map_err(io::Error::other)?
+    };
+    let s = std::net::UdpSocket::bind(bind)?;
+    s.connect(dest)?;
+    Ok(s.local_addr()?.ip())
+}
+
+#[cfg(test)]
+mod tests;
