@@ -11,3 +11,5 @@ pub mod sdp;
 
 pub use codec::CodecKind;
 pub use sdp::{answer, CodecPrefs, Direction, MediaOffer, Negotiated, SdpError, SrtpPolicy};
+pub mod jitter;
+pub mod rtp;
