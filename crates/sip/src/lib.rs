@@ -13,6 +13,8 @@ pub use message::{parse, serialize, ParseError};
 pub use rsip;
 pub use rsip::{Method, Request, Response, SipMessage};
 pub mod auth;
+pub mod dialog;
+pub use dialog::Dialog;
 pub mod framing;
 pub mod transaction;
 

@@ -513,5 +513,29 @@ pub fn response_for(req: &Request, code: u16, to_tag: Option<&str>) -> Response 
     }
 }
 
+/// Build a request from a URI string and (name, value) headers; the URI is parsed by rsip.
+pub fn new_request(
+    method: Method,
+    uri: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<Request, ParseError> {
+    let uri = rsip::Uri::try_from(uri).map_err(|e| ParseError::InvalidHeader {
+        header: "Request-URI",
+        detail: format!("{uri:?}: {e}"),
+    })?;
+    let mut hs = Headers::default();
+    for (n, v) in headers {
+        hs.push(make_header(n, v));
+    }
+    Ok(Request {
+        method,
+        uri,
+        version: rsip::Version::V2,
+        headers: hs,
+        body,
+    })
+}
+
 #[cfg(test)]
 mod tests;
