@@ -223,8 +223,13 @@ fn international(
             }
         }
     }
-    // Known country code and a plausible length, but not in the metadata's
+    // Known country code and a possible length, but not in the metadata's
     // ranges (new ranges appear faster than metadata updates): dial as is.
+    let cc = parsed.code().value();
+    let nsn_len = digits.len().saturating_sub(cc.to_string().len());
+    if !possible_length(cc, nsn_len) {
+        return Err(DialError::InvalidNumber("wrong length for its country"));
+    }
     let kind = if parsed.code().value() == home.code {
         NumberKind::National
     } else {
@@ -265,8 +270,8 @@ fn national(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNu
     // Written with the trunk prefix and of plausible length: a domestic
     // number the metadata does not know yet. Anything else (dates, order
     // numbers) is refused rather than dialled.
-    let has_trunk = home.trunk.as_deref().is_some_and(|t| digits.starts_with(t));
-    if has_trunk && (MIN_PUBLIC_DIGITS..=MAX_E164_DIGITS).contains(&digits.len()) {
+    let after_trunk = home.trunk.as_deref().and_then(|t| digits.strip_prefix(t));
+    if after_trunk.is_some_and(|nsn| possible_length(home.code, nsn.len())) {
         return Ok(PhoneNumber {
             e164: None,
             dial_string: digits.to_owned(),
@@ -280,6 +285,36 @@ fn national(digits: &str, plan: &DialPlan, home: &HomeCountry) -> Result<PhoneNu
     Err(DialError::InvalidNumber(
         "not a valid number for the default country",
     ))
+}
+
+/// Whether some region with country code `cc` has national numbers of
+/// `nsn_len` digits (libphonenumber's "possible length"). The crate leaves
+/// the general descriptor's lengths empty, so take the union of the types.
+fn possible_length(cc: u16, nsn_len: usize) -> bool {
+    DATABASE.by_code(&cc).is_some_and(|metas| {
+        metas.iter().any(|m| {
+            let d = m.descriptors();
+            [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|desc| {
+                desc.possible_length()
+                    .iter()
+                    .any(|&l| usize::from(l) == nsn_len)
+            })
+        })
+    })
 }
 
 /// True when the country writes this number with a trunk prefix but the
