@@ -1,0 +1,2 @@
+//! Call benchmark (harness = false); filled in by the benchmark step.
+fn main() {}
