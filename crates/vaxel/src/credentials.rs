@@ -1,7 +1,7 @@
 //! Password hashing. SIP digest needs HA1 = H(user:realm:password) (RFC 3261 / RFC 7616), so
 //! that is what the registrar stores; API login uses a salted argon2id PHC string.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
@@ -34,7 +34,8 @@ pub fn sha256_hex(data: &str) -> String {
 /// Computes HA1 for both digest algorithms plus the argon2 login hash.
 pub fn hash_password(username: &str, realm: &str, password: &str) -> Result<Credentials, CredentialError> {
     let a1 = format!("{username}:{realm}:{password}");
-    let salt = SaltString::generate(&mut OsRng);
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| CredentialError::Hash(e.to_string()))?;
     let phc = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| CredentialError::Hash(e.to_string()))?

@@ -7,6 +7,7 @@ pub mod api;
 pub mod config;
 pub mod credentials;
 pub mod events;
+pub mod fuzzing;
 pub mod model;
 pub mod sms;
 pub mod state;

@@ -105,9 +105,30 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("vaxel: SIP on udp:{}  client API on http://{}/api/v1", handle.sip_addr, handle.api_addr);
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("error: cannot wait for Ctrl-C: {e}");
-    }
+    wait_for_stop_signal().await;
     handle.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM from a service manager or test harness.
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Token from login (browsers cannot set headers on WebSockets).
     pub token: String,

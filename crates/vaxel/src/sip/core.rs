@@ -178,25 +178,33 @@ impl SipCore {
         if first.starts_with("SIP/") || !first.ends_with("SIP/2.0") {
             return;
         }
+        let method = first.split_whitespace().next().unwrap_or("").to_string();
         let wanted = [("via", "v"), ("from", "f"), ("to", "t"), ("call-id", "i"), ("cseq", "")];
-        let mut copied = Vec::new();
+        let mut copied: Vec<String> = Vec::new();
         for line in lines.take_while(|l| !l.is_empty()) {
-            let Some((name, _)) = line.split_once(':') else { continue };
+            let Some((name, value)) = line.split_once(':') else { continue };
             let name = name.trim().to_ascii_lowercase();
-            if wanted.iter().any(|(long, short)| name == *long || (!short.is_empty() && name == *short)) {
-                copied.push(line);
+            if name == "cseq" {
+                // A broken CSeq is a common reason for the 400; answer with a well-formed one.
+                let ok = value.split_whitespace().collect::<Vec<_>>();
+                let valid = ok.len() == 2 && ok[0].parse::<u32>().is_ok() && ok[1] == method;
+                copied.push(if valid { line.to_string() } else { format!("CSeq: 1 {method}") });
+            } else if wanted.iter().any(|(long, short)| name == *long || (!short.is_empty() && name == *short)) {
+                copied.push(line.to_string());
             }
         }
-        if !copied.iter().any(|l| l.to_ascii_lowercase().starts_with("via") || l.to_ascii_lowercase().starts_with("v:")) {
-            return;
-        }
-        let reason: String = err.to_string().chars().filter(|c| !c.is_control() && *c != '"').take(100).collect();
+        let reason: String = err.to_string().chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(100).collect();
         let mut resp = String::from("SIP/2.0 400 Bad Request\r\n");
         for l in copied {
-            resp.push_str(l);
+            resp.push_str(&l);
             resp.push_str("\r\n");
         }
         resp.push_str(&format!("Warning: 399 vaxel \"{reason}\"\r\nContent-Length: 0\r\n\r\n"));
+        // Only answer when the answer itself is routable SIP (it needs Via, From, To, Call-ID);
+        // otherwise the sender could not match it anyway.
+        if m::parse(resp.as_bytes()).is_err() {
+            return;
+        }
         self.out.push_back(Outgoing { to: src, data: resp.into_bytes() });
     }
 
@@ -224,7 +232,7 @@ impl SipCore {
                 let tag = m::new_tag();
                 self.reply(&req, src, 200, Some(&tag), &[("Allow", ALLOW.into()), ("Accept", "application/sdp, application/pidf+xml".into())], None);
             }
-            Method::Bye | Method::Notify | Method::Info | Method::Update | Method::Prack => {
+            Method::Bye | Method::Notify | Method::Info | Method::Update | Method::PRack => {
                 self.reply(&req, src, 481, None, &[], None);
             }
             _ => self.reply(&req, src, 405, None, &[("Allow", ALLOW.into())], None),

@@ -13,3 +13,5 @@ pub mod sdp;
 pub mod util;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
+#[cfg(test)]
+mod tests;
