@@ -1,0 +1,296 @@
+//! Requests from the network: new INVITEs (incl. Replaces and busy), re-INVITEs (remote hold),
+//! BYE, CANCEL, REFER (we are transferred), NOTIFY (transfer progress), OPTIONS, INFO.
+
+use super::{UaError, UserAgent, ALLOW};
+use crate::call::{Call, Side, Transfer};
+use crate::events::{CallId, CallState, UaEvent};
+use koppla_sip::message::{self, new_tag};
+use koppla_sip::{Method, Request, SipMessage, TransactionKey};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+impl UserAgent {
+    fn reply(&mut self, key: &TransactionKey, req: &Request, code: u16, now: Instant) -> Result<(), UaError> {
+        let mut resp = message::response_for(req, code, Some(&new_tag()));
+        if code == 405 || code == 200 && req.method == Method::Options {
+            message::set_header(&mut resp.headers, "Allow", ALLOW);
+        }
+        self.tl.send_response(key, resp, now)?;
+        Ok(())
+    }
+
+    /// The call whose dialog this in-dialog request belongs to.
+    fn call_for_request(&self, msg: &SipMessage) -> Option<CallId> {
+        self.calls
+            .values()
+            .find(|c| c.dialog.as_ref().is_some_and(|d| d.matches_request(msg)))
+            .map(|c| c.id)
+    }
+
+    pub(super) fn on_request(
+        &mut self,
+        key: TransactionKey,
+        req: Request,
+        _source: SocketAddr,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        let msg = SipMessage::Request(req.clone());
+        let in_dialog = message::to_tag(&msg).is_some();
+        if !in_dialog {
+            return match req.method {
+                Method::Invite => self.on_new_invite(key, req, now),
+                Method::Options => self.reply(&key, &req, 200, now),
+                Method::Bye | Method::Refer | Method::Info => self.reply(&key, &req, 481, now),
+                Method::Notify => self.reply(&key, &req, 481, now),
+                _ => self.reply(&key, &req, 405, now),
+            };
+        }
+        let Some(id) = self.call_for_request(&msg) else {
+            return self.reply(&key, &req, 481, now);
+        };
+        let cseq = message::cseq(&msg)?.0;
+        let fresh = self
+            .calls
+            .get_mut(&id)
+            .and_then(|c| c.dialog.as_mut())
+            .is_some_and(|d| d.accept_remote_cseq(cseq));
+        if !fresh {
+            return self.reply(&key, &req, 500, now);
+        }
+        match req.method {
+            Method::Bye => {
+                self.reply(&key, &req, 200, now)?;
+                self.end_call(id, "bye", now);
+                Ok(())
+            }
+            Method::Invite => self.on_reinvite(id, key, req, now),
+            Method::Refer => self.on_refer(id, key, req, now),
+            Method::Notify => self.on_notify(id, key, req, now),
+            Method::Info => {
+                self.reply(&key, &req, 200, now)?;
+                if let Some(d) = dtmf_from_info(&req.body) {
+                    self.events.push_back(UaEvent::Dtmf { call: id, digit: d });
+                }
+                Ok(())
+            }
+            Method::Options => self.reply(&key, &req, 200, now),
+            _ => self.reply(&key, &req, 405, now),
+        }
+    }
+
+    fn on_new_invite(&mut self, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+        let msg = SipMessage::Request(req.clone());
+        let replaces = match message::header(&msg, "Replaces") {
+            Some(r) => match self.find_replaced(&r) {
+                Some(old) => Some(old),
+                None => return self.reply(&key, &req, 481, now),
+            },
+            None => None,
+        };
+        if self.cfg.busy && replaces.is_none() {
+            return self.reply(&key, &req, 486, now);
+        }
+        if message::header(&msg, "Contact").is_none() {
+            return self.reply(&key, &req, 400, now);
+        }
+        let from = message::header(&msg, "From").map(|f| message::addr_uri(&f)).unwrap_or_default();
+        let local_tag = new_tag();
+        let mut ringing = message::response_for(&req, 180, Some(&local_tag));
+        message::set_header(&mut ringing.headers, "Contact", &self.contact());
+        self.tl.send_response(&key, ringing, now)?;
+        let id = self.alloc_call_id();
+        let offer = (!req.body.is_empty()).then(|| String::from_utf8_lossy(&req.body).into_owned());
+        let cseq = message::cseq(&msg)?.0;
+        let local_rtp = self.cfg.local_addr;
+        self.calls.insert(
+            id,
+            Call {
+                id,
+                side: Side::Incoming,
+                state: CallState::Ringing,
+                invite: req,
+                invite_key: key,
+                invite_cseq: cseq,
+                dialog: None,
+                local_tag,
+                remote_uri: from.clone(),
+                local_rtp,
+                offer: None,
+                negotiated: None,
+                remote_offer: offer,
+                local_hold: false,
+                remote_hold: false,
+                pending_reinvite: None,
+                auth_tried: false,
+                cancel_requested: false,
+                ack: None,
+                transfer: None,
+                replaces,
+            },
+        );
+        self.events.push_back(UaEvent::Incoming { call: id, from });
+        self.set_state(id, CallState::Ringing, None);
+        Ok(())
+    }
+
+    /// Find the call a `Replaces: callid;to-tag=..;from-tag=..` names (RFC 3891: to-tag is our
+    /// local tag, from-tag the peer's).
+    fn find_replaced(&self, value: &str) -> Option<CallId> {
+        let call_id = value.split(';').next()?.trim();
+        let to_tag = message::param(value, "to-tag")?;
+        let from_tag = message::param(value, "from-tag")?;
+        self.calls
+            .values()
+            .find(|c| {
+                c.dialog.as_ref().is_some_and(|d| {
+                    d.call_id == call_id && d.local_tag == to_tag && d.remote_tag == from_tag
+                })
+            })
+            .map(|c| c.id)
+    }
+
+    fn on_reinvite(&mut self, id: CallId, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+        let contact = self.contact();
+        let (prefs, policy) = (self.cfg.codecs.clone(), self.cfg.srtp);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.reply(&key, &req, 481, now);
+        };
+        if call.pending_reinvite.is_some() {
+            return self.reply(&key, &req, 491, now);
+        }
+        if req.body.is_empty() {
+            // Offer-less re-INVITE (session refresh): not supported yet.
+            return self.reply(&key, &req, 488, now);
+        }
+        let offer = String::from_utf8_lossy(&req.body).into_owned();
+        let want = call.wanted_direction();
+        let (sdp, neg) = match koppla_media::sdp::answer_with_direction(&offer, &prefs, call.local_rtp, policy, want) {
+            Ok(r) => r,
+            Err(_) => return self.reply(&key, &req, 488, now),
+        };
+        call.remote_hold = !neg.direction.sends() && !call.local_hold || neg.direction == koppla_media::Direction::Inactive;
+        call.negotiated = Some(neg);
+        if let Some(d) = call.dialog.as_mut() {
+            d.refresh_target(&SipMessage::Request(req.clone()));
+        }
+        let mut resp = message::response_for(&req, 200, Some(&call.local_tag));
+        message::set_header(&mut resp.headers, "Contact", &contact);
+        message::set_header(&mut resp.headers, "Content-Type", "application/sdp");
+        resp.body = sdp.into_bytes();
+        self.tl.send_response(&key, resp, now)?;
+        self.emit_media(id);
+        self.refresh_answered_state(id);
+        Ok(())
+    }
+
+    fn on_refer(&mut self, id: CallId, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+        let msg = SipMessage::Request(req.clone());
+        let Some(refer_to) = message::header(&msg, "Refer-To") else {
+            return self.reply(&key, &req, 400, now);
+        };
+        let uri = message::addr_uri(&refer_to);
+        let (target, replaces) = match uri.split_once('?') {
+            Some((t, hdrs)) => {
+                let rep = hdrs.split('&').find_map(|h| {
+                    let (n, v) = h.split_once('=')?;
+                    n.eq_ignore_ascii_case("Replaces").then(|| super::unescape(v))
+                });
+                (t.to_string(), rep)
+            }
+            None => (uri.clone(), None),
+        };
+        if crate::config::SipUri::parse(&target).is_err() {
+            return self.reply(&key, &req, 400, now);
+        }
+        self.reply(&key, &req, 202, now)?;
+        self.notify_refer(id, "SIP/2.0 100 Trying", false, now)?;
+        self.events.push_back(UaEvent::TransferRequested {
+            call: id,
+            target,
+            replaces,
+        });
+        Ok(())
+    }
+
+    fn on_notify(&mut self, id: CallId, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+        self.reply(&key, &req, 200, now)?;
+        let msg = SipMessage::Request(req.clone());
+        let is_refer = message::header(&msg, "Event").is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        let referring = self.calls.get(&id).is_some_and(|c| c.transfer == Some(Transfer::Referring));
+        if !is_refer || !referring {
+            return Ok(());
+        }
+        let body = String::from_utf8_lossy(&req.body);
+        let code = body
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse::<u16>().ok());
+        match code {
+            Some(200..=299) => {
+                self.events.push_back(UaEvent::Transferred { call: id });
+                self.send_bye(id, now)?;
+                self.end_call(id, "transferred", now);
+            }
+            Some(c) if c >= 300 => {
+                if let Some(call) = self.calls.get_mut(&id) {
+                    call.transfer = None;
+                }
+                self.events.push_back(UaEvent::Error {
+                    message: format!("transfer of call {id} failed ({c})"),
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_ack(&mut self, req: Request) -> Result<(), UaError> {
+        let msg = SipMessage::Request(req.clone());
+        let Some(id) = self.call_for_request(&msg) else {
+            return Ok(());
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return Ok(());
+        };
+        // Offer was in our 200 (offer-less INVITE): the answer is in the ACK.
+        if call.negotiated.is_none() && !req.body.is_empty() {
+            if let Some(offer) = &call.offer {
+                let n = offer.accept_answer(&String::from_utf8_lossy(&req.body))?;
+                call.negotiated = Some(n);
+                self.emit_media(id);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_cancelled(&mut self, invite: TransactionKey, now: Instant) -> Result<(), UaError> {
+        let Some(id) = self
+            .calls
+            .values()
+            .find(|c| c.side == Side::Incoming && c.invite_key == invite)
+            .map(|c| c.id)
+        else {
+            return Ok(());
+        };
+        if let Some(call) = self.calls.get(&id) {
+            let resp = message::response_for(&call.invite, 487, Some(&call.local_tag));
+            self.tl.send_response(&invite, resp, now)?;
+        }
+        self.end_call(id, "cancelled", now);
+        Ok(())
+    }
+}
+
+/// DTMF digit from an `application/dtmf-relay` INFO body (`Signal=5`).
+fn dtmf_from_info(body: &[u8]) -> Option<char> {
+    let text = String::from_utf8_lossy(body);
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        if !k.trim().eq_ignore_ascii_case("signal") {
+            return None;
+        }
+        let c = v.trim().chars().next()?;
+        matches!(c, '0'..='9' | '*' | '#' | 'A'..='D').then_some(c)
+    })
+}

@@ -1,0 +1,229 @@
+//! Account and agent configuration, and SIP URI host/port resolution.
+
+use koppla_media::{CodecPrefs, SrtpPolicy};
+use koppla_sip::Transport;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("not a sip: URI with user and host: {0:?}")]
+    BadUri(String),
+    #[error("cannot resolve {0:?}")]
+    Unresolvable(String),
+}
+
+/// A password that never shows up in Debug output or logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Parts of a `sip:user@host:port;params` URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipUri {
+    pub secure: bool,
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    pub transport: Option<Transport>,
+}
+
+impl SipUri {
+    pub fn parse(uri: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadUri(uri.to_string());
+        let u = koppla_sip::message::addr_uri(uri.trim());
+        let (secure, rest) = if let Some(r) = strip_prefix_ci(&u, "sips:") {
+            (true, r)
+        } else if let Some(r) = strip_prefix_ci(&u, "sip:") {
+            (false, r)
+        } else {
+            return Err(bad());
+        };
+        let rest = rest.split('?').next().unwrap_or("");
+        let mut parts = rest.split(';');
+        let hostpart = parts.next().unwrap_or("");
+        let transport = parts.find_map(|p| {
+            p.strip_prefix("transport=")
+                .and_then(Transport::parse)
+        });
+        let (user, hostport) = match hostpart.rsplit_once('@') {
+            Some((u, h)) => (Some(u.to_string()), h),
+            None => (None, hostpart),
+        };
+        let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
+            let (h, after) = stripped.split_once(']').ok_or_else(bad)?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p.parse().map_err(|_| bad())?),
+                None => None,
+            };
+            (h.to_string(), port)
+        } else {
+            match hostport.split_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| bad())?)),
+                None => (hostport.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(Self {
+            secure,
+            user,
+            host,
+            port,
+            transport,
+        })
+    }
+
+    /// Resolve to a socket address (A/AAAA lookup for names; no SRV/NAPTR).
+    pub fn resolve(&self, transport: Transport) -> Result<SocketAddr, ConfigError> {
+        let default_port = if transport == Transport::Tls || self.secure {
+            5061
+        } else {
+            5060
+        };
+        let port = self.port.unwrap_or(default_port);
+        let host = self.host.trim_matches(|c| c == '[' || c == ']');
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return Ok(SocketAddr::new(ip, port));
+        }
+        (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| ConfigError::Unresolvable(host.to_string()))
+    }
+
+    pub fn host_port(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, p: &str) -> Option<&'a str> {
+    (s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)).then(|| &s[p.len()..])
+}
+
+/// The SIP account the agent registers and calls as.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Address of record, e.g. `sip:alice@127.0.0.1:5060`.
+    pub aor: String,
+    pub user: String,
+    /// Domain part of the AOR (host[:port]), used in Request-URIs for REGISTER.
+    pub domain: String,
+    pub auth_user: String,
+    pub password: Option<Secret>,
+    pub display_name: Option<String>,
+    /// Registrar / outbound proxy.
+    pub server: SocketAddr,
+    pub transport: Transport,
+    pub expires: u32,
+}
+
+impl Account {
+    pub fn new(
+        aor: &str,
+        auth_user: Option<&str>,
+        password: Option<Secret>,
+        transport: Transport,
+    ) -> Result<Self, ConfigError> {
+        let uri = SipUri::parse(aor)?;
+        let user = uri.user.clone().ok_or_else(|| ConfigError::BadUri(aor.to_string()))?;
+        Ok(Self {
+            aor: koppla_sip::message::addr_uri(aor),
+            auth_user: auth_user.unwrap_or(&user).to_string(),
+            user,
+            domain: uri.host_port(),
+            password,
+            display_name: None,
+            server: uri.resolve(transport)?,
+            transport,
+            expires: 3600,
+        })
+    }
+}
+
+/// Everything the sans-IO agent needs to know.
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    pub account: Account,
+    /// Address put in Via/Contact (the transport's bound address, with a real IP).
+    pub local_addr: SocketAddr,
+    pub codecs: CodecPrefs,
+    pub srtp: SrtpPolicy,
+    /// Answer new calls with 486 Busy Here.
+    pub busy: bool,
+    /// `urn:uuid:...` for RFC 5626 `+sip.instance`.
+    pub instance_id: String,
+    pub user_agent: String,
+}
+
+impl UaConfig {
+    pub fn new(account: Account, local_addr: SocketAddr) -> Self {
+        let r: u128 = rand::random();
+        let h = format!("{r:032x}");
+        Self {
+            account,
+            local_addr,
+            codecs: CodecPrefs::default(),
+            srtp: SrtpPolicy::Off,
+            busy: false,
+            instance_id: format!(
+                "urn:uuid:{}-{}-4{}-a{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[13..16],
+                &h[17..20],
+                &h[20..32]
+            ),
+            user_agent: format!("Koppla/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_uris() {
+        let u = SipUri::parse("\"Bob\" <sip:bob@127.0.0.1:5070;transport=tcp>").unwrap();
+        assert_eq!(u.user.as_deref(), Some("bob"));
+        assert_eq!(u.host, "127.0.0.1");
+        assert_eq!(u.port, Some(5070));
+        assert_eq!(u.transport, Some(Transport::Tcp));
+        assert_eq!(u.resolve(Transport::Udp).unwrap(), "127.0.0.1:5070".parse().unwrap());
+        let v6 = SipUri::parse("sips:[::1]").unwrap();
+        assert_eq!(v6.resolve(Transport::Tls).unwrap(), "[::1]:5061".parse().unwrap());
+        for bad in ["http://x", "sip:", "sip:a@h:notaport", "sip:a@[::1"] {
+            assert!(SipUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn account_defaults_auth_user_and_hides_password() {
+        let a = Account::new("sip:alice@127.0.0.1:5060", None, Some(Secret::new("pw")), Transport::Udp)
+            .unwrap();
+        assert_eq!(a.auth_user, "alice");
+        assert_eq!(a.domain, "127.0.0.1:5060");
+        assert!(!format!("{a:?}").contains("pw"));
+        assert!(Account::new("sip:127.0.0.1", None, None, Transport::Udp).is_err());
+    }
+}

@@ -1,0 +1,86 @@
+//! What the agent reports to its user (CLI, app).
+
+use koppla_media::Negotiated;
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Local call number (1, 2, ...), as used by the CLI.
+pub type CallId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    Calling,
+    Ringing,
+    Early,
+    Established,
+    Held,
+    RemoteHeld,
+    Ended,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Calling => "calling",
+            Self::Ringing => "ringing",
+            Self::Early => "early",
+            Self::Established => "established",
+            Self::Held => "held",
+            Self::RemoteHeld => "remote_held",
+            Self::Ended => "ended",
+        }
+    }
+}
+
+impl fmt::Display for CallState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum UaEvent {
+    Registered {
+        expires: u32,
+    },
+    RegistrationFailed {
+        reason: String,
+    },
+    Unregistered,
+    Incoming {
+        call: CallId,
+        from: String,
+    },
+    CallState {
+        call: CallId,
+        state: CallState,
+        reason: Option<String>,
+    },
+    Dtmf {
+        call: CallId,
+        digit: char,
+    },
+    Transferred {
+        call: CallId,
+    },
+    /// The peer of `call` REFERred us to `target`; the runtime places the new call with
+    /// `UserAgent::call_referred` (it owns RTP socket allocation).
+    TransferRequested {
+        call: CallId,
+        target: String,
+        replaces: Option<String>,
+    },
+    /// Start or update media for a call (answer received/sent, hold, resume).
+    Media {
+        call: CallId,
+        local_rtp: SocketAddr,
+        negotiated: Box<Negotiated>,
+    },
+    /// Stop the call's media session.
+    MediaStop {
+        call: CallId,
+    },
+    Error {
+        message: String,
+    },
+}

@@ -1,0 +1,278 @@
+//! REGISTER state machine: initial registration with digest retry, refresh before expiry,
+//! un-REGISTER, and exponential back-off (1 s .. 5 min) after failures.
+
+use crate::config::UaConfig;
+use crate::events::UaEvent;
+use koppla_sip::auth::Challenge;
+use koppla_sip::message::{self, new_branch, new_call_id, new_tag};
+use koppla_sip::{Method, Request, Response, SipMessage};
+use std::time::{Duration, Instant};
+
+pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegState {
+    Idle,
+    Registering,
+    Registered { expires: u32 },
+    Unregistering,
+    Failed,
+}
+
+#[derive(Debug)]
+pub struct Registration {
+    pub state: RegState,
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    /// Auth attempts answered for the current request chain.
+    auth_tries: u8,
+    nc: u32,
+    expires: u32,
+    refresh_at: Option<Instant>,
+    retry_at: Option<Instant>,
+    backoff: Duration,
+}
+
+/// Human reason for a failure response (contract: "wrong password (403)").
+fn failure_reason(code: u16) -> String {
+    match code {
+        401 | 407 | 403 => format!("wrong password ({code})"),
+        404 => "unknown user (404)".into(),
+        408 => "timeout (408)".into(),
+        c => format!("{} ({c})", message::reason_for(c).to_ascii_lowercase()),
+    }
+}
+
+impl Registration {
+    pub fn new(expires: u32) -> Self {
+        Self {
+            state: RegState::Idle,
+            call_id: new_call_id(),
+            from_tag: new_tag(),
+            cseq: 0,
+            auth_tries: 0,
+            nc: 0,
+            expires,
+            refresh_at: None,
+            retry_at: None,
+            backoff: MIN_BACKOFF,
+        }
+    }
+
+    pub fn is_registered(&self) -> bool {
+        matches!(self.state, RegState::Registered { .. })
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [self.refresh_at, self.retry_at].into_iter().flatten().min()
+    }
+
+    /// Build a REGISTER (`expires` 0 removes the binding).
+    fn build(&mut self, cfg: &UaConfig, expires: u32, auth: Option<(&str, String)>) -> Option<Request> {
+        self.cseq += 1;
+        let a = &cfg.account;
+        let t = a.transport;
+        let contact_transport = match t {
+            koppla_sip::Transport::Udp => String::new(),
+            other => format!(";transport={}", other.uri_param()),
+        };
+        let mut headers = vec![
+            (
+                "Via",
+                format!(
+                    "SIP/2.0/{} {};branch={};rport",
+                    t.via_token(),
+                    cfg.local_addr,
+                    new_branch()
+                ),
+            ),
+            ("Max-Forwards", "70".to_string()),
+            ("From", format!("<{}>;tag={}", a.aor, self.from_tag)),
+            ("To", format!("<{}>", a.aor)),
+            ("Call-ID", self.call_id.clone()),
+            ("CSeq", format!("{} REGISTER", self.cseq)),
+            (
+                "Contact",
+                format!(
+                    "<sip:{}@{}{}>;+sip.instance=\"<{}>\";expires={}",
+                    a.user, cfg.local_addr, contact_transport, cfg.instance_id, expires
+                ),
+            ),
+            ("Expires", expires.to_string()),
+            ("User-Agent", cfg.user_agent.clone()),
+            ("Allow", crate::agent::ALLOW.to_string()),
+        ];
+        if let Some((name, value)) = auth {
+            headers.push((name, value));
+        }
+        let uri = format!("sip:{}", a.domain);
+        message::new_request(Method::Register, &uri, &headers, Vec::new()).ok()
+    }
+
+    pub fn register(&mut self, cfg: &UaConfig) -> Option<Request> {
+        self.state = RegState::Registering;
+        self.auth_tries = 0;
+        self.retry_at = None;
+        self.refresh_at = None;
+        self.build(cfg, self.expires, None)
+    }
+
+    pub fn unregister(&mut self, cfg: &UaConfig) -> Option<Request> {
+        self.state = RegState::Unregistering;
+        self.auth_tries = 0;
+        self.retry_at = None;
+        self.refresh_at = None;
+        self.build(cfg, 0, None)
+    }
+
+    fn fail(&mut self, reason: String, now: Instant, events: &mut Vec<UaEvent>) {
+        self.state = RegState::Failed;
+        self.retry_at = Some(now + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        events.push(UaEvent::RegistrationFailed { reason });
+    }
+
+    /// Handle the final or provisional response to our REGISTER; may return a retry request.
+    pub fn on_response(
+        &mut self,
+        cfg: &UaConfig,
+        resp: &Response,
+        sent: &Request,
+        now: Instant,
+        events: &mut Vec<UaEvent>,
+    ) -> Option<Request> {
+        let code = message::status(resp);
+        let unregistering = self.state == RegState::Unregistering;
+        let expires_asked = if unregistering { 0 } else { self.expires };
+        match code {
+            100..=199 => None,
+            200..=299 if unregistering => {
+                self.state = RegState::Idle;
+                events.push(UaEvent::Unregistered);
+                None
+            }
+            200..=299 => {
+                let msg = SipMessage::Response(resp.clone());
+                let granted = granted_expires(&msg, cfg).unwrap_or(self.expires);
+                if granted == 0 {
+                    self.fail("registrar granted no binding".into(), now, events);
+                    return None;
+                }
+                self.state = RegState::Registered { expires: granted };
+                self.backoff = MIN_BACKOFF;
+                let refresh = (granted / 2).max(granted.saturating_sub(30)).max(1);
+                self.refresh_at = Some(now + Duration::from_secs(refresh.into()));
+                events.push(UaEvent::Registered { expires: granted });
+                None
+            }
+            401 | 407 => {
+                let msg = SipMessage::Response(resp.clone());
+                let name = if code == 401 { "WWW-Authenticate" } else { "Proxy-Authenticate" };
+                let values = message::header_values(&msg, name);
+                let challenge = match Challenge::pick_best(values.iter().map(String::as_str)) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.fail(format!("cannot answer challenge: {e}"), now, events);
+                        return None;
+                    }
+                };
+                // One answer per challenge; a second one only if the server says the nonce
+                // was merely stale.
+                if self.auth_tries >= 1 && !challenge.stale || self.auth_tries >= 3 {
+                    self.fail(failure_reason(code), now, events);
+                    return None;
+                }
+                let Some(password) = cfg.account.password.as_ref() else {
+                    self.fail(format!("password required ({code})"), now, events);
+                    return None;
+                };
+                self.auth_tries += 1;
+                self.nc += 1;
+                let value = challenge.respond(
+                    &cfg.account.auth_user,
+                    password.expose(),
+                    "REGISTER",
+                    &sent.uri.to_string(),
+                    self.nc,
+                    &new_tag(),
+                );
+                let hname = if code == 401 { "Authorization" } else { "Proxy-Authorization" };
+                let tries = self.auth_tries;
+                let r = self.build(cfg, expires_asked, Some((hname, value)));
+                self.auth_tries = tries;
+                r
+            }
+            423 => {
+                let msg = SipMessage::Response(resp.clone());
+                match message::header(&msg, "Min-Expires").and_then(|v| v.trim().parse().ok()) {
+                    Some(min) if min > self.expires && !unregistering => {
+                        self.expires = min;
+                        self.build(cfg, min, None)
+                    }
+                    _ => {
+                        self.fail(failure_reason(code), now, events);
+                        None
+                    }
+                }
+            }
+            _ if unregistering => {
+                self.state = RegState::Idle;
+                events.push(UaEvent::Unregistered);
+                None
+            }
+            _ => {
+                self.fail(failure_reason(code), now, events);
+                None
+            }
+        }
+    }
+
+    pub fn on_timeout(&mut self, now: Instant, events: &mut Vec<UaEvent>) {
+        if self.state == RegState::Unregistering {
+            self.state = RegState::Idle;
+            events.push(UaEvent::Unregistered);
+        } else {
+            self.fail("no response from registrar (timeout)".into(), now, events);
+        }
+    }
+
+    /// Refresh or retry when due.
+    pub fn on_timer(&mut self, cfg: &UaConfig, now: Instant) -> Option<Request> {
+        let due = self.next_deadline().is_some_and(|t| t <= now);
+        if !due {
+            return None;
+        }
+        self.refresh_at = None;
+        self.retry_at = None;
+        self.auth_tries = 0;
+        if matches!(self.state, RegState::Failed | RegState::Registered { .. }) {
+            let keep = self.state;
+            let r = self.build(cfg, self.expires, None);
+            // A refresh keeps the Registered state until the answer arrives.
+            self.state = if matches!(keep, RegState::Registered { .. }) {
+                keep
+            } else {
+                RegState::Registering
+            };
+            return r;
+        }
+        None
+    }
+}
+
+/// Expires granted for our Contact (its `expires` param), else the Expires header.
+fn granted_expires(msg: &SipMessage, cfg: &UaConfig) -> Option<u32> {
+    let ours = format!("{}", cfg.local_addr);
+    for c in message::header_values(msg, "Contact") {
+        for item in message::split_list(&c) {
+            if message::addr_uri(item).contains(&ours) {
+                if let Some(e) = message::param(item, "expires").and_then(|e| e.parse().ok()) {
+                    return Some(e);
+                }
+            }
+        }
+    }
+    message::header(msg, "Expires").and_then(|e| e.trim().parse().ok())
+}
