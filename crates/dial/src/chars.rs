@@ -58,11 +58,6 @@ pub(crate) fn check_selection_chars(s: &str) -> Result<(), DialError> {
     }
 }
 
-/// Line break or paragraph separator: ends a phone-number run in free text.
-pub(crate) fn is_break(c: char) -> bool {
-    is_line_break(c)
-}
-
 /// Folds typographic variants to their ASCII meaning: full-width and
 /// Arabic-Indic digits, Unicode dashes, no-break and thin spaces, full-width
 /// punctuation. Anything else is returned unchanged.

@@ -14,6 +14,7 @@ mod callto;
 mod chars;
 mod error;
 pub mod fuzzing;
+mod metadata;
 mod number;
 mod plan;
 mod selection;

@@ -6,7 +6,7 @@
 //! normalise (dates, order numbers) are skipped; if none does, the first
 //! run's error is reported.
 
-use crate::chars::{check_len, check_selection_chars, fold, is_break, is_invisible};
+use crate::chars::{check_len, check_selection_chars, fold, is_invisible};
 use crate::number::{compact, from_compact};
 use crate::{parse_link, DialError, DialPlan, DialTarget, MAX_SELECTION_LEN};
 
@@ -132,7 +132,7 @@ fn extend(c: &[char], start: usize, plan: &DialPlan) -> Run {
             separators = 0;
         } else if j == start && matches!(ch, '+' | '(') {
             j += 1;
-        } else if matches!(ch, ' ' | '-' | '.' | '/' | '(' | ')') && !is_break(ch) {
+        } else if matches!(ch, ' ' | '-' | '.' | '/' | '(' | ')') {
             separators += 1;
             if separators > MAX_SEPARATOR_RUN {
                 break;
