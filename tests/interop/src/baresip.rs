@@ -123,7 +123,7 @@ pub fn config_text(
     };
     let mut lines = vec![
         "poll_method epoll".to_string(),
-        "net_interface lo".to_string(),
+        "net_interface 127.0.0.1".to_string(),
         format!("sip_listen 127.0.0.1:{sip_port}"),
         format!("audio_source {source}"),
         // Nobody reads this bridge, so playback is decoded (and recorded) but never rendered and

@@ -27,11 +27,12 @@ pub enum HarnessError {
         waited: Duration,
         seen: String,
     },
-    #[error("process `{name}` exited early ({status}); logs in {logs}")]
+    #[error("process `{name}` exited early ({status}); logs in {logs}:\n{tail}")]
     ExitedEarly {
         name: String,
         status: String,
         logs: PathBuf,
+        tail: String,
     },
     #[error("protocol error from {peer}: {detail}")]
     Protocol { peer: String, detail: String },

@@ -112,7 +112,11 @@ request_route {{
   if (is_method("OPTIONS") && uri==myself && $rU==$null) {{ sl_send_reply("200", "Keepalive"); exit; }}
   if (has_totag()) {{
     if (loose_route()) {{ t_relay(); exit; }}
-    if (is_method("ACK")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
+    if (is_method("ACK") && t_check_trans()) {{ t_relay(); exit; }}
+    # In-dialog request without Route (e.g. sipp's built-in scenarios ignore Record-Route):
+    # route it like an initial request to the registered contact.
+    if ((uri==myself || $rd=="127.0.0.1") && lookup("location")) {{ t_relay(); exit; }}
+    if (is_method("ACK")) {{ exit; }}
     sl_send_reply("404", "Not here");
     exit;
   }}

@@ -367,6 +367,7 @@ impl KopplaAgent {
                 name: self.name.clone(),
                 status: status.to_string(),
                 logs: self.guard.log_dir().to_path_buf(),
+                tail: self.guard.log_tail(15),
             }),
             None => {
                 self.guard.stop(Duration::from_secs(1));

@@ -129,6 +129,7 @@ impl ProcessGuard {
             name: self.name.clone(),
             status,
             logs: self.log_dir.clone(),
+            tail: self.log_tail(15),
         }
     }
 
