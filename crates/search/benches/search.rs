@@ -6,7 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use koppla_search::{EntryKind, IncrementalSearch, LabeledNumber, SearchEntry, SearchIndex, SourceKind};
+use koppla_search::{
+    EntryKind, IncrementalSearch, LabeledNumber, SearchEntry, SearchIndex, SourceKind,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -15,21 +17,71 @@ const LIMIT: usize = 20;
 const ROUNDS: usize = 30;
 
 const FIRST: &[&str] = &[
-    "Anna", "Annika", "Anders", "Åsa", "Björn", "Birgitta", "Carl", "Cecilia", "David", "Emma", "Erik", "Eva",
-    "Fredrik", "Gustav", "Hanna", "Ingrid", "Johan", "Jörgen", "Karin", "Kerstin", "Lars", "Lena", "Magnus",
-    "Maria", "Mikael", "Nils", "Olof", "Örjan", "Per", "Sara", "Sofia", "Stefan", "Sven", "Ulla", "Viktor",
+    "Anna", "Annika", "Anders", "Åsa", "Björn", "Birgitta", "Carl", "Cecilia", "David", "Emma",
+    "Erik", "Eva", "Fredrik", "Gustav", "Hanna", "Ingrid", "Johan", "Jörgen", "Karin", "Kerstin",
+    "Lars", "Lena", "Magnus", "Maria", "Mikael", "Nils", "Olof", "Örjan", "Per", "Sara", "Sofia",
+    "Stefan", "Sven", "Ulla", "Viktor",
 ];
 const LAST: &[&str] = &[
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson", "Svensson",
-    "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson", "Bengtsson", "Lindberg", "Lindqvist",
-    "Söderström", "Åberg", "Ek", "Björk", "Holm", "Sandberg", "Lundgren", "Öberg", "Wallin", "Engström",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Lindberg",
+    "Lindqvist",
+    "Söderström",
+    "Åberg",
+    "Ek",
+    "Björk",
+    "Holm",
+    "Sandberg",
+    "Lundgren",
+    "Öberg",
+    "Wallin",
+    "Engström",
 ];
 const COMPANY: &[&str] = &[
-    "Volvo", "Ericsson", "Ångström Bygg", "Norrland Energi", "Skåne Frukt", "Göta Konsult", "Mälardalens El",
-    "Vasa Redovisning", "Östra Sjukhuset", "Kiruna Gruv",
+    "Volvo",
+    "Ericsson",
+    "Ångström Bygg",
+    "Norrland Energi",
+    "Skåne Frukt",
+    "Göta Konsult",
+    "Mälardalens El",
+    "Vasa Redovisning",
+    "Östra Sjukhuset",
+    "Kiruna Gruv",
 ];
-const TITLE: &[&str] = &["Säljare", "VD", "Ekonom", "Tekniker", "Projektledare", "Support", "Inköpare", "Chef"];
-const KEYWORD: &[&str] = &["offert", "avtal", "leverans", "faktura", "service", "nyckelkund", "partner"];
+const TITLE: &[&str] = &[
+    "Säljare",
+    "VD",
+    "Ekonom",
+    "Tekniker",
+    "Projektledare",
+    "Support",
+    "Inköpare",
+    "Chef",
+];
+const KEYWORD: &[&str] = &[
+    "offert",
+    "avtal",
+    "leverans",
+    "faktura",
+    "service",
+    "nyckelkund",
+    "partner",
+];
 
 fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
     list[rng.random_range(0..list.len())]
@@ -64,14 +116,26 @@ fn contacts() -> Vec<SearchEntry> {
             };
             SearchEntry {
                 id: format!("bench:{i}"),
-                source: if i % 10 == 0 { SourceKind::Colleague } else { SourceKind::Contact },
+                source: if i % 10 == 0 {
+                    SourceKind::Colleague
+                } else {
+                    SourceKind::Contact
+                },
                 name: format!("{first} {last}"),
                 company: company.into(),
                 title: pick(&mut rng, TITLE).into(),
                 department: String::new(),
-                emails: vec![format!("{}.{}{}@{}.se", first.to_lowercase(), last.to_lowercase(), i % 100, "example")],
+                emails: vec![format!(
+                    "{}.{}{}@{}.se",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    i % 100,
+                    "example"
+                )],
                 numbers,
-                keywords: (0..rng.random_range(0..3)).map(|_| pick(&mut rng, KEYWORD).to_string()).collect(),
+                keywords: (0..rng.random_range(0..3))
+                    .map(|_| pick(&mut rng, KEYWORD).to_string())
+                    .collect(),
                 kind,
                 presence: None,
             }
@@ -82,7 +146,11 @@ fn contacts() -> Vec<SearchEntry> {
 fn rss_bytes() -> usize {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<usize>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -111,10 +179,25 @@ fn main() {
         index.index_heap_bytes() as f64 / 1048576.0
     );
 
-    let typed = ["anna s", "anna svensson", "jörgen ö", "orjan", "ångström", "säljare", "offert karl", "4567", "0701", "+46 70", "sven 08"];
+    let typed = [
+        "anna s",
+        "anna svensson",
+        "jörgen ö",
+        "orjan",
+        "ångström",
+        "säljare",
+        "offert karl",
+        "4567",
+        "0701",
+        "+46 70",
+        "sven 08",
+    ];
     let mut fresh_all = Vec::new();
     let mut inc_all = Vec::new();
-    println!("\n{:<16} {:>6} {:>10} {:>10} {:>10} {:>10}", "query (typed)", "hits", "fresh p50", "fresh p99", "incr p50", "incr p99");
+    println!(
+        "\n{:<16} {:>6} {:>10} {:>10} {:>10} {:>10}",
+        "query (typed)", "hits", "fresh p50", "fresh p99", "incr p50", "incr p99"
+    );
     for text in typed {
         let chars: Vec<char> = text.chars().collect();
         let mut fresh = Vec::new();
@@ -160,5 +243,8 @@ fn main() {
         us(percentile(&inc_all, 0.99)),
         us(inc_all.last().copied().unwrap_or_default()),
     );
-    println!("target p99 <= 2000 µs; total bench time {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "target p99 <= 2000 µs; total bench time {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -9,6 +9,8 @@ mod debounce;
 mod enter;
 mod entry;
 mod fold;
+#[doc(hidden)]
+pub mod fuzzing;
 mod index;
 mod query;
 mod search;

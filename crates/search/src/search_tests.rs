@@ -7,7 +7,11 @@ use crate::index::{MatchField, SearchIndex};
 use crate::query::IncrementalSearch;
 
 fn person(id: &str, name: &str) -> SearchEntry {
-    SearchEntry { id: id.into(), name: name.into(), ..Default::default() }
+    SearchEntry {
+        id: id.into(),
+        name: name.into(),
+        ..Default::default()
+    }
 }
 
 fn sample() -> SearchIndex {
@@ -34,11 +38,18 @@ fn sample() -> SearchIndex {
     colleague.numbers = vec![LabeledNumber::new("extension", "201")];
     let mut sales = person("c:olof", "Olof Persson");
     sales.keywords = vec!["anna-kund".into()];
-    SearchIndex::build(vec![anna, annika, sara, ann, soder, soderberg, blocked, colleague, sales])
+    SearchIndex::build(vec![
+        anna, annika, sara, ann, soder, soderberg, blocked, colleague, sales,
+    ])
 }
 
 fn ids(index: &SearchIndex, q: &str) -> Vec<String> {
-    index.search(q, 20).hits.into_iter().map(|h| h.entry_id).collect()
+    index
+        .search(q, 20)
+        .hits
+        .into_iter()
+        .map(|h| h.entry_id)
+        .collect()
 }
 
 #[test]
@@ -49,7 +60,15 @@ fn ranking_follows_match_quality_then_boosts_and_blocked_last() {
     // keyword; the blocked contact comes last although its name starts with "Ann".
     assert_eq!(
         got,
-        ["c:ann", "s:annelie", "c:anna", "c:annika", "c:sara", "c:olof", "c:spam"],
+        [
+            "c:ann",
+            "s:annelie",
+            "c:anna",
+            "c:annika",
+            "c:sara",
+            "c:olof",
+            "c:spam"
+        ],
         "{:#?}",
         index.search("ann", 20)
     );
@@ -65,7 +84,11 @@ fn exact_name_beats_everything() {
     assert_eq!(hits[0].entry_id, "c:anna");
     assert!(hits[0].score >= 10_000);
     assert_eq!(hits[0].spans, [(0, 4), (5, 13)]);
-    assert_eq!(ids(&index, "sv anna"), ["c:anna"], "word order does not matter for matching");
+    assert_eq!(
+        ids(&index, "sv anna"),
+        ["c:anna"],
+        "word order does not matter for matching"
+    );
 }
 
 #[test]
@@ -84,7 +107,11 @@ fn folding_is_one_way_for_diacritics() {
     let index = sample();
     // both match the second name word: equal score, alphabetical by full name
     assert_eq!(ids(&index, "soder"), ["c:soderberg", "c:soder"]);
-    assert_eq!(ids(&index, "SÖDER"), ["c:soder"], "typed ö must match ö only");
+    assert_eq!(
+        ids(&index, "SÖDER"),
+        ["c:soder"],
+        "typed ö must match ö only"
+    );
     let hit = &index.search("angst", 5).hits[0];
     assert_eq!(hit.field, MatchField::Company);
     assert_eq!(hit.spans, [(0, 5)]);
@@ -94,18 +121,29 @@ fn folding_is_one_way_for_diacritics() {
 fn digits_match_anywhere_in_any_number_form() {
     let index = sample();
     let hits = index.search("4567", 10).hits;
-    assert_eq!(hits.iter().map(|h| h.entry_id.as_str()).collect::<Vec<_>>(), ["c:anna", "c:spam"]);
+    assert_eq!(
+        hits.iter().map(|h| h.entry_id.as_str()).collect::<Vec<_>>(),
+        ["c:anna", "c:spam"]
+    );
     assert_eq!(hits[0].field, MatchField::Number(0));
     // "+46 70 123 45 67": digits 4,5 at chars 11,12 and 6,7 at 14,15
     assert_eq!(hits[0].spans, [(11, 16)]);
     assert_eq!(hits[0].number.as_deref(), Some("+46 70 123 45 67"));
     // national form of an E.164 number and the other way round
     assert_eq!(ids(&index, "070 123")[0], "c:anna");
-    assert_eq!(index.search("0701", 5).hits[0].spans, [(4, 8)], "synthetic trunk 0 is not highlighted");
+    assert_eq!(
+        index.search("0701", 5).hits[0].spans,
+        [(4, 8)],
+        "synthetic trunk 0 is not highlighted"
+    );
     assert_eq!(ids(&index, "+4670123"), ["c:anna", "c:spam"]);
     assert_eq!(ids(&index, "201"), ["s:annelie"]);
     // "1234" starts with 12, which ranks above 12 inside a number
-    assert_eq!(ids(&index, "12"), ["c:ann", "c:anna", "c:spam"], "short digit queries scan");
+    assert_eq!(
+        ids(&index, "12"),
+        ["c:ann", "c:anna", "c:spam"],
+        "short digit queries scan"
+    );
 }
 
 #[test]
@@ -140,13 +178,22 @@ fn nfd_names_highlight_in_original_chars() {
 fn incremental_typing_equals_fresh_search() {
     let index = sample();
     let mut inc = IncrementalSearch::new();
-    for q in ["a", "an", "ann", "anna", "anna ", "anna s", "anna sv", "anna s", "", "4", "45", "456", "4567"] {
-        assert_eq!(inc.search(&index, q, 10), index.search(q, 10), "query {q:?}");
+    for q in [
+        "a", "an", "ann", "anna", "anna ", "anna s", "anna sv", "anna s", "", "4", "45", "456",
+        "4567",
+    ] {
+        assert_eq!(
+            inc.search(&index, q, 10),
+            index.search(q, 10),
+            "query {q:?}"
+        );
     }
 }
 
 fn arb_entry() -> impl Strategy<Value = SearchEntry> {
-    let word = prop::sample::select(vec!["anna", "ann", "anders", "åsa", "asa", "örn", "orn", "berg", "björk", "ek", "ab"]);
+    let word = prop::sample::select(vec![
+        "anna", "ann", "anders", "åsa", "asa", "örn", "orn", "berg", "björk", "ek", "ab",
+    ]);
     (
         prop::collection::vec(word.clone(), 1..4),
         prop::collection::vec(word, 0..2),
@@ -157,8 +204,16 @@ fn arb_entry() -> impl Strategy<Value = SearchEntry> {
             id: name.join("-"),
             name: name.join(" "),
             keywords: kw.into_iter().map(String::from).collect(),
-            numbers: numbers.into_iter().map(|n| LabeledNumber::new("", n)).collect(),
-            kind: [EntryKind::Normal, EntryKind::Favourite, EntryKind::Vip, EntryKind::Blocked][usize::from(kind)],
+            numbers: numbers
+                .into_iter()
+                .map(|n| LabeledNumber::new("", n))
+                .collect(),
+            kind: [
+                EntryKind::Normal,
+                EntryKind::Favourite,
+                EntryKind::Vip,
+                EntryKind::Blocked,
+            ][usize::from(kind)],
             ..Default::default()
         })
 }

@@ -130,7 +130,7 @@ impl std::fmt::Debug for SwitchDirectorySource {
     }
 }
 
-fn is_loopback_http(base: &str) -> bool {
+pub(crate) fn is_loopback_http(base: &str) -> bool {
     let Some(rest) = base.strip_prefix("http://") else {
         return false;
     };
