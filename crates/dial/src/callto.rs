@@ -18,10 +18,11 @@ pub(crate) fn parse_callto(rest: &str, plan: &DialPlan) -> Result<DialTarget, Di
     if text.is_empty() {
         return Err(DialError::NotANumber);
     }
-    let lower = text
-        .get(..5)
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let lower: String = text
+        .chars()
+        .take(5)
+        .collect::<String>()
+        .to_ascii_lowercase();
     if lower.starts_with("sip:") {
         return parse_sip(SipScheme::Sip, text.get(4..).unwrap_or_default()).map(DialTarget::Sip);
     }

@@ -50,10 +50,23 @@ impl Default for DialPlan {
 }
 
 impl DialPlan {
-    /// The Swedish default plan with another default country.
+    /// The default plan for another country, with that country's
+    /// international prefix (`"011"` for `"US"`) when the metadata has a
+    /// single one; otherwise `"00"`.
     pub fn for_country(iso: &str) -> Self {
+        let iso = iso.trim().to_ascii_uppercase();
+        let international_prefix = phonenumber::metadata::DATABASE
+            .by_id(iso.as_str())
+            .and_then(|m| {
+                m.preferred_international_prefix()
+                    .or_else(|| m.international_prefix().map(|r| r.as_str()))
+                    .map(str::to_owned)
+            })
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| "00".to_owned());
         DialPlan {
-            default_country: iso.to_ascii_uppercase(),
+            default_country: iso,
+            international_prefix,
             ..DialPlan::default()
         }
     }
@@ -83,6 +96,9 @@ mod tests {
     fn non_digit_idd_is_ignored() {
         let mut p = DialPlan::for_country("us");
         assert_eq!(p.default_country, "US");
+        assert_eq!(p.idd(), Some("011"));
+        assert_eq!(DialPlan::for_country("SE"), DialPlan::default());
+        assert_eq!(DialPlan::for_country("DE").idd(), Some("00"));
         p.international_prefix = "+".into();
         assert_eq!(p.idd(), None);
         p.international_prefix = String::new();

@@ -239,10 +239,10 @@ fn parse_params(raw: &str) -> Result<Vec<SipParam>, DialError> {
             return Err(DialError::InvalidSipUri("duplicate parameter"));
         }
         let value = value.map(percent_decode).transpose()?;
-        if value
-            .as_deref()
-            .is_some_and(|v| v.contains(|c: char| c == ';' || c.is_whitespace()))
-        {
+        // Decoded values go back into the request URI verbatim, so they must
+        // not need escaping ("%3F" would otherwise start headers).
+        let plain = |v: &str| v.bytes().all(|b| b != b'%' && is_param_char(b));
+        if !plain(&name) || !value.as_deref().is_none_or(plain) {
             return Err(DialError::InvalidSipUri("malformed parameter"));
         }
         params.push(SipParam { name, value });
@@ -322,6 +322,8 @@ mod tests {
             "alice@example.com;a=1;a=2",
             "alice@example.com;=x",
             "alice@example.com;a=<b>",
+            "alice@example.com;user=ph%3Fone",
+            "alice@example.com;a%20b",
         ] {
             assert_eq!(sip(bad).unwrap_err().code(), "invalid_sip_uri", "{bad}");
         }

@@ -133,9 +133,11 @@ fn parse_isub(v: &str) -> Result<String, DialError> {
 
 fn parse_context(v: &str, plan: &DialPlan) -> Result<Context, DialError> {
     if v.starts_with('+') {
-        let digits = compact(v, plan)
-            .ok()
-            .filter(|d| d.len() > 1 && d.len() <= 16 && d[1..].bytes().all(|b| b.is_ascii_digit()));
+        let digits = compact(v, plan).ok().filter(|d| {
+            d.strip_prefix('+').is_some_and(|digits| {
+                (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
         return digits.map(Context::Digits).ok_or(DialError::InvalidTelUri(
             "phone-context must be +digits or a domain",
         ));
