@@ -120,15 +120,26 @@ impl UserAgent {
             Transport::Udp => String::new(),
             other => format!(";transport={}", other.uri_param()),
         };
-        format!("<sip:{}@{}{}>", self.cfg.account.user, self.cfg.local_addr, t)
+        format!(
+            "<sip:{}@{}{}>",
+            self.cfg.account.user, self.cfg.local_addr, t
+        )
     }
 
     fn push_events(&mut self, evs: Vec<UaEvent>) {
         self.events.extend(evs);
     }
 
-    fn send(&mut self, req: Request, dest: SocketAddr, owner: Owner, now: Instant) -> Result<TransactionKey, UaError> {
-        let key = self.tl.send_request(req.clone(), dest, self.transport(), now)?;
+    fn send(
+        &mut self,
+        req: Request,
+        dest: SocketAddr,
+        owner: Owner,
+        now: Instant,
+    ) -> Result<TransactionKey, UaError> {
+        let key = self
+            .tl
+            .send_request(req.clone(), dest, self.transport(), now)?;
         self.owners.insert(key.clone(), (owner, req));
         Ok(key)
     }
@@ -196,7 +207,12 @@ impl UserAgent {
     }
 
     /// Place a call; `local_rtp` is the bound RTP socket address for its media.
-    pub fn call(&mut self, target: &str, local_rtp: SocketAddr, now: Instant) -> Result<CallId, UaError> {
+    pub fn call(
+        &mut self,
+        target: &str,
+        local_rtp: SocketAddr,
+        now: Instant,
+    ) -> Result<CallId, UaError> {
         self.place_call(target, None, None, local_rtp, now)
     }
 
@@ -209,7 +225,13 @@ impl UserAgent {
         local_rtp: SocketAddr,
         now: Instant,
     ) -> Result<CallId, UaError> {
-        self.place_call(target, replaces, Some(Transfer::ReferredBy { original }), local_rtp, now)
+        self.place_call(
+            target,
+            replaces,
+            Some(Transfer::ReferredBy { original }),
+            local_rtp,
+            now,
+        )
     }
 
     fn place_call(
@@ -246,7 +268,8 @@ impl UserAgent {
         if let Some(r) = replaces {
             headers.push(("Replaces", r.to_string()));
         }
-        let req = message::new_request(Method::Invite, &uri, &headers, offer.to_sdp().into_bytes())?;
+        let req =
+            message::new_request(Method::Invite, &uri, &headers, offer.to_sdp().into_bytes())?;
         let id = self.alloc_call_id();
         let key = self.send(req.clone(), dest, Owner::Invite(id), now)?;
         self.calls.insert(
@@ -330,14 +353,20 @@ impl UserAgent {
             });
             if let Some(Transfer::ReferredBy { original }) = c.transfer {
                 if c.state != CallState::Established {
-                    let _ = self.notify_refer(original, &format!("SIP/2.0 487 {reason}"), true, now);
+                    let _ =
+                        self.notify_refer(original, &format!("SIP/2.0 487 {reason}"), true, now);
                 }
             }
         }
     }
 
     /// Answer an incoming call with media on `local_rtp`.
-    pub fn answer(&mut self, id: CallId, local_rtp: SocketAddr, now: Instant) -> Result<(), UaError> {
+    pub fn answer(
+        &mut self,
+        id: CallId,
+        local_rtp: SocketAddr,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let contact = self.contact();
         let (prefs, policy) = (self.cfg.codecs.clone(), self.cfg.srtp);
         let call = self.call_mut(id)?;
@@ -351,7 +380,13 @@ impl UserAgent {
         call.local_rtp = local_rtp;
         let body = match call.remote_offer.clone() {
             Some(offer) => {
-                match koppla_media::sdp::answer_with_direction(&offer, &prefs, local_rtp, policy, Direction::SendRecv) {
+                match koppla_media::sdp::answer_with_direction(
+                    &offer,
+                    &prefs,
+                    local_rtp,
+                    policy,
+                    Direction::SendRecv,
+                ) {
                     Ok((sdp, neg)) => {
                         call.remote_hold = !neg.direction.sends();
                         call.negotiated = Some(neg);
@@ -382,7 +417,11 @@ impl UserAgent {
         let key = call.invite_key.clone();
         let replaces = call.replaces.take();
         self.tl.send_response(&key, resp, now)?;
-        let state = self.calls.get(&id).map(Call::answered_state).unwrap_or(CallState::Established);
+        let state = self
+            .calls
+            .get(&id)
+            .map(Call::answered_state)
+            .unwrap_or(CallState::Established);
         self.set_state(id, state, None);
         self.emit_media(id);
         if let Some(old) = replaces {
@@ -417,7 +456,12 @@ impl UserAgent {
         self.hangup_with_reason(id, now, "hangup")
     }
 
-    fn hangup_with_reason(&mut self, id: CallId, now: Instant, reason: &str) -> Result<(), UaError> {
+    fn hangup_with_reason(
+        &mut self,
+        id: CallId,
+        now: Instant,
+        reason: &str,
+    ) -> Result<(), UaError> {
         let call = self.calls.get(&id).ok_or(UaError::NoSuchCall(id))?;
         if call.is_answered() {
             self.send_bye(id, now)?;
@@ -444,7 +488,10 @@ impl UserAgent {
         for name in ["Via", "From", "To", "Call-ID"] {
             if let Some(v) = message::header_values_in(&inv.headers, name).first() {
                 let v = if name == "Via" {
-                    message::split_list(v).first().map(|s| s.to_string()).unwrap_or_default()
+                    message::split_list(v)
+                        .first()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()
                 } else {
                     v.clone()
                 };
@@ -500,7 +547,11 @@ impl UserAgent {
             return Err(UaError::InvalidState {
                 call: id,
                 state: call.state,
-                action: if purpose == ReInvite::Hold { "hold" } else { "resume" },
+                action: if purpose == ReInvite::Hold {
+                    "hold"
+                } else {
+                    "resume"
+                },
             });
         }
         if call.pending_reinvite.is_some() {
@@ -552,8 +603,16 @@ impl UserAgent {
     }
 
     /// Attended transfer: REFER the peer of `id` to the peer of `target_call`, replacing it.
-    pub fn attended(&mut self, id: CallId, target_call: CallId, now: Instant) -> Result<(), UaError> {
-        let t = self.calls.get(&target_call).ok_or(UaError::NoSuchCall(target_call))?;
+    pub fn attended(
+        &mut self,
+        id: CallId,
+        target_call: CallId,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        let t = self
+            .calls
+            .get(&target_call)
+            .ok_or(UaError::NoSuchCall(target_call))?;
         let d = t.dialog.as_ref().ok_or(UaError::InvalidState {
             call: target_call,
             state: t.state,
@@ -602,10 +661,19 @@ impl UserAgent {
     }
 
     /// Report transfer progress to the transferor of `original` (NOTIFY with sipfrag).
-    fn notify_refer(&mut self, original: CallId, frag: &str, done: bool, now: Instant) -> Result<(), UaError> {
+    fn notify_refer(
+        &mut self,
+        original: CallId,
+        frag: &str,
+        done: bool,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let via = self.via();
         let contact = self.contact();
-        let call = self.calls.get(&original).ok_or(UaError::NoSuchCall(original))?;
+        let call = self
+            .calls
+            .get(&original)
+            .ok_or(UaError::NoSuchCall(original))?;
         let dest = self.dialog_dest(call)?;
         let call = self.call_mut(original)?;
         let Some(d) = call.dialog.as_mut() else {
@@ -634,7 +702,13 @@ impl UserAgent {
     // ---- driving ------------------------------------------------------------------------
 
     /// Feed a parsed message from the network.
-    pub fn handle_incoming(&mut self, msg: SipMessage, source: SocketAddr, transport: Transport, now: Instant) {
+    pub fn handle_incoming(
+        &mut self,
+        msg: SipMessage,
+        source: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
         if let Err(e) = self.tl.handle_incoming(msg, source, transport, now) {
             tracing::debug!("dropping message: {e}");
         }
@@ -644,18 +718,27 @@ impl UserAgent {
     fn process_tl_events(&mut self, now: Instant) {
         while let Some(ev) = self.tl.poll_event() {
             let res = match ev {
-                TransactionEvent::Request { key, request, source, .. } => {
-                    self.on_request(key, request, source, now)
-                }
+                TransactionEvent::Request {
+                    key,
+                    request,
+                    source,
+                    ..
+                } => self.on_request(key, request, source, now),
                 TransactionEvent::Ack { request, .. } => self.on_ack(request),
-                TransactionEvent::Response { key, response, .. } => self.on_response(key, response, now),
+                TransactionEvent::Response { key, response, .. } => {
+                    self.on_response(key, response, now)
+                }
                 TransactionEvent::Timeout { key } => {
                     self.on_timeout(key, now);
                     Ok(())
                 }
                 TransactionEvent::Cancelled { invite } => self.on_cancelled(invite, now),
                 TransactionEvent::AckTimeout { key } => {
-                    let id = self.calls.values().find(|c| c.invite_key == key).map(|c| c.id);
+                    let id = self
+                        .calls
+                        .values()
+                        .find(|c| c.invite_key == key)
+                        .map(|c| c.id);
                     if let Some(id) = id {
                         let _ = self.send_bye(id, now);
                         self.end_call(id, "no_ack", now);
@@ -664,7 +747,9 @@ impl UserAgent {
                 }
             };
             if let Err(e) = res {
-                self.events.push_back(UaEvent::Error { message: e.to_string() });
+                self.events.push_back(UaEvent::Error {
+                    message: e.to_string(),
+                });
             }
         }
     }
@@ -720,7 +805,9 @@ impl UserAgent {
         if let Some(req) = self.reg.on_timer(&self.cfg, now) {
             let dest = self.cfg.account.server;
             if let Err(e) = self.send(req, dest, Owner::Register, now) {
-                self.events.push_back(UaEvent::Error { message: e.to_string() });
+                self.events.push_back(UaEvent::Error {
+                    message: e.to_string(),
+                });
             }
         }
     }
@@ -730,9 +817,18 @@ impl UserAgent {
 fn escape_uri_header(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => (b as char).to_string(),
             b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
@@ -746,7 +842,10 @@ pub(crate) fn unescape(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;

@@ -56,10 +56,7 @@ impl SipUri {
         let rest = rest.split('?').next().unwrap_or("");
         let mut parts = rest.split(';');
         let hostpart = parts.next().unwrap_or("");
-        let transport = parts.find_map(|p| {
-            p.strip_prefix("transport=")
-                .and_then(Transport::parse)
-        });
+        let transport = parts.find_map(|p| p.strip_prefix("transport=").and_then(Transport::parse));
         let (user, hostport) = match hostpart.rsplit_once('@') {
             Some((u, h)) => (Some(u.to_string()), h),
             None => (None, hostpart),
@@ -145,7 +142,10 @@ impl Account {
         transport: Transport,
     ) -> Result<Self, ConfigError> {
         let uri = SipUri::parse(aor)?;
-        let user = uri.user.clone().ok_or_else(|| ConfigError::BadUri(aor.to_string()))?;
+        let user = uri
+            .user
+            .clone()
+            .ok_or_else(|| ConfigError::BadUri(aor.to_string()))?;
         Ok(Self {
             aor: koppla_sip::message::addr_uri(aor),
             auth_user: auth_user.unwrap_or(&user).to_string(),
@@ -209,9 +209,15 @@ mod tests {
         assert_eq!(u.host, "127.0.0.1");
         assert_eq!(u.port, Some(5070));
         assert_eq!(u.transport, Some(Transport::Tcp));
-        assert_eq!(u.resolve(Transport::Udp).unwrap(), "127.0.0.1:5070".parse().unwrap());
+        assert_eq!(
+            u.resolve(Transport::Udp).unwrap(),
+            "127.0.0.1:5070".parse().unwrap()
+        );
         let v6 = SipUri::parse("sips:[::1]").unwrap();
-        assert_eq!(v6.resolve(Transport::Tls).unwrap(), "[::1]:5061".parse().unwrap());
+        assert_eq!(
+            v6.resolve(Transport::Tls).unwrap(),
+            "[::1]:5061".parse().unwrap()
+        );
         for bad in ["http://x", "sip:", "sip:a@h:notaport", "sip:a@[::1"] {
             assert!(SipUri::parse(bad).is_err(), "{bad}");
         }
@@ -219,8 +225,13 @@ mod tests {
 
     #[test]
     fn account_defaults_auth_user_and_hides_password() {
-        let a = Account::new("sip:alice@127.0.0.1:5060", None, Some(Secret::new("pw")), Transport::Udp)
-            .unwrap();
+        let a = Account::new(
+            "sip:alice@127.0.0.1:5060",
+            None,
+            Some(Secret::new("pw")),
+            Transport::Udp,
+        )
+        .unwrap();
         assert_eq!(a.auth_user, "alice");
         assert_eq!(a.domain, "127.0.0.1:5060");
         assert!(!format!("{a:?}").contains("pw"));

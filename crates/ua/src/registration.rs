@@ -70,7 +70,12 @@ impl Registration {
     }
 
     /// Build a REGISTER (`expires` 0 removes the binding).
-    fn build(&mut self, cfg: &UaConfig, expires: u32, auth: Option<(&str, String)>) -> Option<Request> {
+    fn build(
+        &mut self,
+        cfg: &UaConfig,
+        expires: u32,
+        auth: Option<(&str, String)>,
+    ) -> Option<Request> {
         self.cseq += 1;
         let a = &cfg.account;
         let t = a.transport;
@@ -169,7 +174,11 @@ impl Registration {
             }
             401 | 407 => {
                 let msg = SipMessage::Response(resp.clone());
-                let name = if code == 401 { "WWW-Authenticate" } else { "Proxy-Authenticate" };
+                let name = if code == 401 {
+                    "WWW-Authenticate"
+                } else {
+                    "Proxy-Authenticate"
+                };
                 let values = message::header_values(&msg, name);
                 let challenge = match Challenge::pick_best(values.iter().map(String::as_str)) {
                     Ok(c) => c,
@@ -198,7 +207,11 @@ impl Registration {
                     self.nc,
                     &new_tag(),
                 );
-                let hname = if code == 401 { "Authorization" } else { "Proxy-Authorization" };
+                let hname = if code == 401 {
+                    "Authorization"
+                } else {
+                    "Proxy-Authorization"
+                };
                 let tries = self.auth_tries;
                 let r = self.build(cfg, expires_asked, Some((hname, value)));
                 self.auth_tries = tries;

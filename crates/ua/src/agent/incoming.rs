@@ -10,7 +10,13 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 impl UserAgent {
-    fn reply(&mut self, key: &TransactionKey, req: &Request, code: u16, now: Instant) -> Result<(), UaError> {
+    fn reply(
+        &mut self,
+        key: &TransactionKey,
+        req: &Request,
+        code: u16,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let mut resp = message::response_for(req, code, Some(&new_tag()));
         if code == 405 || code == 200 && req.method == Method::Options {
             message::set_header(&mut resp.headers, "Allow", ALLOW);
@@ -78,7 +84,12 @@ impl UserAgent {
         }
     }
 
-    fn on_new_invite(&mut self, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+    fn on_new_invite(
+        &mut self,
+        key: TransactionKey,
+        req: Request,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let msg = SipMessage::Request(req.clone());
         let replaces = match message::header(&msg, "Replaces") {
             Some(r) => match self.find_replaced(&r) {
@@ -93,7 +104,9 @@ impl UserAgent {
         if message::header(&msg, "Contact").is_none() {
             return self.reply(&key, &req, 400, now);
         }
-        let from = message::header(&msg, "From").map(|f| message::addr_uri(&f)).unwrap_or_default();
+        let from = message::header(&msg, "From")
+            .map(|f| message::addr_uri(&f))
+            .unwrap_or_default();
         let local_tag = new_tag();
         let mut ringing = message::response_for(&req, 180, Some(&local_tag));
         message::set_header(&mut ringing.headers, "Contact", &self.contact());
@@ -149,7 +162,13 @@ impl UserAgent {
             .map(|c| c.id)
     }
 
-    fn on_reinvite(&mut self, id: CallId, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+    fn on_reinvite(
+        &mut self,
+        id: CallId,
+        key: TransactionKey,
+        req: Request,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let contact = self.contact();
         let (prefs, policy) = (self.cfg.codecs.clone(), self.cfg.srtp);
         let Some(call) = self.calls.get_mut(&id) else {
@@ -164,11 +183,18 @@ impl UserAgent {
         }
         let offer = String::from_utf8_lossy(&req.body).into_owned();
         let want = call.wanted_direction();
-        let (sdp, neg) = match koppla_media::sdp::answer_with_direction(&offer, &prefs, call.local_rtp, policy, want) {
+        let (sdp, neg) = match koppla_media::sdp::answer_with_direction(
+            &offer,
+            &prefs,
+            call.local_rtp,
+            policy,
+            want,
+        ) {
             Ok(r) => r,
             Err(_) => return self.reply(&key, &req, 488, now),
         };
-        call.remote_hold = !neg.direction.sends() && !call.local_hold || neg.direction == koppla_media::Direction::Inactive;
+        call.remote_hold = !neg.direction.sends() && !call.local_hold
+            || neg.direction == koppla_media::Direction::Inactive;
         call.negotiated = Some(neg);
         if let Some(d) = call.dialog.as_mut() {
             d.refresh_target(&SipMessage::Request(req.clone()));
@@ -183,7 +209,13 @@ impl UserAgent {
         Ok(())
     }
 
-    fn on_refer(&mut self, id: CallId, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+    fn on_refer(
+        &mut self,
+        id: CallId,
+        key: TransactionKey,
+        req: Request,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let msg = SipMessage::Request(req.clone());
         let Some(refer_to) = message::header(&msg, "Refer-To") else {
             return self.reply(&key, &req, 400, now);
@@ -193,7 +225,8 @@ impl UserAgent {
             Some((t, hdrs)) => {
                 let rep = hdrs.split('&').find_map(|h| {
                     let (n, v) = h.split_once('=')?;
-                    n.eq_ignore_ascii_case("Replaces").then(|| super::unescape(v))
+                    n.eq_ignore_ascii_case("Replaces")
+                        .then(|| super::unescape(v))
                 });
                 (t.to_string(), rep)
             }
@@ -212,11 +245,21 @@ impl UserAgent {
         Ok(())
     }
 
-    fn on_notify(&mut self, id: CallId, key: TransactionKey, req: Request, now: Instant) -> Result<(), UaError> {
+    fn on_notify(
+        &mut self,
+        id: CallId,
+        key: TransactionKey,
+        req: Request,
+        now: Instant,
+    ) -> Result<(), UaError> {
         self.reply(&key, &req, 200, now)?;
         let msg = SipMessage::Request(req.clone());
-        let is_refer = message::header(&msg, "Event").is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
-        let referring = self.calls.get(&id).is_some_and(|c| c.transfer == Some(Transfer::Referring));
+        let is_refer = message::header(&msg, "Event")
+            .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        let referring = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.transfer == Some(Transfer::Referring));
         if !is_refer || !referring {
             return Ok(());
         }
@@ -264,7 +307,11 @@ impl UserAgent {
         Ok(())
     }
 
-    pub(super) fn on_cancelled(&mut self, invite: TransactionKey, now: Instant) -> Result<(), UaError> {
+    pub(super) fn on_cancelled(
+        &mut self,
+        invite: TransactionKey,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let Some(id) = self
             .calls
             .values()

@@ -10,7 +10,12 @@ use koppla_sip::{Dialog, Request, Response, SipMessage, TransactionKey};
 use std::time::Instant;
 
 impl UserAgent {
-    pub(super) fn on_response(&mut self, key: TransactionKey, resp: Response, _now: Instant) -> Result<(), UaError> {
+    pub(super) fn on_response(
+        &mut self,
+        key: TransactionKey,
+        resp: Response,
+        now: Instant,
+    ) -> Result<(), UaError> {
         let Some((owner, sent)) = self.owners.get(&key).cloned() else {
             return Ok(());
         };
@@ -72,7 +77,11 @@ impl UserAgent {
                 if has_tag && call.dialog.is_none() {
                     call.dialog = Dialog::from_uac(&call.invite, &resp).ok();
                 }
-                let mut state = if code == 180 { CallState::Ringing } else { call.state };
+                let mut state = if code == 180 {
+                    CallState::Ringing
+                } else {
+                    call.state
+                };
                 if !resp.body.is_empty() {
                     if let Some(offer) = &call.offer {
                         if let Ok(n) = offer.accept_answer(&String::from_utf8_lossy(&resp.body)) {
@@ -115,7 +124,11 @@ impl UserAgent {
         sent: Request,
         now: Instant,
     ) -> Result<(), UaError> {
-        let name = if code == 401 { "WWW-Authenticate" } else { "Proxy-Authenticate" };
+        let name = if code == 401 {
+            "WWW-Authenticate"
+        } else {
+            "Proxy-Authenticate"
+        };
         let values = message::header_values(msg, name);
         let challenge = match Challenge::pick_best(values.iter().map(String::as_str)) {
             Ok(c) => c,
@@ -143,7 +156,11 @@ impl UserAgent {
         let cseq = self.calls.get(&id).map(|c| c.invite_cseq + 1).unwrap_or(2);
         message::set_header(&mut req.headers, "Via", &self.via());
         message::set_header(&mut req.headers, "CSeq", &format!("{cseq} INVITE"));
-        let hname = if code == 401 { "Authorization" } else { "Proxy-Authorization" };
+        let hname = if code == 401 {
+            "Authorization"
+        } else {
+            "Proxy-Authorization"
+        };
         message::set_header(&mut req.headers, hname, &auth);
         let dest = self.dest_for(&req.uri.to_string())?;
         let key = self.send(req.clone(), dest, Owner::Invite(id), now)?;
@@ -155,7 +172,7 @@ impl UserAgent {
         Ok(())
     }
 
-    fn on_invite_2xx(&mut self, id: u32, resp: Response, _now: Instant) -> Result<(), UaError> {
+    fn on_invite_2xx(&mut self, id: u32, resp: Response, now: Instant) -> Result<(), UaError> {
         let via = self.via();
         let call = self.call_mut(id)?;
         if call.ack.is_some() {
@@ -179,7 +196,11 @@ impl UserAgent {
             }
         }
         let cseq = call.invite_cseq;
-        let ack = call.dialog.as_ref().map(|d| d.ack(cseq, &via, Vec::new())).transpose()?;
+        let ack = call
+            .dialog
+            .as_ref()
+            .map(|d| d.ack(cseq, &via, Vec::new()))
+            .transpose()?;
         let cancel = call.cancel_requested;
         let transfer = call.transfer.clone();
         let dest = self.dialog_dest(self.calls.get(&id).ok_or(super::UaError::NoSuchCall(id))?)?;
@@ -190,14 +211,22 @@ impl UserAgent {
         }
         if cancel || media_err.is_some() {
             self.send_bye(id, now)?;
-            let reason = if cancel { "cancelled" } else { "incompatible_media" };
+            let reason = if cancel {
+                "cancelled"
+            } else {
+                "incompatible_media"
+            };
             self.end_call(id, reason, now);
             return match media_err {
                 Some(e) => Err(e.into()),
                 None => Ok(()),
             };
         }
-        let state = self.calls.get(&id).map(|c| c.answered_state()).unwrap_or(CallState::Established);
+        let state = self
+            .calls
+            .get(&id)
+            .map(|c| c.answered_state())
+            .unwrap_or(CallState::Established);
         self.set_state(id, state, None);
         self.emit_media(id);
         if let Some(Transfer::ReferredBy { original }) = transfer {
@@ -214,7 +243,13 @@ impl UserAgent {
         }
     }
 
-    fn on_reinvite_response(&mut self, id: u32, key: TransactionKey, resp: Response, _now: Instant) -> Result<(), UaError> {
+    fn on_reinvite_response(
+        &mut self,
+        id: u32,
+        key: TransactionKey,
+        resp: Response,
+        _now: Instant,
+    ) -> Result<(), UaError> {
         let code = message::status(&resp);
         let via = self.via();
         let Some(call) = self.calls.get_mut(&id) else {
@@ -239,7 +274,14 @@ impl UserAgent {
         }
         if code >= 300 {
             self.events.push_back(crate::UaEvent::Error {
-                message: format!("call {id}: {} refused ({code})", if purpose == ReInvite::Hold { "hold" } else { "resume" }),
+                message: format!(
+                    "call {id}: {} refused ({code})",
+                    if purpose == ReInvite::Hold {
+                        "hold"
+                    } else {
+                        "resume"
+                    }
+                ),
             });
             return Ok(());
         }
@@ -255,7 +297,11 @@ impl UserAgent {
                 call.negotiated = Some(n);
             }
         }
-        let ack = call.dialog.as_ref().map(|d| d.ack(cseq, &via, Vec::new())).transpose()?;
+        let ack = call
+            .dialog
+            .as_ref()
+            .map(|d| d.ack(cseq, &via, Vec::new()))
+            .transpose()?;
         let dest = self.dialog_dest(self.calls.get(&id).ok_or(UaError::NoSuchCall(id))?)?;
         if let Some(ack) = ack {
             let bytes = message::serialize(&SipMessage::Request(ack));
