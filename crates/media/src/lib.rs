@@ -12,4 +12,8 @@ pub mod sdp;
 pub use codec::CodecKind;
 pub use sdp::{answer, CodecPrefs, Direction, MediaOffer, Negotiated, SdpError, SrtpPolicy};
 pub mod jitter;
+pub mod processing;
 pub mod rtp;
+pub mod session;
+
+pub use session::{MediaError, MediaEvent, MediaSession, MediaStats};

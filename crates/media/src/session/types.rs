@@ -1,0 +1,35 @@
+use crate::codec::CodecKind;
+
+/// What a running session reports to the UA.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    /// A DTMF digit received (RFC 4733), once per key press.
+    Dtmf(char),
+    /// Periodic statistics (every RTCP interval, 5 s).
+    Stats(MediaStats),
+    /// The audio source reported end of input (e.g. `--play` file finished); the session
+    /// keeps sending silence.
+    SourceEnded,
+    /// The peer sent RTCP BYE.
+    RemoteBye,
+    /// A non-fatal problem (device error, recorder failure).
+    Warning(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaStats {
+    pub codec: Option<CodecKind>,
+    pub srtp: bool,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    /// Expected minus received (RFC 3550), may be negative with duplicates.
+    pub packets_lost: i64,
+    pub jitter_ms: f64,
+    pub jitter_buffer_ms: u32,
+    pub concealed_frames: u64,
+    /// Loss fraction the peer reported for our stream (0.0..=1.0).
+    pub remote_fraction_lost: f64,
+    pub rtt_ms: Option<f64>,
+    pub decode_errors: u64,
+    pub srtp_failures: u64,
+}
