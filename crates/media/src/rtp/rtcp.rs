@@ -201,7 +201,7 @@ pub fn build_report(
     b.extend_from_slice(name);
     // Null item terminator, then pad to a 32-bit boundary.
     b.push(0);
-    while (b.len() - at) % 4 != 0 {
+    while !(b.len() - at).is_multiple_of(4) {
         b.push(0);
     }
     finish(&mut b, at);

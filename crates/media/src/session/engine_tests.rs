@@ -56,7 +56,7 @@ impl Net {
         for o in ob {
             self.sent_b += 1;
             if self.drop_b_to_a != 0
-                && self.sent_b % self.drop_b_to_a == 0
+                && self.sent_b.is_multiple_of(self.drop_b_to_a)
                 && !crate::rtp::is_rtcp(&o.data)
             {
                 continue;
