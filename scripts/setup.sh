@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   # Build: Rust crates that link C libraries, and the Tauri/WebKitGTK app.
   build-essential pkg-config cmake clang libclang-dev libssl-dev libopus-dev libasound2-dev
-  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev desktop-file-utils
   # Desktop tests: a private X server, session bus, selection and key tools, real webview driver.
   xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core chromium
   # Audio: a sound server with null devices for headless runs, tools to make test signals.

@@ -26,12 +26,24 @@ struct PendingInner {
 
 impl Pending {
     pub fn take_all(&self) -> Vec<DialRequest> {
-        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         std::mem::take(&mut inner.queue)
     }
 
-    fn push(&self, origin: DialOrigin, raw: &str, outcome: DialOutcome, auto_dial: bool) -> DialRequest {
-        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn push(
+        &self,
+        origin: DialOrigin,
+        raw: &str,
+        outcome: DialOutcome,
+        auto_dial: bool,
+    ) -> DialRequest {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         inner.next_id = inner.next_id.wrapping_add(1);
         let request = DialRequest {
             id: inner.next_id,
@@ -72,11 +84,17 @@ pub fn submit(app: &AppHandle, origin: DialOrigin, raw: &str) {
 }
 
 pub fn outcome_for_link(raw: &str) -> DialOutcome {
-    to_outcome(koppla_dial::parse_link(raw, &koppla_dial::DialPlan::default()))
+    to_outcome(koppla_dial::parse_link(
+        raw,
+        &koppla_dial::DialPlan::default(),
+    ))
 }
 
 pub fn outcome_for_text(raw: &str) -> DialOutcome {
-    to_outcome(koppla_dial::clean_selection(raw, &koppla_dial::DialPlan::default()))
+    to_outcome(koppla_dial::clean_selection(
+        raw,
+        &koppla_dial::DialPlan::default(),
+    ))
 }
 
 fn to_outcome(parsed: Result<koppla_dial::DialTarget, koppla_dial::DialError>) -> DialOutcome {
@@ -102,7 +120,7 @@ fn candidate_from(target: &koppla_dial::DialTarget) -> DialCandidate {
         },
         koppla_dial::DialTarget::Sip(address) => DialCandidate {
             display: address.display.clone(),
-            dial_string: address.to_string(),
+            dial_string: address.to_uri(),
             e164: None,
             extension: None,
             is_sip_address: true,

@@ -20,7 +20,10 @@ pub fn run() {
     init_logging();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-            tracing::info!(args = argv.len(), "second instance started; it hands over to this one");
+            tracing::info!(
+                args = argv.len(),
+                "second instance started; it hands over to this one"
+            );
             show_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
@@ -67,6 +70,7 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

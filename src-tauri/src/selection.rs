@@ -49,7 +49,11 @@ pub fn read_selected_text() -> Result<String, SelectionError> {
 
     let mut enigo =
         Enigo::new(&Settings::default()).map_err(|err| SelectionError::Input(err.to_string()))?;
-    let modifier = if cfg!(target_os = "macos") { Key::Meta } else { Key::Control };
+    let modifier = if cfg!(target_os = "macos") {
+        Key::Meta
+    } else {
+        Key::Control
+    };
     let send = |enigo: &mut Enigo| -> Result<(), enigo::InputError> {
         enigo.key(modifier, Direction::Press)?;
         enigo.key(Key::Unicode('c'), Direction::Click)?;

@@ -14,7 +14,16 @@ pub struct ProcessGuard(pub Child);
 
 impl Drop for ProcessGuard {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // SIGTERM first so servers such as Xvfb remove their lock files and sockets.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let exited = wait_until(Duration::from_secs(3), || {
+            matches!(self.0.try_wait(), Ok(Some(_)))
+        });
+        if !exited {
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
@@ -32,7 +41,10 @@ pub fn require_tool(name: &str, package: &str) {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
         .unwrap_or(false);
-    assert!(found, "`{name}` is missing: install the Debian package `{package}`");
+    assert!(
+        found,
+        "`{name}` is missing: install the Debian package `{package}`"
+    );
 }
 
 impl Desktop {
@@ -82,6 +94,11 @@ impl Desktop {
 }
 
 fn start_xvfb() -> (String, Child) {
+    // Tests in one binary run as threads: pick displays one at a time so two never race for one.
+    static PICKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _picking = PICKING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     for number in 90..200u32 {
         let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
@@ -90,14 +107,25 @@ fn start_xvfb() -> (String, Child) {
         }
         let display = format!(":{number}");
         let Ok(mut child) = Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
         else {
             continue;
         };
-        if wait_until(Duration::from_secs(10), || socket.exists()) {
+        let started = wait_until(Duration::from_secs(10), || socket.exists());
+        // A server that lost the race for this display exits at once; the socket is then the
+        // other server's.
+        std::thread::sleep(Duration::from_millis(150));
+        if started && matches!(child.try_wait(), Ok(None)) {
             return (display, child);
         }
         // Another test took this display at the same moment: try the next one.
@@ -144,7 +172,10 @@ pub struct RunningApp {
 
 impl RunningApp {
     pub fn start(desktop: &Desktop, args: &[&str]) -> RunningApp {
-        let log = desktop.home.path().join(format!("app-{}.log", std::process::id()));
+        let log = desktop
+            .home
+            .path()
+            .join(format!("app-{}.log", std::process::id()));
         let file = File::create(&log).expect("create app log");
         let child = desktop
             .command(app_binary())

@@ -26,7 +26,12 @@ fn second_instance_hands_tel_link_to_running_app() {
     second_instance(&desktop, "tel:+46-70-123-45-67");
     assert!(
         app.wait_for_line(
-            &["dial request accepted", "Link", "auto_dial=false", "701234567"],
+            &[
+                "dial request accepted",
+                "Link",
+                "auto_dial=false",
+                "701234567"
+            ],
             WAIT
         ),
         "the running app did not get the link; log:\n{}",
@@ -76,7 +81,7 @@ fn hotkey_dials_the_primary_selection() {
     // xclip keeps serving the selection until another client takes it.
     let mut xclip = desktop
         .command("xclip")
-        .args(["-selection", "primary", "-loops", "5"])
+        .args(["-selection", "primary", "-loops", "20"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -89,7 +94,16 @@ fn hotkey_dials_the_primary_selection() {
             .expect("write selection");
     }
     let _xclip = ProcessGuard(xclip);
-    std::thread::sleep(Duration::from_millis(300));
+    // Press F8 only once the selection is really being served.
+    let served = koppla_desktop_tests::wait_until(WAIT, || {
+        desktop
+            .command("xclip")
+            .args(["-o", "-selection", "primary"])
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).contains("45 67"))
+            .unwrap_or(false)
+    });
+    assert!(served, "xclip never served the PRIMARY selection");
     let status = desktop
         .command("xdotool")
         .args(["key", "F8"])
@@ -98,7 +112,12 @@ fn hotkey_dials_the_primary_selection() {
     assert!(status.success());
     assert!(
         app.wait_for_line(
-            &["dial request accepted", "Hotkey", "auto_dial=true", "701234567"],
+            &[
+                "dial request accepted",
+                "Hotkey",
+                "auto_dial=true",
+                "701234567"
+            ],
             WAIT
         ),
         "F8 did not dial the highlighted number; log:\n{}",
