@@ -63,7 +63,11 @@ impl Activities {
     }
 
     /// The effective activity at `now`: an expired or unknown choice becomes the default.
-    pub fn effective<'a>(&'a self, choice: &ActivityChoice, now: i64) -> Option<(&'a ActivityDef, ActivityChoice)> {
+    pub fn effective<'a>(
+        &'a self,
+        choice: &ActivityChoice,
+        now: i64,
+    ) -> Option<(&'a ActivityDef, ActivityChoice)> {
         let expired = choice.until.is_some_and(|u| u <= now);
         match self.get(&choice.activity_id) {
             Some(def) if !expired => Some((def, choice.clone())),
@@ -103,7 +107,13 @@ impl Activities {
     }
 
     /// Validates a client's request to change activity.
-    pub fn choose(&self, id: &str, until: Option<&str>, note: Option<&str>, now: i64) -> Result<ActivityChoice, ActivityError> {
+    pub fn choose(
+        &self,
+        id: &str,
+        until: Option<&str>,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<ActivityChoice, ActivityError> {
         if self.get(id).is_none() {
             return Err(ActivityError::Unknown(id.to_string()));
         }
@@ -137,7 +147,14 @@ mod tests {
     #[test]
     fn expiry_falls_back_to_available() {
         let a = Activities::new(default_activities());
-        let c = a.choose("lunch", Some("2030-01-01T12:00:00Z"), Some(" back soon "), 0).unwrap();
+        let c = a
+            .choose(
+                "lunch",
+                Some("2030-01-01T12:00:00Z"),
+                Some(" back soon "),
+                0,
+            )
+            .unwrap();
         assert_eq!(c.note.as_deref(), Some("back soon"));
         let until = c.until.unwrap();
         let s = a.status(&c, until - 1);
@@ -153,10 +170,22 @@ mod tests {
     #[test]
     fn choose_rejects_bad_input() {
         let a = Activities::new(default_activities());
-        assert_eq!(a.choose("nap", None, None, 0), Err(ActivityError::Unknown("nap".into())));
-        assert!(matches!(a.choose("lunch", Some("tomorrow"), None, 0), Err(ActivityError::BadTime(_))));
-        assert_eq!(a.choose("lunch", Some("1970-01-01T00:00:10Z"), None, 100), Err(ActivityError::InPast));
+        assert_eq!(
+            a.choose("nap", None, None, 0),
+            Err(ActivityError::Unknown("nap".into()))
+        );
+        assert!(matches!(
+            a.choose("lunch", Some("tomorrow"), None, 0),
+            Err(ActivityError::BadTime(_))
+        ));
+        assert_eq!(
+            a.choose("lunch", Some("1970-01-01T00:00:10Z"), None, 100),
+            Err(ActivityError::InPast)
+        );
         let long = "x".repeat(MAX_NOTE + 1);
-        assert_eq!(a.choose("lunch", None, Some(&long), 0), Err(ActivityError::NoteTooLong(MAX_NOTE)));
+        assert_eq!(
+            a.choose("lunch", None, Some(&long), 0),
+            Err(ActivityError::NoteTooLong(MAX_NOTE))
+        );
     }
 }

@@ -254,34 +254,52 @@ impl Config {
     /// Checks cross-field rules the type system cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.activities.is_empty() {
-            return Err(ConfigError::Invalid("at least one activity is required".into()));
+            return Err(ConfigError::Invalid(
+                "at least one activity is required".into(),
+            ));
         }
         if !self.activities.iter().any(|a| a.reachable) {
-            return Err(ConfigError::Invalid("at least one activity must be reachable".into()));
+            return Err(ConfigError::Invalid(
+                "at least one activity must be reachable".into(),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for a in &self.activities {
             if !seen.insert(a.id.as_str()) {
-                return Err(ConfigError::Invalid(format!("duplicate activity id {:?}", a.id)));
+                return Err(ConfigError::Invalid(format!(
+                    "duplicate activity id {:?}",
+                    a.id
+                )));
             }
         }
         let mut names = std::collections::HashSet::new();
         let mut numbers = std::collections::HashSet::new();
         for u in &self.users {
             if !crate::model::valid_username(&u.username) {
-                return Err(ConfigError::Invalid(format!("bad username {:?}", u.username)));
+                return Err(ConfigError::Invalid(format!(
+                    "bad username {:?}",
+                    u.username
+                )));
             }
             if !names.insert(u.username.as_str()) {
-                return Err(ConfigError::Invalid(format!("duplicate user {:?}", u.username)));
+                return Err(ConfigError::Invalid(format!(
+                    "duplicate user {:?}",
+                    u.username
+                )));
             }
-            for n in [&u.short_number, &u.direct, &u.mobile].into_iter().flatten() {
+            for n in [&u.short_number, &u.direct, &u.mobile]
+                .into_iter()
+                .flatten()
+            {
                 if !numbers.insert(crate::model::normalize_number(n)) {
                     return Err(ConfigError::Invalid(format!("number {n:?} used twice")));
                 }
             }
         }
         if self.server.digest_algorithms.is_empty() {
-            return Err(ConfigError::Invalid("digest_algorithms must name at least one algorithm".into()));
+            return Err(ConfigError::Invalid(
+                "digest_algorithms must name at least one algorithm".into(),
+            ));
         }
         if self.server.realm.is_empty() {
             return Err(ConfigError::Invalid("realm must not be empty".into()));
@@ -299,7 +317,10 @@ mod tests {
         let text = include_str!("../vaxel.example.toml");
         let cfg = Config::from_toml(text).expect("example config must be valid");
         assert_eq!(cfg.users.len(), 3);
-        assert!(cfg.activities.iter().any(|a| a.id == "lunch" && !a.reachable));
+        assert!(cfg
+            .activities
+            .iter()
+            .any(|a| a.id == "lunch" && !a.reachable));
         assert_eq!(cfg.users[0].short_number.as_deref(), Some("1001"));
     }
 
@@ -326,6 +347,9 @@ username = "b"
 name = "B"
 short_number = "1001"
 "#;
-        assert!(matches!(Config::from_toml(dup), Err(ConfigError::Invalid(_))));
+        assert!(matches!(
+            Config::from_toml(dup),
+            Err(ConfigError::Invalid(_))
+        ));
     }
 }

@@ -32,10 +32,15 @@ pub fn sha256_hex(data: &str) -> String {
 }
 
 /// Computes HA1 for both digest algorithms plus the argon2 login hash.
-pub fn hash_password(username: &str, realm: &str, password: &str) -> Result<Credentials, CredentialError> {
+pub fn hash_password(
+    username: &str,
+    realm: &str,
+    password: &str,
+) -> Result<Credentials, CredentialError> {
     let a1 = format!("{username}:{realm}:{password}");
     let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| CredentialError::Hash(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| CredentialError::Hash(e.to_string()))?;
     let phc = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| CredentialError::Hash(e.to_string()))?

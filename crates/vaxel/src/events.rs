@@ -9,13 +9,28 @@ use utoipa::ToSchema;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Someone's activity changed; everyone sees it.
-    ActivityChanged { username: String, activity: ActivityStatus },
+    ActivityChanged {
+        username: String,
+        activity: ActivityStatus,
+    },
     /// A call to `username` ended unanswered; only that user sees it.
-    MissedCall { username: String, from: String, at: String },
+    MissedCall {
+        username: String,
+        from: String,
+        at: String,
+    },
     /// Message-waiting counters for `username`.
-    Mwi { username: String, new_messages: u32, old_messages: u32 },
+    Mwi {
+        username: String,
+        new_messages: u32,
+        old_messages: u32,
+    },
     /// A queue's waiting/agent counters; everyone sees it.
-    QueueCounters { queue: String, waiting: u32, agents: u32 },
+    QueueCounters {
+        queue: String,
+        waiting: u32,
+        agents: u32,
+    },
     /// The number of registered devices for a user changed; everyone sees it.
     Registration { username: String, devices: u32 },
 }
@@ -36,12 +51,20 @@ mod tests {
 
     #[test]
     fn serialises_with_type_tag_and_scopes_private_events() {
-        let e = Event::MissedCall { username: "bob".into(), from: "sip:alice@x".into(), at: "t".into() };
+        let e = Event::MissedCall {
+            username: "bob".into(),
+            from: "sip:alice@x".into(),
+            at: "t".into(),
+        };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], "missed_call");
         assert!(e.visible_to("bob"));
         assert!(!e.visible_to("alice"));
-        let q = Event::QueueCounters { queue: "support".into(), waiting: 1, agents: 2 };
+        let q = Event::QueueCounters {
+            queue: "support".into(),
+            waiting: 1,
+            agents: 2,
+        };
         assert!(q.visible_to("alice"));
     }
 }

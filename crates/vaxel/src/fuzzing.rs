@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 struct NoMedia;
 impl MediaControl for NoMedia {
     fn relay(&mut self, _: &str, from_caller: bool, _: Option<SocketAddr>) -> Option<SocketAddr> {
-        Some(SocketAddr::from(([127, 0, 0, 1], if from_caller { 30002 } else { 30000 })))
+        Some(SocketAddr::from((
+            [127, 0, 0, 1],
+            if from_caller { 30002 } else { 30000 },
+        )))
     }
     fn echo(&mut self, _: &str, _: Option<SocketAddr>) -> Option<SocketAddr> {
         Some(SocketAddr::from(([127, 0, 0, 1], 30004)))
@@ -28,7 +31,11 @@ pub fn fuzz_core() -> SipCore {
         local: SocketAddr::from(([127, 0, 0, 1], 5060)),
         realm: "koppla".into(),
         algorithms: vec![koppla_sip::auth::Algorithm::Md5],
-        numbering: Numbering { echo: "9999".into(), whoami: "9998".into(), has_trunk: false },
+        numbering: Numbering {
+            echo: "9999".into(),
+            whoami: "9998".into(),
+            has_trunk: false,
+        },
         max_expires: 3600,
         trunk: None,
     };
@@ -39,7 +46,14 @@ pub fn fuzz_core() -> SipCore {
         ha1_md5: Some(crate::credentials::md5_hex(&format!("{u}:koppla:pw"))),
         ..Default::default()
     });
-    SipCore::new(cfg, Directory::new(users.collect()), Activities::new(default_activities()), Box::new(NoMedia), Instant::now(), 1_800_000_000)
+    SipCore::new(
+        cfg,
+        Directory::new(users.collect()),
+        Activities::new(default_activities()),
+        Box::new(NoMedia),
+        Instant::now(),
+        1_800_000_000,
+    )
 }
 
 /// Feeds one datagram (and a timer tick) to a core; everything it emits must be parseable SIP.
@@ -49,7 +63,10 @@ pub fn sip_input(core: &mut SipCore, data: &[u8]) {
     core.handle(data, src, now);
     core.tick(now + Duration::from_secs(1));
     while let Some(out) = core.poll_transmit() {
-        assert!(koppla_sip::message::parse(&out.data).is_ok(), "switch emitted unparsable SIP");
+        assert!(
+            koppla_sip::message::parse(&out.data).is_ok(),
+            "switch emitted unparsable SIP"
+        );
     }
     while core.poll_event().is_some() {}
 }
@@ -58,7 +75,10 @@ pub fn sip_input(core: &mut SipCore, data: &[u8]) {
 pub fn pidf_input(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(p) = crate::sip::presence::parse_pidf(text) {
-            let _ = crate::sip::presence::choice_from_published(&Activities::new(default_activities()), &p);
+            let _ = crate::sip::presence::choice_from_published(
+                &Activities::new(default_activities()),
+                &p,
+            );
         }
     }
 }
@@ -89,7 +109,11 @@ mod tests {
     fn seeds() -> Vec<Vec<u8>> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/sip_input");
         let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
-            .map(|d| d.filter_map(|e| e.ok()).filter_map(|e| std::fs::read(e.path()).ok()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter_map(|e| std::fs::read(e.path()).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         assert!(v.len() >= 5, "seed corpus missing");
         v.sort();

@@ -9,11 +9,11 @@ pub mod credentials;
 pub mod events;
 pub mod fuzzing;
 pub mod model;
+mod server;
+pub mod sip;
 pub mod sms;
 pub mod state;
 pub mod store;
-mod server;
-pub mod sip;
 
 pub use config::Config;
 pub use server::{StartError, Vaxel, VaxelHandle};

@@ -19,7 +19,11 @@ use std::process::ExitCode;
 /// `password_env` (an environment variable read at startup) or hashes printed by
 /// `vaxel hash-password`.
 #[derive(Parser)]
-#[command(name = "vaxel", version, after_help = "Examples:\n  VAXEL_DEMO_PASSWORD=secret vaxel --config vaxel.example.toml\n  echo -n secret | vaxel hash-password --username alice --realm koppla\n  vaxel openapi > openapi.json\n\nLogging: set RUST_LOG (e.g. RUST_LOG=koppla_vaxel=debug).")]
+#[command(
+    name = "vaxel",
+    version,
+    after_help = "Examples:\n  VAXEL_DEMO_PASSWORD=secret vaxel --config vaxel.example.toml\n  echo -n secret | vaxel hash-password --username alice --realm koppla\n  vaxel openapi > openapi.json\n\nLogging: set RUST_LOG (e.g. RUST_LOG=koppla_vaxel=debug)."
+)]
 struct Cli {
     /// Path of the TOML configuration file (without one, built-in defaults: 127.0.0.1:5060 for
     /// SIP, 127.0.0.1:8080 for the API, an in-memory database and no users).
@@ -50,7 +54,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -72,7 +78,10 @@ async fn main() -> ExitCode {
             }
             match koppla_vaxel::credentials::hash_password(&username, &realm, pw) {
                 Ok(c) => {
-                    println!("ha1_md5 = \"{}\"\nha1_sha256 = \"{}\"\npassword_hash = \"{}\"", c.ha1_md5, c.ha1_sha256, c.password_hash);
+                    println!(
+                        "ha1_md5 = \"{}\"\nha1_sha256 = \"{}\"\npassword_hash = \"{}\"",
+                        c.ha1_md5, c.ha1_sha256, c.password_hash
+                    );
                     return ExitCode::SUCCESS;
                 }
                 Err(e) => {
@@ -94,7 +103,11 @@ async fn main() -> ExitCode {
         None => Config::default(),
     };
     if cli.check {
-        println!("configuration OK: {} users, {} activities", config.users.len(), config.activities.len());
+        println!(
+            "configuration OK: {} users, {} activities",
+            config.users.len(),
+            config.activities.len()
+        );
         return ExitCode::SUCCESS;
     }
     let handle = match Vaxel::start(config).await {
@@ -104,7 +117,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("vaxel: SIP on udp:{}  client API on http://{}/api/v1", handle.sip_addr, handle.api_addr);
+    eprintln!(
+        "vaxel: SIP on udp:{}  client API on http://{}/api/v1",
+        handle.sip_addr, handle.api_addr
+    );
     wait_for_stop_signal().await;
     handle.shutdown().await;
     ExitCode::SUCCESS

@@ -103,8 +103,7 @@ pub struct Contact {
 pub fn valid_username(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         && s.starts_with(|c: char| c.is_ascii_lowercase())
 }
@@ -152,7 +151,12 @@ mod tests {
 
     #[test]
     fn contact_kind_roundtrip() {
-        for k in [ContactKind::Favourite, ContactKind::Contact, ContactKind::Vip, ContactKind::Blocked] {
+        for k in [
+            ContactKind::Favourite,
+            ContactKind::Contact,
+            ContactKind::Vip,
+            ContactKind::Blocked,
+        ] {
             assert_eq!(ContactKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(ContactKind::parse("friend"), None);

@@ -4,12 +4,12 @@ use crate::activity::Activities;
 use crate::config::{Config, UserConfig};
 use crate::credentials::{hash_password, CredentialError, Credentials};
 use crate::model::UserRecord;
-use crate::sms::{sender_from_config, SmsLogin};
-use crate::state::{AppState, Clock, Shared, SystemClock};
 use crate::sip::directory::Numbering;
 use crate::sip::driver::load_directory;
 use crate::sip::media::UdpMedia;
 use crate::sip::{CoreConfig, SipCore};
+use crate::sms::{sender_from_config, SmsLogin};
+use crate::state::{AppState, Clock, Shared, SystemClock};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,21 +68,43 @@ fn record(u: &UserConfig) -> UserRecord {
 
 fn credentials_for(u: &UserConfig, realm: &str) -> Result<Option<Credentials>, StartError> {
     if let Some(var) = &u.password_env {
-        let pw = std::env::var(var).map_err(|_| StartError::MissingPasswordEnv { user: u.username.clone(), var: var.clone() })?;
+        let pw = std::env::var(var).map_err(|_| StartError::MissingPasswordEnv {
+            user: u.username.clone(),
+            var: var.clone(),
+        })?;
         return Ok(Some(hash_password(&u.username, realm, &pw)?));
     }
     match (&u.ha1_md5, &u.ha1_sha256, &u.password_hash) {
-        (Some(m), Some(s), Some(p)) => Ok(Some(Credentials { ha1_md5: m.clone(), ha1_sha256: s.clone(), password_hash: p.clone() })),
+        (Some(m), Some(s), Some(p)) => Ok(Some(Credentials {
+            ha1_md5: m.clone(),
+            ha1_sha256: s.clone(),
+            password_hash: p.clone(),
+        })),
         _ => Ok(None),
     }
 }
 
 /// Resolves the trunk URI's host:port (default 5060) once at startup.
 async fn resolve_trunk(uri: &str) -> Result<SocketAddr, StartError> {
-    let err = |detail: &str| StartError::Trunk { uri: uri.to_string(), detail: detail.to_string() };
-    let rest = uri.strip_prefix("sip:").ok_or_else(|| err("must start with sip:"))?;
-    let hostport = rest.rsplit('@').next().unwrap_or(rest).split(';').next().unwrap_or("");
-    let target = if hostport.contains(':') && !hostport.ends_with(']') { hostport.to_string() } else { format!("{hostport}:5060") };
+    let err = |detail: &str| StartError::Trunk {
+        uri: uri.to_string(),
+        detail: detail.to_string(),
+    };
+    let rest = uri
+        .strip_prefix("sip:")
+        .ok_or_else(|| err("must start with sip:"))?;
+    let hostport = rest
+        .rsplit('@')
+        .next()
+        .unwrap_or(rest)
+        .split(';')
+        .next()
+        .unwrap_or("");
+    let target = if hostport.contains(':') && !hostport.ends_with(']') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:5060")
+    };
     tokio::net::lookup_host(target)
         .await
         .map_err(|e| err(&e.to_string()))?
@@ -97,7 +119,10 @@ impl Vaxel {
     }
 
     /// Like [`Vaxel::start`] with a custom wall clock (tests use this for expiry).
-    pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<VaxelHandle, StartError> {
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<VaxelHandle, StartError> {
         config.validate()?;
         let store = Store::open(&config.server.database).await?;
         for u in &config.users {
@@ -119,25 +144,50 @@ impl Vaxel {
 
         let api_listener = tokio::net::TcpListener::bind(config.server.api_bind)
             .await
-            .map_err(|source| StartError::Bind { what: "client API", addr: config.server.api_bind, source })?;
-        let api_addr = api_listener.local_addr().map_err(|source| StartError::Bind { what: "client API", addr: config.server.api_bind, source })?;
+            .map_err(|source| StartError::Bind {
+                what: "client API",
+                addr: config.server.api_bind,
+                source,
+            })?;
+        let api_addr = api_listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                what: "client API",
+                addr: config.server.api_bind,
+                source,
+            })?;
         let app = crate::api::router(state.clone());
         let mut api_stop = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {
                 let _ = api_stop.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(api_listener, app).with_graceful_shutdown(shutdown).await {
+            if let Err(e) = axum::serve(api_listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::error!(error = %e, "client API server stopped");
             }
         }));
 
         let sip_socket = tokio::net::UdpSocket::bind(config.server.sip_bind)
             .await
-            .map_err(|source| StartError::Bind { what: "SIP", addr: config.server.sip_bind, source })?;
-        let bound = sip_socket.local_addr().map_err(|source| StartError::Bind { what: "SIP", addr: config.server.sip_bind, source })?;
+            .map_err(|source| StartError::Bind {
+                what: "SIP",
+                addr: config.server.sip_bind,
+                source,
+            })?;
+        let bound = sip_socket.local_addr().map_err(|source| StartError::Bind {
+            what: "SIP",
+            addr: config.server.sip_bind,
+            source,
+        })?;
         // Advertise a concrete address: the public IP when bound to a wildcard.
-        let sip_addr = if bound.ip().is_unspecified() { SocketAddr::new(config.server.public_ip, bound.port()) } else { bound };
+        let sip_addr = if bound.ip().is_unspecified() {
+            SocketAddr::new(config.server.public_ip, bound.port())
+        } else {
+            bound
+        };
         let trunk = match &config.server.trunk {
             Some(uri) => Some((uri.clone(), resolve_trunk(uri).await?)),
             None => None,
@@ -145,7 +195,12 @@ impl Vaxel {
         let core_cfg = CoreConfig {
             local: sip_addr,
             realm: config.server.realm.clone(),
-            algorithms: config.server.digest_algorithms.iter().map(|a| (*a).into()).collect(),
+            algorithms: config
+                .server
+                .digest_algorithms
+                .iter()
+                .map(|a| (*a).into())
+                .collect(),
             numbering: Numbering {
                 echo: config.server.echo_number.clone(),
                 whoami: config.server.whoami_number.clone(),
@@ -158,10 +213,29 @@ impl Vaxel {
         let media = UdpMedia::new(bound.ip(), config.server.public_ip, done_tx);
         let directory = load_directory(&state).await?;
         let now_unix = u64::try_from(state.clock.now()).unwrap_or(0);
-        let core = SipCore::new(core_cfg, directory, state.activities.clone(), Box::new(media), std::time::Instant::now(), now_unix);
-        tasks.push(tokio::spawn(crate::sip::driver::run(sip_socket, core, state.clone(), done_rx, stop_rx.clone())));
+        let core = SipCore::new(
+            core_cfg,
+            directory,
+            state.activities.clone(),
+            Box::new(media),
+            std::time::Instant::now(),
+            now_unix,
+        );
+        tasks.push(tokio::spawn(crate::sip::driver::run(
+            sip_socket,
+            core,
+            state.clone(),
+            done_rx,
+            stop_rx.clone(),
+        )));
         tracing::info!(%api_addr, %sip_addr, "vaxel started");
-        Ok(VaxelHandle { api_addr, sip_addr, state, stop, tasks })
+        Ok(VaxelHandle {
+            api_addr,
+            sip_addr,
+            state,
+            stop,
+            tasks,
+        })
     }
 }
 

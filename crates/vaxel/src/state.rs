@@ -41,7 +41,12 @@ pub struct Shared {
 
 pub type AppState = Arc<Shared>;
 
-pub fn entry(activities: &Activities, u: &UserRecord, choice: &ActivityChoice, now: i64) -> DirectoryEntry {
+pub fn entry(
+    activities: &Activities,
+    u: &UserRecord,
+    choice: &ActivityChoice,
+    now: i64,
+) -> DirectoryEntry {
     DirectoryEntry {
         id: u.id.to_string(),
         username: u.username.clone(),
@@ -79,14 +84,21 @@ impl Shared {
     }
 
     /// Stores a new activity and tells every API client and SIP watcher.
-    pub async fn set_activity(&self, user_id: i64, choice: &ActivityChoice) -> Result<Option<ActivityStatus>, StoreError> {
+    pub async fn set_activity(
+        &self,
+        user_id: i64,
+        choice: &ActivityChoice,
+    ) -> Result<Option<ActivityStatus>, StoreError> {
         let Some((u, _, _)) = self.store.user_by_id(user_id).await? else {
             return Ok(None);
         };
         self.store.set_activity(user_id, choice).await?;
         let status = self.activities.status(choice, self.clock.now());
         // No receivers is normal (nobody connected), so the send result is irrelevant.
-        let _ = self.events.send(Event::ActivityChanged { username: u.username, activity: status.clone() });
+        let _ = self.events.send(Event::ActivityChanged {
+            username: u.username,
+            activity: status.clone(),
+        });
         Ok(Some(status))
     }
 

@@ -41,7 +41,8 @@ pub struct Store {
     pool: SqlitePool,
 }
 
-const USER_COLS: &str = "id, username, name, title, department, email, mobile, direct, short_number, keywords, \
+const USER_COLS: &str =
+    "id, username, name, title, department, email, mobile, direct, short_number, keywords, \
      ha1_md5, ha1_sha256, password_hash, activity_id, activity_until, activity_note";
 
 type FullUser = (UserRecord, Secrets, ActivityChoice);
@@ -96,8 +97,13 @@ impl Store {
     }
 
     /// Inserts or updates a user by username; credentials are replaced only when given.
-    pub async fn upsert_user(&self, u: &UserRecord, creds: Option<&Credentials>) -> Result<i64, StoreError> {
-        let keywords = serde_json::to_string(&u.keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    pub async fn upsert_user(
+        &self,
+        u: &UserRecord,
+        creds: Option<&Credentials>,
+    ) -> Result<i64, StoreError> {
+        let keywords =
+            serde_json::to_string(&u.keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
             .bind(&u.username)
             .fetch_optional(&self.pool)
@@ -144,28 +150,34 @@ impl Store {
     }
 
     pub async fn set_credentials(&self, user_id: i64, c: &Credentials) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET ha1_md5 = $1, ha1_sha256 = $2, password_hash = $3 WHERE id = $4")
-            .bind(&c.ha1_md5)
-            .bind(&c.ha1_sha256)
-            .bind(&c.password_hash)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET ha1_md5 = $1, ha1_sha256 = $2, password_hash = $3 WHERE id = $4",
+        )
+        .bind(&c.ha1_md5)
+        .bind(&c.ha1_sha256)
+        .bind(&c.password_hash)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     pub async fn users(&self) -> Result<Vec<FullUser>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY name, username"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users ORDER BY name, username"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(row_to_user).collect()
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<FullUser>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(row_to_user).transpose()
     }
 
@@ -212,7 +224,8 @@ impl Store {
                 Ok(Contact {
                     id: r.try_get("id")?,
                     shared: owner.is_none(),
-                    kind: ContactKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("contact kind {kind:?}")))?,
+                    kind: ContactKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("contact kind {kind:?}")))?,
                     name: r.try_get("name")?,
                     number: r.try_get("number")?,
                     note: r.try_get("note")?,
@@ -252,7 +265,12 @@ impl Store {
         Ok(r.rows_affected() > 0)
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
             .bind(token_hash)
             .bind(user_id)
@@ -263,12 +281,18 @@ impl Store {
     }
 
     /// The user id behind an unexpired session token hash.
-    pub async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?)
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -280,14 +304,22 @@ impl Store {
     }
 
     pub async fn sms_codes_since(&self, mobile: &str, since: i64) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sms_codes WHERE mobile = $1 AND created_at > $2")
-            .bind(mobile)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sms_codes WHERE mobile = $1 AND created_at > $2",
+        )
+        .bind(mobile)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
-    pub async fn insert_sms_code(&self, mobile: &str, code_hash: &str, now: i64, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn insert_sms_code(
+        &self,
+        mobile: &str,
+        code_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sms_codes (mobile, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(mobile)
             .bind(code_hash)
@@ -373,13 +405,21 @@ mod tests {
         let s = Store::open("sqlite::memory:").await.unwrap();
         let a = s.upsert_user(&user("alice", "1001"), None).await.unwrap();
         let b = s.upsert_user(&user("bob", "1002"), None).await.unwrap();
-        s.add_contact(None, ContactKind::Vip, "CEO", "+4611", None).await.unwrap();
-        let mine = s.add_contact(Some(a), ContactKind::Blocked, "Spam", "+4699", Some("x")).await.unwrap();
+        s.add_contact(None, ContactKind::Vip, "CEO", "+4611", None)
+            .await
+            .unwrap();
+        let mine = s
+            .add_contact(Some(a), ContactKind::Blocked, "Spam", "+4699", Some("x"))
+            .await
+            .unwrap();
         assert_eq!(s.contacts_for(a).await.unwrap().len(), 2);
         let bobs = s.contacts_for(b).await.unwrap();
         assert_eq!(bobs.len(), 1);
         assert!(bobs[0].shared);
-        assert!(!s.delete_contact(b, mine).await.unwrap(), "bob cannot delete alice's contact");
+        assert!(
+            !s.delete_contact(b, mine).await.unwrap(),
+            "bob cannot delete alice's contact"
+        );
         assert!(s.delete_contact(a, mine).await.unwrap());
     }
 

@@ -29,20 +29,43 @@ async fn start() -> VaxelHandle {
 
 async fn recv(sock: &UdpSocket) -> String {
     let mut buf = vec![0u8; 8192];
-    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf)).await.expect("reply within 5 s").unwrap();
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
+        .await
+        .expect("reply within 5 s")
+        .unwrap();
     String::from_utf8_lossy(&buf[..n]).to_string()
 }
 
 fn status(msg: &str) -> u16 {
-    msg.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    msg.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 fn nonce(msg: &str) -> String {
-    let ch = msg.lines().find(|l| l.to_ascii_lowercase().starts_with("www-authenticate") && l.contains("MD5")).expect("MD5 challenge");
-    ch.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    let ch = msg
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("www-authenticate") && l.contains("MD5"))
+        .expect("MD5 challenge");
+    ch.split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
-fn request(method: &str, user: &str, local: SocketAddr, cseq: u32, call_id: &str, target: &str, extra: &str) -> String {
+fn request(
+    method: &str,
+    user: &str,
+    local: SocketAddr,
+    cseq: u32,
+    call_id: &str,
+    target: &str,
+    extra: &str,
+) -> String {
     format!(
         "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK{call_id}{cseq};rport\r\nMax-Forwards: 70\r\n\
 From: <sip:{user}@koppla>;tag=f{user}\r\nTo: <{to}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n\
@@ -61,11 +84,39 @@ fn authz(user: &str, password: &str, method: &str, uri: &str, nonce: &str) -> St
 async fn register(sock: &UdpSocket, sw: SocketAddr, user: &str, password: &str) -> (u16, String) {
     let local = sock.local_addr().unwrap();
     let call_id = format!("reg{}", local.port());
-    sock.send_to(request("REGISTER", user, local, 1, &call_id, "sip:koppla", "Expires: 300\r\n").as_bytes(), sw).await.unwrap();
+    sock.send_to(
+        request(
+            "REGISTER",
+            user,
+            local,
+            1,
+            &call_id,
+            "sip:koppla",
+            "Expires: 300\r\n",
+        )
+        .as_bytes(),
+        sw,
+    )
+    .await
+    .unwrap();
     let r = recv(sock).await;
     assert_eq!(status(&r), 401, "{r}");
     let a = authz(user, password, "REGISTER", "sip:koppla", &nonce(&r));
-    sock.send_to(request("REGISTER", user, local, 2, &call_id, "sip:koppla", &format!("Expires: 300\r\n{a}")).as_bytes(), sw).await.unwrap();
+    sock.send_to(
+        request(
+            "REGISTER",
+            user,
+            local,
+            2,
+            &call_id,
+            "sip:koppla",
+            &format!("Expires: 300\r\n{a}"),
+        )
+        .as_bytes(),
+        sw,
+    )
+    .await
+    .unwrap();
     let r = recv(sock).await;
     (status(&r), r)
 }
@@ -76,7 +127,10 @@ async fn register_auth_bad_password_and_malformed() {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let (code, r) = register(&sock, h.sip_addr, "alice", PW).await;
     assert_eq!(code, 200, "{r}");
-    assert!(r.contains(&format!("sip:alice@{}", sock.local_addr().unwrap())), "binding listed: {r}");
+    assert!(
+        r.contains(&format!("sip:alice@{}", sock.local_addr().unwrap())),
+        "binding listed: {r}"
+    );
 
     let other = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let (code, _) = register(&other, h.sip_addr, "bob", "not-the-password").await;
@@ -88,9 +142,16 @@ async fn register_auth_bad_password_and_malformed() {
     let r = recv(&sock).await;
     assert_eq!(status(&r), 400, "{r}");
     assert!(r.contains("broken-1"));
-    sock.send_to(&[0xff, 0x00, 0x13, 0x37], h.sip_addr).await.unwrap();
+    sock.send_to(&[0xff, 0x00, 0x13, 0x37], h.sip_addr)
+        .await
+        .unwrap();
     let local = sock.local_addr().unwrap();
-    sock.send_to(request("OPTIONS", "alice", local, 3, "opt1", "sip:koppla", "").as_bytes(), h.sip_addr).await.unwrap();
+    sock.send_to(
+        request("OPTIONS", "alice", local, 3, "opt1", "sip:koppla", "").as_bytes(),
+        h.sip_addr,
+    )
+    .await
+    .unwrap();
     let r = recv(&sock).await;
     assert_eq!(status(&r), 200, "still serving: {r}");
     h.shutdown().await;
@@ -102,11 +163,41 @@ async fn api_activity_change_notifies_sip_watcher() {
     let alice = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let local = alice.local_addr().unwrap();
     let target = "sip:bob@koppla";
-    alice.send_to(request("SUBSCRIBE", "alice", local, 1, "sub1", target, "Event: presence\r\nExpires: 600\r\n").as_bytes(), h.sip_addr).await.unwrap();
+    alice
+        .send_to(
+            request(
+                "SUBSCRIBE",
+                "alice",
+                local,
+                1,
+                "sub1",
+                target,
+                "Event: presence\r\nExpires: 600\r\n",
+            )
+            .as_bytes(),
+            h.sip_addr,
+        )
+        .await
+        .unwrap();
     let r = recv(&alice).await;
     assert_eq!(status(&r), 401);
     let a = authz("alice", PW, "SUBSCRIBE", target, &nonce(&r));
-    alice.send_to(request("SUBSCRIBE", "alice", local, 2, "sub1", target, &format!("Event: presence\r\nExpires: 600\r\n{a}")).as_bytes(), h.sip_addr).await.unwrap();
+    alice
+        .send_to(
+            request(
+                "SUBSCRIBE",
+                "alice",
+                local,
+                2,
+                "sub1",
+                target,
+                &format!("Event: presence\r\nExpires: 600\r\n{a}"),
+            )
+            .as_bytes(),
+            h.sip_addr,
+        )
+        .await
+        .unwrap();
     let r = recv(&alice).await;
     assert_eq!(status(&r), 200, "{r}");
     let first = recv(&alice).await;
@@ -116,9 +207,23 @@ async fn api_activity_change_notifies_sip_watcher() {
     // bob changes activity through the client API
     let http = reqwest::Client::new();
     let base = format!("http://{}/api/v1", h.api_addr);
-    let login: serde_json::Value = http.post(format!("{base}/login")).json(&serde_json::json!({"username": "bob", "password": PW})).send().await.unwrap().json().await.unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{base}/login"))
+        .json(&serde_json::json!({"username": "bob", "password": PW}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["token"].as_str().unwrap();
-    let r = http.put(format!("{base}/me/activity")).bearer_auth(token).json(&serde_json::json!({"id": "meeting", "note": "Board"})).send().await.unwrap();
+    let r = http
+        .put(format!("{base}/me/activity"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"id": "meeting", "note": "Board"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let n = recv(&alice).await;
     assert!(n.starts_with("NOTIFY "), "{n}");

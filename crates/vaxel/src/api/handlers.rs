@@ -68,7 +68,10 @@ async fn issue_token(state: &AppState, user_id: i64) -> Result<LoginResponse, Ap
     rand::rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
     let expires = state.clock.now().saturating_add(state.token_ttl_secs);
-    state.store.create_session(&sha256_hex(&token), user_id, expires).await?;
+    state
+        .store
+        .create_session(&sha256_hex(&token), user_id, expires)
+        .await?;
     let user = state.entry_for(user_id).await?.ok_or(ApiError::NotFound)?;
     Ok(LoginResponse { token, user })
 }
@@ -76,7 +79,10 @@ async fn issue_token(state: &AppState, user_id: i64) -> Result<LoginResponse, Ap
 /// Log in with username and password.
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
     let found = state.store.user_by_username(req.username.trim()).await?;
     let Some((user, secrets, _)) = found else {
         return Err(ApiError::BadLogin);
@@ -102,7 +108,9 @@ fn sms_error(e: SmsError) -> ApiError {
         SmsError::Disabled => ApiError::Unavailable(e.to_string()),
         SmsError::BadNumber => ApiError::BadRequest(e.to_string()),
         SmsError::RateLimited { .. } => ApiError::TooMany(e.to_string()),
-        SmsError::InvalidCode | SmsError::Expired | SmsError::TooManyAttempts => ApiError::BadRequest(e.to_string()),
+        SmsError::InvalidCode | SmsError::Expired | SmsError::TooManyAttempts => {
+            ApiError::BadRequest(e.to_string())
+        }
         SmsError::Delivery(_) => ApiError::Unavailable(e.to_string()),
         SmsError::Store(s) => ApiError::Internal(s.to_string()),
     }
@@ -111,7 +119,10 @@ fn sms_error(e: SmsError) -> ApiError {
 /// Ask for an SMS login code. Always 202 for well-formed numbers (no account probing).
 #[utoipa::path(post, path = "/api/v1/login/sms", request_body = SmsRequest,
     responses((status = 202), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn sms_request(State(state): State<AppState>, Json(req): Json<SmsRequest>) -> Result<StatusCode, ApiError> {
+pub async fn sms_request(
+    State(state): State<AppState>,
+    Json(req): Json<SmsRequest>,
+) -> Result<StatusCode, ApiError> {
     state
         .sms
         .request_code(&state.store, &req.mobile, state.clock.now())
@@ -123,7 +134,10 @@ pub async fn sms_request(State(state): State<AppState>, Json(req): Json<SmsReque
 /// Log in with an SMS code.
 #[utoipa::path(post, path = "/api/v1/login/sms/verify", request_body = SmsVerify,
     responses((status = 200, body = LoginResponse), (status = 400, body = ErrorBody)))]
-pub async fn sms_verify(State(state): State<AppState>, Json(req): Json<SmsVerify>) -> Result<Json<LoginResponse>, ApiError> {
+pub async fn sms_verify(
+    State(state): State<AppState>,
+    Json(req): Json<SmsVerify>,
+) -> Result<Json<LoginResponse>, ApiError> {
     let user_id = state
         .sms
         .verify(&state.store, &req.mobile, &req.code, state.clock.now())
@@ -142,19 +156,33 @@ pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<Sta
 /// Everyone on the switch with their current activity.
 #[utoipa::path(get, path = "/api/v1/directory",
     responses((status = 200, body = Vec<DirectoryEntry>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn directory(State(state): State<AppState>, _auth: AuthUser) -> Result<Json<Vec<DirectoryEntry>>, ApiError> {
+pub async fn directory(
+    State(state): State<AppState>,
+    _auth: AuthUser,
+) -> Result<Json<Vec<DirectoryEntry>>, ApiError> {
     Ok(Json(state.directory().await?))
 }
 
 /// The logged-in user.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = DirectoryEntry)), security(("bearer" = [])))]
-pub async fn me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<DirectoryEntry>, ApiError> {
-    Ok(Json(state.entry_for(auth.user_id).await?.ok_or(ApiError::NotFound)?))
+pub async fn me(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<DirectoryEntry>, ApiError> {
+    Ok(Json(
+        state
+            .entry_for(auth.user_id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
+    ))
 }
 
 /// The configured activity list.
 #[utoipa::path(get, path = "/api/v1/activities", responses((status = 200, body = Vec<ActivityOption>)), security(("bearer" = [])))]
-pub async fn activities(State(state): State<AppState>, _auth: AuthUser) -> Json<Vec<ActivityOption>> {
+pub async fn activities(
+    State(state): State<AppState>,
+    _auth: AuthUser,
+) -> Json<Vec<ActivityOption>> {
     Json(
         state
             .activities
@@ -181,15 +209,26 @@ pub async fn set_activity(
 ) -> Result<Json<ActivityStatus>, ApiError> {
     let choice = state
         .activities
-        .choose(&req.id, req.until.as_deref(), req.note.as_deref(), state.clock.now())
+        .choose(
+            &req.id,
+            req.until.as_deref(),
+            req.note.as_deref(),
+            state.clock.now(),
+        )
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let status = state.set_activity(auth.user_id, &choice).await?.ok_or(ApiError::NotFound)?;
+    let status = state
+        .set_activity(auth.user_id, &choice)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(status))
 }
 
 /// Shared contacts plus my own.
 #[utoipa::path(get, path = "/api/v1/contacts", responses((status = 200, body = Vec<Contact>)), security(("bearer" = [])))]
-pub async fn contacts(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<Contact>>, ApiError> {
+pub async fn contacts(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Vec<Contact>>, ApiError> {
     Ok(Json(state.store.contacts_for(auth.user_id).await?))
 }
 
@@ -204,20 +243,36 @@ pub async fn add_contact(
     let name = req.name.trim();
     let number = req.number.trim();
     if name.is_empty() || number.is_empty() || name.len() > 200 || number.len() > 100 {
-        return Err(ApiError::BadRequest("name and number are required (max 200/100 chars)".into()));
+        return Err(ApiError::BadRequest(
+            "name and number are required (max 200/100 chars)".into(),
+        ));
     }
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    let id = state.store.add_contact(Some(auth.user_id), req.kind, name, number, note).await?;
+    let id = state
+        .store
+        .add_contact(Some(auth.user_id), req.kind, name, number, note)
+        .await?;
     Ok((
         StatusCode::CREATED,
-        Json(Contact { id, shared: false, kind: req.kind, name: name.into(), number: number.into(), note: note.map(String::from) }),
+        Json(Contact {
+            id,
+            shared: false,
+            kind: req.kind,
+            name: name.into(),
+            number: number.into(),
+            note: note.map(String::from),
+        }),
     ))
 }
 
 /// Delete one of my contacts.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_contact(State(state): State<AppState>, auth: AuthUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn delete_contact(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     if state.store.delete_contact(auth.user_id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -14,7 +14,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::OpenApi;
 
-pub use handlers::{ActivityOption, ContactInput, LoginRequest, LoginResponse, SetActivity, SmsRequest, SmsVerify};
+pub use handlers::{
+    ActivityOption, ContactInput, LoginRequest, LoginResponse, SetActivity, SmsRequest, SmsVerify,
+};
 
 /// API failures, mapped to HTTP status codes with a JSON `{"error": ...}` body.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +55,13 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(ErrorBody { error: self.to_string() })).into_response()
+        (
+            status,
+            Json(ErrorBody {
+                error: self.to_string(),
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -79,13 +87,19 @@ pub(crate) async fn resolve_token(state: &AppState, token: &str) -> Result<AuthU
         .session_user(&token_hash, state.clock.now())
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    Ok(AuthUser { user_id, token_hash })
+    Ok(AuthUser {
+        user_id,
+        token_hash,
+    })
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -126,18 +140,26 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
         }
     }
 }
 
 /// The OpenAPI document as pretty JSON (what `openapi.json` holds).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 async fn openapi_doc() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
 }
 
 pub fn router(state: AppState) -> Router {
@@ -150,7 +172,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(handlers::me))
         .route("/api/v1/activities", get(handlers::activities))
         .route("/api/v1/me/activity", put(handlers::set_activity))
-        .route("/api/v1/contacts", get(handlers::contacts).post(handlers::add_contact))
+        .route(
+            "/api/v1/contacts",
+            get(handlers::contacts).post(handlers::add_contact),
+        )
         .route("/api/v1/contacts/{id}", delete(handlers::delete_contact))
         .route("/api/v1/events", get(ws::events))
         .route("/api/v1/openapi.json", get(openapi_doc))

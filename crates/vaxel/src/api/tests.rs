@@ -41,14 +41,26 @@ async fn start() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let sms_file = dir.path().join("sms.jsonl");
     let mut cfg = Config::ephemeral();
-    cfg.users = vec![user("alice", "1001", "+46701234001"), user("bob", "1002", "+46701234002")];
-    cfg.sms.sender = SmsSenderConfig::File { path: sms_file.clone() };
+    cfg.users = vec![
+        user("alice", "1001", "+46701234001"),
+        user("bob", "1002", "+46701234002"),
+    ];
+    cfg.sms.sender = SmsSenderConfig::File {
+        path: sms_file.clone(),
+    };
     cfg.sms.max_codes_per_window = 2;
     let clock = Arc::new(ManualClock::default());
     clock.0.store(1_800_000_000, Ordering::SeqCst);
     let handle = Vaxel::start_with_clock(cfg, clock.clone()).await.unwrap();
     let base = format!("http://{}/api/v1", handle.api_addr);
-    Fixture { handle, clock, http: reqwest::Client::new(), base, _dir: dir, sms_file }
+    Fixture {
+        handle,
+        clock,
+        http: reqwest::Client::new(),
+        base,
+        _dir: dir,
+        sms_file,
+    }
 }
 
 impl Fixture {
@@ -79,11 +91,32 @@ async fn login_and_directory_follow_the_contract() {
     let token = v["token"].as_str().unwrap();
     assert_eq!(token.len(), 64);
 
-    let dir: Value = f.http.get(format!("{}/directory", f.base)).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    let dir: Value = f
+        .http
+        .get(format!("{}/directory", f.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let list = dir.as_array().unwrap();
     assert_eq!(list.len(), 2);
     let bob = list.iter().find(|e| e["username"] == "bob").unwrap();
-    for key in ["id", "username", "name", "title", "department", "email", "mobile", "direct", "short_number", "keywords", "activity"] {
+    for key in [
+        "id",
+        "username",
+        "name",
+        "title",
+        "department",
+        "email",
+        "mobile",
+        "direct",
+        "short_number",
+        "keywords",
+        "activity",
+    ] {
         assert!(bob.get(key).is_some(), "missing {key}");
     }
     assert_eq!(bob["short_number"], "1002");
@@ -100,24 +133,78 @@ async fn bad_credentials_and_tokens_are_rejected() {
     let f = start().await;
     assert_eq!(f.login("alice", "wrong").await.status(), 401);
     assert_eq!(f.login("mallory", "correct horse").await.status(), 401);
-    let r = f.http.get(format!("{}/directory", f.base)).send().await.unwrap();
+    let r = f
+        .http
+        .get(format!("{}/directory", f.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = f.http.get(format!("{}/directory", f.base)).bearer_auth("deadbeef").send().await.unwrap();
+    let r = f
+        .http
+        .get(format!("{}/directory", f.base))
+        .bearer_auth("deadbeef")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"], "missing or invalid token");
     // Malformed JSON is a client error, not a crash.
-    let r = f.http.post(format!("{}/login", f.base)).header("content-type", "application/json").body("{").send().await.unwrap();
+    let r = f
+        .http
+        .post(format!("{}/login", f.base))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error());
 
     let token = f.token("alice").await;
-    assert_eq!(f.http.get(format!("{}/me", f.base)).bearer_auth(&token).send().await.unwrap().status(), 200);
+    assert_eq!(
+        f.http
+            .get(format!("{}/me", f.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // Tokens expire with the clock.
     f.clock.0.fetch_add(13 * 3600, Ordering::SeqCst);
-    assert_eq!(f.http.get(format!("{}/me", f.base)).bearer_auth(&token).send().await.unwrap().status(), 401);
+    assert_eq!(
+        f.http
+            .get(format!("{}/me", f.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     let token = f.token("alice").await;
-    assert_eq!(f.http.post(format!("{}/logout", f.base)).bearer_auth(&token).send().await.unwrap().status(), 204);
-    assert_eq!(f.http.get(format!("{}/me", f.base)).bearer_auth(&token).send().await.unwrap().status(), 401);
+    assert_eq!(
+        f.http
+            .post(format!("{}/logout", f.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        f.http
+            .get(format!("{}/me", f.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     f.handle.shutdown().await;
 }
 
@@ -140,7 +227,11 @@ async fn activity_change_reaches_websocket_watchers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     let ev: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
     assert_eq!(ev["type"], "activity_changed");
     assert_eq!(ev["username"], "alice");
@@ -149,11 +240,33 @@ async fn activity_change_reaches_websocket_watchers() {
     assert_eq!(ev["activity"]["note"], "Back 13:00");
     assert_eq!(ev["activity"]["until"], "2027-01-15T12:30:00Z");
 
-    let dir: Value = f.http.get(format!("{}/directory", f.base)).bearer_auth(&bob).send().await.unwrap().json().await.unwrap();
-    let a = dir.as_array().unwrap().iter().find(|e| e["username"] == "alice").unwrap().clone();
+    let dir: Value = f
+        .http
+        .get(format!("{}/directory", f.base))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a = dir
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["username"] == "alice")
+        .unwrap()
+        .clone();
     assert_eq!(a["activity"]["label"], "Lunch");
 
-    let r = f.http.put(format!("{}/me/activity", f.base)).bearer_auth(&alice).json(&json!({"id": "nap"})).send().await.unwrap();
+    let r = f
+        .http
+        .put(format!("{}/me/activity", f.base))
+        .bearer_auth(&alice)
+        .json(&json!({"id": "nap"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     f.handle.shutdown().await;
 }
@@ -173,16 +286,46 @@ async fn contacts_are_per_user() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let c: Value = r.json().await.unwrap();
-    let list: Value = f.http.get(format!("{}/contacts", f.base)).bearer_auth(&alice).send().await.unwrap().json().await.unwrap();
+    let list: Value = f
+        .http
+        .get(format!("{}/contacts", f.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["kind"], "vip");
-    let list: Value = f.http.get(format!("{}/contacts", f.base)).bearer_auth(&bob).send().await.unwrap().json().await.unwrap();
+    let list: Value = f
+        .http
+        .get(format!("{}/contacts", f.base))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(list.as_array().unwrap().is_empty());
     let id = c["id"].as_i64().unwrap();
-    let del = |t: &str| f.http.delete(format!("{}/contacts/{id}", f.base)).bearer_auth(t.to_string()).send();
+    let del = |t: &str| {
+        f.http
+            .delete(format!("{}/contacts/{id}", f.base))
+            .bearer_auth(t.to_string())
+            .send()
+    };
     assert_eq!(del(&bob).await.unwrap().status(), 404);
     assert_eq!(del(&alice).await.unwrap().status(), 204);
-    let r = f.http.post(format!("{}/contacts", f.base)).bearer_auth(&alice).json(&json!({"kind": "friend", "name": "x", "number": "1"})).send().await.unwrap();
+    let r = f
+        .http
+        .post(format!("{}/contacts", f.base))
+        .bearer_auth(&alice)
+        .json(&json!({"kind": "friend", "name": "x", "number": "1"}))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error());
     f.handle.shutdown().await;
 }
@@ -190,14 +333,30 @@ async fn contacts_are_per_user() {
 #[tokio::test]
 async fn sms_login_with_expiry_and_rate_limit() {
     let f = start().await;
-    let req = || f.http.post(format!("{}/login/sms", f.base)).json(&json!({"mobile": "+46 70 123 40 02"})).send();
+    let req = || {
+        f.http
+            .post(format!("{}/login/sms", f.base))
+            .json(&json!({"mobile": "+46 70 123 40 02"}))
+            .send()
+    };
     assert_eq!(req().await.unwrap().status(), 202);
     let text = std::fs::read_to_string(&f.sms_file).unwrap();
     let line: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(line["to"], "+46701234002");
-    let code: String = line["text"].as_str().unwrap().chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+    let code: String = line["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(6)
+        .collect();
 
-    let verify = |code: String| f.http.post(format!("{}/login/sms/verify", f.base)).json(&json!({"mobile": "+46701234002", "code": code})).send();
+    let verify = |code: String| {
+        f.http
+            .post(format!("{}/login/sms/verify", f.base))
+            .json(&json!({"mobile": "+46701234002", "code": code}))
+            .send()
+    };
     f.clock.0.fetch_add(301, Ordering::SeqCst);
     let r = verify(code.clone()).await.unwrap();
     assert_eq!(r.status(), 400);
@@ -205,10 +364,20 @@ async fn sms_login_with_expiry_and_rate_limit() {
     assert!(body["error"].as_str().unwrap().contains("expired"));
 
     assert_eq!(req().await.unwrap().status(), 202);
-    assert_eq!(req().await.unwrap().status(), 429, "third code within the window");
+    assert_eq!(
+        req().await.unwrap().status(),
+        429,
+        "third code within the window"
+    );
     let text = std::fs::read_to_string(&f.sms_file).unwrap();
     let line: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-    let code: String = line["text"].as_str().unwrap().chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+    let code: String = line["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(6)
+        .collect();
     let r = verify(code).await.unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();

@@ -27,13 +27,21 @@ pub async fn events(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let auth = resolve_token(&state, &q.token).await?;
-    let (user, _, _) = state.store.user_by_id(auth.user_id).await?.ok_or(ApiError::Unauthorized)?;
+    let (user, _, _) = state
+        .store
+        .user_by_id(auth.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     // Subscribe before upgrading so no event between the two is lost.
     let rx = state.events.subscribe();
     Ok(upgrade.on_upgrade(move |socket| stream(socket, rx, user.username)))
 }
 
-async fn stream(socket: WebSocket, mut rx: tokio::sync::broadcast::Receiver<Event>, viewer: String) {
+async fn stream(
+    socket: WebSocket,
+    mut rx: tokio::sync::broadcast::Receiver<Event>,
+    viewer: String,
+) {
     let (mut tx, mut incoming) = socket.split();
     loop {
         tokio::select! {

@@ -26,7 +26,10 @@ pub struct Outgoing {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoreEvent {
     /// A user set their activity with PUBLISH; persist and broadcast it.
-    ActivityPublished { username: String, choice: ActivityChoice },
+    ActivityPublished {
+        username: String,
+        choice: ActivityChoice,
+    },
     /// A user's number of registered devices changed.
     Registration { username: String, devices: u32 },
     /// A call to a user ended unanswered.
@@ -38,11 +41,22 @@ pub trait MediaControl: Send {
     /// Relay for a call. `from_caller` says whose SDP is passing; `remote` is the address that
     /// SDP announces. Returns the relay address to write into that SDP (the socket facing the
     /// other party).
-    fn relay(&mut self, call_id: &str, from_caller: bool, remote: Option<SocketAddr>) -> Option<SocketAddr>;
+    fn relay(
+        &mut self,
+        call_id: &str,
+        from_caller: bool,
+        remote: Option<SocketAddr>,
+    ) -> Option<SocketAddr>;
     /// Starts an echo endpoint; returns its RTP address.
     fn echo(&mut self, call_id: &str, remote: Option<SocketAddr>) -> Option<SocketAddr>;
     /// Starts speaking `text` (then reports completion via [`SipCore::announcement_done`]).
-    fn announce(&mut self, call_id: &str, remote: Option<SocketAddr>, text: &str, payload_type: u8) -> Option<SocketAddr>;
+    fn announce(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        text: &str,
+        payload_type: u8,
+    ) -> Option<SocketAddr>;
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }
@@ -95,7 +109,14 @@ pub(crate) fn tag_of(h: &Headers, name: &str) -> Option<String> {
 
 impl SipCore {
     /// `now_unix` anchors the monotonic clock to wall time for nonces and activity expiry.
-    pub fn new(cfg: CoreConfig, dir: Directory, acts: Activities, media: Box<dyn MediaControl>, now: Instant, now_unix: u64) -> SipCore {
+    pub fn new(
+        cfg: CoreConfig,
+        dir: Directory,
+        acts: Activities,
+        media: Box<dyn MediaControl>,
+        now: Instant,
+        now_unix: u64,
+    ) -> SipCore {
         SipCore {
             digest: DigestServer::new(cfg.realm.clone(), 300),
             cfg,
@@ -143,11 +164,22 @@ impl SipCore {
     }
 
     pub(crate) fn send(&mut self, to: SocketAddr, msg: SipMessage) {
-        self.out.push_back(Outgoing { to, data: m::serialize(&msg) });
+        self.out.push_back(Outgoing {
+            to,
+            data: m::serialize(&msg),
+        });
     }
 
     /// Sends a response built from `req` to `to`, with extra headers and optional body.
-    pub(crate) fn reply(&mut self, req: &Request, to: SocketAddr, code: u16, to_tag: Option<&str>, extra: &[(&str, String)], body: Option<(&str, Vec<u8>)>) {
+    pub(crate) fn reply(
+        &mut self,
+        req: &Request,
+        to: SocketAddr,
+        code: u16,
+        to_tag: Option<&str>,
+        extra: &[(&str, String)],
+        body: Option<(&str, Vec<u8>)>,
+    ) {
         let mut resp = m::response_for(req, code, to_tag);
         for (k, v) in extra {
             resp.headers.push(m::make_header(k, v));
@@ -179,33 +211,58 @@ impl SipCore {
             return;
         }
         let method = first.split_whitespace().next().unwrap_or("").to_string();
-        let wanted = [("via", "v"), ("from", "f"), ("to", "t"), ("call-id", "i"), ("cseq", "")];
+        let wanted = [
+            ("via", "v"),
+            ("from", "f"),
+            ("to", "t"),
+            ("call-id", "i"),
+            ("cseq", ""),
+        ];
         let mut copied: Vec<String> = Vec::new();
         for line in lines.take_while(|l| !l.is_empty()) {
-            let Some((name, value)) = line.split_once(':') else { continue };
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
             let name = name.trim().to_ascii_lowercase();
             if name == "cseq" {
                 // A broken CSeq is a common reason for the 400; answer with a well-formed one.
                 let ok = value.split_whitespace().collect::<Vec<_>>();
                 let valid = ok.len() == 2 && ok[0].parse::<u32>().is_ok() && ok[1] == method;
-                copied.push(if valid { line.to_string() } else { format!("CSeq: 1 {method}") });
-            } else if wanted.iter().any(|(long, short)| name == *long || (!short.is_empty() && name == *short)) {
+                copied.push(if valid {
+                    line.to_string()
+                } else {
+                    format!("CSeq: 1 {method}")
+                });
+            } else if wanted
+                .iter()
+                .any(|(long, short)| name == *long || (!short.is_empty() && name == *short))
+            {
                 copied.push(line.to_string());
             }
         }
-        let reason: String = err.to_string().chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(100).collect();
+        let reason: String = err
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+            .take(100)
+            .collect();
         let mut resp = String::from("SIP/2.0 400 Bad Request\r\n");
         for l in copied {
             resp.push_str(&l);
             resp.push_str("\r\n");
         }
-        resp.push_str(&format!("Warning: 399 vaxel \"{reason}\"\r\nContent-Length: 0\r\n\r\n"));
+        resp.push_str(&format!(
+            "Warning: 399 vaxel \"{reason}\"\r\nContent-Length: 0\r\n\r\n"
+        ));
         // Only answer when the answer itself is routable SIP (it needs Via, From, To, Call-ID);
         // otherwise the sender could not match it anyway.
         if m::parse(resp.as_bytes()).is_err() {
             return;
         }
-        self.out.push_back(Outgoing { to: src, data: resp.into_bytes() });
+        self.out.push_back(Outgoing {
+            to: src,
+            data: resp.into_bytes(),
+        });
     }
 
     fn on_request(&mut self, req: Request, src: SocketAddr, now: Instant) {
@@ -222,7 +279,9 @@ impl SipCore {
             Method::Cancel => self.on_cancel(req, src, now),
             Method::Ack if self.local_calls.contains_key(&call_id) => self.local_ack(&req, now),
             Method::Ack => self.forward_in_dialog(req, src, now),
-            _ if in_dialog && self.local_calls.contains_key(&call_id) => self.local_in_dialog(req, src, now),
+            _ if in_dialog && self.local_calls.contains_key(&call_id) => {
+                self.local_in_dialog(req, src, now)
+            }
             Method::Subscribe if in_dialog => self.on_subscribe(req, src, now),
             _ if in_dialog => self.forward_in_dialog(req, src, now),
             Method::Invite => self.on_invite(req, src, now),
@@ -230,7 +289,17 @@ impl SipCore {
             Method::Publish => self.on_publish(req, src, now),
             Method::Options => {
                 let tag = m::new_tag();
-                self.reply(&req, src, 200, Some(&tag), &[("Allow", ALLOW.into()), ("Accept", "application/sdp, application/pidf+xml".into())], None);
+                self.reply(
+                    &req,
+                    src,
+                    200,
+                    Some(&tag),
+                    &[
+                        ("Allow", ALLOW.into()),
+                        ("Accept", "application/sdp, application/pidf+xml".into()),
+                    ],
+                    None,
+                );
             }
             Method::Bye | Method::Notify | Method::Info | Method::Update | Method::PRack => {
                 self.reply(&req, src, 481, None, &[], None);
@@ -241,7 +310,13 @@ impl SipCore {
 
     /// Checks digest credentials. Returns the authenticated username, or queues a challenge /
     /// 403 and returns None. `proxy` selects 407/Proxy-* (calls) over 401/WWW-* (registrar etc.).
-    pub(crate) fn authenticate(&mut self, req: &Request, src: SocketAddr, now: Instant, proxy: bool) -> Option<String> {
+    pub(crate) fn authenticate(
+        &mut self,
+        req: &Request,
+        src: SocketAddr,
+        now: Instant,
+        proxy: bool,
+    ) -> Option<String> {
         let (auth_hdr, chal_hdr, code) = if proxy {
             ("Proxy-Authorization", "Proxy-Authenticate", 407)
         } else {
@@ -279,7 +354,10 @@ impl SipCore {
             self.reply(req, src, 403, Some(&m::new_tag()), &[], None);
             return None;
         };
-        match self.digest.verify(&c, req.method.to_string().as_str(), &ha1, now_unix) {
+        match self
+            .digest
+            .verify(&c, req.method.to_string().as_str(), &ha1, now_unix)
+        {
             Verdict::Valid => Some(c.username),
             Verdict::Stale => {
                 challenge(self, true);
@@ -294,22 +372,45 @@ impl SipCore {
     }
 
     fn on_register(&mut self, req: Request, src: SocketAddr, now: Instant) {
-        let Some(user) = hv(&req.headers, "To").and_then(|t| super::util::uri_user(&m::addr_uri(&t))) else {
+        let Some(user) =
+            hv(&req.headers, "To").and_then(|t| super::util::uri_user(&m::addr_uri(&t)))
+        else {
             self.reply(&req, src, 400, None, &[], None);
             return;
         };
-        let Some(auth_user) = self.authenticate(&req, src, now, false) else { return };
+        let Some(auth_user) = self.authenticate(&req, src, now, false) else {
+            return;
+        };
         if auth_user != user {
-            self.reply(&req, src, 403, Some(&m::new_tag()), &[("Warning", "399 vaxel \"may only register own address\"".into())], None);
+            self.reply(
+                &req,
+                src,
+                403,
+                Some(&m::new_tag()),
+                &[(
+                    "Warning",
+                    "399 vaxel \"may only register own address\"".into(),
+                )],
+                None,
+            );
             return;
         }
-        let default_expires = hv(&req.headers, "Expires").and_then(|e| e.trim().parse::<u32>().ok()).unwrap_or(3600);
+        let default_expires = hv(&req.headers, "Expires")
+            .and_then(|e| e.trim().parse::<u32>().ok())
+            .unwrap_or(3600);
         let contacts: Vec<String> = m::header_values_in(&req.headers, "Contact")
             .iter()
-            .flat_map(|v| m::split_list(v).into_iter().map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|v| {
+                m::split_list(v)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
-        let cseq = hv(&req.headers, "CSeq").and_then(|c| c.split_whitespace().next().and_then(|n| n.parse().ok())).unwrap_or(0);
+        let cseq = hv(&req.headers, "CSeq")
+            .and_then(|c| c.split_whitespace().next().and_then(|n| n.parse().ok()))
+            .unwrap_or(0);
         let before = self.registrar.lookup(&user, now).len();
         if contacts.iter().any(|c| c.trim() == "*") {
             if contacts.len() != 1 || default_expires != 0 {
@@ -325,38 +426,79 @@ impl SipCore {
                     self.reply(&req, src, 400, Some(&m::new_tag()), &[], None);
                     return;
                 }
-                let exp = m::param(c, "expires").and_then(|e| e.parse::<u32>().ok()).unwrap_or(default_expires);
+                let exp = m::param(c, "expires")
+                    .and_then(|e| e.parse::<u32>().ok())
+                    .unwrap_or(default_expires);
                 if exp != 0 && exp < MIN_EXPIRES {
-                    self.reply(&req, src, 423, Some(&m::new_tag()), &[("Min-Expires", MIN_EXPIRES.to_string())], None);
+                    self.reply(
+                        &req,
+                        src,
+                        423,
+                        Some(&m::new_tag()),
+                        &[("Min-Expires", MIN_EXPIRES.to_string())],
+                        None,
+                    );
                     return;
                 }
                 let exp = exp.min(self.cfg.max_expires);
-                updates.push(ContactUpdate { contact: uri, expires: Duration::from_secs(u64::from(exp)) });
+                updates.push(ContactUpdate {
+                    contact: uri,
+                    expires: Duration::from_secs(u64::from(exp)),
+                });
             }
-            if let Err(e) = self.registrar.update(&user, &updates, src, &call_id, cseq, now) {
-                self.reply(&req, src, 500, Some(&m::new_tag()), &[("Warning", format!("399 vaxel \"{e}\""))], None);
+            if let Err(e) = self
+                .registrar
+                .update(&user, &updates, src, &call_id, cseq, now)
+            {
+                self.reply(
+                    &req,
+                    src,
+                    500,
+                    Some(&m::new_tag()),
+                    &[("Warning", format!("399 vaxel \"{e}\""))],
+                    None,
+                );
                 return;
             }
         }
         let bindings = self.registrar.lookup(&user, now);
         let extra: Vec<(&str, String)> = bindings
             .iter()
-            .map(|b| ("Contact", format!("<{}>;expires={}", b.contact, b.expires_at.saturating_duration_since(now).as_secs())))
+            .map(|b| {
+                (
+                    "Contact",
+                    format!(
+                        "<{}>;expires={}",
+                        b.contact,
+                        b.expires_at.saturating_duration_since(now).as_secs()
+                    ),
+                )
+            })
             .collect();
         self.reply(&req, src, 200, Some(&m::new_tag()), &extra, None);
         if bindings.len() != before {
-            self.events.push_back(CoreEvent::Registration { username: user, devices: u32::try_from(bindings.len()).unwrap_or(u32::MAX) });
+            self.events.push_back(CoreEvent::Registration {
+                username: user,
+                devices: u32::try_from(bindings.len()).unwrap_or(u32::MAX),
+            });
         }
     }
 
     /// Advances timers: retransmissions, expiries, cleanup.
     pub fn tick(&mut self, now: Instant) {
         for user in self.registrar.expire(now) {
-            let devices = u32::try_from(self.registrar.lookup(&user, now).len()).unwrap_or(u32::MAX);
-            self.events.push_back(CoreEvent::Registration { username: user, devices });
+            let devices =
+                u32::try_from(self.registrar.lookup(&user, now).len()).unwrap_or(u32::MAX);
+            self.events.push_back(CoreEvent::Registration {
+                username: user,
+                devices,
+            });
         }
-        self.contact_routes.retain(|_, (_, seen)| now.saturating_duration_since(*seen) < Duration::from_secs(7200));
-        self.own.retain(|_, sent| now.saturating_duration_since(*sent) < Duration::from_secs(64));
+        self.contact_routes.retain(|_, (_, seen)| {
+            now.saturating_duration_since(*seen) < Duration::from_secs(7200)
+        });
+        self.own
+            .retain(|_, sent| now.saturating_duration_since(*sent) < Duration::from_secs(64));
         self.proxy_tick(now);
         self.local_tick(now);
         self.presence_tick(now);

@@ -92,12 +92,22 @@ pub struct Numbering {
 
 fn looks_like_number(s: &str) -> bool {
     let n = normalize_number(s);
-    n.len() >= 3 && n.len() == s.len() && n.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit())
+    n.len() >= 3
+        && n.len() == s.len()
+        && n.trim_start_matches('+')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
 }
 
 /// Resolves a dialled user part, following activity diversions (at most a few hops so a
 /// diversion loop cannot spin).
-pub fn resolve(dir: &Directory, acts: &Activities, num: &Numbering, dialled: &str, now_unix: i64) -> Target {
+pub fn resolve(
+    dir: &Directory,
+    acts: &Activities,
+    num: &Numbering,
+    dialled: &str,
+    now_unix: i64,
+) -> Target {
     let mut current = dialled.to_string();
     for _ in 0..4 {
         if current == num.echo {
@@ -145,13 +155,28 @@ mod tests {
 
     fn dir() -> Directory {
         Directory::new(vec![
-            SipUser { username: "alice".into(), name: "Alice".into(), short_number: Some("1001".into()), direct: Some("+4681234001".into()), ..Default::default() },
-            SipUser { username: "bob".into(), name: "Bob".into(), short_number: Some("1002".into()), ..Default::default() },
+            SipUser {
+                username: "alice".into(),
+                name: "Alice".into(),
+                short_number: Some("1001".into()),
+                direct: Some("+4681234001".into()),
+                ..Default::default()
+            },
+            SipUser {
+                username: "bob".into(),
+                name: "Bob".into(),
+                short_number: Some("1002".into()),
+                ..Default::default()
+            },
         ])
     }
 
     fn num(trunk: bool) -> Numbering {
-        Numbering { echo: "9999".into(), whoami: "9998".into(), has_trunk: trunk }
+        Numbering {
+            echo: "9999".into(),
+            whoami: "9998".into(),
+            has_trunk: trunk,
+        }
     }
 
     #[test]
@@ -160,14 +185,32 @@ mod tests {
         acts[4].divert_to = Some("1002".into());
         let acts = Activities::new(acts);
         let d = dir();
-        assert_eq!(resolve(&d, &acts, &num(false), "alice", 0), Target::User("alice".into()));
-        assert_eq!(resolve(&d, &acts, &num(false), "1002", 0), Target::User("bob".into()));
-        assert_eq!(resolve(&d, &acts, &num(false), "+4681234001", 0), Target::User("alice".into()));
-        assert_eq!(resolve(&d, &acts, &num(false), "004681234001", 0), Target::User("alice".into()));
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "alice", 0),
+            Target::User("alice".into())
+        );
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "1002", 0),
+            Target::User("bob".into())
+        );
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "+4681234001", 0),
+            Target::User("alice".into())
+        );
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "004681234001", 0),
+            Target::User("alice".into())
+        );
         assert_eq!(resolve(&d, &acts, &num(false), "9999", 0), Target::Echo);
         assert_eq!(resolve(&d, &acts, &num(false), "9998", 0), Target::WhoAmI);
-        assert_eq!(resolve(&d, &acts, &num(false), "+46700000000", 0), Target::NotFound);
-        assert_eq!(resolve(&d, &acts, &num(true), "+46700000000", 0), Target::Trunk("+46700000000".into()));
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "+46700000000", 0),
+            Target::NotFound
+        );
+        assert_eq!(
+            resolve(&d, &acts, &num(true), "+46700000000", 0),
+            Target::Trunk("+46700000000".into())
+        );
         assert_eq!(resolve(&d, &acts, &num(true), "carol", 0), Target::NotFound);
     }
 
@@ -178,9 +221,26 @@ mod tests {
         vacation.divert_to = Some("1002".into());
         let acts = Activities::new(defs);
         let mut d = dir();
-        d.set_activity("alice", ActivityChoice { activity_id: "vacation".into(), until: None, note: None });
-        assert_eq!(resolve(&d, &acts, &num(false), "1001", 0), Target::User("bob".into()));
-        d.set_activity("alice", ActivityChoice { activity_id: "lunch".into(), until: Some(100), note: Some("Ring Bob".into()) });
+        d.set_activity(
+            "alice",
+            ActivityChoice {
+                activity_id: "vacation".into(),
+                until: None,
+                note: None,
+            },
+        );
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "1001", 0),
+            Target::User("bob".into())
+        );
+        d.set_activity(
+            "alice",
+            ActivityChoice {
+                activity_id: "lunch".into(),
+                until: Some(100),
+                note: Some("Ring Bob".into()),
+            },
+        );
         match resolve(&d, &acts, &num(false), "alice", 50) {
             Target::Announce(t) => {
                 assert!(t.contains("Alice is not available: Lunch."), "{t}");
@@ -189,10 +249,30 @@ mod tests {
             other => panic!("expected announcement, got {other:?}"),
         }
         // after the end time the user is reachable again
-        assert_eq!(resolve(&d, &acts, &num(false), "alice", 100), Target::User("alice".into()));
+        assert_eq!(
+            resolve(&d, &acts, &num(false), "alice", 100),
+            Target::User("alice".into())
+        );
         // diversion loops end
-        d.set_activity("alice", ActivityChoice { activity_id: "vacation".into(), until: None, note: None });
-        d.set_activity("bob", ActivityChoice { activity_id: "vacation".into(), until: None, note: None });
-        assert!(matches!(resolve(&d, &acts, &num(false), "alice", 0), Target::Announce(_) | Target::NotFound));
+        d.set_activity(
+            "alice",
+            ActivityChoice {
+                activity_id: "vacation".into(),
+                until: None,
+                note: None,
+            },
+        );
+        d.set_activity(
+            "bob",
+            ActivityChoice {
+                activity_id: "vacation".into(),
+                until: None,
+                note: None,
+            },
+        );
+        assert!(matches!(
+            resolve(&d, &acts, &num(false), "alice", 0),
+            Target::Announce(_) | Target::NotFound
+        ));
     }
 }

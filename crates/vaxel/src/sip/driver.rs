@@ -77,16 +77,20 @@ pub async fn run(
 
 async fn handle_event(state: &AppState, e: CoreEvent) {
     match e {
-        CoreEvent::ActivityPublished { username, choice } => match state.store.user_by_username(&username).await {
-            Ok(Some((u, _, _))) => {
-                if let Err(e) = state.set_activity(u.id, &choice).await {
-                    tracing::warn!(error = %e, "cannot store published activity");
+        CoreEvent::ActivityPublished { username, choice } => {
+            match state.store.user_by_username(&username).await {
+                Ok(Some((u, _, _))) => {
+                    if let Err(e) = state.set_activity(u.id, &choice).await {
+                        tracing::warn!(error = %e, "cannot store published activity");
+                    }
                 }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot load user"),
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot load user"),
-        },
-        CoreEvent::Registration { username, devices } => state.publish(Event::Registration { username, devices }),
+        }
+        CoreEvent::Registration { username, devices } => {
+            state.publish(Event::Registration { username, devices })
+        }
         CoreEvent::MissedCall { username, from } => state.publish(Event::MissedCall {
             username,
             from,

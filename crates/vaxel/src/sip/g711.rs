@@ -38,7 +38,11 @@ pub fn linear_to_alaw(sample: i16) -> u8 {
         return 0x7F ^ mask;
     };
     let mut aval = (seg as u8) << 4;
-    aval |= if seg < 2 { ((v >> 1) & 0x0F) as u8 } else { ((v >> seg) & 0x0F) as u8 };
+    aval |= if seg < 2 {
+        ((v >> 1) & 0x0F) as u8
+    } else {
+        ((v >> seg) & 0x0F) as u8
+    };
     aval ^ mask
 }
 
@@ -63,7 +67,12 @@ pub fn resample(input: &[i16], from_hz: u32, to_hz: u32) -> Vec<i16> {
             let idx = pos as usize;
             let frac = pos - idx as f64;
             let a = f64::from(input.get(idx).copied().unwrap_or(0));
-            let b = f64::from(input.get(idx + 1).copied().unwrap_or(input.get(idx).copied().unwrap_or(0)));
+            let b = f64::from(
+                input
+                    .get(idx + 1)
+                    .copied()
+                    .unwrap_or(input.get(idx).copied().unwrap_or(0)),
+            );
             (a + (b - a) * frac).round().clamp(-32768.0, 32767.0) as i16
         })
         .collect()
@@ -113,8 +122,14 @@ mod tests {
             let u = ulaw_decode(linear_to_ulaw(s));
             let a = alaw_decode(linear_to_alaw(s));
             let tol = (i32::from(s).abs() / 16).max(16);
-            assert!((i32::from(u) - i32::from(s)).abs() <= tol, "ulaw {s} -> {u}");
-            assert!((i32::from(a) - i32::from(s)).abs() <= tol, "alaw {s} -> {a}");
+            assert!(
+                (i32::from(u) - i32::from(s)).abs() <= tol,
+                "ulaw {s} -> {u}"
+            );
+            assert!(
+                (i32::from(a) - i32::from(s)).abs() <= tol,
+                "alaw {s} -> {a}"
+            );
         }
     }
 

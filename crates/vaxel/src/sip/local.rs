@@ -31,7 +31,13 @@ pub(crate) struct LocalCall {
 }
 
 impl SipCore {
-    pub(crate) fn local_invite(&mut self, req: Request, src: SocketAddr, now: Instant, kind: LocalKind) {
+    pub(crate) fn local_invite(
+        &mut self,
+        req: Request,
+        src: SocketAddr,
+        now: Instant,
+        kind: LocalKind,
+    ) {
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let offer = std::str::from_utf8(&req.body).unwrap_or("");
         let pts = sdp::audio_pts(offer);
@@ -41,7 +47,17 @@ impl SipCore {
             LocalKind::Announce(_) => pts.iter().copied().find(|p| *p == 0 || *p == 8),
         };
         let Some(pt) = pt else {
-            self.reply(&req, src, 488, Some(&m::new_tag()), &[("Warning", "399 vaxel \"an SDP offer with PCMU or PCMA audio is required\"".into())], None);
+            self.reply(
+                &req,
+                src,
+                488,
+                Some(&m::new_tag()),
+                &[(
+                    "Warning",
+                    "399 vaxel \"an SDP offer with PCMU or PCMA audio is required\"".into(),
+                )],
+                None,
+            );
             return;
         };
         let remote = sdp::audio_addr(offer);
@@ -49,15 +65,20 @@ impl SipCore {
             LocalKind::Echo => self.media.echo(&call_id, remote),
             LocalKind::Announce(text) => self.media.announce(&call_id, remote, text, pt),
         };
-        let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now))) else {
+        let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
+        else {
             self.reply(&req, src, 503, Some(&m::new_tag()), &[], None);
             return;
         };
         let tag = m::new_tag();
         let mut ok = m::response_for(&req, 200, Some(&tag));
-        ok.headers.push(m::make_header("Contact", &format!("<sip:vaxel@{}>", self.cfg.local)));
+        ok.headers.push(m::make_header(
+            "Contact",
+            &format!("<sip:vaxel@{}>", self.cfg.local),
+        ));
         ok.headers.push(m::make_header("Allow", super::core::ALLOW));
-        ok.headers.push(m::make_header("Content-Type", "application/sdp"));
+        ok.headers
+            .push(m::make_header("Content-Type", "application/sdp"));
         ok.body = answer.into_bytes();
         let our_to = hv(&ok.headers, "To").unwrap_or_default();
         self.send(src, SipMessage::Response(ok.clone()));
@@ -70,7 +91,9 @@ impl SipCore {
                 next_retransmit: now + T1,
                 interval: T1,
                 started: now,
-                remote_contact: hv(&req.headers, "Contact").map(|c| m::addr_uri(&c)).unwrap_or_default(),
+                remote_contact: hv(&req.headers, "Contact")
+                    .map(|c| m::addr_uri(&c))
+                    .unwrap_or_default(),
                 remote_from: hv(&req.headers, "From").unwrap_or_default(),
                 our_to,
             },
@@ -93,9 +116,20 @@ impl SipCore {
             }
             Method::Invite => {
                 // Re-INVITE (e.g. hold): keep the same media, answer with the same SDP.
-                let body = self.local_calls.get(&call_id).map(|c| c.ok.body.clone()).unwrap_or_default();
+                let body = self
+                    .local_calls
+                    .get(&call_id)
+                    .map(|c| c.ok.body.clone())
+                    .unwrap_or_default();
                 let contact = format!("<sip:vaxel@{}>", self.cfg.local);
-                self.reply(&req, src, 200, None, &[("Contact", contact)], Some(("application/sdp", body)));
+                self.reply(
+                    &req,
+                    src,
+                    200,
+                    None,
+                    &[("Contact", contact)],
+                    Some(("application/sdp", body)),
+                );
                 if let Some(c) = self.local_calls.get_mut(&call_id) {
                     c.started = c.started.min(now);
                 }
@@ -117,20 +151,36 @@ impl SipCore {
 
     /// Hangs up a local call from the switch side.
     fn bye_local(&mut self, call_id: &str, now: Instant) {
-        let Some(c) = self.local_calls.remove(call_id) else { return };
+        let Some(c) = self.local_calls.remove(call_id) else {
+            return;
+        };
         self.media.release(call_id);
         let branch = m::new_branch();
         let mut headers = Headers::default();
-        headers.push(m::make_header("Via", &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local)));
+        headers.push(m::make_header(
+            "Via",
+            &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local),
+        ));
         headers.push(m::make_header("Max-Forwards", "70"));
         headers.push(m::make_header("From", &c.our_to));
         headers.push(m::make_header("To", &c.remote_from));
         headers.push(m::make_header("Call-ID", call_id));
         headers.push(m::make_header("CSeq", "1 BYE"));
-        let Ok(uri) = rsip::Uri::try_from(c.remote_contact.as_str()) else { return };
+        let Ok(uri) = rsip::Uri::try_from(c.remote_contact.as_str()) else {
+            return;
+        };
         let dest = self.resolve_dest(&c.remote_contact).unwrap_or(c.src);
         self.own.insert(branch, now);
-        self.send(dest, SipMessage::Request(Request { method: Method::Bye, uri, version: rsip::Version::V2, headers, body: Vec::new() }));
+        self.send(
+            dest,
+            SipMessage::Request(Request {
+                method: Method::Bye,
+                uri,
+                version: rsip::Version::V2,
+                headers,
+                body: Vec::new(),
+            }),
+        );
     }
 
     /// The driver reports that an announcement finished playing.

@@ -54,8 +54,17 @@ fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
 
 impl UdpMedia {
     /// `done` receives the call id of each announcement that finished playing.
-    pub fn new(bind_ip: IpAddr, public_ip: IpAddr, done: mpsc::UnboundedSender<String>) -> UdpMedia {
-        UdpMedia { bind_ip, public_ip, calls: HashMap::new(), done }
+    pub fn new(
+        bind_ip: IpAddr,
+        public_ip: IpAddr,
+        done: mpsc::UnboundedSender<String>,
+    ) -> UdpMedia {
+        UdpMedia {
+            bind_ip,
+            public_ip,
+            calls: HashMap::new(),
+            done,
+        }
     }
 
     fn public(&self, a: SocketAddr) -> SocketAddr {
@@ -69,7 +78,11 @@ impl UdpMedia {
         let task = tokio::spawn(relay_loop(Arc::new(a), Arc::new(b), peers.clone()));
         let entry = self.calls.entry(call_id.to_string()).or_default();
         entry.tasks.push(task);
-        entry.relay = Some(Relay { caller_side: a_addr, callee_side: b_addr, peers });
+        entry.relay = Some(Relay {
+            caller_side: a_addr,
+            callee_side: b_addr,
+            peers,
+        });
         entry.relay.as_ref()
     }
 }
@@ -92,7 +105,11 @@ async fn relay_loop(caller: Arc<UdpSocket>, callee: Arc<UdpSocket>, peers: Arc<M
             Err(_) => return,
         };
         let Some(dest) = dest else { continue };
-        let (out, data) = if from_side == 0 { (&callee, &b1[..n]) } else { (&caller, &b2[..n]) };
+        let (out, data) = if from_side == 0 {
+            (&callee, &b1[..n])
+        } else {
+            (&caller, &b2[..n])
+        };
         let _ = out.send_to(data, dest).await;
     }
 }
@@ -118,7 +135,9 @@ async fn synthesize(text: &str) -> Vec<i16> {
 fn tone_sequence() -> Vec<i16> {
     let mut out = Vec::new();
     for _ in 0..3 {
-        out.extend((0..2400).map(|i| ((f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16));
+        out.extend((0..2400).map(|i| {
+            ((f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16
+        }));
         out.extend(std::iter::repeat_n(0i16, 1600));
     }
     out
@@ -143,7 +162,11 @@ async fn espeak(text: &str) -> Option<Vec<i16>> {
     tokio::task::spawn_blocking(move || {
         let mut r = hound::WavReader::open(&path).ok()?;
         let spec = r.spec();
-        let samples: Vec<i16> = r.samples::<i16>().filter_map(Result::ok).step_by(usize::from(spec.channels.max(1))).collect();
+        let samples: Vec<i16> = r
+            .samples::<i16>()
+            .filter_map(Result::ok)
+            .step_by(usize::from(spec.channels.max(1)))
+            .collect();
         Some(g711::resample(&samples, spec.sample_rate, 8000))
     })
     .await
@@ -151,7 +174,14 @@ async fn espeak(text: &str) -> Option<Vec<i16>> {
     .flatten()
 }
 
-async fn announce_loop(sock: UdpSocket, mut dest: Option<SocketAddr>, text: String, pt: u8, call_id: String, done: mpsc::UnboundedSender<String>) {
+async fn announce_loop(
+    sock: UdpSocket,
+    mut dest: Option<SocketAddr>,
+    text: String,
+    pt: u8,
+    call_id: String,
+    done: mpsc::UnboundedSender<String>,
+) {
     let mut pcm = synthesize(&text).await;
     // A short lead-in so the first words are not lost while the phone sets up audio.
     let mut with_lead = vec![0i16; 4000];
@@ -184,8 +214,18 @@ async fn announce_loop(sock: UdpSocket, mut dest: Option<SocketAddr>, text: Stri
 }
 
 impl MediaControl for UdpMedia {
-    fn relay(&mut self, call_id: &str, from_caller: bool, remote: Option<SocketAddr>) -> Option<SocketAddr> {
-        if self.calls.get(call_id).and_then(|c| c.relay.as_ref()).is_none() {
+    fn relay(
+        &mut self,
+        call_id: &str,
+        from_caller: bool,
+        remote: Option<SocketAddr>,
+    ) -> Option<SocketAddr> {
+        if self
+            .calls
+            .get(call_id)
+            .and_then(|c| c.relay.as_ref())
+            .is_none()
+        {
             self.start_relay(call_id)?;
         }
         let relay = self.calls.get(call_id)?.relay.as_ref()?;
@@ -196,20 +236,45 @@ impl MediaControl for UdpMedia {
                 p[side].latched = None;
             }
         }
-        let out = if from_caller { relay.callee_side } else { relay.caller_side };
+        let out = if from_caller {
+            relay.callee_side
+        } else {
+            relay.caller_side
+        };
         Some(self.public(out))
     }
 
     fn echo(&mut self, call_id: &str, _remote: Option<SocketAddr>) -> Option<SocketAddr> {
         let (sock, addr) = bind(self.bind_ip)?;
-        self.calls.entry(call_id.to_string()).or_default().tasks.push(tokio::spawn(echo_loop(sock)));
+        self.calls
+            .entry(call_id.to_string())
+            .or_default()
+            .tasks
+            .push(tokio::spawn(echo_loop(sock)));
         Some(self.public(addr))
     }
 
-    fn announce(&mut self, call_id: &str, remote: Option<SocketAddr>, text: &str, payload_type: u8) -> Option<SocketAddr> {
+    fn announce(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        text: &str,
+        payload_type: u8,
+    ) -> Option<SocketAddr> {
         let (sock, addr) = bind(self.bind_ip)?;
-        let task = tokio::spawn(announce_loop(sock, remote, text.to_string(), payload_type, call_id.to_string(), self.done.clone()));
-        self.calls.entry(call_id.to_string()).or_default().tasks.push(task);
+        let task = tokio::spawn(announce_loop(
+            sock,
+            remote,
+            text.to_string(),
+            payload_type,
+            call_id.to_string(),
+            self.done.clone(),
+        ));
+        self.calls
+            .entry(call_id.to_string())
+            .or_default()
+            .tasks
+            .push(task);
         Some(self.public(addr))
     }
 
@@ -246,16 +311,26 @@ mod tests {
         let alice = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let bob = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         // Alice's SDP claims an unreachable private address: latching must fix it.
-        let for_bob = media.relay("c1", true, Some("10.255.255.1:4000".parse().unwrap())).unwrap();
-        let for_alice = media.relay("c1", false, Some(bob.local_addr().unwrap())).unwrap();
+        let for_bob = media
+            .relay("c1", true, Some("10.255.255.1:4000".parse().unwrap()))
+            .unwrap();
+        let for_alice = media
+            .relay("c1", false, Some(bob.local_addr().unwrap()))
+            .unwrap();
         assert_ne!(for_bob, for_alice);
         alice.send_to(b"from-alice", for_alice).await.unwrap();
         let mut buf = [0u8; 64];
-        let (n, src) = tokio::time::timeout(Duration::from_secs(2), bob.recv_from(&mut buf)).await.unwrap().unwrap();
+        let (n, src) = tokio::time::timeout(Duration::from_secs(2), bob.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&buf[..n], b"from-alice");
         assert_eq!(src, for_bob);
         bob.send_to(b"from-bob", for_bob).await.unwrap();
-        let (n, src) = tokio::time::timeout(Duration::from_secs(2), alice.recv_from(&mut buf)).await.unwrap().unwrap();
+        let (n, src) = tokio::time::timeout(Duration::from_secs(2), alice.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&buf[..n], b"from-bob");
         assert_eq!(src, for_alice);
         media.release("c1");
@@ -269,7 +344,10 @@ mod tests {
         let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         s.send_to(b"ping", addr).await.unwrap();
         let mut buf = [0u8; 16];
-        let (n, _) = tokio::time::timeout(Duration::from_secs(2), s.recv_from(&mut buf)).await.unwrap().unwrap();
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), s.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&buf[..n], b"ping");
     }
 
@@ -278,13 +356,20 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut media = UdpMedia::new(LO, LO, tx);
         let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        media.announce("a1", Some(phone.local_addr().unwrap()), "Hi", 8).unwrap();
+        media
+            .announce("a1", Some(phone.local_addr().unwrap()), "Hi", 8)
+            .unwrap();
         let mut buf = [0u8; 512];
-        let (n, _) = tokio::time::timeout(Duration::from_secs(10), phone.recv_from(&mut buf)).await.unwrap().unwrap();
+        let (n, _) = tokio::time::timeout(Duration::from_secs(10), phone.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(n, 12 + 160);
         assert_eq!(buf[0], 0x80);
         assert_eq!(buf[1] & 0x7F, 8);
-        let done = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap();
+        let done = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap();
         assert_eq!(done.as_deref(), Some("a1"));
     }
 }

@@ -2,8 +2,8 @@
 
 mod core;
 pub mod directory;
-pub mod g711;
 pub mod driver;
+pub mod g711;
 mod local;
 pub mod media;
 pub mod presence;

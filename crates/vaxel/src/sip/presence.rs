@@ -17,12 +17,38 @@ const MAX_SUB_EXPIRES: u32 = 3600;
 const MIN_SUB_EXPIRES: u32 = 60;
 
 /// Config activity id <-> RPID element name, where the names differ.
-const RPID_ALIASES: &[(&str, &str)] = &[("lunch", "meal"), ("vacation", "vacation"), ("holiday", "vacation"), ("dnd", "busy")];
+const RPID_ALIASES: &[(&str, &str)] = &[
+    ("lunch", "meal"),
+    ("vacation", "vacation"),
+    ("holiday", "vacation"),
+    ("dnd", "busy"),
+];
 /// RFC 4480 activity names.
 const RPID_NAMES: &[&str] = &[
-    "appointment", "away", "breakfast", "busy", "dinner", "holiday", "in-transit", "looking-for-work", "meal", "meeting",
-    "on-the-phone", "performance", "permanent-absence", "playing", "presentation", "shopping", "sleeping", "spectator",
-    "steering", "travel", "tv", "vacation", "working", "worship",
+    "appointment",
+    "away",
+    "breakfast",
+    "busy",
+    "dinner",
+    "holiday",
+    "in-transit",
+    "looking-for-work",
+    "meal",
+    "meeting",
+    "on-the-phone",
+    "performance",
+    "permanent-absence",
+    "playing",
+    "presentation",
+    "shopping",
+    "sleeping",
+    "spectator",
+    "steering",
+    "travel",
+    "tv",
+    "vacation",
+    "working",
+    "worship",
 ];
 
 pub(crate) struct Subscription {
@@ -48,7 +74,10 @@ impl Presence {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn rpid_name(def: &ActivityDef) -> Option<&str> {
@@ -58,12 +87,19 @@ fn rpid_name(def: &ActivityDef) -> Option<&str> {
     if RPID_NAMES.contains(&def.id.as_str()) {
         return Some(def.id.as_str());
     }
-    RPID_ALIASES.iter().find(|(id, _)| *id == def.id).map(|(_, n)| *n)
+    RPID_ALIASES
+        .iter()
+        .find(|(id, _)| *id == def.id)
+        .map(|(_, n)| *n)
 }
 
 /// A PIDF document with RPID activity and note for `entity`.
 pub fn pidf(entity: &str, def: &ActivityDef, choice: &ActivityChoice, online: bool) -> String {
-    let basic = if online && def.reachable { "open" } else { "closed" };
+    let basic = if online && def.reachable {
+        "open"
+    } else {
+        "closed"
+    };
     let mut note = def.label.clone();
     if let Some(n) = &choice.note {
         note.push_str(" - ");
@@ -74,8 +110,15 @@ pub fn pidf(entity: &str, def: &ActivityDef, choice: &ActivityChoice, online: bo
         None if def.reachable => String::new(),
         None => format!("<rpid:other>{}</rpid:other>", xml_escape(&def.id)),
     };
-    let activities = if activity.is_empty() { String::new() } else { format!("<rpid:activities>{activity}</rpid:activities>") };
-    let until = choice.until.map(|u| format!(" until=\"{}\"", crate::activity::format_unix(u))).unwrap_or_default();
+    let activities = if activity.is_empty() {
+        String::new()
+    } else {
+        format!("<rpid:activities>{activity}</rpid:activities>")
+    };
+    let until = choice
+        .until
+        .map(|u| format!(" until=\"{}\"", crate::activity::format_unix(u)))
+        .unwrap_or_default();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n\
 <presence xmlns=\"urn:ietf:params:xml:ns:pidf\" xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" \
@@ -110,7 +153,12 @@ pub fn parse_pidf(body: &str) -> Result<Published, PidfError> {
     loop {
         let ev = r.read_event().map_err(|e| PidfError(e.to_string()))?;
         match ev {
-            Xml::Start(e) | Xml::Empty(e) if stack.len() > 64 => return Err(PidfError(format!("nesting too deep at {:?}", e.local_name()))),
+            Xml::Start(e) | Xml::Empty(e) if stack.len() > 64 => {
+                return Err(PidfError(format!(
+                    "nesting too deep at {:?}",
+                    e.local_name()
+                )))
+            }
             Xml::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
                 if name == "presence" {
@@ -128,11 +176,19 @@ pub fn parse_pidf(body: &str) -> Result<Published, PidfError> {
                 }
             }
             Xml::Text(t) => {
-                let text = t.unescape().map_err(|e| PidfError(e.to_string()))?.trim().to_string();
+                let text = t
+                    .unescape()
+                    .map_err(|e| PidfError(e.to_string()))?
+                    .trim()
+                    .to_string();
                 match stack.last().map(String::as_str) {
-                    Some("note") if p.note.is_none() || stack.iter().any(|s| s == "person") => p.note = Some(text),
+                    Some("note") if p.note.is_none() || stack.iter().any(|s| s == "person") => {
+                        p.note = Some(text)
+                    }
                     Some("basic") => p.basic = Some(text),
-                    Some("other") if stack.iter().any(|s| s == "activities") => p.other = Some(text),
+                    Some("other") if stack.iter().any(|s| s == "activities") => {
+                        p.other = Some(text)
+                    }
                     _ => {}
                 }
             }
@@ -153,21 +209,45 @@ pub fn parse_pidf(body: &str) -> Result<Published, PidfError> {
 pub fn choice_from_published(acts: &Activities, p: &Published) -> Option<ActivityChoice> {
     let by_rpid = p.activities.iter().find_map(|a| {
         acts.get(a)
-            .or_else(|| RPID_ALIASES.iter().filter(|(_, n)| n == a).find_map(|(id, _)| acts.get(id)))
+            .or_else(|| {
+                RPID_ALIASES
+                    .iter()
+                    .filter(|(_, n)| n == a)
+                    .find_map(|(id, _)| acts.get(id))
+            })
             .map(|d| d.id.clone())
     });
     let by_other = p.other.as_ref().and_then(|o| {
-        acts.defs().iter().find(|d| d.id.eq_ignore_ascii_case(o) || d.label.eq_ignore_ascii_case(o)).map(|d| d.id.clone())
+        acts.defs()
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(o) || d.label.eq_ignore_ascii_case(o))
+            .map(|d| d.id.clone())
     });
     let id = by_rpid.or(by_other).or_else(|| match p.basic.as_deref() {
-        Some("closed") => acts.defs().iter().find(|d| !d.reachable).map(|d| d.id.clone()),
+        Some("closed") => acts
+            .defs()
+            .iter()
+            .find(|d| !d.reachable)
+            .map(|d| d.id.clone()),
         _ if p.activities.is_empty() => acts.default_def().map(|d| d.id.clone()),
         _ => None,
     })?;
     // Our own NOTIFY notes are "Label - note"; strip the label so a round trip is stable.
     let label = acts.get(&id).map(|d| d.label.clone()).unwrap_or_default();
-    let note = p.note.as_ref().map(|n| n.strip_prefix(&format!("{label} - ")).unwrap_or(n).to_string()).filter(|n| !n.is_empty() && *n != label);
-    Some(ActivityChoice { activity_id: id, until: None, note })
+    let note = p
+        .note
+        .as_ref()
+        .map(|n| {
+            n.strip_prefix(&format!("{label} - "))
+                .unwrap_or(n)
+                .to_string()
+        })
+        .filter(|n| !n.is_empty() && *n != label);
+    Some(ActivityChoice {
+        activity_id: id,
+        until: None,
+        note,
+    })
 }
 
 fn expires_of(h: &Headers) -> Option<u32> {
@@ -177,14 +257,34 @@ fn expires_of(h: &Headers) -> Option<u32> {
 impl SipCore {
     pub(crate) fn on_subscribe(&mut self, req: Request, src: SocketAddr, now: Instant) {
         let event = hv(&req.headers, "Event").unwrap_or_default();
-        if !event.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("presence") {
-            self.reply(&req, src, 489, None, &[("Allow-Events", "presence".into())], None);
+        if !event
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("presence")
+        {
+            self.reply(
+                &req,
+                src,
+                489,
+                None,
+                &[("Allow-Events", "presence".into())],
+                None,
+            );
             return;
         }
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let expires = expires_of(&req.headers).unwrap_or(MAX_SUB_EXPIRES);
         if expires != 0 && expires < MIN_SUB_EXPIRES {
-            self.reply(&req, src, 423, Some(&m::new_tag()), &[("Min-Expires", MIN_SUB_EXPIRES.to_string())], None);
+            self.reply(
+                &req,
+                src,
+                423,
+                Some(&m::new_tag()),
+                &[("Min-Expires", MIN_SUB_EXPIRES.to_string())],
+                None,
+            );
             return;
         }
         let expires = expires.min(MAX_SUB_EXPIRES);
@@ -196,18 +296,36 @@ impl SipCore {
             };
             sub.expires_at = now + Duration::from_secs(u64::from(expires));
             sub.dest = src;
-            self.reply(&req, src, 200, None, &[("Expires", expires.to_string())], None);
+            self.reply(
+                &req,
+                src,
+                200,
+                None,
+                &[("Expires", expires.to_string())],
+                None,
+            );
             self.notify(&key, now, expires == 0);
             return;
         }
-        let Some(watcher) = self.authenticate(&req, src, now, false) else { return };
-        let Some(target) = uri_user(&req.uri.to_string()).and_then(|u| self.dir.find(&u).map(|u| u.username.clone())) else {
+        let Some(watcher) = self.authenticate(&req, src, now, false) else {
+            return;
+        };
+        let Some(target) = uri_user(&req.uri.to_string())
+            .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()))
+        else {
             self.reply(&req, src, 404, Some(&m::new_tag()), &[], None);
             return;
         };
         let tag = m::new_tag();
         let contact = format!("<sip:vaxel@{}>", self.cfg.local);
-        self.reply(&req, src, 200, Some(&tag), &[("Expires", expires.to_string()), ("Contact", contact)], None);
+        self.reply(
+            &req,
+            src,
+            200,
+            Some(&tag),
+            &[("Expires", expires.to_string()), ("Contact", contact)],
+            None,
+        );
         let their = hv(&req.headers, "From").unwrap_or_default();
         let to = hv(&req.headers, "To").unwrap_or_default();
         let key = format!("{call_id}:{tag}");
@@ -217,7 +335,9 @@ impl SipCore {
             Subscription {
                 target,
                 dest: src,
-                remote_target: hv(&req.headers, "Contact").map(|c| m::addr_uri(&c)).unwrap_or_default(),
+                remote_target: hv(&req.headers, "Contact")
+                    .map(|c| m::addr_uri(&c))
+                    .unwrap_or_default(),
                 their,
                 ours: format!("{to};tag={tag}"),
                 call_id,
@@ -230,76 +350,175 @@ impl SipCore {
 
     /// Sends the current state to one subscription; `terminate` ends it.
     fn notify(&mut self, key: &str, now: Instant, terminate: bool) {
-        let Some(sub) = self.presence.subs.get_mut(key) else { return };
+        let Some(sub) = self.presence.subs.get_mut(key) else {
+            return;
+        };
         sub.cseq += 1;
         let remaining = sub.expires_at.saturating_duration_since(now).as_secs();
-        let state = if terminate { "terminated;reason=timeout".to_string() } else { format!("active;expires={remaining}") };
-        let (target, dest, remote_target, their, ours, call_id, cseq) =
-            (sub.target.clone(), sub.dest, sub.remote_target.clone(), sub.their.clone(), sub.ours.clone(), sub.call_id.clone(), sub.cseq);
+        let state = if terminate {
+            "terminated;reason=timeout".to_string()
+        } else {
+            format!("active;expires={remaining}")
+        };
+        let (target, dest, remote_target, their, ours, call_id, cseq) = (
+            sub.target.clone(),
+            sub.dest,
+            sub.remote_target.clone(),
+            sub.their.clone(),
+            sub.ours.clone(),
+            sub.call_id.clone(),
+            sub.cseq,
+        );
         if terminate {
             self.presence.subs.remove(key);
         }
         let now_unix = i64::try_from(self.now_unix(now)).unwrap_or(i64::MAX);
         let online = !self.registrar.lookup(&target, now).is_empty();
         let entity = format!("sip:{target}@{}", self.cfg.realm);
-        let body = match self.dir.get(&target).and_then(|u| self.acts.effective(&u.activity, now_unix)) {
+        let body = match self
+            .dir
+            .get(&target)
+            .and_then(|u| self.acts.effective(&u.activity, now_unix))
+        {
             Some((def, choice)) => pidf(&entity, def, &choice, online),
             None => return,
         };
         let branch = m::new_branch();
         let mut h = Headers::default();
-        h.push(m::make_header("Via", &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local)));
+        h.push(m::make_header(
+            "Via",
+            &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local),
+        ));
         h.push(m::make_header("Max-Forwards", "70"));
         h.push(m::make_header("From", &ours));
         h.push(m::make_header("To", &their));
         h.push(m::make_header("Call-ID", &call_id));
         h.push(m::make_header("CSeq", &format!("{cseq} NOTIFY")));
-        h.push(m::make_header("Contact", &format!("<sip:vaxel@{}>", self.cfg.local)));
+        h.push(m::make_header(
+            "Contact",
+            &format!("<sip:vaxel@{}>", self.cfg.local),
+        ));
         h.push(m::make_header("Event", "presence"));
         h.push(m::make_header("Subscription-State", &state));
         h.push(m::make_header("Content-Type", "application/pidf+xml"));
-        let uri = rsip::Uri::try_from(remote_target.as_str()).or_else(|_| rsip::Uri::try_from(format!("sip:{dest}").as_str()));
+        let uri = rsip::Uri::try_from(remote_target.as_str())
+            .or_else(|_| rsip::Uri::try_from(format!("sip:{dest}").as_str()));
         let Ok(uri) = uri else { return };
         self.own.insert(branch, now);
-        self.send(dest, SipMessage::Request(Request { method: Method::Notify, uri, version: rsip::Version::V2, headers: h, body: body.into_bytes() }));
+        self.send(
+            dest,
+            SipMessage::Request(Request {
+                method: Method::Notify,
+                uri,
+                version: rsip::Version::V2,
+                headers: h,
+                body: body.into_bytes(),
+            }),
+        );
     }
 
     pub(crate) fn on_publish(&mut self, req: Request, src: SocketAddr, now: Instant) {
         let event = hv(&req.headers, "Event").unwrap_or_default();
-        if !event.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("presence") {
-            self.reply(&req, src, 489, None, &[("Allow-Events", "presence".into())], None);
+        if !event
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case("presence")
+        {
+            self.reply(
+                &req,
+                src,
+                489,
+                None,
+                &[("Allow-Events", "presence".into())],
+                None,
+            );
             return;
         }
-        let Some(user) = self.authenticate(&req, src, now, false) else { return };
-        let target = uri_user(&req.uri.to_string()).and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
+        let Some(user) = self.authenticate(&req, src, now, false) else {
+            return;
+        };
+        let target = uri_user(&req.uri.to_string())
+            .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
         if target.as_deref() != Some(user.as_str()) {
-            self.reply(&req, src, 403, Some(&m::new_tag()), &[("Warning", "399 vaxel \"may only publish own presence\"".into())], None);
+            self.reply(
+                &req,
+                src,
+                403,
+                Some(&m::new_tag()),
+                &[(
+                    "Warning",
+                    "399 vaxel \"may only publish own presence\"".into(),
+                )],
+                None,
+            );
             return;
         }
-        let expires = expires_of(&req.headers).unwrap_or(3600).min(MAX_SUB_EXPIRES);
+        let expires = expires_of(&req.headers)
+            .unwrap_or(3600)
+            .min(MAX_SUB_EXPIRES);
         let etag = hv(&req.headers, "SIP-If-Match").unwrap_or_else(m::new_tag);
         if !req.body.is_empty() {
-            let parsed = std::str::from_utf8(&req.body).map_err(|e| PidfError(e.to_string())).and_then(parse_pidf);
+            let parsed = std::str::from_utf8(&req.body)
+                .map_err(|e| PidfError(e.to_string()))
+                .and_then(parse_pidf);
             let choice = match parsed {
                 Ok(p) => choice_from_published(&self.acts, &p),
                 Err(e) => {
-                    self.reply(&req, src, 400, Some(&m::new_tag()), &[("Warning", format!("399 vaxel \"{}\"", e.to_string().replace('"', "'")))], None);
+                    self.reply(
+                        &req,
+                        src,
+                        400,
+                        Some(&m::new_tag()),
+                        &[(
+                            "Warning",
+                            format!("399 vaxel \"{}\"", e.to_string().replace('"', "'")),
+                        )],
+                        None,
+                    );
                     return;
                 }
             };
             let Some(choice) = choice else {
-                self.reply(&req, src, 488, Some(&m::new_tag()), &[("Warning", "399 vaxel \"no configured activity matches\"".into())], None);
+                self.reply(
+                    &req,
+                    src,
+                    488,
+                    Some(&m::new_tag()),
+                    &[(
+                        "Warning",
+                        "399 vaxel \"no configured activity matches\"".into(),
+                    )],
+                    None,
+                );
                 return;
             };
-            self.events.push_back(CoreEvent::ActivityPublished { username: user, choice });
+            self.events.push_back(CoreEvent::ActivityPublished {
+                username: user,
+                choice,
+            });
         }
-        self.reply(&req, src, 200, Some(&m::new_tag()), &[("SIP-ETag", etag), ("Expires", expires.to_string())], None);
+        self.reply(
+            &req,
+            src,
+            200,
+            Some(&m::new_tag()),
+            &[("SIP-ETag", etag), ("Expires", expires.to_string())],
+            None,
+        );
     }
 
     /// A user's activity changed (API, PUBLISH, expiry): update routing and tell watchers.
     pub fn activity_changed(&mut self, username: &str, choice: ActivityChoice, now: Instant) {
         self.dir.set_activity(username, choice);
-        let keys: Vec<String> = self.presence.subs.iter().filter(|(_, s)| s.target == username).map(|(k, _)| k.clone()).collect();
+        let keys: Vec<String> = self
+            .presence
+            .subs
+            .iter()
+            .filter(|(_, s)| s.target == username)
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in keys {
             self.notify(&k, now, false);
         }
@@ -314,7 +533,13 @@ impl SipCore {
     }
 
     pub(crate) fn presence_tick(&mut self, now: Instant) {
-        let expired: Vec<String> = self.presence.subs.iter().filter(|(_, s)| s.expires_at <= now).map(|(k, _)| k.clone()).collect();
+        let expired: Vec<String> = self
+            .presence
+            .subs
+            .iter()
+            .filter(|(_, s)| s.expires_at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in expired {
             self.notify(&k, now, true);
         }
@@ -335,13 +560,20 @@ mod tests {
         let acts = Activities::new(default_activities());
         for id in ["available", "lunch", "meeting", "away", "vacation", "busy"] {
             let def = acts.get(id).unwrap().clone();
-            let choice = ActivityChoice { activity_id: id.into(), until: None, note: Some("back <soon> & ok".into()) };
+            let choice = ActivityChoice {
+                activity_id: id.into(),
+                until: None,
+                note: Some("back <soon> & ok".into()),
+            };
             let doc = pidf("sip:alice@koppla", &def, &choice, true);
             let p = parse_pidf(&doc).unwrap();
             let back = choice_from_published(&acts, &p).unwrap();
             assert_eq!(back.activity_id, id, "{doc}");
             assert_eq!(back.note.as_deref(), Some("back <soon> & ok"));
-            assert_eq!(p.basic.as_deref(), Some(if def.reachable { "open" } else { "closed" }));
+            assert_eq!(
+                p.basic.as_deref(),
+                Some(if def.reachable { "open" } else { "closed" })
+            );
         }
     }
 
@@ -353,15 +585,28 @@ mod tests {
         let c = choice_from_published(&acts, &parse_pidf(doc).unwrap()).unwrap();
         assert_eq!(c.activity_id, "lunch");
         assert_eq!(c.note.as_deref(), Some("Pizza"));
-        let closed = r#"<presence><tuple><status><basic>closed</basic></status></tuple></presence>"#;
-        assert_eq!(choice_from_published(&acts, &parse_pidf(closed).unwrap()).unwrap().activity_id, "lunch");
+        let closed =
+            r#"<presence><tuple><status><basic>closed</basic></status></tuple></presence>"#;
+        assert_eq!(
+            choice_from_published(&acts, &parse_pidf(closed).unwrap())
+                .unwrap()
+                .activity_id,
+            "lunch"
+        );
         let open = r#"<presence><tuple><status><basic>open</basic></status></tuple></presence>"#;
-        assert_eq!(choice_from_published(&acts, &parse_pidf(open).unwrap()).unwrap().activity_id, "available");
+        assert_eq!(
+            choice_from_published(&acts, &parse_pidf(open).unwrap())
+                .unwrap()
+                .activity_id,
+            "available"
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        assert!(parse_pidf("not xml <<<").is_err() || parse_pidf("not xml <<<").is_ok_and(|_| false));
+        assert!(
+            parse_pidf("not xml <<<").is_err() || parse_pidf("not xml <<<").is_ok_and(|_| false)
+        );
         assert!(parse_pidf("<foo/>").is_err());
         assert!(parse_pidf("<presence><a></b></presence>").is_err());
     }

@@ -51,7 +51,15 @@ pub(crate) struct InviteTx {
 
 /// All Via entries, top first, split out of comma-joined headers.
 fn vias(h: &Headers) -> Vec<String> {
-    m::header_values_in(h, "Via").iter().flat_map(|v| m::split_list(v).into_iter().map(str::to_string).collect::<Vec<_>>()).collect()
+    m::header_values_in(h, "Via")
+        .iter()
+        .flat_map(|v| {
+            m::split_list(v)
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Rebuilds headers with the given values for `name` (in order) placed first.
@@ -62,7 +70,11 @@ pub(crate) fn with_list(h: &Headers, name: &str, values: &[String]) -> Headers {
     }
     for x in h.iter() {
         let (n, _) = m::header_name_value(x);
-        let canon = if n.eq_ignore_ascii_case("v") && name == "Via" { "Via" } else { n.as_str() };
+        let canon = if n.eq_ignore_ascii_case("v") && name == "Via" {
+            "Via"
+        } else {
+            n.as_str()
+        };
         if !canon.eq_ignore_ascii_case(name) {
             out.push(x.clone());
         }
@@ -71,11 +83,21 @@ pub(crate) fn with_list(h: &Headers, name: &str, values: &[String]) -> Headers {
 }
 
 fn list(h: &Headers, name: &str) -> Vec<String> {
-    m::header_values_in(h, name).iter().flat_map(|v| m::split_list(v).into_iter().map(str::to_string).collect::<Vec<_>>()).collect()
+    m::header_values_in(h, name)
+        .iter()
+        .flat_map(|v| {
+            m::split_list(v)
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn is_sdp(h: &Headers, body: &[u8]) -> bool {
-    !body.is_empty() && hv(h, "Content-Type").is_some_and(|c| c.to_ascii_lowercase().starts_with("application/sdp"))
+    !body.is_empty()
+        && hv(h, "Content-Type")
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/sdp"))
 }
 
 impl SipCore {
@@ -91,38 +113,64 @@ impl SipCore {
     /// else the trunk when the host names the trunk.
     pub(crate) fn resolve_dest(&self, uri: &str) -> Option<SocketAddr> {
         let bare = uri.split(';').next().unwrap_or(uri);
-        if let Some((a, _)) = self.contact_routes.get(uri).or_else(|| self.contact_routes.iter().find(|(k, _)| k.split(';').next() == Some(bare)).map(|(_, v)| v)) {
+        if let Some((a, _)) = self.contact_routes.get(uri).or_else(|| {
+            self.contact_routes
+                .iter()
+                .find(|(k, _)| k.split(';').next() == Some(bare))
+                .map(|(_, v)| v)
+        }) {
             return Some(*a);
         }
         if let Some(a) = uri_addr(uri) {
             return Some(a);
         }
         let (turi, taddr) = self.cfg.trunk.as_ref()?;
-        let host = |u: &str| u.rsplit('@').next().map(|h| h.split([';', ':', '>']).next().unwrap_or("").to_ascii_lowercase());
+        let host = |u: &str| {
+            u.rsplit('@').next().map(|h| {
+                h.split([';', ':', '>'])
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase()
+            })
+        };
         (host(uri) == host(turi)).then_some(*taddr)
     }
 
     /// Rewrites an SDP body to go through the relay; leaves the message alone when it has none.
-    fn relay_body(&mut self, call_id: &str, from_caller: bool, headers: &Headers, body: &mut Vec<u8>) {
+    fn relay_body(
+        &mut self,
+        call_id: &str,
+        from_caller: bool,
+        headers: &Headers,
+        body: &mut Vec<u8>,
+    ) {
         if !is_sdp(headers, body) {
             return;
         }
-        let Ok(text) = std::str::from_utf8(body) else { return };
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
         let remote = sdp::audio_addr(text);
-        let Some(relay) = self.media.relay(call_id, from_caller, remote) else { return };
+        let Some(relay) = self.media.relay(call_id, from_caller, remote) else {
+            return;
+        };
         if let Some(new) = sdp::rewrite_audio(text, relay) {
             *body = new.into_bytes();
         }
     }
 
-    fn from_caller(&self, call_id: &str, from_tag: Option<&str>) -> bool {
-        self.calls.get(call_id).is_none_or(|c| Some(c.caller_tag.as_str()) == from_tag)
+    fn sent_by_caller(&self, call_id: &str, from_tag: Option<&str>) -> bool {
+        self.calls
+            .get(call_id)
+            .is_none_or(|c| Some(c.caller_tag.as_str()) == from_tag)
     }
 
     /// Copies a request for forwarding: stamped + new Via, Max-Forwards decremented, our Route
     /// entries removed. Returns None (after answering 483) when hops ran out.
     fn prepare_forward(&mut self, req: &Request, src: SocketAddr, branch: &str) -> Option<Request> {
-        let mf = hv(&req.headers, "Max-Forwards").and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(70);
+        let mf = hv(&req.headers, "Max-Forwards")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(70);
         if mf == 0 {
             if req.method != Method::Ack {
                 self.reply(req, src, 483, None, &[], None);
@@ -135,10 +183,19 @@ impl SipCore {
         }
         v.insert(0, self.our_via(branch));
         let mut headers = with_list(&req.headers, "Via", &v);
-        let routes: Vec<String> = list(&headers, "Route").into_iter().skip_while(|r| self.is_us(&m::addr_uri(r))).collect();
+        let routes: Vec<String> = list(&headers, "Route")
+            .into_iter()
+            .skip_while(|r| self.is_us(&m::addr_uri(r)))
+            .collect();
         headers = with_list(&headers, "Route", &routes);
         m::set_header(&mut headers, "Max-Forwards", &(mf - 1).to_string());
-        Some(Request { method: req.method.clone(), uri: req.uri.clone(), version: req.version.clone(), headers, body: req.body.clone() })
+        Some(Request {
+            method: req.method,
+            uri: req.uri.clone(),
+            version: req.version.clone(),
+            headers,
+            body: req.body.clone(),
+        })
     }
 
     pub(crate) fn on_invite(&mut self, req: Request, src: SocketAddr, now: Instant) {
@@ -148,18 +205,39 @@ impl SipCore {
         };
         if let Some(tx) = self.invites.get(&key) {
             // Retransmission: repeat what we last said upstream.
-            let resp = tx.last_sent.clone().unwrap_or_else(|| m::response_for(&tx.request, 100, None));
+            let resp = tx
+                .last_sent
+                .clone()
+                .unwrap_or_else(|| m::response_for(&tx.request, 100, None));
             self.send(src, SipMessage::Response(resp));
             return;
         }
-        let from_user = hv(&req.headers, "From").and_then(|f| uri_user(&m::addr_uri(&f))).unwrap_or_default();
-        let from_trunk = self.cfg.trunk.as_ref().is_some_and(|(_, a)| a.ip() == src.ip());
+        let from_user = hv(&req.headers, "From")
+            .and_then(|f| uri_user(&m::addr_uri(&f)))
+            .unwrap_or_default();
+        let from_trunk = self
+            .cfg
+            .trunk
+            .as_ref()
+            .is_some_and(|(_, a)| a.ip() == src.ip());
         let caller = if from_trunk {
             from_user.clone()
         } else {
-            let Some(user) = self.authenticate(&req, src, now, true) else { return };
+            let Some(user) = self.authenticate(&req, src, now, true) else {
+                return;
+            };
             if user != from_user {
-                self.reply(&req, src, 403, Some(&m::new_tag()), &[("Warning", "399 vaxel \"From does not match credentials\"".into())], None);
+                self.reply(
+                    &req,
+                    src,
+                    403,
+                    Some(&m::new_tag()),
+                    &[(
+                        "Warning",
+                        "399 vaxel \"From does not match credentials\"".into(),
+                    )],
+                    None,
+                );
                 return;
             }
             user
@@ -167,7 +245,13 @@ impl SipCore {
         self.send(src, SipMessage::Response(m::response_for(&req, 100, None)));
         let dialled = uri_user(&req.uri.to_string()).unwrap_or_default();
         let now_unix = i64::try_from(self.now_unix(now)).unwrap_or(i64::MAX);
-        let target = resolve(&self.dir, &self.acts, &self.cfg.numbering, &dialled, now_unix);
+        let target = resolve(
+            &self.dir,
+            &self.acts,
+            &self.cfg.numbering,
+            &dialled,
+            now_unix,
+        );
         tracing::info!(%caller, %dialled, ?target, "call");
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let (dests, callee): (Vec<(String, SocketAddr)>, Option<String>) = match target {
@@ -178,13 +262,24 @@ impl SipCore {
                         "You are user {}, {}.{}",
                         u.username,
                         u.name,
-                        u.short_number.as_ref().map(|n| format!(" Your number is {}.", n.chars().map(|c| format!("{c} ")).collect::<String>().trim_end())).unwrap_or_default()
+                        u.short_number
+                            .as_ref()
+                            .map(|n| format!(
+                                " Your number is {}.",
+                                n.chars()
+                                    .map(|c| format!("{c} "))
+                                    .collect::<String>()
+                                    .trim_end()
+                            ))
+                            .unwrap_or_default()
                     ),
                     None => format!("You are calling from {caller}."),
                 };
                 return self.local_invite(req, src, now, LocalKind::Announce(text));
             }
-            Target::Announce(text) => return self.local_invite(req, src, now, LocalKind::Announce(text)),
+            Target::Announce(text) => {
+                return self.local_invite(req, src, now, LocalKind::Announce(text))
+            }
             Target::NotFound => {
                 self.reply(&req, src, 404, Some(&m::new_tag()), &[], None);
                 return;
@@ -204,30 +299,71 @@ impl SipCore {
                 let b = self.registrar.lookup(&u, now);
                 if b.is_empty() {
                     self.reply(&req, src, 480, Some(&m::new_tag()), &[], None);
-                    self.events.push_back(CoreEvent::MissedCall { username: u, from: caller });
+                    self.events.push_back(CoreEvent::MissedCall {
+                        username: u,
+                        from: caller,
+                    });
                     return;
                 }
-                (b.into_iter().map(|b| (b.contact, b.source)).collect(), Some(u))
+                (
+                    b.into_iter().map(|b| (b.contact, b.source)).collect(),
+                    Some(u),
+                )
             }
         };
-        self.calls.insert(call_id.clone(), CallInfo { caller_tag: tag_of(&req.headers, "From").unwrap_or_default(), last_seen: now });
-        let mut tx = InviteTx { request: req.clone(), upstream: src, branches: Vec::new(), best: None, last_sent: None, answered: false, done_at: None, callee, caller, started: now };
+        self.calls.insert(
+            call_id.clone(),
+            CallInfo {
+                caller_tag: tag_of(&req.headers, "From").unwrap_or_default(),
+                last_seen: now,
+            },
+        );
+        let mut tx = InviteTx {
+            request: req.clone(),
+            upstream: src,
+            branches: Vec::new(),
+            best: None,
+            last_sent: None,
+            answered: false,
+            done_at: None,
+            callee,
+            caller,
+            started: now,
+        };
         for (i, (uri, dest)) in dests.into_iter().enumerate() {
-            let branch = format!("z9hG4bKvx{}", md5_hex(&format!("{key}:{i}")).get(..20).unwrap_or(""));
-            let Some(mut fwd) = self.prepare_forward(&req, src, &branch) else { return };
+            let branch = format!(
+                "z9hG4bKvx{}",
+                md5_hex(&format!("{key}:{i}")).get(..20).unwrap_or("")
+            );
+            let Some(mut fwd) = self.prepare_forward(&req, src, &branch) else {
+                return;
+            };
             match rsip::Uri::try_from(uri.as_str()) {
                 Ok(u) => fwd.uri = u,
                 Err(_) => continue,
             }
-            let rr = std::iter::once(format!("<sip:{};lr>", self.cfg.local)).chain(list(&fwd.headers, "Record-Route")).collect::<Vec<_>>();
+            let rr = std::iter::once(format!("<sip:{};lr>", self.cfg.local))
+                .chain(list(&fwd.headers, "Record-Route"))
+                .collect::<Vec<_>>();
             fwd.headers = with_list(&fwd.headers, "Record-Route", &rr);
-            fwd.headers.retain(|h| !matches!(h, Header::ProxyAuthorization(_)));
+            fwd.headers
+                .retain(|h| !matches!(h, Header::ProxyAuthorization(_)));
             let mut body = std::mem::take(&mut fwd.body);
             self.relay_body(&call_id, true, &fwd.headers, &mut body);
             fwd.body = body;
             self.send(dest, SipMessage::Request(fwd.clone()));
             self.branches.insert(branch.clone(), key.clone());
-            tx.branches.push(Branch { branch, dest, request: fwd, final_code: None, provisional: false, cancelled: false, next_retransmit: now + T1, interval: T1, started: now });
+            tx.branches.push(Branch {
+                branch,
+                dest,
+                request: fwd,
+                final_code: None,
+                provisional: false,
+                cancelled: false,
+                next_retransmit: now + T1,
+                interval: T1,
+                started: now,
+            });
         }
         if tx.branches.is_empty() {
             self.reply(&req, src, 480, Some(&m::new_tag()), &[], None);
@@ -255,9 +391,17 @@ impl SipCore {
         if let Some(t) = to.or_else(|| hv(&src.headers, "To")) {
             headers.push(m::make_header("To", &t));
         }
-        let n = hv(&src.headers, "CSeq").and_then(|c| c.split_whitespace().next().map(str::to_string)).unwrap_or_else(|| "1".into());
+        let n = hv(&src.headers, "CSeq")
+            .and_then(|c| c.split_whitespace().next().map(str::to_string))
+            .unwrap_or_else(|| "1".into());
         headers.push(m::make_header("CSeq", &format!("{n} {method}")));
-        Request { method, uri: src.uri.clone(), version: rsip::Version::V2, headers, body: Vec::new() }
+        Request {
+            method,
+            uri: src.uri.clone(),
+            version: rsip::Version::V2,
+            headers,
+            body: Vec::new(),
+        }
     }
 
     pub(crate) fn on_cancel(&mut self, req: Request, src: SocketAddr, now: Instant) {
@@ -265,7 +409,11 @@ impl SipCore {
         if let Some(mut tx) = self.invites.remove(&key) {
             self.reply(&req, src, 200, None, &[], None);
             if tx.done_at.is_none() {
-                for b in tx.branches.iter_mut().filter(|b| b.final_code.is_none() && !b.cancelled) {
+                for b in tx
+                    .branches
+                    .iter_mut()
+                    .filter(|b| b.final_code.is_none() && !b.cancelled)
+                {
                     b.cancelled = true;
                     let c = Self::hop_request(b, Method::Cancel, None);
                     self.send(b.dest, SipMessage::Request(c));
@@ -294,9 +442,19 @@ impl SipCore {
         if req.method == Method::Ack && self.invites.contains_key(&in_branch) {
             return; // ACK for a non-2xx final we sent: hop-by-hop, ends here.
         }
-        let branch = format!("z9hG4bKvx{}", md5_hex(&format!("{in_branch}:{}", req.method)).get(..20).unwrap_or(""));
-        let Some(mut fwd) = self.prepare_forward(&req, src, &branch) else { return };
-        let next = list(&fwd.headers, "Route").first().map(|r| m::addr_uri(r)).unwrap_or_else(|| fwd.uri.to_string());
+        let branch = format!(
+            "z9hG4bKvx{}",
+            md5_hex(&format!("{in_branch}:{}", req.method))
+                .get(..20)
+                .unwrap_or("")
+        );
+        let Some(mut fwd) = self.prepare_forward(&req, src, &branch) else {
+            return;
+        };
+        let next = list(&fwd.headers, "Route")
+            .first()
+            .map(|r| m::addr_uri(r))
+            .unwrap_or_else(|| fwd.uri.to_string());
         let Some(dest) = self.resolve_dest(&next) else {
             if req.method != Method::Ack {
                 self.reply(&req, src, 404, None, &[], None);
@@ -304,7 +462,7 @@ impl SipCore {
             return;
         };
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
-        let from_caller = self.from_caller(&call_id, tag_of(&req.headers, "From").as_deref());
+        let from_caller = self.sent_by_caller(&call_id, tag_of(&req.headers, "From").as_deref());
         let mut body = std::mem::take(&mut fwd.body);
         self.relay_body(&call_id, from_caller, &fwd.headers, &mut body);
         fwd.body = body;
@@ -321,7 +479,8 @@ impl SipCore {
     pub(crate) fn on_response(&mut self, resp: Response, _src: SocketAddr, now: Instant) {
         let v = vias(&resp.headers);
         let Some(top) = v.first() else { return };
-        if m::via_sent_by(top).and_then(|s| super::util::parse_hostport(&s)) != Some(self.cfg.local) {
+        if m::via_sent_by(top).and_then(|s| super::util::parse_hostport(&s)) != Some(self.cfg.local)
+        {
             tracing::debug!(via = %top, "response not addressed to us");
             return;
         }
@@ -333,7 +492,8 @@ impl SipCore {
             self.on_own_response(&resp, now);
             return;
         }
-        let is_cancel = hv(&resp.headers, "CSeq").is_some_and(|c| c.to_ascii_uppercase().ends_with("CANCEL"));
+        let is_cancel =
+            hv(&resp.headers, "CSeq").is_some_and(|c| c.to_ascii_uppercase().ends_with("CANCEL"));
         if is_cancel {
             return; // our hop-by-hop CANCEL was answered; nothing to relay.
         }
@@ -342,17 +502,28 @@ impl SipCore {
             return;
         }
         // Stateless relay of a response to an in-dialog request.
-        let Some(next) = rest.first().and_then(|n| via_response_addr(n)) else { return };
+        let Some(next) = rest.first().and_then(|n| via_response_addr(n)) else {
+            return;
+        };
         let call_id = hv(&fwd.headers, "Call-ID").unwrap_or_default();
-        let from_caller = !self.from_caller(&call_id, tag_of(&fwd.headers, "From").as_deref());
+        let from_caller = !self.sent_by_caller(&call_id, tag_of(&fwd.headers, "From").as_deref());
         let mut body = std::mem::take(&mut fwd.body);
         self.relay_body(&call_id, from_caller, &fwd.headers, &mut body);
         fwd.body = body;
         self.send(next, SipMessage::Response(fwd));
     }
 
-    fn on_invite_response(&mut self, key: &str, branch: &str, raw: Response, mut fwd: Response, now: Instant) {
-        let Some(mut tx) = self.invites.remove(key) else { return };
+    fn on_invite_response(
+        &mut self,
+        key: &str,
+        branch: &str,
+        raw: Response,
+        mut fwd: Response,
+        now: Instant,
+    ) {
+        let Some(mut tx) = self.invites.remove(key) else {
+            return;
+        };
         let code = m::status(&raw);
         let call_id = hv(&raw.headers, "Call-ID").unwrap_or_default();
         if let Some(c) = hv(&raw.headers, "Contact") {
@@ -384,7 +555,11 @@ impl SipCore {
                 tx.done_at.get_or_insert(now);
                 tx.last_sent = Some(fwd.clone());
                 self.send(tx.upstream, SipMessage::Response(fwd));
-                for b in tx.branches.iter_mut().filter(|b| b.final_code.is_none() && !b.cancelled) {
+                for b in tx
+                    .branches
+                    .iter_mut()
+                    .filter(|b| b.final_code.is_none() && !b.cancelled)
+                {
                     b.cancelled = true;
                     let c = Self::hop_request(b, Method::Cancel, None);
                     self.send(b.dest, SipMessage::Request(c));
@@ -399,7 +574,9 @@ impl SipCore {
                         None => true,
                         Some(b) => {
                             let old = m::status(b);
-                            (code >= 600 && old < 600) || (old < 600 && code < old && code != 408) || old == 408
+                            (code >= 600 && old < 600)
+                                || (old < 600 && code < old && code != 408)
+                                || old == 408
                         }
                     };
                     if better {
@@ -414,10 +591,14 @@ impl SipCore {
 
     /// When every branch has a final answer and none accepted, pass the best one upstream.
     fn finish_if_complete(&mut self, tx: &mut InviteTx, now: Instant) {
-        if tx.answered || tx.done_at.is_some() || tx.branches.iter().any(|b| b.final_code.is_none()) {
+        if tx.answered || tx.done_at.is_some() || tx.branches.iter().any(|b| b.final_code.is_none())
+        {
             return;
         }
-        let best = tx.best.clone().unwrap_or_else(|| m::response_for(&tx.request, 408, Some(&m::new_tag())));
+        let best = tx
+            .best
+            .clone()
+            .unwrap_or_else(|| m::response_for(&tx.request, 408, Some(&m::new_tag())));
         let code = m::status(&best);
         tx.done_at = Some(now);
         tx.last_sent = Some(best.clone());
@@ -427,7 +608,10 @@ impl SipCore {
         self.calls.remove(&call_id);
         if let Some(callee) = &tx.callee {
             if matches!(code, 408 | 480 | 486 | 487) {
-                self.events.push_back(CoreEvent::MissedCall { username: callee.clone(), from: tx.caller.clone() });
+                self.events.push_back(CoreEvent::MissedCall {
+                    username: callee.clone(),
+                    from: tx.caller.clone(),
+                });
             }
         }
     }
@@ -435,8 +619,13 @@ impl SipCore {
     pub(crate) fn proxy_tick(&mut self, now: Instant) {
         let keys: Vec<String> = self.invites.keys().cloned().collect();
         for key in keys {
-            let Some(mut tx) = self.invites.remove(&key) else { continue };
-            if tx.done_at.is_some_and(|d| now.saturating_duration_since(d) > LINGER) {
+            let Some(mut tx) = self.invites.remove(&key) else {
+                continue;
+            };
+            if tx
+                .done_at
+                .is_some_and(|d| now.saturating_duration_since(d) > LINGER)
+            {
                 for b in &tx.branches {
                     self.branches.remove(&b.branch);
                 }
@@ -453,7 +642,8 @@ impl SipCore {
                         b.interval = (b.interval * 2).min(Duration::from_secs(4));
                         b.next_retransmit = now + b.interval;
                     }
-                } else if !b.cancelled && now.saturating_duration_since(tx.started) >= RING_TIMEOUT {
+                } else if !b.cancelled && now.saturating_duration_since(tx.started) >= RING_TIMEOUT
+                {
                     b.cancelled = true;
                     cancel.push((b.dest, Self::hop_request(b, Method::Cancel, None)));
                 }
@@ -464,6 +654,8 @@ impl SipCore {
             self.finish_if_complete(&mut tx, now);
             self.invites.insert(key, tx);
         }
-        self.calls.retain(|_, c| now.saturating_duration_since(c.last_seen) < Duration::from_secs(12 * 3600));
+        self.calls.retain(|_, c| {
+            now.saturating_duration_since(c.last_seen) < Duration::from_secs(12 * 3600)
+        });
     }
 }

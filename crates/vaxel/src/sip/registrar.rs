@@ -52,7 +52,10 @@ impl Registrar {
         for u in updates {
             if let Some(existing) = list.iter().find(|b| same_contact(&b.contact, &u.contact)) {
                 if existing.call_id == call_id && cseq <= existing.cseq {
-                    return Err(RegisterError::OutOfOrder { got: cseq, have: existing.cseq });
+                    return Err(RegisterError::OutOfOrder {
+                        got: cseq,
+                        have: existing.cseq,
+                    });
                 }
             }
         }
@@ -105,7 +108,8 @@ impl Registrar {
 /// Contact URIs compare without parameters' order mattering little in practice; compare the
 /// URI text case-insensitively after dropping surrounding brackets.
 fn same_contact(a: &str, b: &str) -> bool {
-    a.trim_matches(|c| c == '<' || c == '>').eq_ignore_ascii_case(b.trim_matches(|c| c == '<' || c == '>'))
+    a.trim_matches(|c| c == '<' || c == '>')
+        .eq_ignore_ascii_case(b.trim_matches(|c| c == '<' || c == '>'))
 }
 
 #[cfg(test)]
@@ -113,7 +117,10 @@ mod tests {
     use super::*;
 
     fn up(c: &str, secs: u64) -> ContactUpdate {
-        ContactUpdate { contact: c.into(), expires: Duration::from_secs(secs) }
+        ContactUpdate {
+            contact: c.into(),
+            expires: Duration::from_secs(secs),
+        }
     }
 
     #[test]
@@ -121,12 +128,18 @@ mod tests {
         let t = Instant::now();
         let src: SocketAddr = "127.0.0.1:5070".parse().unwrap();
         let mut r = Registrar::default();
-        r.update("alice", &[up("sip:alice@10.0.0.1", 60)], src, "c1", 1, t).unwrap();
-        r.update("alice", &[up("sip:alice@10.0.0.2", 120)], src, "c2", 1, t).unwrap();
+        r.update("alice", &[up("sip:alice@10.0.0.1", 60)], src, "c1", 1, t)
+            .unwrap();
+        r.update("alice", &[up("sip:alice@10.0.0.2", 120)], src, "c2", 1, t)
+            .unwrap();
         assert_eq!(r.lookup("alice", t).len(), 2);
         assert_eq!(r.lookup("alice", t + Duration::from_secs(61)).len(), 1);
-        assert_eq!(r.expire(t + Duration::from_secs(61)), vec!["alice".to_string()]);
-        r.update("alice", &[up("sip:alice@10.0.0.2", 0)], src, "c2", 2, t).unwrap();
+        assert_eq!(
+            r.expire(t + Duration::from_secs(61)),
+            vec!["alice".to_string()]
+        );
+        r.update("alice", &[up("sip:alice@10.0.0.2", 0)], src, "c2", 2, t)
+            .unwrap();
         assert!(r.lookup("alice", t).is_empty());
         assert!(r.lookup("bob", t).is_empty());
     }
@@ -136,12 +149,17 @@ mod tests {
         let t = Instant::now();
         let src: SocketAddr = "127.0.0.1:5070".parse().unwrap();
         let mut r = Registrar::default();
-        r.update("bob", &[up("sip:bob@h", 60)], src, "c", 5, t).unwrap();
-        r.update("bob", &[up("sip:bob@h", 600)], src, "c", 6, t).unwrap();
+        r.update("bob", &[up("sip:bob@h", 60)], src, "c", 5, t)
+            .unwrap();
+        r.update("bob", &[up("sip:bob@h", 600)], src, "c", 6, t)
+            .unwrap();
         let b = r.lookup("bob", t);
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].expires_at, t + Duration::from_secs(600));
-        assert_eq!(r.update("bob", &[up("sip:bob@h", 60)], src, "c", 6, t), Err(RegisterError::OutOfOrder { got: 6, have: 6 }));
+        assert_eq!(
+            r.update("bob", &[up("sip:bob@h", 60)], src, "c", 6, t),
+            Err(RegisterError::OutOfOrder { got: 6, have: 6 })
+        );
         r.remove_all("bob");
         assert!(r.lookup("bob", t).is_empty());
     }

@@ -18,10 +18,18 @@ pub fn audio_addr(sdp: &str) -> Option<SocketAddr> {
             }
             in_audio = rest.starts_with("audio ");
             if in_audio {
-                port = rest.split_whitespace().nth(1).and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok());
+                port = rest
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.split('/').next())
+                    .and_then(|p| p.parse().ok());
             }
         } else if let Some(rest) = line.strip_prefix("c=") {
-            let ip = rest.split_whitespace().nth(2).and_then(|a| a.split('/').next()).and_then(|a| a.parse().ok());
+            let ip = rest
+                .split_whitespace()
+                .nth(2)
+                .and_then(|a| a.split('/').next())
+                .and_then(|a| a.parse().ok());
             if port.is_none() && !in_audio {
                 session_ip = ip;
             } else if in_audio {
@@ -37,7 +45,12 @@ pub fn audio_addr(sdp: &str) -> Option<SocketAddr> {
 pub fn audio_pts(sdp: &str) -> Vec<u8> {
     sdp.lines()
         .find_map(|l| l.trim_end_matches('\r').strip_prefix("m=audio "))
-        .map(|rest| rest.split_whitespace().skip(2).filter_map(|pt| pt.parse().ok()).collect())
+        .map(|rest| {
+            rest.split_whitespace()
+                .skip(2)
+                .filter_map(|pt| pt.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -80,7 +93,13 @@ pub fn rewrite_audio(sdp: &str, relay: SocketAddr) -> Option<String> {
             // Keep origin in sync with the address the peers see.
             let parts: Vec<&str> = rest.split(' ').collect();
             if parts.len() == 6 {
-                format!("o={} {} {} IN {ip_kind} {}", parts[0], parts[1], parts[2], relay.ip())
+                format!(
+                    "o={} {} {} IN {ip_kind} {}",
+                    parts[0],
+                    parts[1],
+                    parts[2],
+                    relay.ip()
+                )
             } else {
                 line.to_string()
             }
@@ -139,9 +158,15 @@ m=video 5000 RTP/AVP 96\r\nc=IN IP4 192.168.1.6\r\n";
     fn finds_audio_address() {
         assert_eq!(audio_addr(OFFER), Some("192.168.1.5:4000".parse().unwrap()));
         let media_level = "v=0\r\nm=audio 7000 RTP/AVP 8\r\nc=IN IP4 10.1.1.1\r\n";
-        assert_eq!(audio_addr(media_level), Some("10.1.1.1:7000".parse().unwrap()));
+        assert_eq!(
+            audio_addr(media_level),
+            Some("10.1.1.1:7000".parse().unwrap())
+        );
         assert_eq!(audio_addr("v=0\r\n"), None);
-        assert_eq!(audio_addr("m=audio x RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n"), None);
+        assert_eq!(
+            audio_addr("m=audio x RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n"),
+            None
+        );
         assert_eq!(first_audio_pt(OFFER), Some(0));
     }
 
@@ -154,13 +179,19 @@ m=video 5000 RTP/AVP 96\r\nc=IN IP4 192.168.1.6\r\n";
         assert!(!out.contains("192.168"));
         assert!(!out.contains("a=rtcp:"));
         assert_eq!(audio_addr(&out), Some(relay));
-        assert_eq!(rewrite_audio("v=0\r\nm=video 1 RTP/AVP 96\r\n", relay), None);
+        assert_eq!(
+            rewrite_audio("v=0\r\nm=video 1 RTP/AVP 96\r\n", relay),
+            None
+        );
     }
 
     #[test]
     fn local_answer_picks_first_codec() {
         assert_eq!(audio_pts(OFFER), vec![0, 8, 101]);
-        assert_eq!(local_answer(OFFER, 9, "127.0.0.1:31000".parse().unwrap(), 7), None);
+        assert_eq!(
+            local_answer(OFFER, 9, "127.0.0.1:31000".parse().unwrap(), 7),
+            None
+        );
         let a = local_answer(OFFER, 0, "127.0.0.1:31000".parse().unwrap(), 7).unwrap();
         assert!(a.contains("m=audio 31000 RTP/AVP 0\r\n"));
         assert!(a.contains("a=rtpmap:0 PCMU/8000"));

@@ -17,16 +17,41 @@ use std::time::{Duration, Instant};
 struct FakeMedia(Arc<Mutex<Vec<String>>>);
 
 impl MediaControl for FakeMedia {
-    fn relay(&mut self, call_id: &str, from_caller: bool, remote: Option<SocketAddr>) -> Option<SocketAddr> {
-        self.0.lock().unwrap().push(format!("relay {call_id} {from_caller} {remote:?}"));
-        Some(if from_caller { "127.0.0.1:40002" } else { "127.0.0.1:40000" }.parse().unwrap())
+    fn relay(
+        &mut self,
+        call_id: &str,
+        from_caller: bool,
+        remote: Option<SocketAddr>,
+    ) -> Option<SocketAddr> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("relay {call_id} {from_caller} {remote:?}"));
+        Some(
+            if from_caller {
+                "127.0.0.1:40002"
+            } else {
+                "127.0.0.1:40000"
+            }
+            .parse()
+            .unwrap(),
+        )
     }
     fn echo(&mut self, call_id: &str, _remote: Option<SocketAddr>) -> Option<SocketAddr> {
         self.0.lock().unwrap().push(format!("echo {call_id}"));
         Some("127.0.0.1:41000".parse().unwrap())
     }
-    fn announce(&mut self, call_id: &str, _remote: Option<SocketAddr>, text: &str, pt: u8) -> Option<SocketAddr> {
-        self.0.lock().unwrap().push(format!("announce {call_id} {pt} {text}"));
+    fn announce(
+        &mut self,
+        call_id: &str,
+        _remote: Option<SocketAddr>,
+        text: &str,
+        pt: u8,
+    ) -> Option<SocketAddr> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("announce {call_id} {pt} {text}"));
         Some("127.0.0.1:42000".parse().unwrap())
     }
     fn release(&mut self, call_id: &str) {
@@ -43,7 +68,9 @@ fn user(name: &str, short: &str) -> SipUser {
         name: format!("{name} N"),
         short_number: Some(short.into()),
         ha1_md5: Some(md5_hex(&format!("{name}:koppla:{PW}"))),
-        ha1_sha256: Some(crate::credentials::sha256_hex(&format!("{name}:koppla:{PW}"))),
+        ha1_sha256: Some(crate::credentials::sha256_hex(&format!(
+            "{name}:koppla:{PW}"
+        ))),
         ..Default::default()
     }
 }
@@ -61,12 +88,27 @@ fn world() -> World {
         local: SWITCH.parse().unwrap(),
         realm: "koppla".into(),
         algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
-        numbering: Numbering { echo: "9999".into(), whoami: "9998".into(), has_trunk: false },
+        numbering: Numbering {
+            echo: "9999".into(),
+            whoami: "9998".into(),
+            has_trunk: false,
+        },
         max_expires: 3600,
         trunk: None,
     };
-    let dir = Directory::new(vec![user("alice", "1001"), user("bob", "1002"), user("carol", "1003")]);
-    let core = SipCore::new(cfg, dir, Activities::new(default_activities()), Box::new(media.clone()), now, 1_800_000_000);
+    let dir = Directory::new(vec![
+        user("alice", "1001"),
+        user("bob", "1002"),
+        user("carol", "1003"),
+    ]);
+    let core = SipCore::new(
+        cfg,
+        dir,
+        Activities::new(default_activities()),
+        Box::new(media.clone()),
+        now,
+        1_800_000_000,
+    );
     World { core, media, now }
 }
 
@@ -78,18 +120,44 @@ struct Phone {
 }
 
 fn phone(user: &'static str, port: u16) -> Phone {
-    Phone { user, addr: format!("127.0.0.1:{port}").parse().unwrap(), cseq: 0 }
+    Phone {
+        user,
+        addr: format!("127.0.0.1:{port}").parse().unwrap(),
+        cseq: 0,
+    }
 }
 
 fn nonce_of(challenge: &str) -> String {
-    challenge.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+    challenge
+        .split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 impl Phone {
     #[allow(clippy::too_many_arguments)]
-    fn request(&mut self, method: &str, uri: &str, to: &str, call_id: &str, extra: &str, body: &str, branch: &str) -> Vec<u8> {
+    fn request(
+        &mut self,
+        method: &str,
+        uri: &str,
+        to: &str,
+        call_id: &str,
+        extra: &str,
+        body: &str,
+        branch: &str,
+    ) -> Vec<u8> {
         self.cseq += 1;
-        let ct = if body.is_empty() { String::new() } else if method == "PUBLISH" { "Content-Type: application/pidf+xml\r\n".into() } else { "Content-Type: application/sdp\r\n".into() };
+        let ct = if body.is_empty() {
+            String::new()
+        } else if method == "PUBLISH" {
+            "Content-Type: application/pidf+xml\r\n".into()
+        } else {
+            "Content-Type: application/sdp\r\n".into()
+        };
         format!(
             "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch={branch};rport\r\nMax-Forwards: 70\r\n\
 From: <sip:{u}@koppla>;tag=t-{u}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {c} {method}\r\n\
@@ -102,7 +170,14 @@ Contact: <sip:{u}@{a}>\r\n{extra}{ct}Content-Length: {len}\r\n\r\n{body}",
         .into_bytes()
     }
 
-    fn auth_header(&self, hdr: &str, method: &str, uri: &str, challenge: &str, password: &str) -> String {
+    fn auth_header(
+        &self,
+        hdr: &str,
+        method: &str,
+        uri: &str,
+        challenge: &str,
+        password: &str,
+    ) -> String {
         let nonce = nonce_of(challenge);
         let ha1 = md5_hex(&format!("{}:koppla:{password}", self.user));
         let resp = compute_response(Algorithm::Md5, &ha1, &nonce, method, uri, Some((1, "cn")));
@@ -119,7 +194,15 @@ impl World {
     fn drain(&mut self) -> Vec<(SocketAddr, SipMessage)> {
         let mut out = Vec::new();
         while let Some(o) = self.core.poll_transmit() {
-            out.push((o.to, m::parse(&o.data).unwrap_or_else(|e| panic!("switch sent unparsable SIP ({e}): {}", String::from_utf8_lossy(&o.data)))));
+            out.push((
+                o.to,
+                m::parse(&o.data).unwrap_or_else(|e| {
+                    panic!(
+                        "switch sent unparsable SIP ({e}): {}",
+                        String::from_utf8_lossy(&o.data)
+                    )
+                }),
+            ));
         }
         out
     }
@@ -128,23 +211,50 @@ impl World {
         let uri = "sip:koppla";
         let to = format!("<sip:{}@koppla>", p.user);
         let call_id = format!("reg-{}-{}", p.user, p.addr.port());
-        let first = p.request("REGISTER", uri, &to, &call_id, "Expires: 600\r\n", "", &format!("z9hG4bKr{}", p.cseq));
+        let first = p.request(
+            "REGISTER",
+            uri,
+            &to,
+            &call_id,
+            "Expires: 600\r\n",
+            "",
+            &format!("z9hG4bKr{}", p.cseq),
+        );
         let out = self.feed(&first, p.addr);
-        let SipMessage::Response(r) = &out[0].1 else { panic!("expected response") };
+        let SipMessage::Response(r) = &out[0].1 else {
+            panic!("expected response")
+        };
         assert_eq!(m::status(r), 401);
         let challenges = m::header_values_in(&r.headers, "WWW-Authenticate");
         assert_eq!(challenges.len(), 2, "SHA-256 and MD5 offered");
         assert!(challenges[0].contains("SHA-256"));
-        let md5 = challenges.iter().find(|c| c.contains("algorithm=MD5")).unwrap().clone();
+        let md5 = challenges
+            .iter()
+            .find(|c| c.contains("algorithm=MD5"))
+            .unwrap()
+            .clone();
         let auth = p.auth_header("Authorization", "REGISTER", uri, &md5, password);
-        let second = p.request("REGISTER", uri, &to, &call_id, &format!("Expires: 600\r\n{auth}"), "", &format!("z9hG4bKr{}", p.cseq));
+        let second = p.request(
+            "REGISTER",
+            uri,
+            &to,
+            &call_id,
+            &format!("Expires: 600\r\n{auth}"),
+            "",
+            &format!("z9hG4bKr{}", p.cseq),
+        );
         let out = self.feed(&second, p.addr);
-        let SipMessage::Response(r) = &out[0].1 else { panic!("expected response") };
+        let SipMessage::Response(r) = &out[0].1 else {
+            panic!("expected response")
+        };
         m::status(r)
     }
 }
 
-fn response(out: &[(SocketAddr, SipMessage)], i: usize) -> (SocketAddr, u16, &koppla_sip::rsip::Response) {
+fn response(
+    out: &[(SocketAddr, SipMessage)],
+    i: usize,
+) -> (SocketAddr, u16, &koppla_sip::rsip::Response) {
     match &out[i].1 {
         SipMessage::Response(r) => (out[i].0, m::status(r), r),
         SipMessage::Request(r) => panic!("expected a response, got {}", r.method),
@@ -157,10 +267,16 @@ fn register_challenge_auth_and_bad_password() {
     let mut a = phone("alice", 5071);
     assert_eq!(w.register(&mut a, PW), 200);
     assert_eq!(w.core.devices("alice", w.now), 1);
-    assert!(matches!(w.core.poll_event(), Some(CoreEvent::Registration { ref username, devices: 1 }) if username == "alice"));
+    assert!(
+        matches!(w.core.poll_event(), Some(CoreEvent::Registration { ref username, devices: 1 }) if username == "alice")
+    );
     let mut a2 = phone("alice", 5072);
     assert_eq!(w.register(&mut a2, PW), 200);
-    assert_eq!(w.core.devices("alice", w.now), 2, "several devices per user");
+    assert_eq!(
+        w.core.devices("alice", w.now),
+        2,
+        "several devices per user"
+    );
     let mut b = phone("bob", 5073);
     assert_eq!(w.register(&mut b, "wrong"), 403);
     assert_eq!(w.core.devices("bob", w.now), 0);
@@ -180,7 +296,10 @@ fn malformed_gets_400_and_switch_keeps_serving() {
     assert_eq!(out[0].0, src);
     let (_, code, r) = response(&out, 0);
     assert_eq!(code, 400);
-    assert_eq!(m::header(&SipMessage::Response(r.clone()), "Call-ID").as_deref(), Some("x"));
+    assert_eq!(
+        m::header(&SipMessage::Response(r.clone()), "Call-ID").as_deref(),
+        Some("x")
+    );
     assert!(w.feed(b"\x00\x01garbage", src).is_empty());
     assert!(w.feed(b"SIP/2.0 200 OK\r\n\r\n", src).is_empty());
     let ok = b"OPTIONS sip:koppla SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bKy\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: y\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
@@ -193,14 +312,22 @@ const SDP_B: &str = "v=0\r\no=- 2 2 IN IP4 192.168.1.20\r\ns=-\r\nc=IN IP4 192.1
 
 /// Sends an INVITE through the 407 challenge; returns what the switch sent after the
 /// authenticated INVITE.
-fn invite(w: &mut World, p: &mut Phone, target: &str, call_id: &str) -> Vec<(SocketAddr, SipMessage)> {
+fn invite(
+    w: &mut World,
+    p: &mut Phone,
+    target: &str,
+    call_id: &str,
+) -> Vec<(SocketAddr, SipMessage)> {
     let uri = format!("sip:{target}@koppla");
     let to = format!("<{uri}>");
     let first = p.request("INVITE", &uri, &to, call_id, "", SDP_A, "z9hG4bKinv1");
     let out = w.feed(&first, p.addr);
     let (_, code, r) = response(&out, 0);
     assert_eq!(code, 407);
-    let ch = m::header_values_in(&r.headers, "Proxy-Authenticate").into_iter().find(|c| c.contains("MD5")).unwrap();
+    let ch = m::header_values_in(&r.headers, "Proxy-Authenticate")
+        .into_iter()
+        .find(|c| c.contains("MD5"))
+        .unwrap();
     let ack = format!(
         "ACK {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKinv1\r\nFrom: <sip:{u}@koppla>;tag=t-{u}\r\nTo: {to};tag=x\r\nCall-ID: {call_id}\r\nCSeq: {c} ACK\r\nContent-Length: 0\r\n\r\n",
         a = p.addr, u = p.user, c = p.cseq
@@ -221,19 +348,33 @@ fn call_forks_to_all_devices_relays_media_and_cancels_the_rest() {
     assert_eq!(w.register(&mut b2, PW), 200);
     let out = invite(&mut w, &mut a, "1002", "call-1");
     assert_eq!(response(&out, 0).1, 100);
-    let forks: Vec<_> = out[1..].iter().filter_map(|(to, msg)| match msg { SipMessage::Request(r) => Some((*to, r.clone())), _ => None }).collect();
+    let forks: Vec<_> = out[1..]
+        .iter()
+        .filter_map(|(to, msg)| match msg {
+            SipMessage::Request(r) => Some((*to, r.clone())),
+            _ => None,
+        })
+        .collect();
     assert_eq!(forks.len(), 2, "INVITE forked to both of bob's devices");
     let dests: Vec<SocketAddr> = forks.iter().map(|(d, _)| *d).collect();
     assert!(dests.contains(&b1.addr) && dests.contains(&b2.addr));
     let (_, inv) = &forks[0];
     let body = String::from_utf8(inv.body.clone()).unwrap();
-    assert!(body.contains("c=IN IP4 127.0.0.1") && body.contains("m=audio 40002 "), "offer points at the relay: {body}");
+    assert!(
+        body.contains("c=IN IP4 127.0.0.1") && body.contains("m=audio 40002 "),
+        "offer points at the relay: {body}"
+    );
     assert!(m::header_values_in(&inv.headers, "Record-Route")[0].contains("127.0.0.1:5060;lr"));
     assert_eq!(m::header_values_in(&inv.headers, "Via").len(), 2);
     assert!(m::header_values_in(&inv.headers, "Proxy-Authorization").is_empty());
 
     // Device 1 rings, device 2 answers.
-    let resp_text = |r: &koppla_sip::rsip::Request, code: u16, reason: &str, tag: &str, body: &str, contact_port: u16| {
+    let resp_text = |r: &koppla_sip::rsip::Request,
+                     code: u16,
+                     reason: &str,
+                     tag: &str,
+                     body: &str,
+                     contact_port: u16| {
         let mut s = format!("SIP/2.0 {code} {reason}\r\n");
         for v in m::header_values_in(&r.headers, "Via") {
             s.push_str(&format!("Via: {v}\r\n"));
@@ -259,19 +400,41 @@ fn call_forks_to_all_devices_relays_media_and_cancels_the_rest() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, a.addr);
     assert_eq!(response(&out, 0).1, 180);
-    assert_eq!(m::header_values_in(&response(&out, 0).2.headers, "Via").len(), 1, "our Via removed");
+    assert_eq!(
+        m::header_values_in(&response(&out, 0).2.headers, "Via").len(),
+        1,
+        "our Via removed"
+    );
 
     let out = w.feed(&resp_text(&inv2, 200, "OK", "b2", SDP_B, 5082), d2);
-    let ok = out.iter().find(|(to, _)| *to == a.addr).expect("200 goes to alice");
-    let SipMessage::Response(okr) = &ok.1 else { panic!() };
+    let ok = out
+        .iter()
+        .find(|(to, _)| *to == a.addr)
+        .expect("200 goes to alice");
+    let SipMessage::Response(okr) = &ok.1 else {
+        panic!()
+    };
     assert_eq!(m::status(okr), 200);
     let body = String::from_utf8(okr.body.clone()).unwrap();
-    assert!(body.contains("m=audio 40000 ") && !body.contains("192.168"), "answer points at the relay: {body}");
-    let cancel = out.iter().find(|(to, msg)| *to == b1.addr && matches!(msg, SipMessage::Request(r) if r.method.to_string() == "CANCEL"));
+    assert!(
+        body.contains("m=audio 40000 ") && !body.contains("192.168"),
+        "answer points at the relay: {body}"
+    );
+    let cancel = out.iter().find(|(to, msg)| {
+        *to == b1.addr && matches!(msg, SipMessage::Request(r) if r.method.to_string() == "CANCEL")
+    });
     assert!(cancel.is_some(), "ringing device gets CANCEL");
     let log = w.media.0.lock().unwrap().clone();
-    assert!(log.iter().any(|l| l.starts_with("relay call-1 true Some(192.168.1.10:4000)")), "{log:?}");
-    assert!(log.iter().any(|l| l.starts_with("relay call-1 false Some(192.168.1.20:5000)")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("relay call-1 true Some(192.168.1.10:4000)")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("relay call-1 false Some(192.168.1.20:5000)")),
+        "{log:?}"
+    );
 
     // BYE from alice is routed to bob's second device via the Record-Route.
     let bye = format!(
@@ -282,17 +445,28 @@ From: <sip:alice@koppla>;tag=t-alice\r\nTo: <sip:1002@koppla>;tag=b2\r\nCall-ID:
     let out = w.feed(bye.as_bytes(), a.addr);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, b2.addr);
-    let SipMessage::Request(fwd) = &out[0].1 else { panic!() };
-    assert!(m::header_values_in(&fwd.headers, "Route").is_empty(), "our Route entry is consumed");
+    let SipMessage::Request(fwd) = &out[0].1 else {
+        panic!()
+    };
+    assert!(
+        m::header_values_in(&fwd.headers, "Route").is_empty(),
+        "our Route entry is consumed"
+    );
     // bob answers the BYE; the 200 returns to alice.
-    let mut ok = format!("SIP/2.0 200 OK\r\n");
+    let mut ok = "SIP/2.0 200 OK\r\n".to_string();
     for v in m::header_values_in(&fwd.headers, "Via") {
         ok.push_str(&format!("Via: {v}\r\n"));
     }
     ok.push_str("From: <sip:alice@koppla>;tag=t-alice\r\nTo: <sip:1002@koppla>;tag=b2\r\nCall-ID: call-1\r\nCSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n");
     let out = w.feed(ok.as_bytes(), b2.addr);
     assert_eq!(out[0].0, a.addr);
-    assert!(w.media.0.lock().unwrap().iter().any(|l| l == "release call-1"));
+    assert!(w
+        .media
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l == "release call-1"));
 }
 
 #[test]
@@ -302,7 +476,9 @@ fn unregistered_user_gives_480_and_missed_call() {
     let out = invite(&mut w, &mut a, "carol", "c2");
     let codes: Vec<u16> = (0..out.len()).map(|i| response(&out, i).1).collect();
     assert_eq!(codes, vec![100, 480]);
-    assert!(matches!(w.core.poll_event(), Some(CoreEvent::MissedCall { ref username, .. }) if username == "carol"));
+    assert!(
+        matches!(w.core.poll_event(), Some(CoreEvent::MissedCall { ref username, .. }) if username == "carol")
+    );
     let out = invite(&mut w, &mut a, "nobody", "c3");
     assert_eq!(response(&out, 1).1, 404);
 }
@@ -312,11 +488,30 @@ fn wrong_password_on_invite_is_forbidden() {
     let mut w = world();
     let mut a = phone("alice", 5071);
     let uri = "sip:bob@koppla";
-    let first = a.request("INVITE", uri, "<sip:bob@koppla>", "c9", "", SDP_A, "z9hG4bKw1");
+    let first = a.request(
+        "INVITE",
+        uri,
+        "<sip:bob@koppla>",
+        "c9",
+        "",
+        SDP_A,
+        "z9hG4bKw1",
+    );
     let out = w.feed(&first, a.addr);
-    let ch = m::header_values_in(&response(&out, 0).2.headers, "Proxy-Authenticate").into_iter().find(|c| c.contains("MD5")).unwrap();
+    let ch = m::header_values_in(&response(&out, 0).2.headers, "Proxy-Authenticate")
+        .into_iter()
+        .find(|c| c.contains("MD5"))
+        .unwrap();
     let auth = a.auth_header("Proxy-Authorization", "INVITE", uri, &ch, "bad");
-    let second = a.request("INVITE", uri, "<sip:bob@koppla>", "c9", &auth, SDP_A, "z9hG4bKw2");
+    let second = a.request(
+        "INVITE",
+        uri,
+        "<sip:bob@koppla>",
+        "c9",
+        &auth,
+        SDP_A,
+        "z9hG4bKw2",
+    );
     let out = w.feed(&second, a.addr);
     assert_eq!(response(&out, 0).1, 403);
 }
@@ -332,11 +527,17 @@ fn echo_and_whoami_are_answered_locally() {
     let out = invite(&mut w, &mut a, "9998", "who-1");
     assert_eq!(response(&out, 1).1, 200);
     let log = w.media.0.lock().unwrap().clone();
-    assert!(log.iter().any(|l| l.starts_with("announce who-1 0 You are user alice, alice N. Your number is 1 0 0 1.")), "{log:?}");
+    assert!(
+        log.iter().any(|l| l
+            .starts_with("announce who-1 0 You are user alice, alice N. Your number is 1 0 0 1.")),
+        "{log:?}"
+    );
     // the announcement ends: the switch hangs up with BYE to alice
     w.core.announcement_done("who-1", w.now);
     let out = w.drain();
-    let SipMessage::Request(bye) = &out[0].1 else { panic!() };
+    let SipMessage::Request(bye) = &out[0].1 else {
+        panic!()
+    };
     assert_eq!(bye.method.to_string(), "BYE");
     assert_eq!(out[0].0, a.addr);
 }
@@ -345,10 +546,24 @@ fn echo_and_whoami_are_answered_locally() {
 fn unreachable_activity_diverts_or_announces() {
     let mut w = world();
     let mut a = phone("alice", 5071);
-    w.core.activity_changed("bob", ActivityChoice { activity_id: "lunch".into(), until: None, note: Some("Back at one".into()) }, w.now);
+    w.core.activity_changed(
+        "bob",
+        ActivityChoice {
+            activity_id: "lunch".into(),
+            until: None,
+            note: Some("Back at one".into()),
+        },
+        w.now,
+    );
     let out = invite(&mut w, &mut a, "bob", "un-1");
     assert_eq!(response(&out, 1).1, 200, "announcement answers");
-    assert!(w.media.0.lock().unwrap().iter().any(|l| l.contains("bob N is not available: Lunch. Back at one")));
+    assert!(w
+        .media
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("bob N is not available: Lunch. Back at one")));
 }
 
 #[test]
@@ -358,33 +573,88 @@ fn presence_subscribe_notify_and_publish() {
     let mut b = phone("bob", 5081);
     assert_eq!(w.register(&mut b, PW), 200);
     let uri = "sip:bob@koppla";
-    let first = a.request("SUBSCRIBE", uri, "<sip:bob@koppla>", "sub-1", "Event: presence\r\nExpires: 600\r\n", "", "z9hG4bKs1");
+    let first = a.request(
+        "SUBSCRIBE",
+        uri,
+        "<sip:bob@koppla>",
+        "sub-1",
+        "Event: presence\r\nExpires: 600\r\n",
+        "",
+        "z9hG4bKs1",
+    );
     let out = w.feed(&first, a.addr);
-    let ch = m::header_values_in(&response(&out, 0).2.headers, "WWW-Authenticate").into_iter().find(|c| c.contains("MD5")).unwrap();
+    let ch = m::header_values_in(&response(&out, 0).2.headers, "WWW-Authenticate")
+        .into_iter()
+        .find(|c| c.contains("MD5"))
+        .unwrap();
     let auth = a.auth_header("Authorization", "SUBSCRIBE", uri, &ch, PW);
-    let second = a.request("SUBSCRIBE", uri, "<sip:bob@koppla>", "sub-1", &format!("Event: presence\r\nExpires: 600\r\n{auth}"), "", "z9hG4bKs2");
+    let second = a.request(
+        "SUBSCRIBE",
+        uri,
+        "<sip:bob@koppla>",
+        "sub-1",
+        &format!("Event: presence\r\nExpires: 600\r\n{auth}"),
+        "",
+        "z9hG4bKs2",
+    );
     let out = w.feed(&second, a.addr);
     assert_eq!(response(&out, 0).1, 200);
-    let SipMessage::Request(n) = &out[1].1 else { panic!("expected NOTIFY") };
+    let SipMessage::Request(n) = &out[1].1 else {
+        panic!("expected NOTIFY")
+    };
     assert_eq!(n.method.to_string(), "NOTIFY");
     assert_eq!(out[1].0, a.addr);
     let body = String::from_utf8_lossy(&n.body).to_string();
     assert!(body.contains("<basic>open</basic>"), "{body}");
     assert_eq!(w.core.watchers_of("bob"), 1);
 
-    w.core.activity_changed("bob", ActivityChoice { activity_id: "meeting".into(), until: None, note: Some("Budget".into()) }, w.now);
+    w.core.activity_changed(
+        "bob",
+        ActivityChoice {
+            activity_id: "meeting".into(),
+            until: None,
+            note: Some("Budget".into()),
+        },
+        w.now,
+    );
     let out = w.drain();
-    let SipMessage::Request(n) = &out[0].1 else { panic!("expected NOTIFY") };
+    let SipMessage::Request(n) = &out[0].1 else {
+        panic!("expected NOTIFY")
+    };
     let body = String::from_utf8_lossy(&n.body).to_string();
-    assert!(body.contains("<rpid:meeting/>") && body.contains("Meeting - Budget") && body.contains("<basic>closed</basic>"), "{body}");
+    assert!(
+        body.contains("<rpid:meeting/>")
+            && body.contains("Meeting - Budget")
+            && body.contains("<basic>closed</basic>"),
+        "{body}"
+    );
 
     // bob publishes lunch himself
     let pidf = "<?xml version=\"1.0\"?><presence xmlns=\"urn:ietf:params:xml:ns:pidf\" xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"sip:bob@koppla\"><tuple id=\"a\"><status><basic>open</basic></status></tuple><person><rpid:activities><rpid:meal/></rpid:activities><note>Pasta</note></person></presence>";
-    let p1 = b.request("PUBLISH", uri, "<sip:bob@koppla>", "pub-1", "Event: presence\r\nExpires: 600\r\n", pidf, "z9hG4bKp1");
+    let p1 = b.request(
+        "PUBLISH",
+        uri,
+        "<sip:bob@koppla>",
+        "pub-1",
+        "Event: presence\r\nExpires: 600\r\n",
+        pidf,
+        "z9hG4bKp1",
+    );
     let out = w.feed(&p1, b.addr);
-    let ch = m::header_values_in(&response(&out, 0).2.headers, "WWW-Authenticate").into_iter().find(|c| c.contains("MD5")).unwrap();
+    let ch = m::header_values_in(&response(&out, 0).2.headers, "WWW-Authenticate")
+        .into_iter()
+        .find(|c| c.contains("MD5"))
+        .unwrap();
     let auth = b.auth_header("Authorization", "PUBLISH", uri, &ch, PW);
-    let p2 = b.request("PUBLISH", uri, "<sip:bob@koppla>", "pub-1", &format!("Event: presence\r\nExpires: 600\r\n{auth}"), pidf, "z9hG4bKp2");
+    let p2 = b.request(
+        "PUBLISH",
+        uri,
+        "<sip:bob@koppla>",
+        "pub-1",
+        &format!("Event: presence\r\nExpires: 600\r\n{auth}"),
+        pidf,
+        "z9hG4bKp2",
+    );
     let out = w.feed(&p2, b.addr);
     assert_eq!(response(&out, 0).1, 200);
     let mut published = None;
@@ -425,7 +695,13 @@ fn invite_without_answer_times_out_with_408() {
         w.core.tick(w.now);
     }
     let out = w.drain();
-    let last = out.iter().rev().find(|(to, _)| *to == a.addr).expect("final response to alice");
-    let SipMessage::Response(r) = &last.1 else { panic!() };
+    let last = out
+        .iter()
+        .rev()
+        .find(|(to, _)| *to == a.addr)
+        .expect("final response to alice");
+    let SipMessage::Response(r) = &last.1 else {
+        panic!()
+    };
     assert_eq!(m::status(r), 408);
 }

@@ -42,10 +42,13 @@ pub fn parse_hostport(s: &str) -> Option<SocketAddr> {
 pub fn via_response_addr(via: &str) -> Option<SocketAddr> {
     let sent_by = koppla_sip::message::via_sent_by(via)?;
     let mut addr = parse_hostport(&sent_by);
-    if let Some(ip) = koppla_sip::message::param(via, "received").and_then(|r| r.parse::<IpAddr>().ok()) {
+    if let Some(ip) =
+        koppla_sip::message::param(via, "received").and_then(|r| r.parse::<IpAddr>().ok())
+    {
         addr = Some(SocketAddr::new(ip, addr.map(|a| a.port()).unwrap_or(5060)));
     }
-    if let Some(port) = koppla_sip::message::param(via, "rport").and_then(|p| p.parse::<u16>().ok()) {
+    if let Some(port) = koppla_sip::message::param(via, "rport").and_then(|p| p.parse::<u16>().ok())
+    {
         addr = addr.map(|a| SocketAddr::new(a.ip(), port));
     }
     addr
@@ -55,7 +58,12 @@ pub fn via_response_addr(via: &str) -> Option<SocketAddr> {
 pub fn stamp_via(via: &str, src: SocketAddr) -> String {
     let mut parts: Vec<String> = via.split(';').map(|p| p.trim().to_string()).collect();
     parts.retain(|p| {
-        let k = p.split('=').next().unwrap_or("").trim().to_ascii_lowercase();
+        let k = p
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         k != "received" && k != "rport"
     });
     parts.push(format!("received={}", src.ip()));
@@ -69,14 +77,29 @@ mod tests {
 
     #[test]
     fn uri_parts() {
-        assert_eq!(uri_user("sip:alice@127.0.0.1:5060;transport=udp").as_deref(), Some("alice"));
-        assert_eq!(uri_user("sip:1001;phone-context=x@h").as_deref(), Some("1001"));
+        assert_eq!(
+            uri_user("sip:alice@127.0.0.1:5060;transport=udp").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            uri_user("sip:1001;phone-context=x@h").as_deref(),
+            Some("1001")
+        );
         assert_eq!(uri_user("sip:127.0.0.1"), None);
         assert_eq!(uri_user("garbage"), None);
-        assert_eq!(uri_addr("sip:alice@127.0.0.1:5070;ob"), Some("127.0.0.1:5070".parse().unwrap()));
-        assert_eq!(uri_addr("sip:bob@[::1]"), Some("[::1]:5060".parse().unwrap()));
+        assert_eq!(
+            uri_addr("sip:alice@127.0.0.1:5070;ob"),
+            Some("127.0.0.1:5070".parse().unwrap())
+        );
+        assert_eq!(
+            uri_addr("sip:bob@[::1]"),
+            Some("[::1]:5060".parse().unwrap())
+        );
         assert_eq!(uri_addr("sip:bob@example.com"), None);
-        assert_eq!(uri_addr("sip:10.0.0.1"), Some("10.0.0.1:5060".parse().unwrap()));
+        assert_eq!(
+            uri_addr("sip:10.0.0.1"),
+            Some("10.0.0.1:5060".parse().unwrap())
+        );
     }
 
     #[test]
@@ -84,9 +107,15 @@ mod tests {
         let via = "SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1;rport";
         let src: SocketAddr = "198.51.100.7:40000".parse().unwrap();
         let stamped = stamp_via(via, src);
-        assert_eq!(stamped, "SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1;received=198.51.100.7;rport=40000");
+        assert_eq!(
+            stamped,
+            "SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1;received=198.51.100.7;rport=40000"
+        );
         assert_eq!(via_response_addr(&stamped), Some(src));
-        assert_eq!(via_response_addr(via), Some("10.0.0.5:5062".parse().unwrap()));
+        assert_eq!(
+            via_response_addr(via),
+            Some("10.0.0.5:5062".parse().unwrap())
+        );
         assert_eq!(via_response_addr("nonsense"), None);
     }
 }
