@@ -13,3 +13,4 @@ pub mod registration;
 pub use agent::{UaError, UserAgent};
 pub use config::{Account, ConfigError, Secret, SipUri, UaConfig};
 pub use events::{CallId, CallState, UaEvent};
+pub mod runtime;

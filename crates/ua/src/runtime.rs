@@ -1,0 +1,365 @@
+//! Tokio runtime: drives a [`UserAgent`] with a [`SipTransport`], real time, and one
+//! [`MediaSession`] per call. Commands come in on a channel; user-facing events go out on one.
+
+use crate::events::{CallId, CallState, UaEvent};
+use crate::{UaConfig, UserAgent};
+use koppla_audio::{AudioSink, AudioSource, NullSink, NullSource};
+use koppla_media::{MediaEvent, MediaSession};
+use koppla_sip::transport::local_ip_for;
+use koppla_sip::{SipTransport, TransportConfig};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::Instant as TokioInstant;
+
+/// A user command (the CLI's stdin lines map 1:1 onto these). `None` ids pick a sensible call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Register,
+    Unregister,
+    Call(String),
+    Answer(Option<CallId>),
+    Reject(Option<CallId>),
+    Hangup(Option<CallId>),
+    Dtmf(String, Option<CallId>),
+    Hold(Option<CallId>),
+    Resume(Option<CallId>),
+    Transfer(String, Option<CallId>),
+    Attended(CallId, CallId),
+    Quit,
+}
+
+/// Supplies audio endpoints per call (files for the CLI, devices for the app).
+pub trait AudioFactory: Send {
+    fn source(&mut self, call: CallId) -> Box<dyn AudioSource>;
+    fn sink(&mut self, call: CallId) -> Box<dyn AudioSink>;
+}
+
+/// Silence in, nothing out.
+#[derive(Debug, Default)]
+pub struct NullAudio;
+
+impl AudioFactory for NullAudio {
+    fn source(&mut self, _call: CallId) -> Box<dyn AudioSource> {
+        Box::new(NullSource)
+    }
+    fn sink(&mut self, _call: CallId) -> Box<dyn AudioSink> {
+        Box::new(NullSink::default())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Transport(#[from] koppla_sip::TransportError),
+    #[error("cannot determine local address: {0}")]
+    LocalAddr(std::io::Error),
+}
+
+pub struct RuntimeConfig {
+    pub ua: UaConfig,
+    pub transport: TransportConfig,
+    pub auto_answer: bool,
+    pub audio: Box<dyn AudioFactory>,
+}
+
+struct Runtime {
+    ua: UserAgent,
+    transport: SipTransport,
+    auto_answer: bool,
+    audio: Box<dyn AudioFactory>,
+    rtp_ip: std::net::IpAddr,
+    /// RTP sockets bound for calls whose media has not started yet.
+    pending_rtp: HashMap<CallId, UdpSocket>,
+    sessions: HashMap<CallId, MediaSession>,
+    media_tx: mpsc::UnboundedSender<(CallId, MediaEvent)>,
+    out: mpsc::Sender<UaEvent>,
+}
+
+/// Run until `Quit` (or the command channel closes). Unregisters on the way out if registered.
+pub async fn run(
+    mut cfg: RuntimeConfig,
+    mut commands: mpsc::Receiver<Command>,
+    out: mpsc::Sender<UaEvent>,
+) -> Result<(), RuntimeError> {
+    let transport = SipTransport::bind(cfg.transport.clone()).await?;
+    let kind = cfg.ua.account.transport;
+    let bound = transport
+        .local_addr(kind)
+        .ok_or(koppla_sip::TransportError::NotEnabled(kind))?;
+    let ip = if bound.ip().is_unspecified() {
+        local_ip_for(cfg.ua.account.server).map_err(RuntimeError::LocalAddr)?
+    } else {
+        bound.ip()
+    };
+    cfg.ua.local_addr = SocketAddr::new(ip, bound.port());
+    tracing::info!(local = %cfg.ua.local_addr, server = %cfg.ua.account.server, "SIP agent up");
+    let (media_tx, mut media_rx) = mpsc::unbounded_channel();
+    let mut rt = Runtime {
+        ua: UserAgent::new(cfg.ua),
+        transport,
+        auto_answer: cfg.auto_answer,
+        audio: cfg.audio,
+        rtp_ip: ip,
+        pending_rtp: HashMap::new(),
+        sessions: HashMap::new(),
+        media_tx,
+        out,
+    };
+    let mut quitting: Option<TokioInstant> = None;
+    loop {
+        let deadline = rt
+            .ua
+            .poll_timeout()
+            .map(TokioInstant::from_std)
+            .unwrap_or_else(|| TokioInstant::now() + std::time::Duration::from_secs(3600));
+        tokio::select! {
+            incoming = rt.transport.recv() => {
+                let Some(inc) = incoming else { break };
+                rt.ua.handle_incoming(inc.msg, inc.source, inc.transport, std::time::Instant::now());
+            }
+            cmd = commands.recv(), if quitting.is_none() => {
+                match cmd {
+                    None | Some(Command::Quit) => {
+                        quitting = Some(TokioInstant::now() + std::time::Duration::from_secs(2));
+                        rt.shutdown();
+                    }
+                    Some(c) => rt.command(c).await,
+                }
+            }
+            Some((call, ev)) = media_rx.recv() => rt.media_event(call, ev).await,
+            _ = tokio::time::sleep_until(deadline) => {
+                rt.ua.handle_timeout(std::time::Instant::now());
+            }
+            _ = tokio::time::sleep_until(quitting.unwrap_or_else(TokioInstant::now)), if quitting.is_some() => break,
+        }
+        rt.flush().await;
+        if quitting.is_some() && rt.ua.calls().is_empty() && !rt.ua.is_registered() && rt.sessions.is_empty() {
+            // Give the last BYE/REGISTER a moment on the wire, then leave.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            rt.flush().await;
+            break;
+        }
+    }
+    for (_, s) in rt.sessions.drain() {
+        s.stop().await;
+    }
+    Ok(())
+}
+
+impl Runtime {
+    fn shutdown(&mut self) {
+        let now = std::time::Instant::now();
+        for (id, _) in self.ua.calls() {
+            let _ = self.ua.hangup(id, now);
+        }
+        if self.ua.is_registered() {
+            let _ = self.ua.unregister(now);
+        }
+    }
+
+    async fn emit(&self, ev: UaEvent) {
+        let _ = self.out.send(ev).await;
+    }
+
+    async fn error(&self, message: String) {
+        self.emit(UaEvent::Error { message }).await;
+    }
+
+    async fn bind_rtp(&self) -> Option<UdpSocket> {
+        match UdpSocket::bind(SocketAddr::new(self.rtp_ip, 0)).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.error(format!("cannot bind RTP socket: {e}")).await;
+                None
+            }
+        }
+    }
+
+    /// Pick the call a command without an id means.
+    fn pick(&self, id: Option<CallId>, prefer: &[CallState]) -> Option<CallId> {
+        if id.is_some() {
+            return id;
+        }
+        let calls = self.ua.calls();
+        prefer
+            .iter()
+            .find_map(|s| calls.iter().rev().find(|(_, st)| st == s).map(|(c, _)| *c))
+            .or_else(|| calls.last().map(|(c, _)| *c))
+    }
+
+    async fn command(&mut self, cmd: Command) {
+        let now = std::time::Instant::now();
+        use CallState::*;
+        let res = match cmd {
+            Command::Register => self.ua.register(now),
+            Command::Unregister => self.ua.unregister(now),
+            Command::Call(target) => {
+                let Some(sock) = self.bind_rtp().await else { return };
+                let Ok(local) = sock.local_addr() else { return };
+                match self.ua.call(&target, local, now) {
+                    Ok(id) => {
+                        self.pending_rtp.insert(id, sock);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Command::Answer(id) => match self.pick(id, &[Ringing]) {
+                Some(id) => {
+                    self.answer(id).await;
+                    Ok(())
+                }
+                None => Err(crate::UaError::NoSuchCall(0)),
+            },
+            Command::Reject(id) => match self.pick(id, &[Ringing]) {
+                Some(id) => self.ua.reject(id, now),
+                None => Err(crate::UaError::NoSuchCall(0)),
+            },
+            Command::Hangup(id) => match self.pick(id, &[Established, RemoteHeld, Held, Early, Ringing, Calling]) {
+                Some(id) => self.ua.hangup(id, now),
+                None => Err(crate::UaError::NoSuchCall(0)),
+            },
+            Command::Hold(id) => match self.pick(id, &[Established, RemoteHeld]) {
+                Some(id) => self.ua.hold(id, now),
+                None => Err(crate::UaError::NoSuchCall(0)),
+            },
+            Command::Resume(id) => match self.pick(id, &[Held]) {
+                Some(id) => self.ua.resume(id, now),
+                None => Err(crate::UaError::NoSuchCall(0)),
+            },
+            Command::Transfer(target, id) => match self.pick(id, &[Established, Held, RemoteHeld]) {
+                Some(id) => self.ua.transfer(id, &target, now),
+                None => Err(crate::UaError::NoSuchCall(0)),
+            },
+            Command::Attended(a, b) => self.ua.attended(a, b, now),
+            Command::Dtmf(digits, id) => {
+                let Some(id) = self.pick(id, &[Established, Early, RemoteHeld, Held]) else {
+                    self.error("no call for dtmf".into()).await;
+                    return;
+                };
+                match self.sessions.get(&id) {
+                    Some(s) => {
+                        for d in digits.chars() {
+                            if let Err(e) = s.send_dtmf(d).await {
+                                self.error(format!("dtmf {d:?}: {e}")).await;
+                            }
+                        }
+                        Ok(())
+                    }
+                    None => Err(crate::UaError::NoSuchCall(id)),
+                }
+            }
+            Command::Quit => Ok(()),
+        };
+        if let Err(e) = res {
+            self.error(e.to_string()).await;
+        }
+    }
+
+    async fn answer(&mut self, id: CallId) {
+        let Some(sock) = self.bind_rtp().await else { return };
+        let Ok(local) = sock.local_addr() else { return };
+        self.pending_rtp.insert(id, sock);
+        if let Err(e) = self.ua.answer(id, local, std::time::Instant::now()) {
+            self.pending_rtp.remove(&id);
+            self.error(e.to_string()).await;
+        }
+    }
+
+    async fn media_event(&mut self, call: CallId, ev: MediaEvent) {
+        match ev {
+            MediaEvent::Dtmf(digit) => self.emit(UaEvent::Dtmf { call, digit }).await,
+            MediaEvent::Warning(w) => tracing::warn!(call, "media: {w}"),
+            MediaEvent::Stats(s) => tracing::debug!(call, ?s, "media stats"),
+            other => tracing::debug!(call, ?other, "media event"),
+        }
+    }
+
+    /// Send what the agent queued and act on its events until both are drained.
+    async fn flush(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(t) = self.ua.poll_transmit() {
+                progressed = true;
+                tracing::trace!(dest = %t.dest, "send:\n{}", String::from_utf8_lossy(&t.bytes));
+                if let Err(e) = self.transport.send(t).await {
+                    tracing::warn!("send failed: {e}");
+                }
+            }
+            while let Some(ev) = self.ua.poll_event() {
+                progressed = true;
+                self.on_ua_event(ev).await;
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    async fn on_ua_event(&mut self, ev: UaEvent) {
+        match ev {
+            UaEvent::Media { call, negotiated, .. } => {
+                if let Some(s) = self.sessions.get(&call) {
+                    if let Err(e) = s.update(*negotiated).await {
+                        self.error(format!("media update on call {call}: {e}")).await;
+                    }
+                    return;
+                }
+                let Some(sock) = self.pending_rtp.remove(&call) else {
+                    return;
+                };
+                let (src, sink) = (self.audio.source(call), self.audio.sink(call));
+                match MediaSession::start(sock, *negotiated, src, sink) {
+                    Ok(mut s) => {
+                        if let Some(mut rx) = s.events() {
+                            let tx = self.media_tx.clone();
+                            tokio::spawn(async move {
+                                while let Some(ev) = rx.recv().await {
+                                    if tx.send((call, ev)).is_err() {
+                                        break;
+                                    }
+                                }
+                            });
+                        }
+                        self.sessions.insert(call, s);
+                    }
+                    Err(e) => self.error(format!("media start on call {call}: {e}")).await,
+                }
+            }
+            UaEvent::MediaStop { call } => {
+                if let Some(s) = self.sessions.remove(&call) {
+                    s.stop().await;
+                }
+            }
+            UaEvent::Incoming { call, from } => {
+                self.emit(UaEvent::Incoming { call, from }).await;
+                if self.auto_answer || self.ua.replaces(call).is_some() {
+                    self.answer(call).await;
+                }
+            }
+            UaEvent::TransferRequested { call, target, replaces } => {
+                let Some(sock) = self.bind_rtp().await else { return };
+                let Ok(local) = sock.local_addr() else { return };
+                let now = std::time::Instant::now();
+                match self.ua.call_referred(call, &target, replaces.as_deref(), local, now) {
+                    Ok(id) => {
+                        self.pending_rtp.insert(id, sock);
+                    }
+                    Err(e) => self.error(format!("transfer to {target}: {e}")).await,
+                }
+            }
+            UaEvent::CallState { call, state, reason } => {
+                if state == CallState::Ended {
+                    self.pending_rtp.remove(&call);
+                    if let Some(s) = self.sessions.remove(&call) {
+                        s.stop().await;
+                    }
+                }
+                self.emit(UaEvent::CallState { call, state, reason }).await;
+            }
+            other => self.emit(other).await,
+        }
+    }
+}
