@@ -137,11 +137,12 @@ pub fn config_text(
     for m in modules {
         lines.push(format!("module {m}.so"));
     }
-    lines.extend(
-        ["aufile", "aubridge", "sndfile"]
-            .iter()
-            .map(|m| format!("module {m}.so")),
-    );
+    lines.push("module aufile.so".into());
+    lines.push("module aubridge.so".into());
+    // sndfile writes into the working directory unless told otherwise, so only load it on demand.
+    if opts.record_dir.is_some() {
+        lines.push("module sndfile.so".into());
+    }
     lines.extend(
         ["account", "menu", "ctrl_tcp"]
             .iter()
@@ -254,7 +255,10 @@ impl Baresip {
             }
             if plain.contains("ERR") {
                 // Keep polling events briefly for the reason text.
-                if let Ok(ev) = self.ctrl.wait_type("REGISTER_FAIL", Duration::from_millis(300)) {
+                if let Ok(ev) = self
+                    .ctrl
+                    .wait_type("REGISTER_FAIL", Duration::from_millis(300))
+                {
                     return Ok(Err(ev.param));
                 }
                 return Ok(Err(plain));

@@ -42,7 +42,11 @@ impl Kamailio {
 
     /// Write config + db_text tables under `dir`, start kamailio in the foreground and wait until
     /// it answers OPTIONS.
-    pub fn start_with(users: &[(&str, &str)], dir: &std::path::Path, opts: KamailioOptions) -> Result<Self> {
+    pub fn start_with(
+        users: &[(&str, &str)],
+        dir: &std::path::Path,
+        opts: KamailioOptions,
+    ) -> Result<Self> {
         let bin = require_binary("kamailio", "kamailio")?;
         let port = ports::free_port()?;
         let root = dir.join("kamailio");
@@ -57,7 +61,10 @@ impl Kamailio {
                 .map_err(|e| HarnessError::io(format!("writing {}", path.display()), e))
         };
         write(db_dir.join("version"), version_table())?;
-        write(db_dir.join("subscriber"), subscriber_table(users, "127.0.0.1"))?;
+        write(
+            db_dir.join("subscriber"),
+            subscriber_table(users, "127.0.0.1"),
+        )?;
         let cfg_path = root.join("kamailio.cfg");
         write(
             cfg_path.clone(),

@@ -162,7 +162,10 @@ mod tests {
             auth_calls: true,
             static_routes: vec![("busy".into(), "127.0.0.1:4444".parse().unwrap())],
         });
-        assert!(cfg.contains(r#"if ($rU=="busy") { $du="sip:127.0.0.1:4444";"#), "{cfg}");
+        assert!(
+            cfg.contains(r#"if ($rU=="busy") { $du="sip:127.0.0.1:4444";"#),
+            "{cfg}"
+        );
         assert!(cfg.contains("listen=udp:127.0.0.1:23456"));
         assert!(cfg.contains("listen=tcp:127.0.0.1:23456"));
         assert!(cfg.contains("text:///tmp/x/db"));

@@ -27,9 +27,23 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// Path of the `koppla` binary: `$KOPPLA_BIN`, else `target/debug/koppla`, built once per test
-/// process with `cargo build -p koppla-cli` so tests never run a stale binary.
+/// Build profile of the `koppla` binary the harness runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `target/debug/koppla` (tests: fast to build).
+    Debug,
+    /// `target/release/koppla` (benchmark: fair CPU figures).
+    Release,
+}
+
+/// Path of the `koppla` binary: `$KOPPLA_BIN`, else the debug build, built once per test process
+/// with `cargo build -p koppla-cli` so tests never run a stale binary.
 pub fn koppla_binary() -> Result<PathBuf> {
+    koppla_binary_for(Profile::Debug)
+}
+
+/// Like [`koppla_binary`] for a given build profile.
+pub fn koppla_binary_for(profile: Profile) -> Result<PathBuf> {
     if let Some(bin) = std::env::var_os("KOPPLA_BIN") {
         let bin = PathBuf::from(bin);
         return if bin.is_file() {
@@ -41,11 +55,17 @@ pub fn koppla_binary() -> Result<PathBuf> {
             })
         };
     }
-    static BUILT: OnceLock<Mutex<Option<std::result::Result<PathBuf, String>>>> = OnceLock::new();
-    let cell = BUILT.get_or_init(|| Mutex::new(None));
+    type Built = Mutex<Option<std::result::Result<PathBuf, String>>>;
+    static DEBUG: OnceLock<Built> = OnceLock::new();
+    static RELEASE: OnceLock<Built> = OnceLock::new();
+    let cell = match profile {
+        Profile::Debug => &DEBUG,
+        Profile::Release => &RELEASE,
+    }
+    .get_or_init(|| Mutex::new(None));
     let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
     if guard.is_none() {
-        *guard = Some(build_koppla());
+        *guard = Some(build_koppla(profile));
     }
     match guard.as_ref() {
         Some(Ok(p)) => Ok(p.clone()),
@@ -60,10 +80,14 @@ pub fn koppla_binary() -> Result<PathBuf> {
     }
 }
 
-fn build_koppla() -> std::result::Result<PathBuf, String> {
+fn build_koppla(profile: Profile) -> std::result::Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "-p", "koppla-cli", "--bin", "koppla"])
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-p", "koppla-cli", "--bin", "koppla"]);
+    if profile == Profile::Release {
+        cmd.arg("--release");
+    }
+    let output = cmd
         .current_dir(workspace_root())
         .output()
         .map_err(|e| format!("could not run cargo: {e}"))?;
@@ -72,11 +96,18 @@ fn build_koppla() -> std::result::Result<PathBuf, String> {
         let tail: Vec<&str> = err.lines().rev().take(30).collect();
         return Err(tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
     }
-    let bin = target_dir().join("debug").join("koppla");
+    let dir = match profile {
+        Profile::Debug => "debug",
+        Profile::Release => "release",
+    };
+    let bin = target_dir().join(dir).join("koppla");
     if bin.is_file() {
         Ok(bin)
     } else {
-        Err(format!("build succeeded but {} does not exist", bin.display()))
+        Err(format!(
+            "build succeeded but {} does not exist",
+            bin.display()
+        ))
     }
 }
 
@@ -162,14 +193,27 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 impl KopplaAgent {
     pub fn start(name: &str, opts: &AgentOptions, dir: &Path) -> Result<Self> {
-        let bin = koppla_binary()?;
+        Self::start_with_binary(&koppla_binary()?, name, opts, dir)
+    }
+
+    /// Start a specific binary (the benchmark uses the release build).
+    pub fn start_with_binary(
+        bin: &Path,
+        name: &str,
+        opts: &AgentOptions,
+        dir: &Path,
+    ) -> Result<Self> {
         let mut cmd = Command::new(bin);
         cmd.args(opts.args())
             .env("KOPPLA_PASSWORD", &opts.password)
-            .env("RUST_LOG", std::env::var("KOPPLA_LOG").unwrap_or_else(|_| "debug".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("KOPPLA_LOG").unwrap_or_else(|_| "debug".into()),
+            )
             .env_remove("RUST_BACKTRACE");
         let log_dir = dir.join(format!("koppla-{name}"));
-        let mut guard = ProcessGuard::spawn(&format!("koppla-{name}"), cmd, &log_dir, Stdout::Piped)?;
+        let mut guard =
+            ProcessGuard::spawn(&format!("koppla-{name}"), cmd, &log_dir, Stdout::Piped)?;
         let stdin = guard.take_stdin();
         let stdout = guard.take_stdout().ok_or_else(|| HarnessError::Protocol {
             peer: name.into(),
@@ -219,7 +263,9 @@ impl KopplaAgent {
         })?;
         writeln!(stdin, "{command}")
             .and_then(|()| stdin.flush())
-            .map_err(|e| HarnessError::io(format!("writing `{command}` to koppla {}", self.name), e))
+            .map_err(|e| {
+                HarnessError::io(format!("writing `{command}` to koppla {}", self.name), e)
+            })
     }
 
     /// Next not-yet-consumed event matching `pred` (skipped events stay in the history).
@@ -260,7 +306,10 @@ impl KopplaAgent {
                     self.guard.check_running()?;
                     return Err(HarnessError::Protocol {
                         peer: self.name.clone(),
-                        detail: format!("stdout closed while waiting for {what}; seen {}", self.seen()),
+                        detail: format!(
+                            "stdout closed while waiting for {what}; seen {}",
+                            self.seen()
+                        ),
                     });
                 }
             }
@@ -288,7 +337,9 @@ impl KopplaAgent {
 
     /// Wait for `call_state` == `state` on any call; returns the call id.
     pub fn wait_state(&mut self, state: &str, timeout: Duration) -> Result<u64> {
-        let ev = self.wait_for(&format!("call_state {state}"), timeout, |e| e.is_state(state))?;
+        let ev = self.wait_for(&format!("call_state {state}"), timeout, |e| {
+            e.is_state(state)
+        })?;
         ev.call_id().ok_or_else(|| HarnessError::Protocol {
             peer: self.name.clone(),
             detail: "call_state without call id".into(),
@@ -296,7 +347,12 @@ impl KopplaAgent {
     }
 
     /// Wait for `call_state` == `state` on call `call`; returns the reason if any.
-    pub fn wait_call_state(&mut self, call: u64, state: &str, timeout: Duration) -> Result<Option<String>> {
+    pub fn wait_call_state(
+        &mut self,
+        call: u64,
+        state: &str,
+        timeout: Duration,
+    ) -> Result<Option<String>> {
         let ev = self.wait_for(&format!("call {call} state {state}"), timeout, |e| {
             e.is_state(state) && e.call_id() == Some(call)
         })?;
@@ -308,7 +364,9 @@ impl KopplaAgent {
 
     /// Wait for an incoming call; returns (call id, from).
     pub fn wait_incoming(&mut self, timeout: Duration) -> Result<(u64, String)> {
-        match self.wait_for("incoming", timeout, |e| matches!(e, AgentEvent::Incoming { .. }))? {
+        match self.wait_for("incoming", timeout, |e| {
+            matches!(e, AgentEvent::Incoming { .. })
+        })? {
             AgentEvent::Incoming { call, from } => Ok((call, from)),
             _ => Err(HarnessError::Protocol {
                 peer: self.name.clone(),

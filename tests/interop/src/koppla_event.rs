@@ -76,7 +76,9 @@ mod tests {
     fn parses_contract_examples() {
         assert_eq!(
             parse_line(r#"{"event":"registered","expires":3600}"#),
-            AgentLine::Event(AgentEvent::Registered { expires: Some(3600) })
+            AgentLine::Event(AgentEvent::Registered {
+                expires: Some(3600)
+            })
         );
         assert_eq!(
             parse_line(r#"{"event":"registration_failed","reason":"wrong password (403)"}"#),
@@ -84,7 +86,8 @@ mod tests {
                 reason: "wrong password (403)".into()
             })
         );
-        let ended = parse_line(r#"{"event":"call_state","call":1,"state":"ended","reason":"busy"}"#);
+        let ended =
+            parse_line(r#"{"event":"call_state","call":1,"state":"ended","reason":"busy"}"#);
         match ended {
             AgentLine::Event(ev) => {
                 assert!(ev.is_state("ended"));
@@ -94,14 +97,23 @@ mod tests {
         }
         assert_eq!(
             parse_line(r##"{"event":"dtmf","call":2,"digit":"#"}"##),
-            AgentLine::Event(AgentEvent::Dtmf { call: 2, digit: "#".into() })
+            AgentLine::Event(AgentEvent::Dtmf {
+                call: 2,
+                digit: "#".into()
+            })
         );
     }
 
     #[test]
     fn unknown_or_broken_lines_are_kept_not_fatal() {
         assert!(matches!(parse_line("hello"), AgentLine::Other(_)));
-        assert!(matches!(parse_line(r#"{"event":"future_thing"}"#), AgentLine::Other(_)));
-        assert!(matches!(parse_line(r#"{"event":"dtmf","call":"x"}"#), AgentLine::Other(_)));
+        assert!(matches!(
+            parse_line(r#"{"event":"future_thing"}"#),
+            AgentLine::Other(_)
+        ));
+        assert!(matches!(
+            parse_line(r#"{"event":"dtmf","call":"x"}"#),
+            AgentLine::Other(_)
+        ));
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod baresip;
+pub mod bench;
 pub mod ctrl_tcp;
 pub mod error;
 pub mod kamailio;

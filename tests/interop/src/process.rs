@@ -193,10 +193,7 @@ fn tail_of_file(path: &Path, lines: usize) -> String {
     let Ok(file) = File::open(path) else {
         return "(no log)\n".into();
     };
-    let all: Vec<String> = BufReader::new(file)
-        .lines()
-        .map_while(|l| l.ok())
-        .collect();
+    let all: Vec<String> = BufReader::new(file).lines().map_while(|l| l.ok()).collect();
     let start = all.len().saturating_sub(lines);
     all.get(start..)
         .unwrap_or_default()

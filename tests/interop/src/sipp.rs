@@ -56,7 +56,13 @@ pub struct Sipp {
 }
 
 /// The sipp command line for `opts` (without the program).
-pub fn sipp_args(opts: &SippOptions, sip_port: u16, media_port: u16, ctrl_port: u16, scenario_file: Option<&Path>) -> Vec<String> {
+pub fn sipp_args(
+    opts: &SippOptions,
+    sip_port: u16,
+    media_port: u16,
+    ctrl_port: u16,
+    scenario_file: Option<&Path>,
+) -> Vec<String> {
     let mut args = Vec::new();
     match (&opts.scenario, scenario_file) {
         (Scenario::Xml { .. }, Some(file)) => {
@@ -124,8 +130,14 @@ impl Sipp {
             Scenario::BuiltIn(_) => None,
         };
         let mut cmd = Command::new(bin);
-        cmd.args(sipp_args(&opts, port, media, ctrl, scenario_file.as_deref()))
-            .current_dir(&root);
+        cmd.args(sipp_args(
+            &opts,
+            port,
+            media,
+            ctrl,
+            scenario_file.as_deref(),
+        ))
+        .current_dir(&root);
         let mut guard = ProcessGuard::spawn(&format!("sipp-{label}"), cmd, &root, Stdout::ToFile)?;
         if let Some(file) = &scenario_file {
             if let Some(stem) = file.file_stem().and_then(|s| s.to_str()) {
@@ -189,7 +201,10 @@ mod tests {
         o.service = Some("bob".into());
         let a = sipp_args(&o, 4000, 4002, 4010, None);
         let s = a.join(" ");
-        assert!(s.starts_with("-sn uac 127.0.0.1:5060 -s bob -i 127.0.0.1 -p 4000 -mp 4002"), "{s}");
+        assert!(
+            s.starts_with("-sn uac 127.0.0.1:5060 -s bob -i 127.0.0.1 -p 4000 -mp 4002"),
+            "{s}"
+        );
         assert!(s.contains("-m 1"));
     }
 

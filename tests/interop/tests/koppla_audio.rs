@@ -12,16 +12,24 @@ fn koppla_calls_baresip(codec: Codec, label: &str) {
     let env = env(label);
     let mut bob = peer(&env, "bob", 1, codec, false);
     let (mut alice, alice_rec) = audio_agent(&env, "alice", 0, codec);
-    alice.send(&format!("call {}", env.kamailio.aor("bob"))).expect("call");
+    alice
+        .send(&format!("call {}", env.kamailio.aor("bob")))
+        .expect("call");
     bob.wait("CALL_INCOMING", WAIT).expect("bob rings");
     bob.accept().expect("accept");
-    let call = alice.wait_state("established", WAIT).expect("alice established");
+    let call = alice
+        .wait_state("established", WAIT)
+        .expect("alice established");
     bob.wait("CALL_ESTABLISHED", WAIT).expect("bob established");
     std::thread::sleep(TALK);
     alice.send(&format!("hangup {call}")).expect("hangup");
-    alice.wait_call_state(call, "ended", WAIT).expect("alice ended");
+    alice
+        .wait_call_state(call, "ended", WAIT)
+        .expect("alice ended");
     bob.wait("CALL_CLOSED", WAIT).expect("bob closed");
-    alice.quit(WAIT).expect("koppla exits 0 (recording finalised)");
+    alice
+        .quit(WAIT)
+        .expect("koppla exits 0 (recording finalised)");
     bob.stop();
     let rb = bob.recordings().expect("bob recordings");
     assert_received(&rb.received, 0, "koppla -> baresip");
@@ -37,14 +45,24 @@ fn baresip_calls_koppla(codec: Codec, label: &str) {
     let (call, from) = alice.wait_incoming(WAIT).expect("alice rings");
     assert!(from.contains("bob@"), "from is bob: {from}");
     alice.send(&format!("answer {call}")).expect("answer");
-    alice.wait_call_state(call, "established", WAIT).expect("alice established");
+    alice
+        .wait_call_state(call, "established", WAIT)
+        .expect("alice established");
     bob.wait("CALL_ESTABLISHED", WAIT).expect("bob established");
     std::thread::sleep(TALK);
     bob.hangup().expect("bob hangs up");
     bob.wait("CALL_CLOSED", WAIT).expect("bob closed");
-    let reason = alice.wait_call_state(call, "ended", WAIT).expect("alice ended");
-    assert_eq!(reason.as_deref(), Some("bye"), "remote hangup is reported as bye");
-    alice.quit(WAIT).expect("koppla exits 0 (recording finalised)");
+    let reason = alice
+        .wait_call_state(call, "ended", WAIT)
+        .expect("alice ended");
+    assert_eq!(
+        reason.as_deref(),
+        Some("bye"),
+        "remote hangup is reported as bye"
+    );
+    alice
+        .quit(WAIT)
+        .expect("koppla exits 0 (recording finalised)");
     bob.stop();
     let rb = bob.recordings().expect("bob recordings");
     assert_received(&rb.received, 0, "koppla -> baresip");

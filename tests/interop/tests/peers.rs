@@ -13,7 +13,8 @@ fn baresip(env: &Env, user: &str, party: usize, codecs: &[Codec]) -> Baresip {
     o.audio_in = Some(baresip_input(env, party, codecs[0]));
     o.record_dir = Some(env.dir.sub(&format!("rec-{user}")).expect("rec dir"));
     let mut b = Baresip::start(o, env.dir.path()).unwrap_or_else(|e| panic!("baresip {user}: {e}"));
-    b.wait_registered().unwrap_or_else(|e| panic!("baresip {user} registration: {e}"));
+    b.wait_registered()
+        .unwrap_or_else(|e| panic!("baresip {user} registration: {e}"));
     b
 }
 
@@ -73,14 +74,26 @@ fn sipp_uac_calls_baresip_through_kamailio() {
 fn sipp_uac_cancel_reaches_baresip() {
     let env = env("peers-sipp-cancel");
     let mut bob = baresip(&env, "bob", 1, &[Codec::Pcma]);
-    let mut o = SippOptions::new(Scenario::Xml { name: "uac_cancel".into(), xml: UAC_CANCEL.into() });
+    let mut o = SippOptions::new(Scenario::Xml {
+        name: "uac_cancel".into(),
+        xml: UAC_CANCEL.into(),
+    });
     o.remote = Some(env.kamailio.domain());
     o.service = Some("bob".into());
     let mut sipp = Sipp::start(o, env.dir.path()).expect("sipp");
     bob.wait("CALL_INCOMING", WAIT).expect("bob rings");
-    let closed = bob.wait("CALL_CLOSED", WAIT).expect("cancel closes the call");
-    assert!(bob.ctrl().events().iter().all(|e| e.kind != "CALL_ESTABLISHED"), "never answered: {closed:?}");
-    sipp.finish().expect("sipp saw 200 for CANCEL and 487 for INVITE");
+    let closed = bob
+        .wait("CALL_CLOSED", WAIT)
+        .expect("cancel closes the call");
+    assert!(
+        bob.ctrl()
+            .events()
+            .iter()
+            .all(|e| e.kind != "CALL_ESTABLISHED"),
+        "never answered: {closed:?}"
+    );
+    sipp.finish()
+        .expect("sipp saw 200 for CANCEL and 487 for INVITE");
 }
 
 #[test]
@@ -92,5 +105,8 @@ fn baresip_with_wrong_password_is_rejected_by_kamailio() {
     let mut b = Baresip::start(o, env.dir.path()).expect("baresip");
     let outcome = b.registration(WAIT).expect("registration outcome");
     let reason = outcome.expect_err("registration must fail with a wrong password");
-    assert!(reason.contains("401") || reason.contains("403"), "failure names the SIP status: {reason}");
+    assert!(
+        reason.contains("401") || reason.contains("403"),
+        "failure names the SIP status: {reason}"
+    );
 }

@@ -192,7 +192,10 @@ pub fn verify_transmission(reference: &Wav, recording: &Wav) -> TransmissionRepo
     let reference = resample_linear(&reference.samples, reference.rate, rate);
     let win = (rate / 2) as usize;
     if win == 0 {
-        return TransmissionReport { windows: Vec::new(), recording_s: recording.duration_s() };
+        return TransmissionReport {
+            windows: Vec::new(),
+            recording_s: recording.duration_s(),
+        };
     }
     let corr = Correlator::new(&recording.samples, win);
     let mut windows = Vec::new();
@@ -214,7 +217,12 @@ pub fn verify_transmission(reference: &Wav, recording: &Wav) -> TransmissionRepo
 }
 
 /// Start time (s) of `template` in `recording` if it correlates at ≥ `min_ncc`.
-pub fn detect_burst(template: &[f32], template_rate: u32, recording: &Wav, min_ncc: f32) -> Option<f64> {
+pub fn detect_burst(
+    template: &[f32],
+    template_rate: u32,
+    recording: &Wav,
+    min_ncc: f32,
+) -> Option<f64> {
     let t = resample_linear(template, template_rate, recording.rate);
     let m = find_best_match(&t, &recording.samples)?;
     (m.ncc >= min_ncc).then(|| m.lag as f64 / f64::from(recording.rate.max(1)))
@@ -232,11 +240,20 @@ mod tests {
     }
 
     /// What a call does to the signal, roughly: delay, gain, additive noise.
-    fn through_channel(sig: &[f32], delay: usize, gain: f32, noise_level: f32, tail: usize) -> Vec<f32> {
+    fn through_channel(
+        sig: &[f32],
+        delay: usize,
+        gain: f32,
+        noise_level: f32,
+        tail: usize,
+    ) -> Vec<f32> {
         let mut out = vec![0.0; delay];
         out.extend(sig.iter().map(|v| v * gain));
-        out.extend(std::iter::repeat(0.0).take(tail));
-        for (o, n) in out.iter_mut().zip(noise(delay + sig.len() + tail, noise_level, 7)) {
+        out.extend(std::iter::repeat_n(0.0, tail));
+        for (o, n) in out
+            .iter_mut()
+            .zip(noise(delay + sig.len() + tail, noise_level, 7))
+        {
             *o += n;
         }
         out
@@ -252,7 +269,10 @@ mod tests {
 
     #[test]
     fn delayed_noisy_copy_correlates_with_right_delay() {
-        let reference = Wav { rate: 8000, samples: sweep(8000, 4.0, 0.5) };
+        let reference = Wav {
+            rate: 8000,
+            samples: sweep(8000, 4.0, 0.5),
+        };
         // 137 ms later, -6 dB, noise at about -20 dB of the signal.
         let rec = Wav {
             rate: 8000,
@@ -266,9 +286,15 @@ mod tests {
 
     #[test]
     fn works_across_sample_rates() {
-        let reference = Wav { rate: 8000, samples: sweep(8000, 3.0, 0.5) };
+        let reference = Wav {
+            rate: 8000,
+            samples: sweep(8000, 3.0, 0.5),
+        };
         let rec48 = sweep(48000, 3.0, 0.5);
-        let rec = Wav { rate: 48000, samples: through_channel(&rec48, 4800, 0.8, 0.02, 0) };
+        let rec = Wav {
+            rate: 48000,
+            samples: through_channel(&rec48, 4800, 0.8, 0.02, 0),
+        };
         let report = verify_transmission(&reference, &rec);
         assert!(report.passes(0.8, 4), "{report}");
         assert!((report.delay_s(0.8).unwrap() - 0.1).abs() < 0.002);
@@ -276,8 +302,14 @@ mod tests {
 
     #[test]
     fn silence_does_not_correlate() {
-        let reference = Wav { rate: 8000, samples: sweep(8000, 3.0, 0.5) };
-        let rec = Wav { rate: 8000, samples: vec![0.0; 24000] };
+        let reference = Wav {
+            rate: 8000,
+            samples: sweep(8000, 3.0, 0.5),
+        };
+        let rec = Wav {
+            rate: 8000,
+            samples: vec![0.0; 24000],
+        };
         let report = verify_transmission(&reference, &rec);
         assert!(!report.passes(0.1, 1), "{report}");
         assert!(report.windows.is_empty());
@@ -285,8 +317,14 @@ mod tests {
 
     #[test]
     fn unrelated_noise_does_not_pass() {
-        let reference = Wav { rate: 8000, samples: sweep(8000, 3.0, 0.5) };
-        let rec = Wav { rate: 8000, samples: noise(24000, 0.3, 42) };
+        let reference = Wav {
+            rate: 8000,
+            samples: sweep(8000, 3.0, 0.5),
+        };
+        let rec = Wav {
+            rate: 8000,
+            samples: noise(24000, 0.3, 42),
+        };
         let report = verify_transmission(&reference, &rec);
         assert!(report.best_ncc() < 0.2, "{report}");
         assert!(!report.passes(0.6, 1));
@@ -295,8 +333,14 @@ mod tests {
     #[test]
     fn a_different_sweep_does_not_pass() {
         // Same band, different sweep speed: the instantaneous frequencies never line up for long.
-        let reference = Wav { rate: 8000, samples: sweep(8000, 4.0, 0.5) };
-        let rec = Wav { rate: 8000, samples: sweep(8000, 2.0, 0.5) };
+        let reference = Wav {
+            rate: 8000,
+            samples: sweep(8000, 4.0, 0.5),
+        };
+        let rec = Wav {
+            rate: 8000,
+            samples: sweep(8000, 2.0, 0.5),
+        };
         let report = verify_transmission(&reference, &rec);
         assert!(!report.passes(0.6, 3), "{report}");
     }
@@ -309,7 +353,10 @@ mod tests {
         };
         let t = detect_burst(&burst(8000, 0.7), 8000, &rec, 0.5).unwrap();
         assert!((t - 1.25).abs() < 0.001, "t {t}");
-        let silent = Wav { rate: 16000, samples: noise(32000, 0.01, 3) };
+        let silent = Wav {
+            rate: 16000,
+            samples: noise(32000, 0.01, 3),
+        };
         assert_eq!(detect_burst(&burst(8000, 0.7), 8000, &silent, 0.5), None);
     }
 
@@ -318,7 +365,10 @@ mod tests {
         assert_eq!(find_best_match(&[], &[1.0, 2.0]), None);
         assert_eq!(find_best_match(&[1.0, 2.0, 3.0], &[1.0]), None);
         assert_eq!(find_best_match(&[0.0; 4], &[1.0; 8]), None);
-        let empty = Wav { rate: 0, samples: vec![] };
+        let empty = Wav {
+            rate: 0,
+            samples: vec![],
+        };
         assert!(verify_transmission(&empty, &empty).windows.is_empty());
     }
 }

@@ -1,6 +1,8 @@
 //! Shared setup for the interop tests: a temp dir, Kamailio with test users, test signals.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod koppla;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,14 +57,26 @@ pub fn sweep_seconds(party: usize) -> f64 {
 
 /// The reference signal of `party` at 8 kHz (analysis resamples as needed).
 pub fn reference(party: usize) -> Wav {
-    Wav { rate: 8000, samples: sweep(8000, sweep_seconds(party), 0.5) }
+    Wav {
+        rate: 8000,
+        samples: sweep(8000, sweep_seconds(party), 0.5),
+    }
 }
 
 /// Write party's sweep as WAV in the format baresip's aufile needs for `codec`.
 pub fn baresip_input(env: &Env, party: usize, codec: Codec) -> PathBuf {
     let (rate, channels) = codec.baresip_pipeline_format();
-    let path = env.dir.path().join(format!("in-{party}-{rate}-{channels}.wav"));
-    write_wav(&path, rate, channels, &sweep(rate, sweep_seconds(party), 0.5)).expect("write wav");
+    let path = env
+        .dir
+        .path()
+        .join(format!("in-{party}-{rate}-{channels}.wav"));
+    write_wav(
+        &path,
+        rate,
+        channels,
+        &sweep(rate, sweep_seconds(party), 0.5),
+    )
+    .expect("write wav");
     path
 }
 
