@@ -65,3 +65,306 @@ pub struct HotkeyStatus {
     pub registered: bool,
     pub error: Option<String>,
 }
+
+/// What a link from another program does (checklist: tel:/callto: handling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum LinkAction {
+    /// Show the number, prefilled, and call on Enter (the default).
+    #[default]
+    Ask,
+    /// Call at once. Only when the user chose it.
+    CallAtOnce,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ViewMode {
+    #[default]
+    Normal,
+    Operator,
+    /// Compact queue view, always on top.
+    Acd,
+}
+
+/// Client-side settings, persisted in the local database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct AppSettings {
+    /// "sv" or "en".
+    pub language: String,
+    pub link_action: LinkAction,
+    pub hotkey: String,
+    pub answer_with_enter: bool,
+    pub auto_answer: bool,
+    pub incoming_popup: bool,
+    pub notifications: bool,
+    /// Debounce of the search box in milliseconds; never below 50.
+    pub search_delay_ms: u32,
+    pub agc: bool,
+    pub minimal_contact_list: bool,
+    pub autostart: bool,
+    pub stay_logged_in: bool,
+    pub view_mode: ViewMode,
+    /// Opened with the caller's number on incoming calls or by a button; `{number}` is replaced.
+    pub external_app_url: Option<String>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            language: "sv".into(),
+            link_action: LinkAction::Ask,
+            hotkey: "F8".into(),
+            answer_with_enter: true,
+            auto_answer: false,
+            incoming_popup: true,
+            notifications: true,
+            search_delay_ms: 80,
+            agc: true,
+            minimal_contact_list: false,
+            autostart: false,
+            stay_logged_in: true,
+            view_mode: ViewMode::Normal,
+            external_app_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum AccountKind {
+    /// Koppla Växel running inside the app.
+    Builtin,
+    /// Koppla Växel on a server (client API + SIP).
+    Vaxel,
+    /// Any standard SIP server: calling only.
+    Sip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct LoginRequest {
+    pub kind: AccountKind,
+    /// `host[:port]` of the SIP server or switch; ignored for the built-in switch.
+    pub server: Option<String>,
+    pub username: String,
+    pub password: String,
+    /// "udp", "tcp" or "tls"; UDP when absent.
+    pub transport: Option<String>,
+    pub stay_logged_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "camelCase")]
+#[ts(export)]
+pub enum SessionView {
+    LoggedOut {
+        /// Why the last attempt failed, e.g. "wrong password".
+        error: Option<String>,
+        /// The last account, to prefill the login form.
+        last_username: Option<String>,
+        last_kind: Option<AccountKind>,
+    },
+    Connecting {
+        username: String,
+    },
+    Online {
+        kind: AccountKind,
+        username: String,
+        display_name: Option<String>,
+        registered: bool,
+        registration_error: Option<String>,
+        /// Activity, directory and voicemail exist only with Koppla Växel.
+        switch_features: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum CallDirection {
+    Incoming,
+    Outgoing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum CallPhase {
+    Calling,
+    Ringing,
+    Early,
+    Established,
+    Held,
+    RemoteHeld,
+    Ended,
+}
+
+/// One call as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CallView {
+    pub id: u32,
+    pub direction: CallDirection,
+    /// The other party's address or number.
+    pub remote: String,
+    pub remote_name: Option<String>,
+    pub phase: CallPhase,
+    /// Why it ended: "busy", "declined", "notFound", "cancelled", "hangup", "failed"...
+    pub end_reason: Option<String>,
+    /// Unix milliseconds.
+    #[ts(type = "number")]
+    pub started_at: i64,
+    #[ts(type = "number | null")]
+    pub answered_at: Option<i64>,
+    pub muted: bool,
+    pub recording: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum CallAction {
+    Answer,
+    Reject,
+    Hangup,
+    Hold,
+    Resume,
+    Mute,
+    Unmute,
+    StartRecording,
+    StopRecording,
+    Dtmf { digits: String },
+    BlindTransfer { target: String },
+    /// Connects this call with `other` (attended transfer).
+    AttendedTransfer { other: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PresenceView {
+    pub label: String,
+    pub color: Option<String>,
+    pub reachable: bool,
+    pub until: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One search result; `spans` are `[start, end)` char offsets into `fieldText`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SearchHitView {
+    pub entry_id: String,
+    pub name: String,
+    /// Title and company, for the second line.
+    pub subtitle: String,
+    /// "colleague", "contact" or "addressBook".
+    pub source: String,
+    /// "normal", "favourite", "vip" or "blocked".
+    pub kind: String,
+    /// "name", "company", "title", "department", "keyword", "email" or "number".
+    pub field: String,
+    pub field_text: String,
+    pub spans: Vec<(u32, u32)>,
+    pub number: Option<String>,
+    pub presence: Option<PresenceView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SearchResultsView {
+    pub query: String,
+    pub hits: Vec<SearchHitView>,
+    pub total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct NumberView {
+    pub label: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ContactKindView {
+    Favourite,
+    Contact,
+    Vip,
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ContactInput {
+    pub name: String,
+    pub company: String,
+    pub title: String,
+    pub emails: Vec<String>,
+    pub numbers: Vec<NumberView>,
+    pub keywords: Vec<String>,
+    pub kind: ContactKindView,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ContactView {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[serde(flatten)]
+    pub data: ContactInput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum HistoryFilter {
+    All,
+    Missed,
+    Recordings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct HistoryRow {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub direction: CallDirection,
+    pub remote: String,
+    pub display_name: Option<String>,
+    #[ts(type = "number")]
+    pub started_at: i64,
+    #[ts(type = "number | null")]
+    pub answered_at: Option<i64>,
+    #[ts(type = "number | null")]
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+    pub missed: bool,
+    pub recording_path: Option<String>,
+    pub seen: bool,
+}
+
+/// An error the UI shows; `code` is stable for translation, `message` is English detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}

@@ -1,37 +1,104 @@
 // The one module that talks to the Rust side. Everything else imports from here, so the UI can
-// run in a plain browser with mocked IPC for tests.
+// run in a plain browser with mocked IPC for tests (ui/e2e/mock-backend.ts).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AppSettings } from "./bindings/AppSettings";
+import type { CallAction } from "./bindings/CallAction";
+import type { CallView } from "./bindings/CallView";
+import type { ContactInput } from "./bindings/ContactInput";
+import type { ContactView } from "./bindings/ContactView";
 import type { DialOutcome } from "./bindings/DialOutcome";
 import type { DialRequest } from "./bindings/DialRequest";
+import type { HistoryFilter } from "./bindings/HistoryFilter";
+import type { HistoryRow } from "./bindings/HistoryRow";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
+import type { LoginRequest } from "./bindings/LoginRequest";
+import type { SearchResultsView } from "./bindings/SearchResultsView";
+import type { SessionView } from "./bindings/SessionView";
+import type { UiError } from "./bindings/UiError";
 
-export type { DialOutcome, DialRequest, HotkeyStatus };
+export type {
+  AppSettings,
+  CallAction,
+  CallView,
+  ContactInput,
+  ContactView,
+  DialOutcome,
+  DialRequest,
+  HistoryFilter,
+  HistoryRow,
+  HotkeyStatus,
+  LoginRequest,
+  SearchResultsView,
+  SessionView,
+  UiError,
+};
 
-export const DIAL_REQUEST_EVENT = "dial-request-ready";
+export const EVENTS = {
+  dialRequest: "dial-request-ready",
+  session: "session-changed",
+  calls: "calls-changed",
+  history: "history-changed",
+} as const;
 
-export function takePendingDialRequests(): Promise<DialRequest[]> {
-  return invoke<DialRequest[]>("take_pending_dial_requests");
+/** Commands reject with a `UiError` ({code, message}); this narrows unknown rejections to one. */
+export function asUiError(error: unknown): UiError {
+  if (error && typeof error === "object" && "code" in error && "message" in error) {
+    return error as UiError;
+  }
+  return { code: "unknown", message: String(error) };
 }
 
-export function parseDialInput(input: string): Promise<DialOutcome> {
-  return invoke<DialOutcome>("parse_dial_input", { input });
-}
+// Links and the hotkey
+export const takePendingDialRequests = () => invoke<DialRequest[]>("take_pending_dial_requests");
+export const parseDialInput = (input: string) => invoke<DialOutcome>("parse_dial_input", { input });
+export const hotkeyGet = () => invoke<string>("hotkey_get");
+export const hotkeySet = (accelerator: string) => invoke<HotkeyStatus>("hotkey_set", { accelerator });
 
-export function hotkeyGet(): Promise<string> {
-  return invoke<string>("hotkey_get");
-}
+// Settings
+export const settingsGet = () => invoke<AppSettings>("settings_get");
+export const settingsSet = (settings: AppSettings) => invoke<AppSettings>("settings_set", { settings });
 
-export function hotkeySet(accelerator: string): Promise<HotkeyStatus> {
-  return invoke<HotkeyStatus>("hotkey_set", { accelerator });
-}
+// Session
+export const sessionGet = () => invoke<SessionView>("session_get");
+export const login = (request: LoginRequest) => invoke<SessionView>("login", { request });
+export const logout = () => invoke<SessionView>("logout");
+
+// Calls
+export const callsList = () => invoke<CallView[]>("calls_list");
+/** `target` is a number, SIP address or anything `parseDialInput` accepts. */
+export const callPlace = (target: string) => invoke<CallView>("call_place", { target });
+export const callAction = (id: number, action: CallAction) => invoke<void>("call_action", { id, action });
+
+// Search
+export const search = (query: string, limit = 20) => invoke<SearchResultsView>("search", { query, limit });
+/** What Enter in the search box dials: a hit's number or the typed number; null when nothing. */
+export const searchEnter = (query: string) => invoke<string | null>("search_enter", { query });
+
+// Contacts
+export const contactsList = () => invoke<ContactView[]>("contacts_list");
+export const contactSave = (id: number | null, input: ContactInput) =>
+  invoke<ContactView>("contact_save", { id, input });
+export const contactDelete = (id: number) => invoke<void>("contact_delete", { id });
+
+// History
+export const historyList = (filter: HistoryFilter, offset = 0, limit = 50) =>
+  invoke<HistoryRow[]>("history_list", { filter, offset, limit });
+export const historyMarkSeen = () => invoke<void>("history_mark_seen");
+export const missedCount = () => invoke<number>("missed_count");
 
 /** Calls `handler` with every dial request, including those that arrived before the UI started. */
 export async function watchDialRequests(handler: (request: DialRequest) => void): Promise<UnlistenFn> {
   const drain = async () => {
     for (const request of await takePendingDialRequests()) handler(request);
   };
-  const unlisten = await listen<number>(DIAL_REQUEST_EVENT, () => void drain());
+  const unlisten = await listen<number>(EVENTS.dialRequest, () => void drain());
   await drain();
   return unlisten;
 }
+
+export const onSession = (handler: (session: SessionView) => void) =>
+  listen<SessionView>(EVENTS.session, (event) => handler(event.payload));
+export const onCalls = (handler: (calls: CallView[]) => void) =>
+  listen<CallView[]>(EVENTS.calls, (event) => handler(event.payload));
+export const onHistory = (handler: () => void) => listen<null>(EVENTS.history, () => handler());
