@@ -56,35 +56,69 @@ struct Outcome {
 }
 
 fn load(name: &'static str, remote: &str, dir: &TestDir, n: u32, rate: u32) -> Outcome {
-    let mut o = SippOptions::new(Scenario::Xml { name: format!("register-auth-{name}"), xml: REGISTER_AUTH.into() });
+    let mut o = SippOptions::new(Scenario::Xml {
+        name: format!("register-auth-{name}"),
+        xml: REGISTER_AUTH.into(),
+    });
     o.remote = Some(remote.to_string());
     o.service = Some("alice".into());
     o.calls = n;
     o.timeout = Duration::from_secs(u64::from(n / rate.max(1)) + 30);
-    o.extra_args = ["-r", &rate.to_string(), "-l", "100", "-au", "alice", "-ap", PW].iter().map(|s| s.to_string()).collect();
+    o.extra_args = [
+        "-r",
+        &rate.to_string(),
+        "-l",
+        "100",
+        "-au",
+        "alice",
+        "-ap",
+        PW,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     // Message tracing costs sipp more than the servers; keep the default harness flags but
     // the same for both servers so the comparison stays fair.
     let started = Instant::now();
     let ok = Sipp::run(o, dir.path()).map_err(|e| e.to_string());
-    Outcome { name, registrations: n, elapsed: started.elapsed(), ok }
+    Outcome {
+        name,
+        registrations: n,
+        elapsed: started.elapsed(),
+        ok,
+    }
 }
 
 fn run(n: u32, rate: u32) -> Vec<Outcome> {
     std::env::set_var(PW_VAR, PW);
     let dir = TestDir::new("vaxel-bench").expect("temp dir");
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut cfg = Config::ephemeral();
-    cfg.users.push(UserConfig { username: "alice".into(), name: "Alice".into(), password_env: Some(PW_VAR.into()), ..Default::default() });
+    cfg.users.push(UserConfig {
+        username: "alice".into(),
+        name: "Alice".into(),
+        password_env: Some(PW_VAR.into()),
+        ..Default::default()
+    });
     let vaxel = rt.block_on(Vaxel::start(cfg)).expect("vaxel starts");
     let kamailio = Kamailio::start(&[("alice", PW)], dir.path()).expect("kamailio starts");
-    let results = vec![load("vaxel", &vaxel.sip_addr.to_string(), &dir, n, rate), load("kamailio", &kamailio.domain(), &dir, n, rate)];
+    let results = vec![
+        load("vaxel", &vaxel.sip_addr.to_string(), &dir, n, rate),
+        load("kamailio", &kamailio.domain(), &dir, n, rate),
+    ];
     rt.block_on(vaxel.shutdown());
     drop(kamailio);
     results
 }
 
 fn report(results: &[Outcome]) -> String {
-    let mut s = String::from("| server | registrations | elapsed s | completed/s | result |\n|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| server | registrations | elapsed s | completed/s | result |\n|---|---|---|---|---|\n",
+    );
     for r in results {
         let secs = r.elapsed.as_secs_f64();
         s.push_str(&format!(
@@ -115,7 +149,13 @@ fn smoke_sipp_register_auth_against_both() {
 #[ignore = "benchmark: run with --ignored --nocapture (about 25 s)"]
 fn benchmark_sipp_register_auth_vaxel_vs_kamailio() {
     // Overridable for exploring saturation; stays bounded by the numbers given.
-    let env = |k: &str, d: u32| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d).min(20_000);
+    let env = |k: &str, d: u32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+            .min(20_000)
+    };
     let results = run(env("VAXEL_BENCH_N", 3000), env("VAXEL_BENCH_RATE", 300));
     println!("{}", report(&results));
     for r in &results {

@@ -23,17 +23,34 @@ struct Env {
 impl Env {
     fn new(label: &str) -> Env {
         std::env::set_var(PW_VAR, PW);
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let mut cfg = Config::ephemeral();
         for (u, n) in [("alice", "1001"), ("bob", "1002")] {
-            cfg.users.push(UserConfig { username: u.into(), name: u.into(), short_number: Some(n.into()), password_env: Some(PW_VAR.into()), ..Default::default() });
+            cfg.users.push(UserConfig {
+                username: u.into(),
+                name: u.into(),
+                short_number: Some(n.into()),
+                password_env: Some(PW_VAR.into()),
+                ..Default::default()
+            });
         }
         let handle = rt.block_on(Vaxel::start(cfg)).expect("vaxel starts");
-        Env { rt, handle: Some(handle), dir: TestDir::new(label).expect("temp dir") }
+        Env {
+            rt,
+            handle: Some(handle),
+            dir: TestDir::new(label).expect("temp dir"),
+        }
     }
 
     fn domain(&self) -> String {
-        self.handle.as_ref().map(|h| h.sip_addr.to_string()).unwrap_or_default()
+        self.handle
+            .as_ref()
+            .map(|h| h.sip_addr.to_string())
+            .unwrap_or_default()
     }
 
     fn input(&self, party: usize, codec: Codec) -> PathBuf {
@@ -65,10 +82,17 @@ fn seconds(party: usize) -> f64 {
 }
 
 fn assert_received(path: &std::path::Path, party: usize, what: &str) {
-    let reference = Wav { rate: 8000, samples: sweep(8000, seconds(party), 0.5) };
+    let reference = Wav {
+        rate: 8000,
+        samples: sweep(8000, seconds(party), 0.5),
+    };
     let rec = read_wav(path).unwrap_or_else(|e| panic!("{what}: cannot read recording: {e}"));
     let report = verify_transmission(&reference, &rec);
-    assert!(report.passes(0.6, 3), "{what}: signal of party {party} not found in {}: {report}", path.display());
+    assert!(
+        report.passes(0.6, 3),
+        "{what}: signal of party {party} not found in {}: {report}",
+        path.display()
+    );
     eprintln!("{what}: ok, best ncc {:.3}", report.best_ncc());
 }
 
@@ -80,14 +104,16 @@ fn two_baresip_agents_call_through_vaxel_with_audio_both_ways() {
     a.wait_registered().expect("alice registers");
     b.wait_registered().expect("bob registers");
     a.dial(&format!("sip:1002@{}", env.domain())).expect("dial");
-    b.wait("CALL_INCOMING", WAIT).unwrap_or_else(|e| panic!("bob rings: {e}\n{}", a.log_tail(40)));
+    b.wait("CALL_INCOMING", WAIT)
+        .unwrap_or_else(|e| panic!("bob rings: {e}\n{}", a.log_tail(40)));
     b.accept().expect("accept");
     a.wait("CALL_ESTABLISHED", WAIT).expect("alice established");
     b.wait("CALL_ESTABLISHED", WAIT).expect("bob established");
     std::thread::sleep(TALK);
     a.hangup().expect("hangup");
     a.wait("CALL_CLOSED", WAIT).expect("alice closed");
-    b.wait("CALL_CLOSED", WAIT).unwrap_or_else(|e| panic!("bob closed: {e}\n{}", b.log_tail(40)));
+    b.wait("CALL_CLOSED", WAIT)
+        .unwrap_or_else(|e| panic!("bob closed: {e}\n{}", b.log_tail(40)));
     a.stop();
     b.stop();
     let ra = a.recordings().expect("alice recordings");
@@ -99,7 +125,11 @@ fn two_baresip_agents_call_through_vaxel_with_audio_both_ways() {
 #[test]
 fn baresip_with_wrong_password_is_rejected() {
     let env = Env::new("vaxel-baresip-wrong-pw");
-    let mut events = env.handle.as_ref().map(|h| h.state.events.subscribe()).expect("running");
+    let mut events = env
+        .handle
+        .as_ref()
+        .map(|h| h.state.events.subscribe())
+        .expect("running");
     let mut a = env.baresip("alice", "not-the-password", 0);
     let outcome = a.registration(WAIT).expect("registration outcome");
     // The harness reports the 403 status when it sees the event, else baresip's "ERR" state.
@@ -107,7 +137,10 @@ fn baresip_with_wrong_password_is_rejected() {
     assert!(reason.contains("403") || reason.contains("ERR"), "{reason}");
     // The switch never bound a device for alice.
     while let Ok(ev) = events.try_recv() {
-        assert!(!matches!(ev, koppla_vaxel::events::Event::Registration { .. }), "unexpected registration {ev:?}");
+        assert!(
+            !matches!(ev, koppla_vaxel::events::Event::Registration { .. }),
+            "unexpected registration {ev:?}"
+        );
     }
 }
 
@@ -117,7 +150,8 @@ fn echo_number_returns_callers_audio() {
     let mut a = env.baresip("alice", PW, 0);
     a.wait_registered().expect("alice registers");
     a.dial(&format!("sip:9999@{}", env.domain())).expect("dial");
-    a.wait("CALL_ESTABLISHED", WAIT).unwrap_or_else(|e| panic!("echo answers: {e}\n{}", a.log_tail(40)));
+    a.wait("CALL_ESTABLISHED", WAIT)
+        .unwrap_or_else(|e| panic!("echo answers: {e}\n{}", a.log_tail(40)));
     std::thread::sleep(TALK);
     a.hangup().expect("hangup");
     a.wait("CALL_CLOSED", WAIT).expect("closed");

@@ -91,12 +91,10 @@ pub struct Numbering {
 }
 
 fn looks_like_number(s: &str) -> bool {
-    let n = normalize_number(s);
-    n.len() >= 3
-        && n.len() == s.len()
-        && n.trim_start_matches('+')
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    digits >= 3
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || "+-(). ".contains(c))
 }
 
 /// Resolves a dialled user part, following activity diversions (at most a few hops so a

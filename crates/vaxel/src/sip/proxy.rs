@@ -215,11 +215,9 @@ impl SipCore {
         let from_user = hv(&req.headers, "From")
             .and_then(|f| uri_user(&m::addr_uri(&f)))
             .unwrap_or_default();
-        let from_trunk = self
-            .cfg
-            .trunk
-            .as_ref()
-            .is_some_and(|(_, a)| a.ip() == src.ip());
+        // Trust the exact address (IP and port): on a shared host an IP match alone would let
+        // every local process place unauthenticated calls.
+        let from_trunk = self.cfg.trunk.as_ref().is_some_and(|(_, a)| *a == src);
         let caller = if from_trunk {
             from_user.clone()
         } else {

@@ -705,3 +705,110 @@ fn invite_without_answer_times_out_with_408() {
     };
     assert_eq!(m::status(r), 408);
 }
+
+fn world_with_trunk() -> World {
+    let mut w = world();
+    let media = w.media.clone();
+    let cfg = CoreConfig {
+        local: SWITCH.parse().unwrap(),
+        realm: "koppla".into(),
+        algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+        numbering: Numbering {
+            echo: "9999".into(),
+            whoami: "9998".into(),
+            has_trunk: true,
+        },
+        max_expires: 3600,
+        trunk: Some((
+            "sip:trunk.example.net:5090".into(),
+            "127.0.0.1:5090".parse().unwrap(),
+        )),
+    };
+    let dir = Directory::new(vec![user("alice", "1001"), user("bob", "1002")]);
+    w.core = SipCore::new(
+        cfg,
+        dir,
+        Activities::new(default_activities()),
+        Box::new(media),
+        w.now,
+        1_800_000_000,
+    );
+    w
+}
+
+#[test]
+fn unknown_numbers_go_out_through_the_trunk_and_trunk_calls_come_in() {
+    let mut w = world_with_trunk();
+    let mut a = phone("alice", 5071);
+    let out = invite(&mut w, &mut a, "0046701234567", "trunk-1");
+    let fwd = out
+        .iter()
+        .find_map(|(to, msg)| match msg {
+            SipMessage::Request(r) => Some((*to, r.clone())),
+            _ => None,
+        })
+        .expect("forwarded");
+    assert_eq!(fwd.0, "127.0.0.1:5090".parse::<SocketAddr>().unwrap());
+    assert_eq!(
+        fwd.1.uri.to_string(),
+        "sip:+46701234567@trunk.example.net:5090"
+    );
+
+    // A call from the trunk's address to bob's short number needs no credentials.
+    let mut b = phone("bob", 5081);
+    assert_eq!(w.register(&mut b, PW), 200);
+    let trunk_addr: SocketAddr = "127.0.0.1:5090".parse().unwrap();
+    let inbound = format!(
+        "INVITE sip:1002@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP {trunk_addr};branch=z9hG4bKtr1\r\nMax-Forwards: 70\r\n\
+From: <sip:+4631000000@trunk.example.net>;tag=tr\r\nTo: <sip:1002@127.0.0.1>\r\nCall-ID: in-1\r\nCSeq: 1 INVITE\r\n\
+Contact: <sip:+4631000000@{trunk_addr}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{SDP_A}",
+        SDP_A.len()
+    );
+    let out = w.feed(inbound.as_bytes(), trunk_addr);
+    assert_eq!(response(&out, 0).1, 100);
+    assert!(
+        out.iter()
+            .any(|(to, msg)| *to == b.addr && matches!(msg, SipMessage::Request(_))),
+        "bob's phone rings"
+    );
+}
+
+#[test]
+fn in_dialog_reinvite_is_relayed_with_rewritten_sdp() {
+    let mut w = world();
+    let mut b = phone("bob", 5081);
+    assert_eq!(w.register(&mut b, PW), 200);
+    let mut a = phone("alice", 5071);
+    let _ = invite(&mut w, &mut a, "bob", "hold-1");
+    w.media.0.lock().unwrap().clear();
+    // bob puts alice on hold: a re-INVITE from the callee side, routed via the switch.
+    let hold_sdp = SDP_B.replace(
+        "m=audio 5000 RTP/AVP 0\r\n",
+        "m=audio 5000 RTP/AVP 0\r\na=sendonly\r\n",
+    );
+    let reinvite = format!(
+        "INVITE sip:alice@{a} SIP/2.0\r\nVia: SIP/2.0/UDP {b};branch=z9hG4bKre1\r\nRoute: <sip:127.0.0.1:5060;lr>\r\nMax-Forwards: 70\r\n\
+From: <sip:bob@koppla>;tag=bt\r\nTo: <sip:alice@koppla>;tag=t-alice\r\nCall-ID: hold-1\r\nCSeq: 5 INVITE\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold_sdp}",
+        hold_sdp.len(),
+        a = a.addr,
+        b = b.addr
+    );
+    let out = w.feed(reinvite.as_bytes(), b.addr);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, a.addr, "routed to alice's device");
+    let SipMessage::Request(r) = &out[0].1 else {
+        panic!()
+    };
+    let body = String::from_utf8_lossy(&r.body).to_string();
+    assert!(
+        body.contains("a=sendonly") && body.contains("m=audio 40000 "),
+        "{body}"
+    );
+    let log = w.media.0.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        vec!["relay hold-1 false Some(192.168.1.20:5000)".to_string()],
+        "callee leg updated"
+    );
+}
