@@ -34,6 +34,20 @@ pub struct Config {
     pub activities: Vec<ActivityDef>,
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// Shared contacts every user sees (created at startup when missing).
+    #[serde(default)]
+    pub contacts: Vec<SharedContact>,
+}
+
+/// A shared directory contact, e.g. a supplier or the building's reception.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SharedContact {
+    pub kind: crate::model::ContactKind,
+    pub name: String,
+    pub number: String,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Network, storage and numbering settings.
@@ -222,6 +236,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             activities: default_activities(),
             users: Vec::new(),
+            contacts: Vec::new(),
         }
     }
 }
@@ -322,6 +337,10 @@ mod tests {
             .iter()
             .any(|a| a.id == "lunch" && !a.reachable));
         assert_eq!(cfg.users[0].short_number.as_deref(), Some("1001"));
+        assert!(cfg
+            .contacts
+            .iter()
+            .any(|c| c.kind == crate::model::ContactKind::Vip));
     }
 
     #[test]

@@ -129,6 +129,13 @@ impl Vaxel {
             let creds = credentials_for(u, &config.server.realm)?;
             store.upsert_user(&record(u), creds.as_ref()).await?;
         }
+        for c in &config.contacts {
+            if !store.shared_contact_exists(&c.name, &c.number).await? {
+                store
+                    .add_contact(None, c.kind, &c.name, &c.number, c.note.as_deref())
+                    .await?;
+            }
+        }
         let (events, _) = broadcast::channel(256);
         let state: AppState = Arc::new(Shared {
             store,

@@ -234,6 +234,22 @@ impl Store {
             .collect()
     }
 
+    /// Whether a shared contact with this name and number exists.
+    pub async fn shared_contact_exists(
+        &self,
+        name: &str,
+        number: &str,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contacts WHERE owner_id IS NULL AND name = $1 AND number = $2",
+        )
+        .bind(name)
+        .bind(number)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Adds a contact; `owner = None` makes it shared.
     pub async fn add_contact(
         &self,

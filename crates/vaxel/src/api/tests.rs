@@ -49,6 +49,12 @@ async fn start() -> Fixture {
         path: sms_file.clone(),
     };
     cfg.sms.max_codes_per_window = 2;
+    cfg.contacts = vec![crate::config::SharedContact {
+        kind: crate::model::ContactKind::Vip,
+        name: "Reception".into(),
+        number: "+4681230000".into(),
+        note: None,
+    }];
     let clock = Arc::new(ManualClock::default());
     clock.0.store(1_800_000_000, Ordering::SeqCst);
     let handle = Vaxel::start_with_clock(cfg, clock.clone()).await.unwrap();
@@ -276,6 +282,10 @@ async fn contacts_are_per_user() {
     let f = start().await;
     let alice = f.token("alice").await;
     let bob = f.token("bob").await;
+    let list_for = |t: String| {
+        let req = f.http.get(format!("{}/contacts", f.base)).bearer_auth(t);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
     let r = f
         .http
         .post(format!("{}/contacts", f.base))
@@ -286,29 +296,17 @@ async fn contacts_are_per_user() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let c: Value = r.json().await.unwrap();
-    let list: Value = f
-        .http
-        .get(format!("{}/contacts", f.base))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["kind"], "vip");
-    let list: Value = f
-        .http
-        .get(format!("{}/contacts", f.base))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(list.as_array().unwrap().is_empty());
+    let list = list_for(alice.clone()).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "shared reception + own");
+    let mum = list.iter().find(|c| c["name"] == "Mum").unwrap();
+    assert_eq!(mum["kind"], "vip");
+    assert_eq!(mum["shared"], false);
+    let list = list_for(bob.clone()).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "bob sees only the shared contact");
+    assert_eq!(list[0]["shared"], true);
+    assert_eq!(list[0]["name"], "Reception");
     let id = c["id"].as_i64().unwrap();
     let del = |t: &str| {
         f.http
