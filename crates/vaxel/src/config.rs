@@ -74,6 +74,9 @@ pub struct ServerConfig {
     pub max_expires: u32,
     /// API session token lifetime in seconds.
     pub token_ttl_secs: u64,
+    /// Serve the client API over HTTPS with this certificate and key (PEM files). Without it
+    /// the API is plain HTTP, meant for 127.0.0.1 (the embedded case) or behind a TLS proxy.
+    pub api_tls: Option<TlsFiles>,
     /// Digest algorithms offered in challenges, strongest first. Many deployed phones only
     /// understand MD5 and some stop at the first challenge they cannot do, hence the default.
     pub digest_algorithms: Vec<DigestAlgorithm>,
@@ -92,9 +95,18 @@ impl Default for ServerConfig {
             trunk: None,
             max_expires: 3600,
             token_ttl_secs: 12 * 3600,
+            api_tls: None,
             digest_algorithms: vec![DigestAlgorithm::Md5],
         }
     }
+}
+
+/// PEM certificate chain and private key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Digest algorithm names as written in the config.

@@ -27,6 +27,8 @@ pub enum StartError {
     Credentials(#[from] CredentialError),
     #[error("user {user}: environment variable {var} is not set")]
     MissingPasswordEnv { user: String, var: String },
+    #[error("API TLS: {0}")]
+    Tls(String),
     #[error("cannot resolve trunk {uri}: {detail}")]
     Trunk { uri: String, detail: String },
     #[error("cannot bind {what} on {addr}: {source}")]
@@ -82,6 +84,38 @@ fn credentials_for(u: &UserConfig, realm: &str) -> Result<Option<Credentials>, S
         })),
         _ => Ok(None),
     }
+}
+
+/// rustls server config (ring provider, shared with koppla-sip) from PEM files.
+fn tls_config(
+    files: &crate::config::TlsFiles,
+) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| StartError::Tls(format!("{}: {e}", files.cert.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| StartError::Tls(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(StartError::Tls(format!(
+            "{}: no certificate",
+            files.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| StartError::Tls(format!("{}: {e}", files.key.display())))?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| StartError::Tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| StartError::Tls(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(cfg),
+    ))
 }
 
 /// Resolves the trunk URI's host:port (default 5060) once at startup.
@@ -164,18 +198,43 @@ impl Vaxel {
                 source,
             })?;
         let app = crate::api::router(state.clone());
+        let tls = match &config.server.api_tls {
+            Some(files) => Some(tls_config(files)?),
+            None => None,
+        };
         let mut api_stop = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = api_stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(api_listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "client API server stopped");
+        match tls {
+            None => tasks.push(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = api_stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = axum::serve(api_listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!(error = %e, "client API server stopped");
+                }
+            })),
+            Some(tls) => {
+                let std_listener = api_listener.into_std().map_err(|source| StartError::Bind {
+                    what: "client API",
+                    addr: api_addr,
+                    source,
+                })?;
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tasks.push(tokio::spawn(async move {
+                    let _ = api_stop.wait_for(|s| *s).await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
+                }));
+                tasks.push(tokio::spawn(async move {
+                    let server = axum_server::from_tcp_rustls(std_listener, tls).handle(handle);
+                    if let Err(e) = server.serve(app.into_make_service()).await {
+                        tracing::error!(error = %e, "client API (HTTPS) server stopped");
+                    }
+                }));
             }
-        }));
+        }
 
         let sip_socket = tokio::net::UdpSocket::bind(config.server.sip_bind)
             .await
