@@ -107,7 +107,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn seeds() -> Vec<Vec<u8>> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/sip_input");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/sip_input");
         let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
             .map(|d| {
                 d.filter_map(|e| e.ok())
