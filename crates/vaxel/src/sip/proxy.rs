@@ -652,8 +652,18 @@ impl SipCore {
             self.finish_if_complete(&mut tx, now);
             self.invites.insert(key, tx);
         }
-        self.calls.retain(|_, c| {
-            now.saturating_duration_since(c.last_seen) < Duration::from_secs(12 * 3600)
-        });
+        // A call whose BYE never came (crashed phone) must not hold relay sockets forever.
+        let stale: Vec<String> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                now.saturating_duration_since(c.last_seen) >= Duration::from_secs(12 * 3600)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for call_id in stale {
+            self.calls.remove(&call_id);
+            self.media.release(&call_id);
+        }
     }
 }

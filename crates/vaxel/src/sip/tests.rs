@@ -812,3 +812,55 @@ Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold_sdp}",
         "callee leg updated"
     );
 }
+
+#[test]
+fn abandoned_calls_release_their_relay() {
+    let mut w = world();
+    let mut b = phone("bob", 5081);
+    assert_eq!(w.register(&mut b, PW), 200);
+    let mut a = phone("alice", 5071);
+    let out = invite(&mut w, &mut a, "bob", "lost-1");
+    let fwd = out
+        .iter()
+        .find_map(|(_, msg)| match msg {
+            SipMessage::Request(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("forwarded INVITE");
+    let mut ok = "SIP/2.0 200 OK\r\n".to_string();
+    for v in m::header_values_in(&fwd.headers, "Via") {
+        ok.push_str(&format!("Via: {v}\r\n"));
+    }
+    ok.push_str(&format!(
+        "From: <sip:alice@koppla>;tag=t-alice\r\nTo: <sip:bob@koppla>;tag=bb\r\nCall-ID: lost-1\r\nCSeq: {}\r\n\
+Contact: <sip:bob@{}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{SDP_B}",
+        m::header_values_in(&fwd.headers, "CSeq")[0],
+        b.addr,
+        SDP_B.len()
+    ));
+    let out = w.feed(ok.as_bytes(), b.addr);
+    assert!(
+        out.iter().any(|(to, _)| *to == a.addr),
+        "200 relayed to alice"
+    );
+    w.now += Duration::from_secs(11 * 3600);
+    w.core.tick(w.now);
+    assert!(
+        !w.media
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l == "release lost-1"),
+        "answered call keeps its relay"
+    );
+    w.now += Duration::from_secs(3600);
+    w.core.tick(w.now);
+    assert!(w
+        .media
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l == "release lost-1"));
+}
