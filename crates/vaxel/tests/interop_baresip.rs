@@ -159,3 +159,30 @@ fn echo_number_returns_callers_audio() {
     let ra = a.recordings().expect("recordings");
     assert_received(&ra.received, 0, "alice hears herself");
 }
+
+#[test]
+fn whoami_number_speaks_and_hangs_up() {
+    let env = Env::new("vaxel-baresip-whoami");
+    let mut a = env.baresip("alice", PW, 0);
+    a.wait_registered().expect("alice registers");
+    a.dial(&format!("sip:9998@{}", env.domain())).expect("dial");
+    a.wait("CALL_ESTABLISHED", WAIT)
+        .unwrap_or_else(|e| panic!("whoami answers: {e}\n{}", a.log_tail(40)));
+    // The switch ends the call itself once the announcement has played.
+    a.wait("CALL_CLOSED", Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("switch hangs up: {e}\n{}", a.log_tail(40)));
+    a.stop();
+    let rec = read_wav(&a.recordings().expect("recordings").received).expect("read recording");
+    let rms = (rec
+        .samples
+        .iter()
+        .map(|s| f64::from(*s) * f64::from(*s))
+        .sum::<f64>()
+        / rec.samples.len().max(1) as f64)
+        .sqrt();
+    eprintln!(
+        "whoami: {:.1} s received, rms {rms:.4}",
+        rec.samples.len() as f64 / f64::from(rec.rate)
+    );
+    assert!(rms > 0.01, "announcement audio is audible (rms {rms})");
+}
