@@ -44,21 +44,239 @@ after(async () => {
   await server?.close();
 });
 
-async function openApp(locale = "sv-SE") {
-  const context = await browser.newContext({ locale, viewport: { width: 420, height: 680 } });
+// Counts the oscillators the call-waiting tone starts, since headless Chromium has no speakers.
+const countTones = () => {
+  window.__oscillators = 0;
+  const Original = window.AudioContext;
+  if (!Original) return;
+  window.AudioContext = class extends Original {
+    createOscillator() {
+      window.__oscillators += 1;
+      return super.createOscillator();
+    }
+  };
+};
+
+async function openApp({ locale = "sv-SE", loggedIn = true } = {}) {
+  const context = await browser.newContext({ locale, viewport: { width: 440, height: 720 } });
+  await context.addInitScript(countTones);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(`${base}/e2e/mock.html`);
-  await page.getByTestId("search").waitFor();
+  await page.getByTestId("login-submit").waitFor();
+  if (loggedIn) await logIn(page);
   return { page, errors };
 }
 
-test("start page is Swedish by default and the search box has focus-ready hint", async () => {
+async function logIn(page, password = "hemligt") {
+  await page.getByTestId("login-username").fill("anna");
+  await page.getByTestId("login-password").fill(password);
+  await page.getByTestId("login-submit").click();
+  if (password !== "fel") await page.getByTestId("search").waitFor();
+}
+
+const text = async (locator) => (await locator.textContent())?.trim();
+
+async function callAnswered(page) {
+  await page.getByTestId("call-phase").filter({ hasText: /Det ringer|Ringer upp/ }).waitFor();
+  await page.evaluate(() => window.koppla.remoteAnswer());
+  await page.getByTestId("call-timer").waitFor();
+}
+
+test("login: Swedish by default, SMS login says it is not available, wrong password is shown", async () => {
+  const { page, errors } = await openApp({ loggedIn: false });
+  assert.equal(await text(page.getByTestId("login-tab-vaxel")), "Koppla Växel");
+  await page.screenshot({ path: `${shots}/login.png` });
+  await page.getByTestId("login-sms").check();
+  await page.getByRole("button", { name: "Hämta aktiveringskod" }).click();
+  await page.getByTestId("sms-unavailable").waitFor();
+  await page.getByTestId("login-tab-sip").click();
+  await page.getByTestId("login-server").fill("sip.example.com");
+  await logIn(page, "fel");
+  await page.getByTestId("login-error").waitFor();
+  assert.match(await text(page.getByTestId("login-error")), /wrong password/);
+  assert.equal(await page.getByTestId("login-username").inputValue(), "anna");
+  assert.deepEqual(errors, []);
+});
+
+test("login leads to the start page with registration status", async () => {
   const { page, errors } = await openApp();
-  assert.equal(await page.getByTestId("tab-settings").textContent(), "Inställningar");
+  assert.equal(await text(page.getByTestId("tab-settings")), "Inställningar");
+  assert.match(await text(page.getByTestId("registration")), /Registrerad som Test Testsson/);
   assert.equal(await page.getByTestId("search").getAttribute("placeholder"), "Sök namn eller nummer");
+  assert.deepEqual(errors, []);
+});
+
+test("search 'anna' shows highlighted hits, arrows select and Enter calls", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("search").fill("anna");
+  await page.getByTestId("hit").first().waitFor();
+  const marks = await page.locator(".hit mark").allTextContents();
+  assert.ok(marks.includes("Anna"), `marks: ${marks}`);
+  assert.ok(marks.includes("anna"), `marks: ${marks}`);
   await page.screenshot({ path: `${shots}/start.png` });
+  await page.getByTestId("search").press("ArrowDown");
+  assert.equal(await page.locator(".hit.selected .number").textContent(), "1002");
+  await page.getByTestId("search").press("ArrowUp");
+  await page.getByTestId("search").press("Enter");
+  const call = page.getByTestId("calls").locator("article").first();
+  await call.waitFor();
+  assert.match(await call.textContent(), /Anna Lindqvist/);
+  assert.deepEqual(errors, []);
+});
+
+test("a call shows its timer, holds and resumes, sends keypad digits, and lands in history", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("search").fill("070-555 12 34");
+  await page.getByTestId("search").press("Enter");
+  await callAnswered(page);
+  assert.match(await text(page.getByTestId("call-timer")), /^0:0\d$/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="call-timer"]')?.textContent === "0:01", null, { timeout: 4000 });
+  await page.getByTestId("call-hold").click();
+  await page.getByTestId("call-phase").filter({ hasText: "I vänteläge" }).waitFor();
+  await page.getByTestId("call-resume").click();
+  await page.getByTestId("call-phase").filter({ hasText: "Pågående" }).waitFor();
+  await page.getByTestId("call-keypad").click();
+  await page.getByTestId("key-1").click();
+  await page.locator("body").press("5");
+  await page.locator("body").press("#");
+  assert.equal(await text(page.getByTestId("dtmf-sent")), "15#");
+  await page.getByTestId("call-record").click();
+  await page.getByText("● Spelar in").waitFor();
+  await page.getByTestId("call-mute").click();
+  assert.equal(await page.getByTestId("device-mute").getAttribute("aria-pressed"), "true");
+  await page.screenshot({ path: `${shots}/call.png` });
+  await page.getByTestId("call-hangup").click();
+  await page.getByTestId("tab-history").click();
+  const row = page.getByTestId("history-row").first();
+  await row.waitFor();
+  assert.match(await row.textContent(), /070-555 12 34/);
+  await page.getByTestId("history-recordings").click();
+  await page.getByTestId("history-row").filter({ hasText: "Inspelning" }).waitFor();
+  await page.getByTestId("history-all").click();
+  await page.screenshot({ path: `${shots}/history.png` });
+  await page.getByTestId("history-call").first().click();
+  await page.getByTestId("call-hangup").waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("incoming: Enter answers; a second incoming call plays two beeps; missed calls get a badge", async () => {
+  const { page, errors } = await openApp();
+  await page.evaluate(() => window.koppla.incoming("1003", "Anders Öberg"));
+  await page.getByTestId("call-answer").waitFor();
+  await page.getByTestId("search").press("Enter");
+  await page.getByTestId("call-timer").waitFor();
+  assert.equal(await page.evaluate(() => window.__oscillators), 0);
+  await page.evaluate(() => window.koppla.incoming("1002", "Johanna Berg"));
+  await page.getByTestId("call-reject").waitFor();
+  assert.equal(await page.evaluate(() => window.__oscillators), 2);
+  assert.equal(await page.getByTestId("calls").locator("article").count(), 2);
+  await page.screenshot({ path: `${shots}/call-waiting.png` });
+  await page.evaluate(() => window.koppla.remoteHangup(2));
+  await page.getByTestId("missed-badge").waitFor();
+  assert.equal(await text(page.getByTestId("missed-badge")), "1");
+  await page.getByTestId("start-missed").click();
+  await page.getByTestId("history-missed").click();
+  await page.getByTestId("history-row").filter({ hasText: "Missat" }).waitFor();
+  assert.equal(await page.getByTestId("missed-badge").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test("blind and attended transfer end the transferred calls", async () => {
+  const { page } = await openApp();
+  await page.evaluate(() => window.koppla.incoming("1003", "Anders Öberg"));
+  await page.getByTestId("call-answer").click();
+  await page.getByTestId("call-transfer").click();
+  await page.getByTestId("transfer-target").fill("1001");
+  await page.getByTestId("transfer-blind").click();
+  await page.getByTestId("call-phase").filter({ hasText: "Avslutat" }).waitFor();
+
+  await page.evaluate(() => window.koppla.incoming("1002", "Johanna Berg"));
+  await page.getByTestId("call-answer").click();
+  await page.getByTestId("call-hold").click();
+  await page.getByTestId("search").fill("1001");
+  await page.getByTestId("search").press("Enter");
+  await page.evaluate(() => window.koppla.remoteAnswer());
+  await page.locator("article.phase-established").waitFor();
+  const held = page.locator("article.phase-held");
+  await held.getByTestId("call-transfer").click();
+  await held.locator('[data-testid^="transfer-attended-"]').click();
+  await page.waitForFunction(() => document.querySelectorAll("article.phase-ended").length >= 2);
+});
+
+test("contacts: create, edit and delete a local contact", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("tab-contacts").click();
+  await page.getByTestId("group-vip").waitFor();
+  await page.getByTestId("contact-new").click();
+  await page.getByTestId("contact-save").click();
+  await page.getByText("Namn behövs.").waitFor();
+  await page.getByTestId("contact-name").fill("Greta Garbo");
+  await page.getByTestId("contact-number-0").fill("08-123 456 78");
+  await page.getByTestId("contact-kind").selectOption("vip");
+  await page.getByTestId("contact-save").click();
+  assert.equal(await text(page.getByTestId("card-name")), "Greta Garbo");
+  await page.getByTestId("contact-edit").click();
+  await page.getByTestId("contact-name").fill("Greta Lovisa Garbo");
+  await page.getByTestId("contact-kind").selectOption("favourite");
+  await page.getByTestId("contact-save").click();
+  assert.equal(await text(page.getByTestId("card-name")), "Greta Lovisa Garbo");
+  await page.getByText("← Tillbaka").click();
+  assert.match(await page.getByTestId("group-favourite").textContent(), /Greta Lovisa Garbo/);
+  await page.screenshot({ path: `${shots}/contacts.png` });
+  await page.getByText("Greta Lovisa Garbo").click();
+  await page.getByTestId("contact-delete").click();
+  await page.getByTestId("contact-delete-confirm").click();
+  await page.getByTestId("contact-new").waitFor();
+  assert.equal(await page.getByText("Greta Lovisa Garbo").count(), 0);
+  // The new contact is searchable from the start page too.
+  await page.getByTestId("tab-start").click();
+  await page.getByTestId("search").fill("britt");
+  await page.getByTestId("hit").filter({ hasText: "VIP" }).waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("settings persist across a reload, English switch, hotkey rebinding, logout", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("setting-autoAnswer").check();
+  await page.getByTestId("setting-searchDelayMs").fill("10");
+  await page.getByTestId("setting-searchDelayMs").press("Enter");
+  assert.equal(await page.getByTestId("setting-searchDelayMs").inputValue(), "50");
+  await page.getByTestId("setting-viewMode").selectOption("operator");
+  await page.getByTestId("setting-externalAppUrl").fill("ftp://x");
+  await page.getByTestId("setting-externalAppUrl").press("Enter");
+  await page.getByText("måste börja med http").waitFor();
+  await page.getByTestId("setting-externalAppUrl").fill("https://www.hitta.se/sök?vad={number}");
+  await page.getByTestId("setting-externalAppUrl").press("Enter");
+  await page.getByTestId("language").selectOption("en");
+  assert.equal(await text(page.getByTestId("tab-settings")), "Settings");
+  await page.getByTestId("hotkey").fill("F9");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Active: F9").waitFor();
+  await page.screenshot({ path: `${shots}/settings.png`, fullPage: true });
+
+  await page.reload();
+  await page.getByTestId("tab-settings").click();
+  assert.equal(await text(page.getByTestId("tab-settings")), "Settings");
+  assert.equal(await page.getByTestId("setting-autoAnswer").isChecked(), true);
+  assert.equal(await page.getByTestId("setting-searchDelayMs").inputValue(), "50");
+  assert.equal(await page.getByTestId("setting-viewMode").inputValue(), "operator");
+  assert.equal(await page.getByTestId("hotkey").inputValue(), "F9");
+  assert.equal(await page.getByTestId("setting-externalAppUrl").inputValue(), "https://www.hitta.se/sök?vad={number}");
+
+  // Auto-answer now answers an incoming call on its own.
+  await page.evaluate(() => window.koppla.incoming("1001", "Anna Lindqvist"));
+  await page.getByTestId("call-timer").waitFor();
+  await page.getByText("Open in external app").waitFor();
+  await page.getByTestId("call-hangup").click();
+
+  // A ringing call brought the start page forward; go back to log out.
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("logout").click();
+  await page.getByTestId("login-submit").waitFor();
+  assert.equal(await page.getByTestId("login-username").inputValue(), "anna");
   assert.deepEqual(errors, []);
 });
 
@@ -70,23 +288,17 @@ test("a link asks before calling and prefills the number", async () => {
   assert.equal(await prompt.textContent(), "Ringa 070-123 45 67?");
   assert.equal(await page.getByTestId("search").inputValue(), "070-123 45 67");
   await page.screenshot({ path: `${shots}/dial-request.png` });
+  await page.getByTestId("dial-request-call").click();
+  await page.getByTestId("call-hangup").waitFor();
 });
 
-test("a hostile link is refused with a translated reason", async () => {
+test("the hotkey calls at once; a hostile link is refused with a translated reason", async () => {
   const { page } = await openApp();
+  await page.evaluate(() => window.koppla.dialRequest("hotkey", "08-555 123 45"));
+  await page.getByTestId("call-hangup").waitFor();
+  assert.equal(await page.getByTestId("dial-request").count(), 0);
   await page.evaluate(() => window.koppla.dialRequest("link", "javascript:alert(1)"));
   const error = page.getByTestId("dial-request-error");
   await error.waitFor();
   assert.match(await error.textContent(), /inte ett telefonnummer/);
-});
-
-test("settings switch the language to English and rebind the hotkey", async () => {
-  const { page } = await openApp();
-  await page.getByTestId("tab-settings").click();
-  await page.getByTestId("language").selectOption("en");
-  assert.equal(await page.getByTestId("tab-settings").textContent(), "Settings");
-  await page.getByTestId("hotkey").fill("F9");
-  await page.getByRole("button", { name: "Save" }).click();
-  await page.getByText("Active: F9").waitFor();
-  await page.screenshot({ path: `${shots}/settings.png` });
 });

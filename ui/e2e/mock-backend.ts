@@ -1,13 +1,29 @@
 // A stand-in for the Rust side so the UI can be driven in a plain browser. It answers the same
-// commands with the same shapes (the generated bindings), keeping state like the real app would.
+// commands with the same shapes (the generated bindings), keeping state like the real app would:
+// settings/contacts/history/session persist in localStorage (see mock/store.ts), calls progress
+// through their phases (mock/calls.ts) and search runs over a small directory (mock/directory.ts).
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
+import type { AppSettings } from "../src/bindings/AppSettings";
+import type { CallAction } from "../src/bindings/CallAction";
+import type { ContactInput } from "../src/bindings/ContactInput";
 import type { DialOutcome } from "../src/bindings/DialOutcome";
 import type { DialRequest } from "../src/bindings/DialRequest";
+import type { HistoryFilter } from "../src/bindings/HistoryFilter";
+import type { LoginRequest } from "../src/bindings/LoginRequest";
+import type { SessionView } from "../src/bindings/SessionView";
+import { MockCalls } from "./mock/calls";
+import { searchAll } from "./mock/directory";
+import { load, save } from "./mock/store";
 
+const state = load();
 const pending: DialRequest[] = [];
-let hotkey = "F8";
-let nextId = 1;
+let nextRequestId = 1;
+
+const persist = () => save(state);
+const fail = (code: string, message: string): never => {
+  throw { code, message };
+};
 
 function outcome(input: string): DialOutcome {
   const digits = input.replace(/[^\d+]/g, "");
@@ -20,6 +36,78 @@ function outcome(input: string): DialOutcome {
   };
 }
 
+function setSession(session: SessionView) {
+  state.session = session;
+  persist();
+  void emit("session-changed", session);
+}
+
+const calls = new MockCalls(
+  (list) => void emit("calls-changed", list),
+  (row) => {
+    state.history.unshift({ ...row, id: state.nextId++ });
+    persist();
+    void emit("history-changed", null);
+  },
+);
+
+function login(request: LoginRequest): SessionView {
+  if (!request.username.trim() || !request.password) fail("invalid_input", "username and password are required");
+  if (request.kind !== "builtin" && !request.server?.trim()) fail("invalid_input", "a server address is required");
+  const connecting: SessionView = { state: "connecting", username: request.username };
+  setSession(connecting);
+  setTimeout(() => {
+    if (request.password === "fel") {
+      setSession({ state: "loggedOut", error: "wrong password", last_username: request.username, last_kind: request.kind });
+      return;
+    }
+    state.settings.stayLoggedIn = request.stayLoggedIn;
+    setSession({ state: "online", kind: request.kind, username: request.username, display_name: "Test Testsson",
+      registered: true, registration_error: null, switch_features: request.kind !== "sip" });
+  }, 200);
+  return connecting;
+}
+
+function settingsSet(next: AppSettings): AppSettings {
+  if (next.language !== "sv" && next.language !== "en") fail("invalid_input", "language must be sv or en");
+  if (next.externalAppUrl !== null && next.externalAppUrl.trim() !== "" && !next.externalAppUrl.includes("{number}")) {
+    fail("invalid_input", "external application URL must contain {number}");
+  }
+  state.settings = {
+    ...next,
+    searchDelayMs: Math.max(50, Math.round(next.searchDelayMs)),
+    externalAppUrl: next.externalAppUrl?.trim() ? next.externalAppUrl.trim() : null,
+  };
+  persist();
+  return { ...state.settings };
+}
+
+function contactSave(id: number | null, input: ContactInput) {
+  if (!input.name.trim()) fail("invalid_input", "a contact needs a name");
+  if (id === null) {
+    const contact = { ...input, id: state.nextId++ };
+    state.contacts.push(contact);
+    persist();
+    return contact;
+  }
+  const index = state.contacts.findIndex((c) => c.id === id);
+  if (index < 0) fail("not_found", `no contact ${id}`);
+  state.contacts[index] = { ...input, id };
+  persist();
+  return state.contacts[index];
+}
+
+function historyList(filter: HistoryFilter, offset: number, limit: number) {
+  const rows = state.history.filter((row) =>
+    filter === "missed" ? row.missed : filter === "recordings" ? row.recordingPath !== null : true,
+  );
+  return rows.slice(offset, offset + limit);
+}
+
+function requireOnline() {
+  if (state.session.state !== "online") fail("not_logged_in", "log in first");
+}
+
 mockIPC(
   (cmd, args) => {
     const payload = (args ?? {}) as Record<string, unknown>;
@@ -29,13 +117,70 @@ mockIPC(
       case "parse_dial_input":
         return outcome(String(payload.input ?? ""));
       case "hotkey_get":
-        return hotkey;
+        return state.settings.hotkey;
       case "hotkey_set": {
         const accelerator = String(payload.accelerator ?? "");
         const registered = /^(F\d{1,2}|(Ctrl|Alt|Shift)\+\w+)$/.test(accelerator);
-        if (registered) hotkey = accelerator;
+        if (registered) {
+          state.settings.hotkey = accelerator;
+          persist();
+        }
         return { accelerator, registered, error: registered ? null : "not a valid key combination" };
       }
+      case "settings_get":
+        return { ...state.settings };
+      case "settings_set":
+        return settingsSet(payload.settings as AppSettings);
+      case "session_get":
+        return state.session;
+      case "login":
+        return login(payload.request as LoginRequest);
+      case "logout": {
+        const last = state.session.state === "online" ? state.session : null;
+        const session: SessionView = { state: "loggedOut", error: null, last_username: last?.username ?? null,
+          last_kind: last?.kind ?? null };
+        setSession(session);
+        return session;
+      }
+      case "calls_list":
+        return calls.calls.map((call) => ({ ...call }));
+      case "call_place": {
+        requireOnline();
+        const target = String(payload.target ?? "");
+        const parsed = outcome(target);
+        if (parsed.kind === "refused") return fail(parsed.code, parsed.message);
+        const known = searchAll(target, 1, state.contacts).hits.find((hit) => hit.number === target);
+        return calls.place(target, known?.name ?? null);
+      }
+      case "call_action":
+        return calls.act(Number(payload.id), payload.action as CallAction);
+      case "search":
+        return searchAll(String(payload.query ?? ""), Number(payload.limit ?? 20), state.contacts);
+      case "search_enter": {
+        const query = String(payload.query ?? "");
+        const hit = searchAll(query, 20, state.contacts).hits.find((h) => h.number !== null);
+        if (hit) return hit.number;
+        return outcome(query).kind === "dialable" ? query.trim() : null;
+      }
+      case "contacts_list":
+        return state.contacts.map((c) => ({ ...c }));
+      case "contact_save":
+        return contactSave((payload.id as number | null) ?? null, payload.input as ContactInput);
+      case "contact_delete": {
+        const before = state.contacts.length;
+        state.contacts = state.contacts.filter((c) => c.id !== Number(payload.id));
+        if (state.contacts.length === before) fail("not_found", `no contact ${String(payload.id)}`);
+        persist();
+        return null;
+      }
+      case "history_list":
+        return historyList(payload.filter as HistoryFilter, Number(payload.offset ?? 0), Number(payload.limit ?? 50));
+      case "history_mark_seen":
+        for (const row of state.history) row.seen = true;
+        persist();
+        return null;
+      case "missed_count":
+        return state.history.filter((row) => row.missed && !row.seen).length;
       default:
         throw new Error(`mock backend: unknown command ${cmd}`);
     }
@@ -43,11 +188,21 @@ mockIPC(
   { shouldMockEvents: true },
 );
 
-/** Lets the test simulate a link or hotkey arriving from the OS. */
+/** Lets tests simulate the world outside the window: links, the hotkey, the far end of calls. */
 (window as unknown as { koppla: unknown }).koppla = {
   async dialRequest(origin: "link" | "hotkey", raw: string) {
-    const request: DialRequest = { id: nextId++, origin, raw, outcome: outcome(raw), autoDial: origin === "hotkey" };
+    const autoDial = origin === "hotkey" || state.settings.linkAction === "callAtOnce";
+    const request: DialRequest = { id: nextRequestId++, origin, raw, outcome: outcome(raw), autoDial };
     pending.push(request);
     await emit("dial-request-ready", request.id);
+  },
+  incoming: (remote: string, name: string | null = null) => calls.incoming(remote, name),
+  remoteAnswer: () => calls.remoteAnswer(),
+  remoteHangup: (id?: number) => calls.remoteHangup(id),
+  registrationError(error: string) {
+    if (state.session.state === "online") setSession({ ...state.session, registered: false, registration_error: error });
+  },
+  reset() {
+    localStorage.removeItem("koppla.mock");
   },
 };

@@ -1,24 +1,32 @@
-import { useEffect, useState } from "preact/hooks";
-import { initialLang, type Lang, translate, type TextKey } from "./i18n";
-import { watchDialRequests, type DialRequest } from "./ipc";
-import { StartView } from "./views/start";
-import { SettingsView } from "./views/settings";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { ShellContext, type Shell } from "./context";
+import { initialLang, toLang, translate, translateErrorCode, translator } from "./i18n";
+import {
+  asUiError,
+  callPlace,
+  onSession,
+  sessionGet,
+  settingsGet,
+  settingsSet,
+  type AppSettings,
+  type CallView,
+  type SessionView,
+  type UiError,
+} from "./ipc";
+import { LoginView } from "./views/login";
+import { MainView } from "./views/main";
 
-type Tab = "start" | "history" | "contacts" | "settings";
-const TABS: { id: Tab; label: TextKey }[] = [
-  { id: "start", label: "nav.start" },
-  { id: "history", label: "nav.history" },
-  { id: "contacts", label: "nav.contacts" },
-  { id: "settings", label: "nav.settings" },
-];
-
+/** Loads settings and the session, then shows login or the main window. */
 export function App() {
-  const [lang, setLang] = useState<Lang>(() =>
-    initialLang(localStorage.getItem("koppla.lang"), navigator.language),
-  );
-  const [tab, setTab] = useState<Tab>("start");
-  const [dialRequest, setDialRequest] = useState<DialRequest | null>(null);
-  const t = (key: TextKey, vars?: Record<string, string>) => translate(lang, key, vars);
+  const [settings, setSettings] = useState<AppSettings | null>(null);
+  const [session, setSession] = useState<SessionView | null>(null);
+  const [bootError, setBootError] = useState<UiError | null>(null);
+  const [notice, setNotice] = useState<UiError | null>(null);
+  const [calls, setCalls] = useState<CallView[]>([]);
+  const [historyVersion, setHistoryVersion] = useState(0);
+
+  const lang = toLang(settings?.language) ?? initialLang(localStorage.getItem("koppla.lang"), navigator.language);
+  const t = useMemo(() => translator(lang), [lang]);
 
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -26,36 +34,64 @@ export function App() {
   }, [lang]);
 
   useEffect(() => {
-    const stop = watchDialRequests((request) => {
-      setTab("start");
-      setDialRequest(request);
-    });
+    Promise.all([settingsGet(), sessionGet()])
+      .then(([loadedSettings, loadedSession]) => {
+        setSettings(loadedSettings);
+        setSession(loadedSession);
+      })
+      .catch((error) => setBootError(asUiError(error)));
+    const stop = onSession(setSession);
     return () => void stop.then((unlisten) => unlisten());
   }, []);
 
+  const run = useCallback(async <T,>(task: () => Promise<T>) => {
+    try {
+      return await task();
+    } catch (error) {
+      setNotice(asUiError(error));
+      return undefined;
+    }
+  }, []);
+
+  const saveSettings = useCallback(
+    async (next: AppSettings) => {
+      setSettings(next);
+      const stored = await run(() => settingsSet(next));
+      if (stored) setSettings(stored);
+    },
+    [run],
+  );
+
+  const place = useCallback(
+    async (target: string) => {
+      await run(() => callPlace(target));
+    },
+    [run],
+  );
+
+  if (bootError) {
+    return <p class="boot error">{translate(lang, "error.generic", { message: bootError.message })}</p>;
+  }
+  if (!settings || !session) return <p class="boot" aria-busy="true" />;
+
+  const shell: Shell = { lang, t, settings, calls, historyVersion, run, saveSettings, place, setSession };
   return (
-    <div class="shell">
-      <nav class="tabs" aria-label={t("app.title")}>
-        {TABS.map(({ id, label }) => (
-          <button
-            key={id}
-            class={tab === id ? "tab active" : "tab"}
-            aria-current={tab === id ? "page" : undefined}
-            data-testid={`tab-${id}`}
-            onClick={() => setTab(id)}
-          >
-            {t(label)}
-          </button>
-        ))}
-      </nav>
-      <main class="view">
-        {tab === "start" && (
-          <StartView lang={lang} request={dialRequest} onDismiss={() => setDialRequest(null)} />
-        )}
-        {tab === "history" && <p class="empty">{t("history.empty")}</p>}
-        {tab === "contacts" && <p class="empty">{t("contacts.empty")}</p>}
-        {tab === "settings" && <SettingsView lang={lang} onLang={setLang} />}
-      </main>
-    </div>
+    <ShellContext.Provider value={shell}>
+      {session.state === "online" ? (
+        <MainView
+          session={session}
+          onCalls={setCalls}
+          onHistoryChanged={() => setHistoryVersion((v) => v + 1)}
+        />
+      ) : (
+        <LoginView session={session} />
+      )}
+      {notice && (
+        <div class="notice" role="alert" data-testid="notice">
+          <span>{t("error.generic", { message: translateErrorCode(lang, notice.code, notice.message) })}</span>
+          <button onClick={() => setNotice(null)}>{t("error.dismiss")}</button>
+        </div>
+      )}
+    </ShellContext.Provider>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { initialLang, translate, translateErrorCode } from "./i18n";
+import { englishTable, initialLang, missingKeys, swedishTable, translate, translateErrorCode } from "./i18n";
 
 describe("i18n", () => {
   it("defaults to Swedish", () => {
@@ -21,5 +21,20 @@ describe("i18n", () => {
 
   it("leaves unknown placeholders visible rather than blank", () => {
     expect(translate("sv", "dial.confirm")).toBe("Ringa {number}?");
+  });
+});
+
+describe("translation tables", () => {
+  it("has an English text for every Swedish key", () => {
+    expect(missingKeys(englishTable)).toEqual([]);
+  });
+  it("reports keys that are missing", () => {
+    expect(missingKeys({ "app.title": "Koppla" })).toContain("nav.start");
+  });
+  it("keeps the same placeholders in both languages", () => {
+    const placeholders = (text: string) => (text.match(/\{\w+\}/g) ?? []).sort().join(",");
+    for (const [key, text] of Object.entries(swedishTable)) {
+      expect([key, placeholders(englishTable[key as keyof typeof englishTable])]).toEqual([key, placeholders(text)]);
+    }
   });
 });

@@ -1,54 +1,175 @@
 import { useEffect, useState } from "preact/hooks";
-import { type Lang, translate, type TextKey } from "../i18n";
-import { hotkeyGet, hotkeySet } from "../ipc";
+import { useShell } from "../context";
+import type { TextKey } from "../i18n";
+import { hotkeyGet, hotkeySet, logout, type AppSettings, type SessionView } from "../ipc";
+import { clampSearchDelay, externalAppLink, MAX_SEARCH_DELAY_MS, MIN_SEARCH_DELAY_MS } from "../lib/format";
 
 interface Props {
-  lang: Lang;
-  onLang: (lang: Lang) => void;
+  session: Extract<SessionView, { state: "online" }>;
 }
 
-export function SettingsView({ lang, onLang }: Props) {
-  const t = (key: TextKey, vars?: Record<string, string>) => translate(lang, key, vars);
-  const [hotkey, setHotkey] = useState("");
+type Flag = {
+  [K in keyof AppSettings]: AppSettings[K] extends boolean ? K : never;
+}[keyof AppSettings];
+
+const CALL_FLAGS: [Flag, TextKey][] = [
+  ["answerWithEnter", "settings.answerWithEnter"],
+  ["autoAnswer", "settings.autoAnswer"],
+  ["incomingPopup", "settings.incomingPopup"],
+  ["notifications", "settings.notifications"],
+  ["agc", "settings.agc"],
+];
+const GENERAL_FLAGS: [Flag, TextKey][] = [
+  ["stayLoggedIn", "settings.stayLoggedIn"],
+  ["autostart", "settings.autostart"],
+  ["minimalContactList", "settings.minimalContactList"],
+];
+
+/** Every client-side setting (checklist 61-87); each change is saved at once. */
+export function SettingsView({ session }: Props) {
+  const { t, settings, saveSettings, run, setSession } = useShell();
+  const [hotkey, setHotkey] = useState(settings.hotkey);
   const [hotkeyStatus, setHotkeyStatus] = useState<string | null>(null);
+  const [delay, setDelay] = useState(String(settings.searchDelayMs));
+  const [external, setExternal] = useState(settings.externalAppUrl ?? "");
+  const [externalBad, setExternalBad] = useState(false);
 
   useEffect(() => {
-    void hotkeyGet().then((key) => {
+    void run(hotkeyGet).then((key) => {
+      if (key === undefined) return;
       setHotkey(key);
       setHotkeyStatus(t("settings.hotkeyActive", { key }));
     });
   }, []);
 
+  const update = (patch: Partial<AppSettings>) => void saveSettings({ ...settings, ...patch });
+
   const saveHotkey = async () => {
-    const status = await hotkeySet(hotkey.trim());
+    const status = await run(() => hotkeySet(hotkey.trim()));
+    if (!status) return;
     setHotkeyStatus(
       status.registered
         ? t("settings.hotkeyActive", { key: status.accelerator })
         : t("settings.hotkeyFailed", { key: status.accelerator, error: status.error ?? "" }),
     );
+    if (status.registered) update({ hotkey: status.accelerator });
   };
+
+  const saveDelay = () => {
+    const value = clampSearchDelay(Number(delay));
+    setDelay(String(value));
+    if (value !== settings.searchDelayMs) update({ searchDelayMs: value });
+  };
+
+  const saveExternal = () => {
+    const value = external.trim();
+    const bad = value !== "" && externalAppLink(value, "0") === null;
+    setExternalBad(bad);
+    if (!bad && (value || null) !== settings.externalAppUrl) update({ externalAppUrl: value || null });
+  };
+
+  const flag = ([key, label]: [Flag, TextKey]) => (
+    <label class="check" key={key}>
+      <input
+        type="checkbox"
+        data-testid={`setting-${key}`}
+        checked={settings[key]}
+        onChange={(e) => update({ [key]: e.currentTarget.checked })}
+      />{" "}
+      {t(label)}
+    </label>
+  );
 
   return (
     <section class="settings">
       <label>
         {t("settings.language")}
-        <select
-          data-testid="language"
-          value={lang}
-          onChange={(event) => onLang(event.currentTarget.value === "en" ? "en" : "sv")}
-        >
+        <select data-testid="language" value={settings.language} onChange={(e) => update({ language: e.currentTarget.value })}>
           <option value="sv">Svenska</option>
           <option value="en">English</option>
         </select>
       </label>
-      <label>
-        {t("settings.hotkey")}
-        <span class="row">
-          <input data-testid="hotkey" value={hotkey} onInput={(e) => setHotkey(e.currentTarget.value)} />
-          <button onClick={() => void saveHotkey()}>{t("settings.hotkeySave")}</button>
-        </span>
-      </label>
-      {hotkeyStatus && <small role="status">{hotkeyStatus}</small>}
+
+      <fieldset>
+        <legend>{t("settings.groupCalls")}</legend>
+        {CALL_FLAGS.map(flag)}
+        <label>
+          {t("settings.linkAction")}
+          <select
+            data-testid="setting-linkAction"
+            value={settings.linkAction}
+            onChange={(e) => update({ linkAction: e.currentTarget.value === "callAtOnce" ? "callAtOnce" : "ask" })}
+          >
+            <option value="ask">{t("settings.linkAsk")}</option>
+            <option value="callAtOnce">{t("settings.linkCall")}</option>
+          </select>
+        </label>
+        <label>
+          {t("settings.hotkey")}
+          <span class="row">
+            <input data-testid="hotkey" value={hotkey} onInput={(e) => setHotkey(e.currentTarget.value)} />
+            <button onClick={() => void saveHotkey()}>{t("settings.hotkeySave")}</button>
+          </span>
+        </label>
+        {hotkeyStatus && <small role="status">{hotkeyStatus}</small>}
+      </fieldset>
+
+      <fieldset>
+        <legend>{t("settings.groupGeneral")}</legend>
+        {GENERAL_FLAGS.map(flag)}
+        <label>
+          {t("settings.viewMode")}
+          <select
+            data-testid="setting-viewMode"
+            value={settings.viewMode}
+            onChange={(e) => update({ viewMode: e.currentTarget.value as AppSettings["viewMode"] })}
+          >
+            {(["normal", "operator", "acd"] as const).map((mode) => (
+              <option key={mode} value={mode}>
+                {t(`settings.view.${mode}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </fieldset>
+
+      <fieldset>
+        <legend>{t("settings.groupAdvanced")}</legend>
+        <label>
+          {t("settings.searchDelay")}
+          <input
+            type="number"
+            data-testid="setting-searchDelayMs"
+            min={MIN_SEARCH_DELAY_MS}
+            max={MAX_SEARCH_DELAY_MS}
+            step={10}
+            value={delay}
+            onInput={(e) => setDelay(e.currentTarget.value)}
+            onBlur={saveDelay}
+            onKeyDown={(e) => e.key === "Enter" && saveDelay()}
+          />
+        </label>
+        <label>
+          {t("settings.externalApp")}
+          <input
+            data-testid="setting-externalAppUrl"
+            value={external}
+            placeholder="https://www.hitta.se/sök?vad={number}"
+            onInput={(e) => setExternal(e.currentTarget.value)}
+            onBlur={saveExternal}
+            onKeyDown={(e) => e.key === "Enter" && saveExternal()}
+          />
+        </label>
+        {externalBad && <small class="error">{t("settings.externalAppInvalid")}</small>}
+      </fieldset>
+
+      <fieldset>
+        <legend>{t("settings.groupAccount")}</legend>
+        <p>{t("settings.loggedInAs", { user: session.username })}</p>
+        <button class="danger" data-testid="logout" onClick={() => void run(logout).then((next) => next && setSession(next))}>
+          {t("settings.logout")}
+        </button>
+      </fieldset>
     </section>
   );
 }

@@ -1,19 +1,30 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Lang, translate, translateErrorCode, type TextKey } from "../i18n";
-import { parseDialInput, type DialOutcome, type DialRequest } from "../ipc";
+import { SearchHit } from "../components/search-hit";
+import { useShell } from "../context";
+import { useDebounced } from "../hooks";
+import { translateErrorCode } from "../i18n";
+import { search, searchEnter, type DialOutcome, type DialRequest, type SearchResultsView, type SessionView } from "../ipc";
+import { clampSearchDelay } from "../lib/format";
 
 interface Props {
-  lang: Lang;
+  session: Extract<SessionView, { state: "online" }>;
+  missed: number;
   request: DialRequest | null;
   onDismiss: () => void;
+  onOpenHistory: () => void;
 }
 
-/** The start page: one box to search or dial, and the confirmation for numbers from outside. */
-export function StartView({ lang, request, onDismiss }: Props) {
-  const t = (key: TextKey, vars?: Record<string, string>) => translate(lang, key, vars);
+/** The start page: own status, missed calls, and the one box to search or dial. */
+export function StartView({ session, missed, request, onDismiss, onOpenHistory }: Props) {
+  const { t, lang, settings, run, place } = useShell();
   const [query, setQuery] = useState("");
+  const [results, setResults] = useState<SearchResultsView | null>(null);
+  const [selected, setSelected] = useState(0);
   const [status, setStatus] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
+  const settled = useDebounced(query, clampSearchDelay(settings.searchDelayMs));
+
+  useEffect(() => input.current?.focus(), []);
 
   useEffect(() => {
     if (request?.outcome.kind === "dialable") {
@@ -23,18 +34,79 @@ export function StartView({ lang, request, onDismiss }: Props) {
     }
   }, [request]);
 
+  useEffect(() => {
+    const text = settled.trim();
+    if (!text) {
+      setResults(null);
+      return;
+    }
+    let current = true;
+    void run(() => search(text)).then((found) => {
+      // A slow answer for an older query must not replace a newer one.
+      if (current && found) {
+        setResults(found);
+        setSelected(0);
+      }
+    });
+    return () => {
+      current = false;
+    };
+  }, [settled]);
+
   const describeRefusal = (outcome: DialOutcome) =>
     outcome.kind === "refused"
       ? t("dial.refused", { reason: translateErrorCode(lang, outcome.code, outcome.message) })
       : null;
 
-  const dial = async (text: string) => {
-    const outcome = await parseDialInput(text);
-    setStatus(describeRefusal(outcome) ?? t("dial.noEngine"));
+  const callTarget = async (target: string) => {
+    setStatus(null);
+    onDismiss();
+    await place(target);
+  };
+
+  const enter = async () => {
+    const text = query.trim();
+    if (!text) return;
+    // Results shown for the text in the box win; otherwise the backend decides what Enter dials.
+    const hit = settled.trim() === text ? results?.hits[selected] : undefined;
+    if (hit?.number) return callTarget(hit.number);
+    const target = await run(() => searchEnter(text));
+    if (target === undefined) return;
+    if (target === null) setStatus(t("search.nothingToCall", { query: text }));
+    else await callTarget(target);
+  };
+
+  const hits = results?.hits ?? [];
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === "ArrowDown" && hits.length > 0) {
+      event.preventDefault();
+      setSelected((index) => Math.min(hits.length - 1, index + 1));
+    } else if (event.key === "ArrowUp" && hits.length > 0) {
+      event.preventDefault();
+      setSelected((index) => Math.max(0, index - 1));
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      void enter();
+    } else if (event.key === "Escape") {
+      setQuery("");
+      onDismiss();
+    }
   };
 
   return (
     <section class="start">
+      <div class="me">
+        <div>
+          <strong>{session.display_name ?? session.username}</strong>
+          <small class="hint">{t(session.switch_features ? "presence.unavailable" : "presence.noSwitch")}</small>
+        </div>
+        {missed > 0 && (
+          <button class="missed" data-testid="start-missed" onClick={onOpenHistory}>
+            {t("nav.missed", { count: String(missed) })}
+          </button>
+        )}
+      </div>
+
       {request && (
         <div class="dial-request" role="dialog" data-testid="dial-request">
           <small>{t(request.origin === "hotkey" ? "dial.fromHotkey" : "dial.fromLink")}</small>
@@ -44,7 +116,13 @@ export function StartView({ lang, request, onDismiss }: Props) {
                 {t("dial.confirm", { number: request.outcome.candidate.display })}
               </strong>
               <div class="actions">
-                <button class="primary" onClick={() => void dial(request.outcome.kind === "dialable" ? request.outcome.candidate.dialString : "")}>
+                <button
+                  class="primary"
+                  data-testid="dial-request-call"
+                  onClick={() =>
+                    request.outcome.kind === "dialable" && void callTarget(request.outcome.candidate.dialString)
+                  }
+                >
                   {t("dial.call")}
                 </button>
                 <button onClick={onDismiss}>{t("dial.cancel")}</button>
@@ -57,27 +135,43 @@ export function StartView({ lang, request, onDismiss }: Props) {
           )}
         </div>
       )}
+
       <input
         ref={input}
         class="search"
         type="search"
         data-testid="search"
         value={query}
+        role="combobox"
+        aria-expanded={hits.length > 0}
+        aria-controls="search-results"
         placeholder={t("search.placeholder")}
         aria-describedby="search-hint"
         onInput={(event) => setQuery(event.currentTarget.value)}
-        onKeyDown={(event) => {
-          if (event.key === "Enter" && query.trim()) void dial(query);
-          if (event.key === "Escape") onDismiss();
-        }}
+        onKeyDown={onKeyDown}
       />
       <small id="search-hint" class="hint">
         {t("search.hint")}
+        {results && results.total > hits.length && ` · ${t("search.total", { count: String(results.total) })}`}
       </small>
       {status && (
         <p class="status" role="status" data-testid="status">
           {status}
         </p>
+      )}
+      {results && hits.length === 0 && <p class="empty small">{t("search.none")}</p>}
+      {hits.length > 0 && (
+        <ul class="hits" role="listbox" id="search-results" data-testid="hits">
+          {hits.map((hit, index) => (
+            <SearchHit
+              key={hit.entryId}
+              hit={hit}
+              selected={index === selected}
+              onHover={() => setSelected(index)}
+              onCall={() => hit.number && void callTarget(hit.number)}
+            />
+          ))}
+        </ul>
       )}
     </section>
   );

@@ -1,0 +1,112 @@
+import { useState } from "preact/hooks";
+import { useShell } from "../context";
+import type { TextKey } from "../i18n";
+import { callAction, type CallAction, type CallView } from "../ipc";
+import { isRingingIn, isTalking } from "../lib/calls";
+import { externalAppLink, formatDuration } from "../lib/format";
+import { Keypad } from "./keypad";
+import { TransferPanel } from "./transfer";
+
+interface Props {
+  call: CallView;
+  now: number;
+}
+
+const ENDED_REASONS = new Set(["busy", "declined", "notFound", "cancelled", "hangup", "failed"]);
+
+/** One call: who, its phase and timer, and the buttons that make sense in that phase. */
+export function CallCard({ call, now }: Props) {
+  const { t, settings, run } = useShell();
+  const [panel, setPanel] = useState<"keypad" | "transfer" | null>(null);
+  const act = (action: CallAction) => void run(() => callAction(call.id, action));
+  const toggle = (which: "keypad" | "transfer") => setPanel((open) => (open === which ? null : which));
+  const talking = isTalking(call);
+  const external = externalAppLink(settings.externalAppUrl, call.remote);
+
+  const phaseText =
+    call.phase === "ended" && call.endReason && ENDED_REASONS.has(call.endReason)
+      ? t(`call.ended.${call.endReason}` as TextKey)
+      : t(`call.phase.${call.phase}` as TextKey);
+
+  return (
+    <article class={`call phase-${call.phase}`} data-testid={`call-${call.id}`} aria-label={call.remoteName ?? call.remote}>
+      <header>
+        <div>
+          <small>{t(call.direction === "incoming" ? "call.incoming" : "call.outgoing")}</small>
+          <strong class="who">{call.remoteName ?? call.remote}</strong>
+          {call.remoteName && <small class="number">{call.remote}</small>}
+        </div>
+        <div class="state">
+          <span data-testid="call-phase">{phaseText}</span>
+          {call.answeredAt !== null && call.phase !== "ended" && (
+            <time class="timer" data-testid="call-timer">
+              {formatDuration(now - call.answeredAt)}
+            </time>
+          )}
+          {call.recording && <span class="rec">● {t("call.recording")}</span>}
+        </div>
+      </header>
+
+      {isRingingIn(call) && (
+        <div class="actions">
+          <button class="primary answer" data-testid="call-answer" onClick={() => act("answer")}>
+            {t("call.answer")}
+          </button>
+          <button class="danger" data-testid="call-reject" onClick={() => act("reject")}>
+            {t("call.reject")}
+          </button>
+          {settings.answerWithEnter && <small class="hint">{t("call.answerHint")}</small>}
+        </div>
+      )}
+
+      {talking && (
+        <div class="actions wrap">
+          <button aria-pressed={call.muted} data-testid="call-mute" onClick={() => act(call.muted ? "unmute" : "mute")}>
+            {t(call.muted ? "call.unmute" : "call.mute")}
+          </button>
+          {call.phase === "held" ? (
+            <button data-testid="call-resume" onClick={() => act("resume")}>
+              {t("call.resume")}
+            </button>
+          ) : (
+            <button data-testid="call-hold" disabled={call.phase !== "established"} onClick={() => act("hold")}>
+              {t("call.hold")}
+            </button>
+          )}
+          <button aria-pressed={panel === "keypad"} data-testid="call-keypad" onClick={() => toggle("keypad")}>
+            {t("call.keypad")}
+          </button>
+          <button aria-pressed={panel === "transfer"} data-testid="call-transfer" onClick={() => toggle("transfer")}>
+            {t("call.transfer")}
+          </button>
+          <button
+            aria-pressed={call.recording}
+            data-testid="call-record"
+            onClick={() => act(call.recording ? "stopRecording" : "startRecording")}
+          >
+            {t(call.recording ? "call.stopRecord" : "call.record")}
+          </button>
+          <button disabled title={t("call.conferenceSoon")} data-testid="call-conference">
+            {t("call.conference")}
+          </button>
+          {external && (
+            <a class="button" href={external} target="_blank" rel="noopener noreferrer">
+              {t("call.external")}
+            </a>
+          )}
+        </div>
+      )}
+
+      {call.phase !== "ended" && !isRingingIn(call) && (
+        <div class="actions">
+          <button class="danger" data-testid="call-hangup" onClick={() => act("hangup")}>
+            {t("call.hangup")}
+          </button>
+        </div>
+      )}
+
+      {talking && panel === "keypad" && <Keypad callId={call.id} />}
+      {talking && panel === "transfer" && <TransferPanel call={call} onDone={() => setPanel(null)} />}
+    </article>
+  );
+}

@@ -1,0 +1,68 @@
+import { useShell } from "../context";
+import type { TextKey } from "../i18n";
+import type { SearchResultsView } from "../ipc";
+import { safeColor } from "../lib/format";
+import { highlightSegments } from "../lib/highlight";
+
+type Hit = SearchResultsView["hits"][number];
+
+interface Props {
+  hit: Hit;
+  selected: boolean;
+  onCall: () => void;
+  onHover: () => void;
+}
+
+const KIND_BADGE: Record<string, TextKey> = { favourite: "hit.favourite", vip: "hit.vip", blocked: "hit.blocked" };
+const SOURCE: Record<string, TextKey> = { colleague: "hit.colleague", contact: "hit.contact", addressBook: "hit.addressBook" };
+
+/** A search hit: presence dot, name, badges, and the matched field with the match marked. */
+export function SearchHit({ hit, selected, onCall, onHover }: Props) {
+  const { t } = useShell();
+  const color = safeColor(hit.presence?.color);
+  const badge = KIND_BADGE[hit.kind];
+  const source = SOURCE[hit.source];
+  // The name line is highlighted when the name matched; otherwise the matched field gets its own line.
+  const marked = (
+    <>
+      {highlightSegments(hit.fieldText, hit.spans).map((segment, index) =>
+        segment.mark ? <mark key={index}>{segment.text}</mark> : <span key={index}>{segment.text}</span>,
+      )}
+    </>
+  );
+
+  return (
+    <li
+      role="option"
+      aria-selected={selected}
+      class={`hit kind-${hit.kind}${selected ? " selected" : ""}`}
+      data-testid="hit"
+      onMouseEnter={onHover}
+      onClick={onCall}
+    >
+      <span
+        class="presence"
+        style={color ? { background: color } : undefined}
+        title={hit.presence ? [hit.presence.label, hit.presence.note].filter(Boolean).join(" – ") : undefined}
+        aria-hidden="true"
+      />
+      <span class="main">
+        <span class="name">
+          {hit.field === "name" ? marked : hit.name}
+          {badge && <span class={`tag tag-${hit.kind}`}>{t(badge)}</span>}
+        </span>
+        <small class="sub">
+          {hit.field !== "name" ? marked : hit.subtitle || (source ? t(source) : "")}
+          {hit.presence && (
+            <span class="presence-label">
+              {" · "}
+              {hit.presence.label}
+              {hit.presence.note ? ` – ${hit.presence.note}` : ""}
+            </span>
+          )}
+        </small>
+      </span>
+      <span class="number">{hit.number ?? t("hit.noNumber")}</span>
+    </li>
+  );
+}

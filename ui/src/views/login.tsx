@@ -1,0 +1,188 @@
+import { useState } from "preact/hooks";
+import { useShell } from "../context";
+import { login, type SessionView } from "../ipc";
+import type { AccountKind } from "../bindings/AccountKind";
+
+type Tab = "vaxel" | "sip";
+type Method = "password" | "sms";
+
+interface Props {
+  session: Exclude<SessionView, { state: "online" }>;
+}
+
+/**
+ * Login to Koppla Växel (built-in or at an address) or to any SIP server. The SMS-code method is
+ * shown but says plainly that it is not available: there is no backend command for it yet.
+ */
+export function LoginView({ session }: Props) {
+  const { t, settings, run, setSession } = useShell();
+  const last = session.state === "loggedOut" ? session : null;
+  const [tab, setTab] = useState<Tab>(last?.last_kind === "sip" ? "sip" : "vaxel");
+  const [method, setMethod] = useState<Method>("password");
+  const [remote, setRemote] = useState(last?.last_kind === "vaxel");
+  const [server, setServer] = useState("");
+  const [username, setUsername] = useState(last?.last_username ?? "");
+  const [password, setPassword] = useState("");
+  const [transport, setTransport] = useState("udp");
+  const [stay, setStay] = useState(settings.stayLoggedIn);
+  const [mobile, setMobile] = useState("");
+  const [smsAsked, setSmsAsked] = useState(false);
+  const [missing, setMissing] = useState(false);
+
+  if (session.state === "connecting") {
+    return (
+      <main class="login" aria-busy="true">
+        <p class="connecting" role="status" data-testid="connecting">
+          {t("login.connecting", { user: session.username })}
+        </p>
+      </main>
+    );
+  }
+
+  const kind: AccountKind = tab === "sip" ? "sip" : remote ? "vaxel" : "builtin";
+  const needsServer = kind !== "builtin";
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    if (!username.trim() || !password || (needsServer && !server.trim())) {
+      setMissing(true);
+      return;
+    }
+    setMissing(false);
+    void run(() =>
+      login({
+        kind,
+        server: needsServer ? server.trim() : null,
+        username: username.trim(),
+        password,
+        transport: tab === "sip" ? transport : null,
+        stayLoggedIn: stay,
+      }),
+    ).then((next) => next && next.state !== "connecting" && setSession(next));
+    setPassword("");
+  };
+
+  return (
+    <main class="login">
+      <h1>{t("login.heading")}</h1>
+      <div class="segmented" role="tablist">
+        {(["vaxel", "sip"] as const).map((id) => (
+          <button
+            key={id}
+            role="tab"
+            aria-selected={tab === id}
+            class={tab === id ? "active" : ""}
+            data-testid={`login-tab-${id}`}
+            onClick={() => setTab(id)}
+          >
+            {t(id === "vaxel" ? "login.tabVaxel" : "login.tabSip")}
+          </button>
+        ))}
+      </div>
+
+      {tab === "vaxel" && (
+        <fieldset class="choices">
+          <label>
+            <input type="radio" checked={!remote} onChange={() => setRemote(false)} /> {t("login.builtin")}
+          </label>
+          <label>
+            <input type="radio" checked={remote} data-testid="login-remote" onChange={() => setRemote(true)} />{" "}
+            {t("login.remote")}
+          </label>
+          <label>
+            <input type="radio" checked={method === "password"} onChange={() => setMethod("password")} />{" "}
+            {t("login.methodPassword")}
+          </label>
+          <label>
+            <input type="radio" checked={method === "sms"} data-testid="login-sms" onChange={() => setMethod("sms")} />{" "}
+            {t("login.methodSms")}
+          </label>
+        </fieldset>
+      )}
+
+      {tab === "vaxel" && method === "sms" ? (
+        <form
+          class="form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setSmsAsked(true);
+          }}
+        >
+          <label>
+            {t("login.mobile")}
+            <input
+              type="tel"
+              value={mobile}
+              placeholder={t("login.mobilePlaceholder")}
+              onInput={(e) => setMobile(e.currentTarget.value)}
+            />
+          </label>
+          <button type="submit" class="primary">
+            {t("login.getCode")}
+          </button>
+          {smsAsked && (
+            <p class="warning" role="status" data-testid="sms-unavailable">
+              {t("login.smsUnavailable")}
+            </p>
+          )}
+        </form>
+      ) : (
+        <form class="form" onSubmit={submit}>
+          {needsServer && (
+            <label>
+              {t("login.server")}
+              <input
+                data-testid="login-server"
+                value={server}
+                placeholder={t("login.serverPlaceholder")}
+                autoComplete="url"
+                onInput={(e) => setServer(e.currentTarget.value)}
+              />
+            </label>
+          )}
+          <label>
+            {t("login.username")}
+            <input
+              data-testid="login-username"
+              value={username}
+              autoComplete="username"
+              onInput={(e) => setUsername(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            {t("login.password")}
+            <input
+              data-testid="login-password"
+              type="password"
+              value={password}
+              autoComplete="current-password"
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          </label>
+          {tab === "sip" && (
+            <label>
+              {t("login.transport")}
+              <select value={transport} onChange={(e) => setTransport(e.currentTarget.value)}>
+                <option value="udp">UDP</option>
+                <option value="tcp">TCP</option>
+                <option value="tls">TLS</option>
+              </select>
+            </label>
+          )}
+          <label class="check">
+            <input type="checkbox" checked={stay} onChange={(e) => setStay(e.currentTarget.checked)} /> {t("login.stay")}
+          </label>
+          {missing && <p class="error">{t("login.missingFields")}</p>}
+          {last?.error && (
+            <p class="error" role="alert" data-testid="login-error">
+              {t("login.failed", { error: last.error })}
+            </p>
+          )}
+          <button type="submit" class="primary" data-testid="login-submit">
+            {t("login.submit")}
+          </button>
+        </form>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,142 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { CallsPanel } from "../components/calls-panel";
+import { StatusBar } from "../components/status-bar";
+import { useShell } from "../context";
+import type { TextKey } from "../i18n";
+import {
+  callAction,
+  callsList,
+  missedCount,
+  onCalls,
+  onHistory,
+  watchDialRequests,
+  type CallView,
+  type DialRequest,
+  type SessionView,
+} from "../ipc";
+import { callToAnswer, isCallWaiting, isLive, newIncoming } from "../lib/calls";
+import { playWaitingTone } from "../lib/tone";
+import { ContactsView } from "./contacts";
+import { HistoryView } from "./history";
+import { SettingsView } from "./settings";
+import { StartView } from "./start";
+
+type Tab = "start" | "history" | "contacts" | "settings";
+const TABS: { id: Tab; label: TextKey }[] = [
+  { id: "start", label: "nav.start" },
+  { id: "history", label: "nav.history" },
+  { id: "contacts", label: "nav.contacts" },
+  { id: "settings", label: "nav.settings" },
+];
+
+interface Props {
+  session: Extract<SessionView, { state: "online" }>;
+  onCalls: (calls: CallView[]) => void;
+  onHistoryChanged: () => void;
+}
+
+/** The logged-in window: tabs, the call list, and the status bar with device controls. */
+export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props) {
+  const shell = useShell();
+  const { t, settings, calls, historyVersion, run, place } = shell;
+  const [tab, setTab] = useState<Tab>("start");
+  const [dialRequest, setDialRequest] = useState<DialRequest | null>(null);
+  const [missed, setMissed] = useState(0);
+  const previous = useRef<CallView[]>([]);
+  const latest = useRef({ settings, place });
+  latest.current = { settings, place };
+
+  useEffect(() => {
+    void run(callsList).then((list) => list && setCalls(list));
+    const stopCalls = onCalls(setCalls);
+    const stopHistory = onHistory(onHistoryChanged);
+    const stopDial = watchDialRequests((request) => {
+      setTab("start");
+      const { outcome } = request;
+      if (request.autoDial && outcome.kind === "dialable") {
+        setDialRequest(null);
+        void latest.current.place(outcome.candidate.dialString);
+      } else {
+        setDialRequest(request);
+      }
+    });
+    return () => {
+      for (const stop of [stopCalls, stopHistory, stopDial]) void stop.then((unlisten) => unlisten());
+    };
+  }, []);
+
+  useEffect(() => {
+    void run(missedCount).then((count) => count !== undefined && setMissed(count));
+  }, [historyVersion]);
+
+  // Reactions to a changed call list: the call-waiting tone and auto-answer.
+  useEffect(() => {
+    const before = previous.current;
+    previous.current = calls;
+    if (isCallWaiting(before, calls)) playWaitingTone();
+    const fresh = newIncoming(before, calls);
+    if (fresh.length > 0) setTab((current) => (current === "settings" ? "start" : current));
+    const othersLive = calls.some((call) => isLive(call) && !fresh.includes(call));
+    if (settings.autoAnswer && !othersLive && fresh[0]) void run(() => callAction(fresh[0].id, "answer"));
+  }, [calls]);
+
+  // Enter answers a ringing call when enabled; numpad Enter always does (checklist 69).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Enter") return;
+      const ringing = callToAnswer(calls);
+      if (!ringing) return;
+      if (!settings.answerWithEnter && event.code !== "NumpadEnter") return;
+      const target = event.target as HTMLElement | null;
+      if (target?.tagName === "TEXTAREA" || target?.tagName === "BUTTON") return;
+      event.preventDefault();
+      event.stopPropagation();
+      void run(() => callAction(ringing.id, "answer"));
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  }, [calls, settings.answerWithEnter]);
+
+  const openHistory = () => setTab("history");
+
+  return (
+    <div class={`shell mode-${settings.viewMode}`}>
+      <nav class="tabs" aria-label={t("app.title")}>
+        {TABS.map(({ id, label }) => (
+          <button
+            key={id}
+            class={tab === id ? "tab active" : "tab"}
+            aria-current={tab === id ? "page" : undefined}
+            data-testid={`tab-${id}`}
+            onClick={() => setTab(id)}
+          >
+            {t(label)}
+            {id === "history" && missed > 0 && (
+              <span class="badge" data-testid="missed-badge" title={t("nav.missed", { count: String(missed) })}>
+                {missed}
+              </span>
+            )}
+          </button>
+        ))}
+      </nav>
+      <div class="body">
+        <CallsPanel />
+        <main class="view">
+          {tab === "start" && (
+            <StartView
+              session={session}
+              missed={missed}
+              request={dialRequest}
+              onDismiss={() => setDialRequest(null)}
+              onOpenHistory={openHistory}
+            />
+          )}
+          {tab === "history" && <HistoryView onSeen={() => setMissed(0)} />}
+          {tab === "contacts" && <ContactsView />}
+          {tab === "settings" && <SettingsView session={session} />}
+        </main>
+      </div>
+      <StatusBar session={session} />
+    </div>
+  );
+}
