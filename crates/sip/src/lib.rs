@@ -16,6 +16,7 @@ pub mod auth;
 pub mod dialog;
 pub use dialog::Dialog;
 pub mod framing;
+pub mod fuzzing;
 pub mod transaction;
 
 pub use transaction::{
