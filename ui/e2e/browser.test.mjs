@@ -105,6 +105,10 @@ test("login leads to the start page with registration status", async () => {
   assert.equal(await text(page.getByTestId("tab-settings")), "Inställningar");
   assert.match(await text(page.getByTestId("registration")), /Registrerad som Test Testsson/);
   assert.equal(await page.getByTestId("search").getAttribute("placeholder"), "Sök namn eller nummer");
+  const field = page.getByTestId("contact-field");
+  await field.waitFor();
+  assert.deepEqual(await field.locator("strong").allTextContents(), ["Britt Ek", "Pelle Holm"]);
+  await page.screenshot({ path: `${shots}/start-empty.png` });
   assert.deepEqual(errors, []);
 });
 
@@ -123,6 +127,7 @@ test("search 'anna' shows highlighted hits, arrows select and Enter calls", asyn
   const call = page.getByTestId("calls").locator("article").first();
   await call.waitFor();
   assert.match(await call.textContent(), /Anna Lindqvist/);
+  assert.equal(await page.getByTestId("search").inputValue(), "");
   assert.deepEqual(errors, []);
 });
 
@@ -255,7 +260,9 @@ test("settings persist across a reload, English switch, hotkey rebinding, logout
   await page.getByTestId("hotkey").fill("F9");
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("Active: F9").waitFor();
-  await page.screenshot({ path: `${shots}/settings.png`, fullPage: true });
+  await page.setViewportSize({ width: 440, height: 1400 });
+  await page.screenshot({ path: `${shots}/settings.png` });
+  await page.setViewportSize({ width: 440, height: 720 });
 
   await page.reload();
   await page.getByTestId("tab-settings").click();

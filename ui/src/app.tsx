@@ -64,7 +64,7 @@ export function App() {
 
   const place = useCallback(
     async (target: string) => {
-      await run(() => callPlace(target));
+      return (await run(() => callPlace(target))) !== undefined;
     },
     [run],
   );

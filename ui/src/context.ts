@@ -14,8 +14,8 @@ export interface Shell {
   /** Runs a command; a rejection becomes a visible, translated notice instead of being lost. */
   run: <T>(task: () => Promise<T>) => Promise<T | undefined>;
   saveSettings: (next: AppSettings) => Promise<void>;
-  /** Places a call and switches to where the call list is visible. */
-  place: (target: string) => Promise<void>;
+  /** Places a call; false when it was refused (the notice already says why). */
+  place: (target: string) => Promise<boolean>;
   /** Applies a session returned by login/logout without waiting for the event. */
   setSession: (session: SessionView) => void;
 }

@@ -43,7 +43,7 @@ export function CallCard({ call, now }: Props) {
               {formatDuration(now - call.answeredAt)}
             </time>
           )}
-          {call.recording && <span class="rec">● {t("call.recording")}</span>}
+          {call.recording && call.phase !== "ended" && <span class="rec">● {t("call.recording")}</span>}
         </div>
       </header>
 
@@ -94,10 +94,13 @@ export function CallCard({ call, now }: Props) {
               {t("call.external")}
             </a>
           )}
+          <button class="danger push" data-testid="call-hangup" onClick={() => act("hangup")}>
+            {t("call.hangup")}
+          </button>
         </div>
       )}
 
-      {call.phase !== "ended" && !isRingingIn(call) && (
+      {!talking && call.phase !== "ended" && !isRingingIn(call) && (
         <div class="actions">
           <button class="danger" data-testid="call-hangup" onClick={() => act("hangup")}>
             {t("call.hangup")}

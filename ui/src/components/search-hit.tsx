@@ -24,11 +24,11 @@ export function SearchHit({ hit, selected, onCall, onHover }: Props) {
   const source = SOURCE[hit.source];
   // The name line is highlighted when the name matched; otherwise the matched field gets its own line.
   const marked = (
-    <>
+    <span class="field">
       {highlightSegments(hit.fieldText, hit.spans).map((segment, index) =>
         segment.mark ? <mark key={index}>{segment.text}</mark> : <span key={index}>{segment.text}</span>,
       )}
-    </>
+    </span>
   );
 
   return (

@@ -1,6 +1,7 @@
 import { useShell } from "../context";
 import { callAction, type SessionView } from "../ipc";
 import { activeCall } from "../lib/calls";
+import { HeadsetIcon, MicIcon } from "./icons";
 
 interface Props {
   session: Extract<SessionView, { state: "online" }>;
@@ -29,10 +30,10 @@ export function StatusBar({ session }: Props) {
           aria-label={muteLabel}
           onClick={() => current && void run(() => callAction(current.id, current.muted ? "unmute" : "mute"))}
         >
-          {current?.muted ? "🔇" : "🎙"}
+          <MicIcon off={current?.muted ?? false} />
         </button>
         <button class="icon" disabled title={`${t("devices.output")} (${t("devices.comingSoon")})`} aria-label={t("devices.output")}>
-          🎧
+          <HeadsetIcon />
         </button>
         <input
           class="volume"

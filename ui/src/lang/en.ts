@@ -39,6 +39,8 @@ export const en: Record<TextKey, string> = {
   "login.heading": "Log in",
   "login.tabVaxel": "Koppla Växel",
   "login.tabSip": "SIP account",
+  "login.where": "Switch",
+  "login.how": "Log in with",
   "login.builtin": "Built-in switch on this computer",
   "login.remote": "Switch at a server address",
   "login.server": "Server",

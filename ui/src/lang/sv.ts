@@ -37,6 +37,8 @@ export const sv = {
   "login.heading": "Logga in",
   "login.tabVaxel": "Koppla Växel",
   "login.tabSip": "SIP-konto",
+  "login.where": "Växel",
+  "login.how": "Logga in med",
   "login.builtin": "Inbyggd växel på den här datorn",
   "login.remote": "Växel på en serveradress",
   "login.server": "Server",

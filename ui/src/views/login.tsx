@@ -81,23 +81,30 @@ export function LoginView({ session }: Props) {
       </div>
 
       {tab === "vaxel" && (
-        <fieldset class="choices">
-          <label>
-            <input type="radio" checked={!remote} onChange={() => setRemote(false)} /> {t("login.builtin")}
-          </label>
-          <label>
-            <input type="radio" checked={remote} data-testid="login-remote" onChange={() => setRemote(true)} />{" "}
-            {t("login.remote")}
-          </label>
-          <label>
-            <input type="radio" checked={method === "password"} onChange={() => setMethod("password")} />{" "}
-            {t("login.methodPassword")}
-          </label>
-          <label>
-            <input type="radio" checked={method === "sms"} data-testid="login-sms" onChange={() => setMethod("sms")} />{" "}
-            {t("login.methodSms")}
-          </label>
-        </fieldset>
+        <div class="choices">
+          <fieldset>
+            <legend>{t("login.where")}</legend>
+            <label class="check">
+              <input type="radio" name="where" checked={!remote} onChange={() => setRemote(false)} />
+              {t("login.builtin")}
+            </label>
+            <label class="check">
+              <input type="radio" name="where" checked={remote} data-testid="login-remote" onChange={() => setRemote(true)} />
+              {t("login.remote")}
+            </label>
+          </fieldset>
+          <fieldset>
+            <legend>{t("login.how")}</legend>
+            <label class="check">
+              <input type="radio" name="how" checked={method === "password"} onChange={() => setMethod("password")} />
+              {t("login.methodPassword")}
+            </label>
+            <label class="check">
+              <input type="radio" name="how" checked={method === "sms"} data-testid="login-sms" onChange={() => setMethod("sms")} />
+              {t("login.methodSms")}
+            </label>
+          </fieldset>
+        </div>
       )}
 
       {tab === "vaxel" && method === "sms" ? (

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { ContactField } from "../components/contact-field";
 import { SearchHit } from "../components/search-hit";
 import { useShell } from "../context";
 import { useDebounced } from "../hooks";
@@ -61,7 +62,11 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
   const callTarget = async (target: string) => {
     setStatus(null);
     onDismiss();
-    await place(target);
+    if (await place(target)) {
+      // The call list shows who is called; a clear box is ready for the next search.
+      setQuery("");
+      setResults(null);
+    }
   };
 
   const enter = async () => {
@@ -160,6 +165,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
         </p>
       )}
       {results && hits.length === 0 && <p class="empty small">{t("search.none")}</p>}
+      {!query.trim() && <ContactField />}
       {hits.length > 0 && (
         <ul class="hits" role="listbox" id="search-results" data-testid="hits">
           {hits.map((hit, index) => (
