@@ -33,6 +33,8 @@ pub enum Event {
     },
     /// The number of registered devices for a user changed; everyone sees it.
     Registration { username: String, devices: u32 },
+    /// A user was added or their directory entry changed; clients refetch the directory.
+    DirectoryChanged { username: String },
 }
 
 impl Event {

@@ -306,6 +306,16 @@ impl Vaxel {
 }
 
 impl VaxelHandle {
+    /// Adds or updates a user at runtime (e.g. the app's first-start "use the built-in switch"
+    /// flow); with a password, SIP and API credentials are set. Takes effect immediately.
+    pub async fn upsert_user(
+        &self,
+        user: &UserRecord,
+        password: Option<String>,
+    ) -> Result<i64, crate::state::UserError> {
+        self.state.upsert_user(user, password).await
+    }
+
     /// Stops all services and waits for them to finish.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);

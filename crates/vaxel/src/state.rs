@@ -8,6 +8,17 @@ use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
+/// Why a user could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("invalid username {0:?} (lowercase letters, digits, . _ -; starting with a letter)")]
+    BadUsername(String),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Wall-clock source in unix seconds, replaceable in tests.
 pub trait Clock: Send + Sync {
     fn now(&self) -> i64;
@@ -100,6 +111,37 @@ impl Shared {
             activity: status.clone(),
         });
         Ok(Some(status))
+    }
+
+    /// Creates or updates a user (and, with a password, their credentials), then tells the SIP
+    /// side and API clients. Argon2 runs on a blocking thread.
+    pub async fn upsert_user(
+        &self,
+        u: &UserRecord,
+        password: Option<String>,
+    ) -> Result<i64, UserError> {
+        if !crate::model::valid_username(&u.username) {
+            return Err(UserError::BadUsername(u.username.clone()));
+        }
+        let creds = match password {
+            Some(pw) => {
+                let (user, realm) = (u.username.clone(), self.realm.clone());
+                Some(
+                    tokio::task::spawn_blocking(move || {
+                        crate::credentials::hash_password(&user, &realm, &pw)
+                    })
+                    .await
+                    .map_err(|e| UserError::Hash(e.to_string()))?
+                    .map_err(|e| UserError::Hash(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let id = self.store.upsert_user(u, creds.as_ref()).await?;
+        self.publish(Event::DirectoryChanged {
+            username: u.username.clone(),
+        });
+        Ok(id)
     }
 
     pub fn publish(&self, e: Event) {

@@ -230,3 +230,45 @@ async fn api_activity_change_notifies_sip_watcher() {
     assert!(n.contains("<rpid:meeting/>") && n.contains("Board"), "{n}");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn users_added_at_runtime_can_register_and_log_in() {
+    let h = Vaxel::start(Config::ephemeral()).await.unwrap();
+    let carol = koppla_vaxel::model::UserRecord {
+        username: "carol".into(),
+        name: "Carol".into(),
+        short_number: Some("1003".into()),
+        ..Default::default()
+    };
+    assert!(h
+        .upsert_user(
+            &koppla_vaxel::model::UserRecord {
+                username: "Bad Name".into(),
+                ..Default::default()
+            },
+            None
+        )
+        .await
+        .is_err());
+    h.upsert_user(&carol, Some(PW.into())).await.unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    // The SIP side learns about the user through the event bus; allow it a moment.
+    let mut code = 0;
+    for _ in 0..20 {
+        code = register(&sock, h.sip_addr, "carol", PW).await.0;
+        if code == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(code, 200);
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("http://{}/api/v1/login", h.api_addr))
+        .json(&serde_json::json!({"username": "carol", "password": PW}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    h.shutdown().await;
+}

@@ -10,23 +10,28 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, watch};
 
+fn sip_user(
+    (u, s, a): (
+        crate::model::UserRecord,
+        crate::store::Secrets,
+        crate::model::ActivityChoice,
+    ),
+) -> SipUser {
+    SipUser {
+        username: u.username,
+        name: u.name,
+        short_number: u.short_number,
+        direct: u.direct,
+        ha1_md5: s.ha1_md5,
+        ha1_sha256: s.ha1_sha256,
+        activity: a,
+    }
+}
+
 /// Builds the SIP directory from storage.
 pub async fn load_directory(state: &AppState) -> Result<Directory, StoreError> {
     let users = state.store.users().await?;
-    Ok(Directory::new(
-        users
-            .into_iter()
-            .map(|(u, s, a)| SipUser {
-                username: u.username,
-                name: u.name,
-                short_number: u.short_number,
-                direct: u.direct,
-                ha1_md5: s.ha1_md5,
-                ha1_sha256: s.ha1_sha256,
-                activity: a,
-            })
-            .collect(),
-    ))
+    Ok(Directory::new(users.into_iter().map(sip_user).collect()))
 }
 
 /// Runs until `stop` turns true.
@@ -57,6 +62,11 @@ pub async fn run(
                         Err(e) => tracing::warn!(error = %e, "cannot reload activity"),
                     }
                 }
+                Ok(Event::DirectoryChanged { username }) => match state.store.user_by_username(&username).await {
+                    Ok(Some(full)) => core.directory_mut().upsert(sip_user(full)),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot reload user"),
+                },
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "SIP side lagged behind events"),
                 Err(broadcast::error::RecvError::Closed) => break,
