@@ -109,6 +109,10 @@ test("login leads to the start page with registration status", async () => {
   await field.waitFor();
   assert.deepEqual(await field.locator("strong").allTextContents(), ["Britt Ek", "Pelle Holm"]);
   await page.screenshot({ path: `${shots}/start-empty.png` });
+  await page.keyboard.press("Alt+3");
+  assert.equal(await page.getByTestId("tab-contacts").getAttribute("aria-current"), "page");
+  await page.evaluate(() => window.koppla.registrationError("403 Forbidden"));
+  await page.getByTestId("registration").filter({ hasText: "Registreringen misslyckades: 403 Forbidden" }).waitFor();
   assert.deepEqual(errors, []);
 });
 
@@ -120,6 +124,9 @@ test("search 'anna' shows highlighted hits, arrows select and Enter calls", asyn
   assert.ok(marks.includes("Anna"), `marks: ${marks}`);
   assert.ok(marks.includes("anna"), `marks: ${marks}`);
   await page.screenshot({ path: `${shots}/start.png` });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.screenshot({ path: `${shots}/start-dark.png` });
+  await page.emulateMedia({ colorScheme: "light" });
   await page.getByTestId("search").press("ArrowDown");
   assert.equal(await page.locator(".hit.selected .number").textContent(), "1002");
   await page.getByTestId("search").press("ArrowUp");

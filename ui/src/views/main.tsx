@@ -97,6 +97,20 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     return () => window.removeEventListener("keydown", onKey, true);
   }, [calls, settings.answerWithEnter]);
 
+  // Alt+1..4 jump between the tabs so the window works without a mouse (checklist 79).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!event.altKey || event.ctrlKey || event.metaKey) return;
+      const index = Number(event.key) - 1;
+      const target = TABS[index];
+      if (!target) return;
+      event.preventDefault();
+      setTab(target.id);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
   const openHistory = () => setTab("history");
 
   return (
@@ -108,6 +122,7 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
             class={tab === id ? "tab active" : "tab"}
             aria-current={tab === id ? "page" : undefined}
             data-testid={`tab-${id}`}
+            title={`Alt+${TABS.findIndex((entry) => entry.id === id) + 1}`}
             onClick={() => setTab(id)}
           >
             {t(label)}

@@ -1,0 +1,35 @@
+// A Shell for component tests: real translations, settings as given, commands recorded.
+import type { ComponentChildren } from "preact";
+import { ShellContext, type Shell } from "../context";
+import { translator } from "../i18n";
+import type { AppSettings, CallView } from "../ipc";
+
+export const TEST_SETTINGS: AppSettings = {
+  language: "sv", linkAction: "ask", hotkey: "F8", answerWithEnter: true, autoAnswer: false, incomingPopup: true,
+  notifications: true, searchDelayMs: 150, agc: true, minimalContactList: false, autostart: false,
+  stayLoggedIn: true, viewMode: "normal", externalAppUrl: null,
+};
+
+export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: string[] } {
+  const placed: string[] = [];
+  return {
+    lang: "sv",
+    t: translator("sv"),
+    settings: TEST_SETTINGS,
+    calls: [] as CallView[],
+    historyVersion: 0,
+    run: async (task) => task(),
+    saveSettings: async () => undefined,
+    place: async (target) => {
+      placed.push(target);
+      return true;
+    },
+    setSession: () => undefined,
+    placed,
+    ...overrides,
+  };
+}
+
+export const WithShell = ({ shell, children }: { shell: Shell; children: ComponentChildren }) => (
+  <ShellContext.Provider value={shell}>{children}</ShellContext.Provider>
+);
