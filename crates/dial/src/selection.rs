@@ -134,7 +134,7 @@ fn extend(c: &[char], start: usize, plan: &DialPlan) -> Run {
             j += 1;
         } else if matches!(ch, ' ' | '-' | '.' | '/' | '(' | ')') {
             separators += 1;
-            if separators > MAX_SEPARATOR_RUN {
+            if separators > MAX_SEPARATOR_RUN || is_list_separator(c, j, separators) {
                 break;
             }
             j += 1;
@@ -158,6 +158,14 @@ fn extend(c: &[char], start: usize, plan: &DialPlan) -> Run {
         glued_letters,
         next,
     }
+}
+
+/// " / " between two numbers ("070-123 45 67 / 08-123 45 67") separates
+/// them; a bare "/" ("08/123 45 67") is a visual separator.
+fn is_list_separator(c: &[char], j: usize, separators: usize) -> bool {
+    let gap_start = (j + 1).saturating_sub(separators);
+    let gap = c.get(gap_start..=j).unwrap_or_default();
+    gap.contains(&'/') && gap.contains(&' ')
 }
 
 /// End of the letter word starting at `j` if it continues a number directly
@@ -298,6 +306,14 @@ mod tests {
             Some("+46701234567")
         );
         assert_eq!(err("Möte 2024-05-01").code(), "invalid_number");
+    }
+
+    #[test]
+    fn slash_with_spaces_separates_numbers() {
+        let p = phone("070-123 45 67 / 08-123 456 78");
+        assert_eq!(p.e164.as_deref(), Some("+46701234567"));
+        let p = phone("08/123 456 78");
+        assert_eq!(p.e164.as_deref(), Some("+46812345678"));
     }
 
     #[test]
