@@ -202,7 +202,7 @@ test("blind and attended transfer end the transferred calls", async () => {
   await page.getByTestId("call-transfer").click();
   await page.getByTestId("transfer-target").fill("1001");
   await page.getByTestId("transfer-blind").click();
-  await page.getByTestId("call-phase").filter({ hasText: "Avslutat" }).waitFor();
+  await page.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
 
   await page.evaluate(() => window.koppla.incoming("1002", "Johanna Berg"));
   await page.getByTestId("call-answer").click();

@@ -12,7 +12,15 @@ interface Props {
   now: number;
 }
 
-const ENDED_REASONS = new Set(["busy", "declined", "notFound", "cancelled", "hangup", "failed"]);
+export const ENDED_REASONS: ReadonlySet<string> = new Set([
+  "busy",
+  "declined",
+  "notFound",
+  "cancelled",
+  "hangup",
+  "failed",
+  "transferred",
+]);
 
 /** One call: who, its phase and timer, and the buttons that make sense in that phase. */
 export function CallCard({ call, now }: Props) {

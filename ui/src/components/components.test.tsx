@@ -23,7 +23,7 @@ const call = (over: Partial<CallView> = {}): CallView => ({
 
 describe("SearchHit", () => {
   it("renders the matched part of the name as <mark> and the presence colour", () => {
-    render(<WithShell shell={testShell()}><ul><SearchHit hit={hit()} selected onCall={() => {}} onHover={() => {}} /></ul></WithShell>, root);
+    render(<WithShell shell={testShell()}><ul><SearchHit id="h" hit={hit()} selected onCall={() => {}} onHover={() => {}} /></ul></WithShell>, root);
     expect([...root.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["anna"]);
     expect(root.querySelector(".name")?.textContent).toBe("Johanna Berg");
     expect((root.querySelector(".presence") as HTMLElement).style.background).toBe("rgb(249, 168, 37)");
@@ -34,7 +34,7 @@ describe("SearchHit", () => {
     render(
       <WithShell shell={testShell()}>
         <ul>
-          <SearchHit hit={hit({ kind: "blocked", field: "number", fieldText: "1002", spans: [[0, 2]], presence: null })}
+          <SearchHit id="h" hit={hit({ kind: "blocked", field: "number", fieldText: "1002", spans: [[0, 2]], presence: null })}
             selected={false} onCall={() => {}} onHover={() => {}} />
         </ul>
       </WithShell>,
@@ -46,7 +46,7 @@ describe("SearchHit", () => {
 
   it("drops a presence colour that is not a plain colour", () => {
     const hostile = hit({ presence: { label: "x", color: "red;background:url(x)", reachable: true, until: null, note: null } });
-    render(<WithShell shell={testShell()}><ul><SearchHit hit={hostile} selected={false} onCall={() => {}} onHover={() => {}} /></ul></WithShell>, root);
+    render(<WithShell shell={testShell()}><ul><SearchHit id="h" hit={hostile} selected={false} onCall={() => {}} onHover={() => {}} /></ul></WithShell>, root);
     expect((root.querySelector(".presence") as HTMLElement).getAttribute("style")).toBeNull();
   });
 });

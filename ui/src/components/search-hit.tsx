@@ -7,6 +7,7 @@ import { highlightSegments } from "../lib/highlight";
 type Hit = SearchResultsView["hits"][number];
 
 interface Props {
+  id: string;
   hit: Hit;
   selected: boolean;
   onCall: () => void;
@@ -17,7 +18,7 @@ const KIND_BADGE: Record<string, TextKey> = { favourite: "hit.favourite", vip: "
 const SOURCE: Record<string, TextKey> = { colleague: "hit.colleague", contact: "hit.contact", addressBook: "hit.addressBook" };
 
 /** A search hit: presence dot, name, badges, and the matched field with the match marked. */
-export function SearchHit({ hit, selected, onCall, onHover }: Props) {
+export function SearchHit({ id, hit, selected, onCall, onHover }: Props) {
   const { t } = useShell();
   const color = safeColor(hit.presence?.color);
   const badge = KIND_BADGE[hit.kind];
@@ -33,6 +34,7 @@ export function SearchHit({ hit, selected, onCall, onHover }: Props) {
 
   return (
     <li
+      id={id}
       role="option"
       aria-selected={selected}
       class={`hit kind-${hit.kind}${selected ? " selected" : ""}`}

@@ -109,6 +109,7 @@ export const en: Record<TextKey, string> = {
   "call.ended.cancelled": "Cancelled",
   "call.ended.hangup": "Ended",
   "call.ended.failed": "Failed",
+  "call.ended.transferred": "Transferred",
   "call.list": "Calls",
   "history.empty": "No calls yet.",
   "history.all": "All",

@@ -107,6 +107,7 @@ export const sv = {
   "call.ended.cancelled": "Avbrutet",
   "call.ended.hangup": "Avslutat",
   "call.ended.failed": "Misslyckades",
+  "call.ended.transferred": "Kopplat vidare",
   "call.list": "Samtal",
   "history.empty": "Inga samtal ännu.",
   "history.all": "Alla",

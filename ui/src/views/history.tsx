@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { historyList, historyMarkSeen, type HistoryFilter, type HistoryRow } from "../ipc";
+import { ENDED_REASONS } from "../components/call-card";
 import { formatDuration } from "../lib/format";
 
 const FILTERS: { id: HistoryFilter; label: TextKey }[] = [
@@ -80,7 +81,9 @@ export function HistoryView({ onSeen }: Props) {
                   ? ` · ${t("history.missedLabel")}`
                   : row.answeredAt !== null && row.endedAt !== null
                     ? ` · ${formatDuration(row.endedAt - row.answeredAt)}`
-                    : ""}
+                    : row.endReason && ENDED_REASONS.has(row.endReason)
+                      ? ` · ${t(`call.ended.${row.endReason}` as TextKey)}`
+                      : ""}
               </small>
               {row.recordingPath && (
                 <small class="sub recording">{t("history.recording", { path: row.recordingPath })}</small>

@@ -150,6 +150,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
         role="combobox"
         aria-expanded={hits.length > 0}
         aria-controls="search-results"
+        aria-activedescendant={hits.length > 0 ? `hit-${selected}` : undefined}
         placeholder={t("search.placeholder")}
         aria-describedby="search-hint"
         onInput={(event) => setQuery(event.currentTarget.value)}
@@ -171,6 +172,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
           {hits.map((hit, index) => (
             <SearchHit
               key={hit.entryId}
+              id={`hit-${index}`}
               hit={hit}
               selected={index === selected}
               onHover={() => setSelected(index)}
