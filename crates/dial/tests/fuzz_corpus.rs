@@ -1,5 +1,5 @@
-//! Runs the cargo-fuzz entry points on stable: the checked-in seed corpus
-//! (plus anything the fuzzer found, if present) and random byte strings.
+//! Runs the cargo-fuzz entry points on stable: the checked-in seeds (plus
+//! anything the fuzzer found locally) and random byte strings.
 
 use std::fs;
 use std::path::Path;
@@ -7,17 +7,25 @@ use std::path::Path;
 use koppla_dial::fuzzing::{fuzz_link, fuzz_selection};
 use proptest::prelude::*;
 
+/// Runs the checked-in seeds (`fuzz/seeds/<dir>`) and, when present, the
+/// local fuzzer corpus (`fuzz/corpus/<dir>`, not in git). Returns the
+/// number of seeds run.
 fn run_corpus(dir: &str, entry: fn(&[u8])) -> usize {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(dir);
-    let mut count = 0;
-    for file in fs::read_dir(&path).expect("corpus directory exists") {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut seeds = 0;
+    for file in fs::read_dir(fuzz.join("seeds").join(dir)).expect("seed directory exists") {
         let data = fs::read(file.expect("readable entry").path()).expect("readable seed");
         entry(&data);
-        count += 1;
+        seeds += 1;
     }
-    count
+    if let Ok(found) = fs::read_dir(fuzz.join("corpus").join(dir)) {
+        for file in found.flatten() {
+            if let Ok(data) = fs::read(file.path()) {
+                entry(&data);
+            }
+        }
+    }
+    seeds
 }
 
 #[test]
