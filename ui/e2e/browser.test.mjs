@@ -95,7 +95,7 @@ test("login: Swedish by default, SMS login says it is not available, wrong passw
   await page.getByTestId("login-server").fill("sip.example.com");
   await logIn(page, "fel");
   await page.getByTestId("login-error").waitFor();
-  assert.match(await text(page.getByTestId("login-error")), /wrong password/);
+  assert.match(await text(page.getByTestId("login-error")), /fel användarnamn eller lösenord/);
   assert.equal(await page.getByTestId("login-username").inputValue(), "anna");
   assert.deepEqual(errors, []);
 });

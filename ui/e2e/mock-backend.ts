@@ -51,21 +51,21 @@ const calls = new MockCalls(
   },
 );
 
-function login(request: LoginRequest): SessionView {
-  if (!request.username.trim() || !request.password) fail("invalid_input", "username and password are required");
-  if (request.kind !== "builtin" && !request.server?.trim()) fail("invalid_input", "a server address is required");
-  const connecting: SessionView = { state: "connecting", username: request.username };
-  setSession(connecting);
-  setTimeout(() => {
-    if (request.password === "fel") {
-      setSession({ state: "loggedOut", error: "wrong password", last_username: request.username, last_kind: request.kind });
-      return;
-    }
-    state.settings.stayLoggedIn = request.stayLoggedIn;
-    setSession({ state: "online", kind: request.kind, username: request.username, display_name: "Test Testsson",
-      registered: true, registration_error: null, switch_features: request.kind !== "sip" });
-  }, 200);
-  return connecting;
+/** Like the Rust command: reports "connecting", waits for registration, then answers or rejects. */
+async function login(request: LoginRequest): Promise<SessionView> {
+  if (!request.username.trim()) fail("invalid_input", "enter your user name");
+  if (request.kind !== "builtin" && !request.server?.trim()) fail("invalid_input", "enter the server address");
+  setSession({ state: "connecting", username: request.username });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  if (request.password === "fel") {
+    setSession({ state: "loggedOut", error: null, last_username: request.username, last_kind: request.kind });
+    return fail("wrong_password", "wrong user name or password");
+  }
+  state.settings.stayLoggedIn = request.stayLoggedIn;
+  const online: SessionView = { state: "online", kind: request.kind, username: request.username,
+    display_name: "Test Testsson", registered: true, registration_error: null, switch_features: request.kind !== "sip" };
+  setSession(online);
+  return online;
 }
 
 function settingsSet(next: AppSettings): AppSettings {
@@ -150,7 +150,9 @@ mockIPC(
         const parsed = outcome(target);
         if (parsed.kind === "refused") return fail(parsed.code, parsed.message);
         const known = searchAll(target, 1, state.contacts).hits.find((hit) => hit.number === target);
-        return calls.place(target, known?.name ?? null);
+        // Like the Rust command, nothing is returned: the new call arrives through calls-changed.
+        calls.place(target, known?.name ?? null);
+        return null;
       }
       case "call_action":
         return calls.act(Number(payload.id), payload.action as CallAction);
@@ -196,7 +198,13 @@ mockIPC(
     pending.push(request);
     await emit("dial-request-ready", request.id);
   },
-  incoming: (remote: string, name: string | null = null) => calls.incoming(remote, name),
+  incoming(remote: string, name: string | null = null) {
+    // The call engine auto-answers when nothing else is going on, as the Rust side is configured to.
+    const busy = calls.calls.some((call) => call.phase !== "ended");
+    const id = calls.incoming(remote, name);
+    if (state.settings.autoAnswer && !busy) setTimeout(() => calls.act(id, "answer"), 100);
+    return id;
+  },
   remoteAnswer: () => calls.remoteAnswer(),
   remoteHangup: (id?: number) => calls.remoteHangup(id),
   registrationError(error: string) {

@@ -62,12 +62,17 @@ export function App() {
     [run],
   );
 
-  const place = useCallback(
-    async (target: string) => {
-      return (await run(() => callPlace(target))) !== undefined;
-    },
-    [run],
-  );
+  // Success is "did not throw": call_place may answer with the new call or with nothing (the call
+  // then arrives through onCalls), so the return value is not used.
+  const place = useCallback(async (target: string) => {
+    try {
+      await callPlace(target);
+      return true;
+    } catch (error) {
+      setNotice(asUiError(error));
+      return false;
+    }
+  }, []);
 
   if (bootError) {
     return <p class="boot error">{translate(lang, "error.generic", { message: bootError.message })}</p>;

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { callAction, type CallAction, type CallView } from "../ipc";
-import { isRingingIn, isTalking } from "../lib/calls";
+import { endReasonKey, isRingingIn, isTalking } from "../lib/calls";
 import { externalAppLink, formatDuration } from "../lib/format";
 import { Keypad } from "./keypad";
 import { TransferPanel } from "./transfer";
@@ -11,16 +11,6 @@ interface Props {
   call: CallView;
   now: number;
 }
-
-export const ENDED_REASONS: ReadonlySet<string> = new Set([
-  "busy",
-  "declined",
-  "notFound",
-  "cancelled",
-  "hangup",
-  "failed",
-  "transferred",
-]);
 
 /** One call: who, its phase and timer, and the buttons that make sense in that phase. */
 export function CallCard({ call, now }: Props) {
@@ -31,10 +21,8 @@ export function CallCard({ call, now }: Props) {
   const talking = isTalking(call);
   const external = externalAppLink(settings.externalAppUrl, call.remote);
 
-  const phaseText =
-    call.phase === "ended" && call.endReason && ENDED_REASONS.has(call.endReason)
-      ? t(`call.ended.${call.endReason}` as TextKey)
-      : t(`call.phase.${call.phase}` as TextKey);
+  const ended = call.phase === "ended" ? endReasonKey(call.endReason) : null;
+  const phaseText = ended ? t(`call.ended.${ended}` as TextKey) : t(`call.phase.${call.phase}` as TextKey);
 
   return (
     <article class={`call phase-${call.phase}`} data-testid={`call-${call.id}`} aria-label={call.remoteName ?? call.remote}>

@@ -46,7 +46,9 @@ export function TransferPanel({ call, onDone }: Props) {
             key={other.id}
             data-testid={`transfer-attended-${other.id}`}
             onClick={() =>
-              void run(() => callAction(call.id, { attendedTransfer: { other: other.id } })).then(onDone)
+              void run(() => callAction(call.id, { attendedTransfer: { other: other.id } }).then(() => true)).then(
+                (done) => done && onDone(),
+              )
             }
           >
             {t("call.attendedSubmit", { name: other.remoteName ?? other.remote })}

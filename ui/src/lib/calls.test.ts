@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallView } from "../bindings/CallView";
-import { activeCall, callToAnswer, isCallWaiting, newIncoming } from "./calls";
+import { activeCall, callToAnswer, endReasonKey, isCallWaiting, newIncoming } from "./calls";
 
 function call(id: number, phase: CallView["phase"], direction: CallView["direction"] = "incoming", startedAt = id): CallView {
   return { id, direction, remote: `10${id}`, remoteName: null, phase, endReason: null, startedAt, answeredAt: null, muted: false, recording: false };
@@ -33,5 +33,19 @@ describe("which call", () => {
   });
   it("lists only incoming calls that are new", () => {
     expect(newIncoming([call(1, "ringing")], [call(1, "ringing"), call(2, "ringing")]).map((c) => c.id)).toEqual([2]);
+  });
+});
+
+describe("endReasonKey", () => {
+  it("accepts the store's snake_case words and the camelCase ones", () => {
+    expect(endReasonKey("bye")).toBe("hangup");
+    expect(endReasonKey("not_found")).toBe("notFound");
+    expect(endReasonKey("notFound")).toBe("notFound");
+    expect(endReasonKey("no_answer")).toBe("noAnswer");
+  });
+  it("gives null for unknown or missing reasons, including prototype names", () => {
+    expect(endReasonKey("gremlins")).toBeNull();
+    expect(endReasonKey("constructor")).toBeNull();
+    expect(endReasonKey(null)).toBeNull();
   });
 });

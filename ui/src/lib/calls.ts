@@ -32,6 +32,29 @@ export function isCallWaiting(prev: readonly CallView[], next: readonly CallView
   return next.some((call) => !fresh.includes(call) && isTalking(call));
 }
 
+const END_REASONS: Record<string, string> = {
+  bye: "hangup",
+  hangup: "hangup",
+  busy: "busy",
+  declined: "declined",
+  not_found: "notFound",
+  notFound: "notFound",
+  cancelled: "cancelled",
+  no_answer: "noAnswer",
+  noAnswer: "noAnswer",
+  failed: "failed",
+  interrupted: "interrupted",
+  transferred: "transferred",
+};
+
+/**
+ * The i18n suffix (`call.ended.<suffix>`) for an end reason. The store writes snake_case words,
+ * older contract text used camelCase; both are accepted. Unknown reasons give null.
+ */
+export function endReasonKey(reason: string | null): string | null {
+  return reason !== null && Object.prototype.hasOwnProperty.call(END_REASONS, reason) ? END_REASONS[reason] ?? null : null;
+}
+
 /** New incoming calls in `next` that were not there before (for auto-answer). */
 export function newIncoming(prev: readonly CallView[], next: readonly CallView[]): CallView[] {
   const known = new Set(prev.map((call) => call.id));

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { historyList, historyMarkSeen, type HistoryFilter, type HistoryRow } from "../ipc";
-import { ENDED_REASONS } from "../components/call-card";
+import { endReasonKey } from "../lib/calls";
 import { formatDuration } from "../lib/format";
 
 const FILTERS: { id: HistoryFilter; label: TextKey }[] = [
@@ -37,7 +37,7 @@ export function HistoryView({ onSeen }: Props) {
 
   useEffect(() => {
     // Opening the history is what "seeing" missed calls means; the badge clears.
-    void run(historyMarkSeen).then(onSeen);
+    void run(() => historyMarkSeen().then(() => true)).then((done) => done && onSeen());
   }, [historyVersion]);
 
   const loadMore = async () => {
@@ -81,8 +81,8 @@ export function HistoryView({ onSeen }: Props) {
                   ? ` · ${t("history.missedLabel")}`
                   : row.answeredAt !== null && row.endedAt !== null
                     ? ` · ${formatDuration(row.endedAt - row.answeredAt)}`
-                    : row.endReason && ENDED_REASONS.has(row.endReason)
-                      ? ` · ${t(`call.ended.${row.endReason}` as TextKey)}`
+                    : endReasonKey(row.endReason)
+                      ? ` · ${t(`call.ended.${endReasonKey(row.endReason)}` as TextKey)}`
                       : ""}
               </small>
               {row.recordingPath && (

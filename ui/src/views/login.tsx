@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { useShell } from "../context";
-import { login, type SessionView } from "../ipc";
+import { translateErrorCode } from "../i18n";
+import { asUiError, login, sessionGet, type SessionView } from "../ipc";
 import type { AccountKind } from "../bindings/AccountKind";
 
 type Tab = "vaxel" | "sip";
@@ -15,7 +16,7 @@ interface Props {
  * shown but says plainly that it is not available: there is no backend command for it yet.
  */
 export function LoginView({ session }: Props) {
-  const { t, settings, run, setSession } = useShell();
+  const { t, lang, settings, setSession } = useShell();
   const last = session.state === "loggedOut" ? session : null;
   const [tab, setTab] = useState<Tab>(last?.last_kind === "sip" ? "sip" : "vaxel");
   const [method, setMethod] = useState<Method>("password");
@@ -28,6 +29,7 @@ export function LoginView({ session }: Props) {
   const [mobile, setMobile] = useState("");
   const [smsAsked, setSmsAsked] = useState(false);
   const [missing, setMissing] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
 
   if (session.state === "connecting") {
     return (
@@ -49,17 +51,27 @@ export function LoginView({ session }: Props) {
       return;
     }
     setMissing(false);
-    void run(() =>
-      login({
-        kind,
-        server: needsServer ? server.trim() : null,
-        username: username.trim(),
-        password,
-        transport: tab === "sip" ? transport : null,
-        stayLoggedIn: stay,
-      }),
-    ).then((next) => next && next.state !== "connecting" && setSession(next));
+    setFailure(null);
+    const request = {
+      kind,
+      server: needsServer ? server.trim() : null,
+      username: username.trim(),
+      password,
+      transport: tab === "sip" ? transport : null,
+      stayLoggedIn: stay,
+    };
     setPassword("");
+    login(request)
+      .then((next) => {
+        // "connecting" is followed by a session event; applying it here could overwrite a newer one.
+        if (next.state !== "connecting") setSession(next);
+      })
+      .catch(async (error) => {
+        const { code, message } = asUiError(error);
+        setFailure(translateErrorCode(lang, code, message));
+        // The form must come back even if no loggedOut event follows the failure.
+        setSession(await sessionGet().catch(() => ({ state: "loggedOut" as const, error: null, last_username: request.username, last_kind: kind })));
+      });
   };
 
   return (
@@ -180,9 +192,9 @@ export function LoginView({ session }: Props) {
             <input type="checkbox" checked={stay} onChange={(e) => setStay(e.currentTarget.checked)} /> {t("login.stay")}
           </label>
           {missing && <p class="error">{t("login.missingFields")}</p>}
-          {last?.error && (
+          {(failure ?? last?.error) && (
             <p class="error" role="alert" data-testid="login-error">
-              {t("login.failed", { error: last.error })}
+              {t("login.failed", { error: failure ?? last?.error ?? "" })}
             </p>
           )}
           <button type="submit" class="primary" data-testid="login-submit">

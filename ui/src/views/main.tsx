@@ -14,7 +14,7 @@ import {
   type DialRequest,
   type SessionView,
 } from "../ipc";
-import { callToAnswer, isCallWaiting, isLive, newIncoming } from "../lib/calls";
+import { callToAnswer, isCallWaiting, newIncoming } from "../lib/calls";
 import { playWaitingTone } from "../lib/tone";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
@@ -69,15 +69,13 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     void run(missedCount).then((count) => count !== undefined && setMissed(count));
   }, [historyVersion]);
 
-  // Reactions to a changed call list: the call-waiting tone and auto-answer.
+  // Reactions to a changed call list: the call-waiting tone, and showing a new call. Auto-answer
+  // is not done here: the call engine gets `autoAnswer` at login and answers by itself.
   useEffect(() => {
     const before = previous.current;
     previous.current = calls;
     if (isCallWaiting(before, calls)) playWaitingTone();
-    const fresh = newIncoming(before, calls);
-    if (fresh.length > 0) setTab((current) => (current === "settings" ? "start" : current));
-    const othersLive = calls.some((call) => isLive(call) && !fresh.includes(call));
-    if (settings.autoAnswer && !othersLive && fresh[0]) void run(() => callAction(fresh[0].id, "answer"));
+    if (newIncoming(before, calls).length > 0) setTab((current) => (current === "settings" ? "start" : current));
   }, [calls]);
 
   // Enter answers a ringing call when enabled; numpad Enter always does (checklist 69).
