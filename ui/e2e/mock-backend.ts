@@ -68,15 +68,15 @@ async function login(request: LoginRequest): Promise<SessionView> {
   return online;
 }
 
+/** Normalises like src-tauri settings.rs: clamps the delay, falls back to Swedish, drops non-web URLs. */
 function settingsSet(next: AppSettings): AppSettings {
-  if (next.language !== "sv" && next.language !== "en") fail("invalid_input", "language must be sv or en");
-  if (next.externalAppUrl !== null && next.externalAppUrl.trim() !== "" && !next.externalAppUrl.includes("{number}")) {
-    fail("invalid_input", "external application URL must contain {number}");
-  }
+  const url = next.externalAppUrl?.trim() ?? "";
   state.settings = {
     ...next,
-    searchDelayMs: Math.max(50, Math.round(next.searchDelayMs)),
-    externalAppUrl: next.externalAppUrl?.trim() ? next.externalAppUrl.trim() : null,
+    language: next.language === "en" ? "en" : "sv",
+    hotkey: next.hotkey.trim() || "F8",
+    searchDelayMs: Math.min(2000, Math.max(50, Math.round(next.searchDelayMs))),
+    externalAppUrl: /^https?:\/\//.test(url) ? url : null,
   };
   persist();
   return { ...state.settings };
