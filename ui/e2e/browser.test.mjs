@@ -284,6 +284,9 @@ test("settings persist across a reload, English switch, hotkey rebinding, logout
   await page.evaluate(() => window.koppla.incoming("1001", "Anna Lindqvist"));
   await page.getByTestId("call-timer").waitFor();
   await page.getByText("Open in external app").waitFor();
+  await page.setViewportSize({ width: 900, height: 600 });
+  await page.screenshot({ path: `${shots}/operator-view.png` });
+  await page.setViewportSize({ width: 440, height: 720 });
   await page.getByTestId("call-hangup").click();
 
   // A ringing call brought the start page forward; go back to log out.
