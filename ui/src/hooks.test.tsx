@@ -20,12 +20,18 @@ describe("useDebounced", () => {
   it("only passes the value on after it stopped changing for the delay", () => {
     act(() => render(<Debounced value="a" delay={100} />, root));
     act(() => render(<Debounced value="an" delay={100} />, root));
-    act(() => vi.advanceTimersByTime(60));
+    act(() => {
+      vi.advanceTimersByTime(60);
+    });
     act(() => render(<Debounced value="ann" delay={100} />, root));
-    act(() => vi.advanceTimersByTime(60));
+    act(() => {
+      vi.advanceTimersByTime(60);
+    });
     // 120 ms since the first keystroke, but only 60 since the last: still the first value.
     expect(root.textContent).toBe("a");
-    act(() => vi.advanceTimersByTime(40));
+    act(() => {
+      vi.advanceTimersByTime(40);
+    });
     expect(root.textContent).toBe("ann");
   });
 });
@@ -39,10 +45,14 @@ describe("useNow", () => {
     vi.setSystemTime(10_000);
     act(() => render(<Clock active />, root));
     expect(root.textContent).toBe("10000");
-    act(() => vi.advanceTimersByTime(2000));
+    act(() => {
+      vi.advanceTimersByTime(2000);
+    });
     expect(root.textContent).toBe("12000");
     act(() => render(<Clock active={false} />, root));
-    act(() => vi.advanceTimersByTime(5000));
+    act(() => {
+      vi.advanceTimersByTime(5000);
+    });
     expect(root.textContent).toBe("12000");
   });
 });
