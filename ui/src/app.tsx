@@ -44,6 +44,11 @@ export function App() {
     return () => void stop.then((unlisten) => unlisten());
   }, []);
 
+  // Calls belong to a session; the list listener lives in MainView, so clear them on the way out.
+  useEffect(() => {
+    if (session?.state !== "online") setCalls([]);
+  }, [session?.state]);
+
   const run = useCallback(async <T,>(task: () => Promise<T>) => {
     try {
       return await task();
