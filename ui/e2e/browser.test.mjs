@@ -177,9 +177,11 @@ test("incoming: Enter answers; a second incoming call plays two beeps; missed ca
   const { page, errors } = await openApp();
   await page.evaluate(() => window.koppla.incoming("1003", "Anders Öberg"));
   await page.getByTestId("call-answer").waitFor();
+  assert.equal(await page.title(), "Inkommande samtal: Anders Öberg – Koppla");
   await page.getByTestId("search").press("Enter");
   await page.getByTestId("call-timer").waitFor();
   assert.equal(await page.evaluate(() => window.__oscillators), 0);
+  assert.equal(await page.title(), "Koppla");
   await page.evaluate(() => window.koppla.incoming("1002", "Johanna Berg"));
   await page.getByTestId("call-reject").waitFor();
   assert.equal(await page.evaluate(() => window.__oscillators), 2);

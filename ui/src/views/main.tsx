@@ -15,6 +15,7 @@ import {
   type SessionView,
 } from "../ipc";
 import { callToAnswer, isCallWaiting, newIncoming } from "../lib/calls";
+import { notifyIncoming } from "../lib/notify";
 import { playWaitingTone } from "../lib/tone";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
@@ -75,7 +76,14 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     const before = previous.current;
     previous.current = calls;
     if (isCallWaiting(before, calls)) playWaitingTone();
-    if (newIncoming(before, calls).length > 0) setTab((current) => (current === "settings" ? "start" : current));
+    const fresh = newIncoming(before, calls);
+    if (fresh.length > 0) setTab((current) => (current === "settings" ? "start" : current));
+    for (const call of fresh) {
+      if (settings.notifications) notifyIncoming(t("call.incoming"), call.remoteName ?? call.remote);
+    }
+    // The title is what the taskbar shows, so a ringing call is visible even when minimised.
+    const ringing = callToAnswer(calls);
+    document.title = ringing ? `${t("call.incoming")}: ${ringing.remoteName ?? ringing.remote} – Koppla` : "Koppla";
   }, [calls]);
 
   // Enter answers a ringing call when enabled; numpad Enter always does (checklist 69).
