@@ -48,6 +48,15 @@ enum Incoming {
 
 /// Classify one decoded frame. Unknown shapes are protocol errors rather than panics.
 fn classify(frame: &[u8]) -> Result<Incoming, String> {
+    classify_inner(frame)
+}
+
+/// Classify one ctrl_tcp frame: `Ok(true)` event, `Ok(false)` response, `Err` protocol error.
+pub fn classify_frame(frame: &[u8]) -> Result<bool, String> {
+    classify_inner(frame).map(|i| matches!(i, Incoming::Event(_)))
+}
+
+fn classify_inner(frame: &[u8]) -> Result<Incoming, String> {
     let value: serde_json::Value =
         serde_json::from_slice(frame).map_err(|e| format!("invalid JSON from ctrl_tcp: {e}"))?;
     if value.get("event").and_then(serde_json::Value::as_bool) == Some(true) {

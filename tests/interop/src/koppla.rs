@@ -186,7 +186,8 @@ pub struct KopplaAgent {
     stdin: Option<ChildStdin>,
     rx: Receiver<AgentLine>,
     history: Vec<AgentLine>,
-    cursor: usize,
+    /// Parallel to `history`: already returned by a wait.
+    consumed: Vec<bool>,
 }
 
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
@@ -243,7 +244,7 @@ impl KopplaAgent {
             stdin,
             rx,
             history: Vec::new(),
-            cursor: 0,
+            consumed: Vec::new(),
         })
     }
 
@@ -268,7 +269,8 @@ impl KopplaAgent {
             })
     }
 
-    /// Next not-yet-consumed event matching `pred` (skipped events stay in the history).
+    /// The earliest not-yet-consumed event matching `pred`, wherever it is in the history: events
+    /// of concurrent calls may arrive in any order, and each event is matched at most once.
     /// Fails early if the agent exits.
     pub fn wait_for(
         &mut self,
@@ -280,20 +282,23 @@ impl KopplaAgent {
         loop {
             let found = self
                 .history
-                .get(self.cursor..)
-                .unwrap_or_default()
                 .iter()
-                .position(|l| matches!(l, AgentLine::Event(ev) if pred(ev)));
-            if let Some(offset) = found {
-                let idx = self.cursor + offset;
-                self.cursor = idx + 1;
+                .zip(self.consumed.iter())
+                .position(|(l, used)| !used && matches!(l, AgentLine::Event(ev) if pred(ev)));
+            if let Some(idx) = found {
+                if let Some(flag) = self.consumed.get_mut(idx) {
+                    *flag = true;
+                }
                 if let Some(AgentLine::Event(ev)) = self.history.get(idx) {
                     return Ok(ev.clone());
                 }
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left.min(Duration::from_millis(250))) {
-                Ok(line) => self.history.push(line),
+                Ok(line) => {
+                    self.history.push(line);
+                    self.consumed.push(false);
+                }
                 Err(RecvTimeoutError::Timeout) if !left.is_zero() => {}
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(HarnessError::Timeout {
@@ -393,6 +398,7 @@ impl KopplaAgent {
     pub fn events(&mut self) -> Vec<AgentEvent> {
         while let Ok(line) = self.rx.try_recv() {
             self.history.push(line);
+            self.consumed.push(false);
         }
         self.history
             .iter()

@@ -8,6 +8,7 @@ pub mod baresip;
 pub mod bench;
 pub mod ctrl_tcp;
 pub mod error;
+pub mod fuzz_entry;
 pub mod kamailio;
 pub mod kamailio_cfg;
 pub mod koppla;
