@@ -101,6 +101,7 @@ pub struct Baresip {
     aor: String,
     sip_port: u16,
     record_dir: Option<PathBuf>,
+    stdout_log: PathBuf,
 }
 
 /// The generated `config` file.
@@ -217,6 +218,7 @@ impl Baresip {
             aor: format!("sip:{}@{}", opts.user, opts.domain),
             sip_port: base,
             record_dir: opts.record_dir,
+            stdout_log: root.join(format!("{name}.stdout.log")),
         })
     }
 
@@ -254,14 +256,15 @@ impl Baresip {
                 return Ok(Ok(()));
             }
             if plain.contains("ERR") {
-                // Keep polling events briefly for the reason text.
+                // The REGISTER_FAIL event may have fired before ctrl_tcp was connected; baresip
+                // also logs the final response ("reg: <aor>: 401 Unauthorized") to stdout.
                 if let Ok(ev) = self
                     .ctrl
                     .wait_type("REGISTER_FAIL", Duration::from_millis(300))
                 {
                     return Ok(Err(ev.param));
                 }
-                return Ok(Err(plain));
+                return Ok(Err(self.logged_registration_failure().unwrap_or(plain)));
             }
             if Instant::now() >= deadline {
                 return Err(HarnessError::Timeout {
@@ -361,6 +364,15 @@ impl Baresip {
 
     pub fn log_tail(&self, lines: usize) -> String {
         self.guard.log_tail(lines)
+    }
+
+    /// The last "reg: ..." failure line of baresip's stdout log, ANSI codes removed.
+    fn logged_registration_failure(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.stdout_log).ok()?;
+        text.lines()
+            .rev()
+            .map(strip_ansi)
+            .find(|l| l.starts_with("reg: ") && !l.contains("200 OK"))
     }
 
     /// Stop the process (SIGTERM, so sndfile closes its WAV files properly).
