@@ -417,6 +417,10 @@ impl UserAgent {
         let key = call.invite_key.clone();
         let replaces = call.replaces.take();
         self.tl.send_response(&key, resp, now)?;
+        // RFC 3891: the replaced dialog ends as the new one is accepted; report it first.
+        if let Some(old) = replaces {
+            let _ = self.hangup_with_reason(old, now, "replaced");
+        }
         let state = self
             .calls
             .get(&id)
@@ -424,9 +428,6 @@ impl UserAgent {
             .unwrap_or(CallState::Established);
         self.set_state(id, state, None);
         self.emit_media(id);
-        if let Some(old) = replaces {
-            let _ = self.hangup_with_reason(old, now, "replaced");
-        }
         Ok(())
     }
 

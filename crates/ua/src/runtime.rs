@@ -135,7 +135,11 @@ pub async fn run(
             _ = tokio::time::sleep_until(quitting.unwrap_or_else(TokioInstant::now)), if quitting.is_some() => break,
         }
         rt.flush().await;
-        if quitting.is_some() && rt.ua.calls().is_empty() && !rt.ua.is_registered() && rt.sessions.is_empty() {
+        if quitting.is_some()
+            && rt.ua.calls().is_empty()
+            && !rt.ua.is_registered()
+            && rt.sessions.is_empty()
+        {
             // Give the last BYE/REGISTER a moment on the wire, then leave.
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             rt.flush().await;
@@ -196,7 +200,9 @@ impl Runtime {
             Command::Register => self.ua.register(now),
             Command::Unregister => self.ua.unregister(now),
             Command::Call(target) => {
-                let Some(sock) = self.bind_rtp().await else { return };
+                let Some(sock) = self.bind_rtp().await else {
+                    return;
+                };
                 let Ok(local) = sock.local_addr() else { return };
                 match self.ua.call(&target, local, now) {
                     Ok(id) => {
@@ -217,7 +223,10 @@ impl Runtime {
                 Some(id) => self.ua.reject(id, now),
                 None => Err(crate::UaError::NoSuchCall(0)),
             },
-            Command::Hangup(id) => match self.pick(id, &[Established, RemoteHeld, Held, Early, Ringing, Calling]) {
+            Command::Hangup(id) => match self.pick(
+                id,
+                &[Established, RemoteHeld, Held, Early, Ringing, Calling],
+            ) {
                 Some(id) => self.ua.hangup(id, now),
                 None => Err(crate::UaError::NoSuchCall(0)),
             },
@@ -229,10 +238,12 @@ impl Runtime {
                 Some(id) => self.ua.resume(id, now),
                 None => Err(crate::UaError::NoSuchCall(0)),
             },
-            Command::Transfer(target, id) => match self.pick(id, &[Established, Held, RemoteHeld]) {
-                Some(id) => self.ua.transfer(id, &target, now),
-                None => Err(crate::UaError::NoSuchCall(0)),
-            },
+            Command::Transfer(target, id) => {
+                match self.pick(id, &[Established, Held, RemoteHeld]) {
+                    Some(id) => self.ua.transfer(id, &target, now),
+                    None => Err(crate::UaError::NoSuchCall(0)),
+                }
+            }
             Command::Attended(a, b) => self.ua.attended(a, b, now),
             Command::Dtmf(digits, id) => {
                 let Some(id) = self.pick(id, &[Established, Early, RemoteHeld, Held]) else {
@@ -259,7 +270,9 @@ impl Runtime {
     }
 
     async fn answer(&mut self, id: CallId) {
-        let Some(sock) = self.bind_rtp().await else { return };
+        let Some(sock) = self.bind_rtp().await else {
+            return;
+        };
         let Ok(local) = sock.local_addr() else { return };
         self.pending_rtp.insert(id, sock);
         if let Err(e) = self.ua.answer(id, local, std::time::Instant::now()) {
@@ -300,10 +313,13 @@ impl Runtime {
 
     async fn on_ua_event(&mut self, ev: UaEvent) {
         match ev {
-            UaEvent::Media { call, negotiated, .. } => {
+            UaEvent::Media {
+                call, negotiated, ..
+            } => {
                 if let Some(s) = self.sessions.get(&call) {
                     if let Err(e) = s.update(*negotiated).await {
-                        self.error(format!("media update on call {call}: {e}")).await;
+                        self.error(format!("media update on call {call}: {e}"))
+                            .await;
                     }
                     return;
                 }
@@ -339,25 +355,43 @@ impl Runtime {
                     self.answer(call).await;
                 }
             }
-            UaEvent::TransferRequested { call, target, replaces } => {
-                let Some(sock) = self.bind_rtp().await else { return };
+            UaEvent::TransferRequested {
+                call,
+                target,
+                replaces,
+            } => {
+                let Some(sock) = self.bind_rtp().await else {
+                    return;
+                };
                 let Ok(local) = sock.local_addr() else { return };
                 let now = std::time::Instant::now();
-                match self.ua.call_referred(call, &target, replaces.as_deref(), local, now) {
+                match self
+                    .ua
+                    .call_referred(call, &target, replaces.as_deref(), local, now)
+                {
                     Ok(id) => {
                         self.pending_rtp.insert(id, sock);
                     }
                     Err(e) => self.error(format!("transfer to {target}: {e}")).await,
                 }
             }
-            UaEvent::CallState { call, state, reason } => {
+            UaEvent::CallState {
+                call,
+                state,
+                reason,
+            } => {
                 if state == CallState::Ended {
                     self.pending_rtp.remove(&call);
                     if let Some(s) = self.sessions.remove(&call) {
                         s.stop().await;
                     }
                 }
-                self.emit(UaEvent::CallState { call, state, reason }).await;
+                self.emit(UaEvent::CallState {
+                    call,
+                    state,
+                    reason,
+                })
+                .await;
             }
             other => self.emit(other).await,
         }
