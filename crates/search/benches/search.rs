@@ -179,6 +179,28 @@ fn main() {
         index.index_heap_bytes() as f64 / 1048576.0
     );
 
+    if std::env::var_os("KOPPLA_BENCH_PREFIXES").is_some() {
+        for text in ["anna s", "säljare", "4567", "+46 70", "sven 08"] {
+            let chars: Vec<char> = text.chars().collect();
+            for n in 1..=chars.len() {
+                let q: String = chars[..n].iter().collect();
+                let mut times: Vec<Duration> = (0..ROUNDS)
+                    .map(|_| {
+                        let t = Instant::now();
+                        std::hint::black_box(index.search(&q, LIMIT));
+                        t.elapsed()
+                    })
+                    .collect();
+                times.sort();
+                println!(
+                    "  {:<14} median {:>8.0} µs",
+                    format!("{q:?}"),
+                    us(percentile(&times, 0.5))
+                );
+            }
+        }
+    }
+
     let typed = [
         "anna s",
         "anna svensson",

@@ -53,6 +53,9 @@ pub struct IndexOptions {
     pub country_code: String,
     /// National trunk prefix (Sweden: "0").
     pub trunk_prefix: String,
+    /// One-word queries of up to 3 characters whose candidate set is at least this big get
+    /// their top hits precomputed at build time (the first keystrokes are the expensive ones).
+    pub precompute_threshold: usize,
 }
 
 impl Default for IndexOptions {
@@ -60,6 +63,7 @@ impl Default for IndexOptions {
         IndexOptions {
             country_code: "46".into(),
             trunk_prefix: "0".into(),
+            precompute_threshold: 3000,
         }
     }
 }
@@ -122,6 +126,9 @@ pub struct SearchIndex {
     /// Entries containing each 3-digit sequence (index = the sequence as a number 0..1000).
     pub(crate) trigram_start: Vec<u32>,
     pub(crate) trigrams: Vec<u32>,
+    /// Precomputed best entries (and total) for short one-word queries with huge candidate
+    /// sets, keyed by (phone mode, folded text); see `precompute_short`.
+    pub(crate) short: HashMap<(bool, String), (Vec<u32>, usize)>,
     generation: u64,
 }
 
@@ -263,6 +270,9 @@ impl SearchIndex {
                         skip,
                     });
                     digits.extend_from_slice(bytes);
+                    // A separator keeps a substring search over all of an entry's variants at
+                    // once from matching across two of them.
+                    digits.push(b'|');
                     for w in bytes.windows(3) {
                         let key = u16::from(w[0] - b'0') * 100
                             + u16::from(w[1] - b'0') * 10
@@ -342,7 +352,7 @@ impl SearchIndex {
             meta[idx as usize].alpha_rank = rank as u32;
         }
 
-        SearchIndex {
+        let mut index = SearchIndex {
             entries,
             meta,
             folded_vocab,
@@ -356,8 +366,11 @@ impl SearchIndex {
             variants,
             trigram_start,
             trigrams,
+            short: HashMap::new(),
             generation: GENERATION.fetch_add(1, Ordering::Relaxed),
-        }
+        };
+        index.precompute_short(opts.precompute_threshold);
+        index
     }
 
     pub fn entries(&self) -> &[SearchEntry] {
@@ -397,6 +410,11 @@ impl SearchIndex {
             + self.variants_start.capacity() * 4
             + self.variants.capacity() * size_of::<DigitVariant>()
             + (self.trigram_start.capacity() + self.trigrams.capacity()) * 4
+            + self
+                .short
+                .values()
+                .map(|(v, _)| v.capacity() * 4 + 48)
+                .sum::<usize>()
     }
 
     pub(crate) fn entry_tokens(&self, e: usize) -> &[EntryToken] {
@@ -413,6 +431,21 @@ impl SearchIndex {
             self.variants_start[e + 1] as usize,
         );
         &self.variants[s..t]
+    }
+
+    /// All digit variants of entry `e`, separated by '|' (empty if it has no numbers).
+    pub(crate) fn entry_digits(&self, e: usize) -> (usize, &[u8]) {
+        match self.entry_variants(e) {
+            [first, .., last] => {
+                let (s, t) = (
+                    first.start as usize,
+                    last.start as usize + usize::from(last.len),
+                );
+                (s, &self.digits[s..t])
+            }
+            [only] => (only.start as usize, self.variant_digits(only)),
+            [] => (0, &[]),
+        }
     }
 
     pub(crate) fn variant_digits(&self, v: &DigitVariant) -> &[u8] {

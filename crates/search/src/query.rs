@@ -122,10 +122,11 @@ impl IncrementalSearch {
             _ => None,
         };
         let (results, matched) = index.search_within(&query, previous, limit);
-        self.last = if query.is_empty() {
-            None
-        } else {
-            Some((index.generation(), query, matched))
+        // Precomputed short queries don't know their full match set: the next keystroke then
+        // searches afresh (cheaply, since longer prefixes are selective).
+        self.last = match matched {
+            Some(m) if !query.is_empty() => Some((index.generation(), query, m)),
+            _ => None,
         };
         results
     }

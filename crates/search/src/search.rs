@@ -2,7 +2,7 @@
 //! query word against each candidate's own tokens and digit strings, rank, keep the top hits.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use memchr::memmem::Finder;
 
@@ -24,6 +24,9 @@ const WHOLE_WORD: u32 = 20;
 const DIGITS: u32 = 50;
 const DIGITS_AT_START: u32 = 25;
 const DIGITS_WHOLE: u32 = 25;
+
+/// How many hits are kept per precomputed query (larger limits search normally).
+pub(crate) const SHORT_TOP: usize = 64;
 
 struct WordPlan<'q> {
     word: &'q QueryWord,
@@ -126,15 +129,90 @@ impl SearchIndex {
             );
             self.postings[s..e].iter().for_each(|&x| push(x));
         }
-        if let Some((s, e)) = p
-            .word
-            .digits
-            .as_deref()
-            .and_then(|d| self.rarest_trigram(d.as_bytes()))
-        {
-            self.trigrams[s..e].iter().for_each(|&x| push(x));
+        if let Some(d) = p.word.digits.as_deref().filter(|d| d.len() >= 3) {
+            self.trigram_intersection(d.as_bytes())
+                .into_iter()
+                .for_each(&mut push);
         }
         out
+    }
+
+    /// Entries whose numbers contain every 3-digit window of `digits` (a superset of the
+    /// entries containing `digits`; exact for 3 digits).
+    fn trigram_intersection(&self, digits: &[u8]) -> Vec<u32> {
+        let mut lists: Vec<&[u32]> = digits
+            .windows(3)
+            .map(|w| {
+                let k = trigram_key(w);
+                &self.trigrams[self.trigram_start[k] as usize..self.trigram_start[k + 1] as usize]
+            })
+            .collect();
+        lists.sort_by_key(|l| l.len());
+        let Some((first, rest)) = lists.split_first() else {
+            return Vec::new();
+        };
+        let mut out = first.to_vec();
+        for list in rest {
+            let mut from = 0;
+            out.retain(|e| match list.get(from..).map(|l| l.binary_search(e)) {
+                Some(Ok(i)) => {
+                    from += i + 1;
+                    true
+                }
+                Some(Err(i)) => {
+                    from += i;
+                    false
+                }
+                None => false,
+            });
+            if out.is_empty() {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Fills the table of short one-word queries whose fresh search would touch many entries:
+    /// 1-3 character prefixes of indexed words and 1-3 digit strings, when their candidate set
+    /// is at least `threshold`. Served for `limit <= SHORT_TOP`.
+    pub(crate) fn precompute_short(&mut self, threshold: usize) {
+        let mut keys: Vec<String> = Vec::new();
+        for w in &self.folded_vocab {
+            let mut prefix = String::new();
+            for c in w.chars().take(3) {
+                prefix.push(c);
+                keys.push(prefix.clone());
+            }
+        }
+        for n in 0..1110 {
+            // "0".."9", "00".."99", "000".."999"
+            let key = match n {
+                0..=9 => format!("{n}"),
+                10..=109 => format!("{:02}", n - 10),
+                _ => format!("{:03}", n - 110),
+            };
+            keys.push(key);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let mut table = HashMap::new();
+        for key in keys {
+            let query = Query::parse(&key);
+            let [word] = query.words.as_slice() else {
+                continue;
+            };
+            if word.exact.is_some() || word.folded != key {
+                continue;
+            }
+            if self.cost(&self.plan(word)) < threshold {
+                continue;
+            }
+            let (results, matched) = self.search_within(&query, None, SHORT_TOP);
+            let total = matched.map_or(results.total, |m| m.len());
+            let top = results.hits.iter().map(|h| h.entry as u32).collect();
+            table.insert((query.phone, key), (top, total));
+        }
+        self.short = table;
     }
 
     /// Scores entry `e` against all words, or None if some word does not match. With `fields`,
@@ -189,20 +267,33 @@ impl SearchIndex {
                 }
             }
             if let Some(finder) = &p.finder {
-                for v in variants {
-                    let hay = self.variant_digits(v);
-                    if let Some(at) = finder.find(hay) {
-                        let mut score = DIGITS;
-                        if at == 0 {
-                            score += DIGITS_AT_START;
-                            if finder.needle().len() == hay.len() {
-                                score += DIGITS_WHOLE;
+                let (base, all) = self.entry_digits(e);
+                if let Some(at) = finder.find(all) {
+                    let needle = finder.needle();
+                    let at = base + at;
+                    let mut score = DIGITS;
+                    let mut number = None;
+                    for v in variants {
+                        let hay = self.variant_digits(v);
+                        if hay.starts_with(needle) {
+                            let whole = if needle.len() == hay.len() {
+                                DIGITS_WHOLE
+                            } else {
+                                0
+                            };
+                            if DIGITS + DIGITS_AT_START + whole > score {
+                                score = DIGITS + DIGITS_AT_START + whole;
+                                number = Some(v.number);
                             }
+                        } else if number.is_none()
+                            && (v.start as usize..v.start as usize + hay.len()).contains(&at)
+                        {
+                            number = Some(v.number);
                         }
-                        if score > best {
-                            best = score;
-                            best_field = MatchField::Number(usize::from(v.number));
-                        }
+                    }
+                    if score > best {
+                        best = score;
+                        best_field = MatchField::Number(usize::from(number.unwrap_or(0)));
                     }
                 }
             }
@@ -227,18 +318,36 @@ impl SearchIndex {
         self.search_within(query, None, limit).0
     }
 
-    /// Searches `within` (entries known to contain all matches) or the whole index; returns the
-    /// results and every matching entry (for the next incremental keystroke).
+    /// Searches `within` (entries known to contain all matches) or the whole index. Returns
+    /// the results and, when known, every matching entry (for the next incremental keystroke).
     pub(crate) fn search_within(
         &self,
         query: &Query,
         within: Option<&[u32]>,
         limit: usize,
-    ) -> (SearchResults, Vec<u32>) {
+    ) -> (SearchResults, Option<Vec<u32>>) {
         if query.is_empty() || self.is_empty() {
-            return (SearchResults::default(), Vec::new());
+            return (SearchResults::default(), Some(Vec::new()));
         }
         let plans: Vec<WordPlan> = query.words.iter().map(|w| self.plan(w)).collect();
+        if let [word] = query.words.as_slice() {
+            if word.exact.is_none() && limit <= SHORT_TOP {
+                if let Some((top, total)) = self.short.get(&(query.phone, word.folded.clone())) {
+                    let hits = top
+                        .iter()
+                        .take(limit)
+                        .filter_map(|&e| self.hit(e as usize, &plans))
+                        .collect();
+                    return (
+                        SearchResults {
+                            hits,
+                            total: *total,
+                        },
+                        None,
+                    );
+                }
+            }
+        }
         let driver = plans.iter().min_by_key(|p| self.cost(p));
         let generated;
         let candidates: &[u32] = match (within, driver) {
@@ -248,7 +357,7 @@ impl SearchIndex {
                 generated = self.candidates(d);
                 &generated
             }
-            (None, None) => return (SearchResults::default(), Vec::new()),
+            (None, None) => return (SearchResults::default(), Some(Vec::new())),
         };
 
         let mut matched = Vec::new();
@@ -283,7 +392,7 @@ impl SearchIndex {
                 hits,
                 total: matched.len(),
             },
-            matched,
+            Some(matched),
         )
     }
 

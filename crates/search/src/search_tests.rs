@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use crate::entry::{EntryKind, LabeledNumber, SearchEntry, SourceKind};
-use crate::index::{MatchField, SearchIndex};
+use crate::index::{IndexOptions, MatchField, SearchIndex};
 use crate::query::IncrementalSearch;
 
 fn person(id: &str, name: &str) -> SearchEntry {
@@ -252,5 +252,37 @@ proptest! {
             };
             prop_assert!(hit.spans.iter().all(|&(s, t)| s < t && t <= chars));
         }
+    }
+}
+
+#[test]
+fn precomputed_short_queries_equal_full_search() {
+    let first = ["Anna", "Anders", "Bo", "Sara", "Åke"];
+    let last = ["Ek", "Berg", "Svensson"];
+    let entries: Vec<SearchEntry> = (0..4000)
+        .map(|i| SearchEntry {
+            id: i.to_string(),
+            name: format!("{} {}", first[i % 5], last[i % 3]),
+            numbers: vec![LabeledNumber::new("m", format!("+46 70 {i:04} {}", i % 7))],
+            kind: [EntryKind::Normal, EntryKind::Favourite, EntryKind::Blocked][i % 3],
+            ..Default::default()
+        })
+        .collect();
+    let opts = IndexOptions {
+        precompute_threshold: 500,
+        ..Default::default()
+    };
+    let index = SearchIndex::build_with(entries, &opts);
+    assert!(index.short.contains_key(&(false, "a".to_string())));
+    assert!(index.short.contains_key(&(true, "070".to_string())));
+    let mut inc = IncrementalSearch::new();
+    for q in [
+        "a", "an", "and", "ande", "s", "4", "46", "070", "0701", "e", "ak",
+    ] {
+        let short = index.search(q, 10);
+        let full = index.search(q, crate::search::SHORT_TOP + 1);
+        assert_eq!(short.total, full.total, "{q}");
+        assert_eq!(short.hits[..], full.hits[..10], "{q}");
+        assert_eq!(inc.search(&index, q, 10), short, "{q}");
     }
 }
