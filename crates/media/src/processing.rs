@@ -1,9 +1,14 @@
 //! Voice processing stage (echo cancellation, AGC, noise suppression) between the
 //! microphone and the encoder.
 //!
-//! `webrtc-audio-processing` was evaluated as the implementation (see
-//! docs/decisions/0405-voice-processing.md); until it is wired in, [`PassThrough`] is the
-//! only processor and does nothing, deliberately: no processing beats bad processing.
+//! [`PassThrough`] (default) leaves audio untouched. With the `aec` cargo feature,
+//! [`WebrtcProcessor`] runs the WebRTC audio processing module (echo cancellation, AGC,
+//! noise suppression); see docs/decisions/0405-voice-processing.md.
+
+#[cfg(feature = "aec")]
+mod aec;
+#[cfg(feature = "aec")]
+pub use aec::{ProcessingError, ProcessingSettings, WebrtcProcessor};
 
 /// Processes 20 ms, 48 kHz mono frames. `render` is what the speaker plays (the echo
 /// reference); `capture` is the microphone frame, processed in place.
