@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::config::{Account, Secret};
+use koppla_media::{CodecPrefs, Direction};
 use koppla_sip::auth::{self, Algorithm, DigestResponse, DigestServer, Verdict};
+use koppla_sip::message;
 use koppla_sip::message::response_for;
 use std::time::Duration;
 
