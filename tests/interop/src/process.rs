@@ -73,6 +73,15 @@ impl ProcessGuard {
                 None
             }
         };
+        // If the test process dies without running destructors (SIGKILL, abort), take the peer
+        // down with it instead of leaving it bound to its ports.
+        // SAFETY: the closure only calls prctl(2), which is async-signal-safe, between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
         let program = cmd.get_program().to_string_lossy().into_owned();
         let child = cmd
             .spawn()
