@@ -127,7 +127,7 @@ pub struct SearchIndex {
     pub(crate) trigram_start: Vec<u32>,
     pub(crate) trigrams: Vec<u32>,
     /// Precomputed best entries (and total) for short one-word queries with huge candidate
-    /// sets, keyed by (phone mode, folded text); see `precompute_short`.
+    /// sets, keyed by (phone mode, exact text if typed with diacritics else folded).
     pub(crate) short: HashMap<(bool, String), (Vec<u32>, usize)>,
     generation: u64,
 }

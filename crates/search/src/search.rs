@@ -177,7 +177,7 @@ impl SearchIndex {
     /// is at least `threshold`. Served for `limit <= SHORT_TOP`.
     pub(crate) fn precompute_short(&mut self, threshold: usize) {
         let mut keys: Vec<String> = Vec::new();
-        for w in &self.folded_vocab {
+        for w in self.folded_vocab.iter().chain(&self.exact_vocab) {
             let mut prefix = String::new();
             for c in w.chars().take(3) {
                 prefix.push(c);
@@ -201,7 +201,7 @@ impl SearchIndex {
             let [word] = query.words.as_slice() else {
                 continue;
             };
-            if word.exact.is_some() || word.folded != key {
+            if word.exact.as_ref().unwrap_or(&word.folded) != &key {
                 continue;
             }
             if self.cost(&self.plan(word)) < threshold {
@@ -331,8 +331,9 @@ impl SearchIndex {
         }
         let plans: Vec<WordPlan> = query.words.iter().map(|w| self.plan(w)).collect();
         if let [word] = query.words.as_slice() {
-            if word.exact.is_none() && limit <= SHORT_TOP {
-                if let Some((top, total)) = self.short.get(&(query.phone, word.folded.clone())) {
+            let key = word.exact.as_ref().unwrap_or(&word.folded);
+            if limit <= SHORT_TOP {
+                if let Some((top, total)) = self.short.get(&(query.phone, key.clone())) {
                     let hits = top
                         .iter()
                         .take(limit)

@@ -275,6 +275,7 @@ fn precomputed_short_queries_equal_full_search() {
     let index = SearchIndex::build_with(entries, &opts);
     assert!(index.short.contains_key(&(false, "a".to_string())));
     assert!(index.short.contains_key(&(true, "070".to_string())));
+    assert!(index.short.contains_key(&(false, "åk".to_string())));
     let mut inc = IncrementalSearch::new();
     for q in [
         "a", "an", "and", "ande", "s", "4", "46", "070", "0701", "e", "ak",
