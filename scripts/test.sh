@@ -25,8 +25,7 @@ step "clippy"
 cargo clippy --workspace --all-targets --features koppla-app/custom-protocol -- -D warnings
 
 step "build binaries the end-to-end tests drive"
-cargo build -p koppla-app --features custom-protocol
-cargo build --workspace --bins
+cargo build --workspace --bins --features koppla-app/custom-protocol
 
 step "Rust tests: unit, simulated calls, interop with real peers, desktop app under Xvfb"
 cargo test --workspace --features koppla-app/custom-protocol --no-fail-fast

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::ipc_types::{DialCandidate, DialOrigin, DialOutcome, DialRequest};
+use crate::ipc_types::{DialCandidate, DialOrigin, DialOutcome, DialRequest, LinkAction};
 
 /// Event that tells the UI to call `take_pending_dial_requests`.
 pub const DIAL_REQUEST_EVENT: &str = "dial-request-ready";
@@ -57,14 +57,18 @@ impl Pending {
     }
 }
 
-/// Checks `raw` and hands the result to the UI. Links never dial silently: only the hotkey,
-/// where the user highlighted the number themselves, dials at once.
+/// Checks `raw` and hands the result to the UI. Links never dial silently unless the user chose
+/// "call at once"; the hotkey dials at once because the user highlighted the number themselves.
 pub fn submit(app: &AppHandle, origin: DialOrigin, raw: &str) {
     let outcome = match origin {
         DialOrigin::Link => outcome_for_link(raw),
         DialOrigin::Hotkey | DialOrigin::Typed => outcome_for_text(raw),
     };
-    let auto_dial = matches!(outcome, DialOutcome::Dialable { .. }) && origin == DialOrigin::Hotkey;
+    let call_links_at_once = app
+        .try_state::<crate::AppState>()
+        .is_some_and(|state| state.settings().link_action == LinkAction::CallAtOnce);
+    let auto_dial = matches!(outcome, DialOutcome::Dialable { .. })
+        && (origin == DialOrigin::Hotkey || (origin == DialOrigin::Link && call_links_at_once));
     let request = app.state::<Pending>().push(origin, raw, outcome, auto_dial);
     match &request.outcome {
         DialOutcome::Dialable { candidate } => tracing::info!(

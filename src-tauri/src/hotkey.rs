@@ -63,11 +63,19 @@ fn dial_selection(app: &AppHandle) {
     }
 }
 
+/// Binds the hotkey from the settings at start, falling back to F8 if it cannot be bound.
 pub fn register_default(app: &AppHandle) {
-    let accelerator = app.state::<HotkeyState>().current();
-    let status = bind(app, None, &accelerator);
+    let wanted = app.state::<crate::AppState>().settings().hotkey;
+    let mut status = bind(app, None, &wanted);
+    if !status.registered && wanted != DEFAULT_ACCELERATOR {
+        status = bind(app, None, DEFAULT_ACCELERATOR);
+    }
+    let accelerator = status.accelerator.clone();
     match status.error {
-        None => tracing::info!(%accelerator, "dial hotkey registered"),
+        None => {
+            app.state::<HotkeyState>().replace(&accelerator);
+            tracing::info!(%accelerator, "dial hotkey registered")
+        }
         Some(err) => tracing::warn!(%err, %accelerator, "dial hotkey is not active"),
     }
 }

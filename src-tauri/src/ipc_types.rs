@@ -241,10 +241,16 @@ pub enum CallAction {
     Unmute,
     StartRecording,
     StopRecording,
-    Dtmf { digits: String },
-    BlindTransfer { target: String },
+    Dtmf {
+        digits: String,
+    },
+    BlindTransfer {
+        target: String,
+    },
     /// Connects this call with `other` (attended transfer).
-    AttendedTransfer { other: u32 },
+    AttendedTransfer {
+        other: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

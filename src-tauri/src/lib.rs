@@ -1,18 +1,29 @@
 //! The Koppla desktop app: a thin Tauri shell. Call logic, parsing, search and storage live in the
 //! `crates/` libraries; this crate wires them to windows, the tray, global hotkeys and OS links.
 
+mod calls;
 mod commands;
+mod contacts;
 mod dial_request;
+mod embedded;
+mod errors;
+mod history;
 mod hotkey;
 mod ipc_types;
 mod links;
+mod search;
+mod secrets;
 mod selection;
+mod session;
+mod settings;
+mod state;
 mod tray;
 
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use ipc_types::*;
+pub use state::AppState;
 
 /// Starts the app. The single-instance plugin comes first so that a second launch (for example
 /// from a clicked `tel:` link) hands its arguments to this instance and exits at once.
@@ -35,8 +46,26 @@ pub fn run() {
             commands::parse_dial_input,
             commands::hotkey_get,
             commands::hotkey_set,
+            settings::settings_get,
+            settings::settings_set,
+            session::session_get,
+            session::login,
+            session::logout,
+            session::calls_list,
+            session::call_place,
+            session::call_action,
+            search::search,
+            search::search_enter,
+            contacts::contacts_list,
+            contacts::contact_save,
+            contacts::contact_delete,
+            history::history_list,
+            history::history_mark_seen,
+            history::missed_count,
         ])
         .setup(|app| {
+            let state = tauri::async_runtime::block_on(open_state(app.handle()))?;
+            app.manage(state);
             register_link_schemes(app);
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |event| {
@@ -52,6 +81,11 @@ pub fn run() {
             }
             hotkey::register_default(app.handle());
             tray::create(app.handle())?;
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<AppState>().search.refresh().await;
+                session::auto_login(handle).await;
+            });
             tracing::info!("Koppla is ready");
             Ok(())
         })
@@ -63,6 +97,19 @@ pub fn run() {
             std::process::exit(1);
         }
     }
+}
+
+/// Opens the local database (creating it on first start) and loads the settings.
+async fn open_state(app: &tauri::AppHandle) -> Result<AppState, Box<dyn std::error::Error>> {
+    let data_dir = app.path().app_data_dir()?;
+    std::fs::create_dir_all(&data_dir)?;
+    let store = koppla_store::Store::open(&data_dir.join("koppla.db")).await?;
+    let interrupted = store.close_unfinished_calls().await?;
+    if interrupted > 0 {
+        tracing::info!(interrupted, "closed calls left open by an earlier run");
+    }
+    let settings = settings::load(&store).await;
+    Ok(AppState::new(store, settings, data_dir))
 }
 
 fn init_logging() {

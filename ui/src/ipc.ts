@@ -66,8 +66,9 @@ export const logout = () => invoke<SessionView>("logout");
 
 // Calls
 export const callsList = () => invoke<CallView[]>("calls_list");
-/** `target` is a number, SIP address or anything `parseDialInput` accepts. */
-export const callPlace = (target: string) => invoke<CallView>("call_place", { target });
+/** `target` is a number, SIP address or anything `parseDialInput` accepts; the new call arrives
+ * through `onCalls`. */
+export const callPlace = (target: string) => invoke<void>("call_place", { target });
 export const callAction = (id: number, action: CallAction) => invoke<void>("call_action", { id, action });
 
 // Search

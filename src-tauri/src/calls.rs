@@ -1,0 +1,309 @@
+//! The calls the user sees: built from the user agent's events, written to history as they
+//! happen (a row exists from the first ring, so a killed app loses nothing), and pushed to the UI.
+
+use std::collections::{HashMap, VecDeque};
+
+use koppla_store::{Direction, EndReason, NewCall};
+use koppla_ua::runtime::Command;
+use koppla_ua::{CallId, CallState};
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::errors::{UiError, UiResult};
+use crate::ipc_types::{CallAction, CallDirection, CallPhase, CallView};
+use crate::AppState;
+
+pub const CALLS_EVENT: &str = "calls-changed";
+pub const HISTORY_EVENT: &str = "history-changed";
+
+struct TrackedCall {
+    view: CallView,
+    history: Option<koppla_store::CallId>,
+}
+
+/// Calls in progress. Outgoing calls get their id from the agent's first event, so targets wait
+/// in `dialling` until then (the agent numbers calls in the order it receives them).
+#[derive(Default)]
+pub struct CallBook {
+    calls: HashMap<CallId, TrackedCall>,
+    dialling: VecDeque<String>,
+}
+
+impl CallBook {
+    pub fn views(&self) -> Vec<CallView> {
+        let mut views: Vec<CallView> = self.calls.values().map(|c| c.view.clone()).collect();
+        views.sort_by_key(|view| view.id);
+        views
+    }
+
+    pub fn clear(&mut self) {
+        self.calls.clear();
+        self.dialling.clear();
+    }
+}
+
+fn phase(state: CallState) -> CallPhase {
+    match state {
+        CallState::Calling => CallPhase::Calling,
+        CallState::Ringing => CallPhase::Ringing,
+        CallState::Early => CallPhase::Early,
+        CallState::Established => CallPhase::Established,
+        CallState::Held => CallPhase::Held,
+        CallState::RemoteHeld => CallPhase::RemoteHeld,
+        CallState::Ended => CallPhase::Ended,
+    }
+}
+
+fn end_reason(reason: Option<&str>) -> EndReason {
+    match reason {
+        None => EndReason::Bye,
+        Some(text) => EndReason::parse(text),
+    }
+}
+
+/// The user part of a SIP URI ("sip:3267@host" → "3267"), which is what people recognise.
+pub fn remote_number(uri: &str) -> String {
+    let without_name = uri
+        .rsplit_once('<')
+        .map_or(uri, |(_, rest)| rest.trim_end_matches('>'));
+    let rest = without_name
+        .strip_prefix("sips:")
+        .or_else(|| without_name.strip_prefix("sip:"))
+        .or_else(|| without_name.strip_prefix("tel:"))
+        .unwrap_or(without_name);
+    rest.split(['@', ';', '>'])
+        .next()
+        .unwrap_or(rest)
+        .to_string()
+}
+
+fn display_name(uri: &str) -> Option<String> {
+    let (name, _) = uri.split_once('<')?;
+    let name = name.trim().trim_matches('"').trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+fn emit_calls(app: &AppHandle, book: &CallBook) {
+    let _ = app.emit(CALLS_EVENT, book.views());
+}
+
+/// Remembers a target so the next new outgoing call gets its name.
+pub fn expect_outgoing(app: &AppHandle, target: &str) {
+    let state = app.state::<AppState>();
+    state.calls().dialling.push_back(target.to_string());
+}
+
+pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
+    let state = app.state::<AppState>();
+    let started = koppla_store::unix_millis_now();
+    let number = remote_number(&from);
+    let name = display_name(&from);
+    let history = state
+        .store
+        .start_call(&NewCall {
+            direction: Direction::Incoming,
+            remote_uri: from.clone(),
+            remote_number: number.clone(),
+            display_name: name.clone().unwrap_or_default(),
+            started_at_ms: started,
+        })
+        .await
+        .map_err(|err| tracing::warn!(%err, "could not record the incoming call"))
+        .ok();
+    let mut book = state.calls();
+    book.calls.insert(
+        call,
+        TrackedCall {
+            view: CallView {
+                id: call,
+                direction: CallDirection::Incoming,
+                remote: number,
+                remote_name: name,
+                phase: CallPhase::Ringing,
+                end_reason: None,
+                started_at: started,
+                answered_at: None,
+                muted: false,
+                recording: false,
+            },
+            history,
+        },
+    );
+    emit_calls(app, &book);
+    drop(book);
+    let _ = app.emit(HISTORY_EVENT, ());
+    crate::show_main_window(app);
+}
+
+pub async fn state_changed(
+    app: &AppHandle,
+    call: CallId,
+    state: CallState,
+    reason: Option<String>,
+) {
+    let app_state = app.state::<AppState>();
+    let now = koppla_store::unix_millis_now();
+    let is_new = !app_state.calls().calls.contains_key(&call);
+    if is_new {
+        let target = app_state.calls().dialling.pop_front().unwrap_or_default();
+        let history = app_state
+            .store
+            .start_call(&NewCall {
+                direction: Direction::Outgoing,
+                remote_uri: target.clone(),
+                remote_number: remote_number(&target),
+                display_name: String::new(),
+                started_at_ms: now,
+            })
+            .await
+            .map_err(|err| tracing::warn!(%err, "could not record the outgoing call"))
+            .ok();
+        app_state.calls().calls.insert(
+            call,
+            TrackedCall {
+                view: CallView {
+                    id: call,
+                    direction: CallDirection::Outgoing,
+                    remote: remote_number(&target),
+                    remote_name: None,
+                    phase: CallPhase::Calling,
+                    end_reason: None,
+                    started_at: now,
+                    answered_at: None,
+                    muted: false,
+                    recording: false,
+                },
+                history,
+            },
+        );
+    }
+    let (history, first_answer) = {
+        let mut book = app_state.calls();
+        let Some(tracked) = book.calls.get_mut(&call) else {
+            return;
+        };
+        tracked.view.phase = phase(state);
+        let first_answer = state == CallState::Established && tracked.view.answered_at.is_none();
+        if first_answer {
+            tracked.view.answered_at = Some(now);
+        }
+        if state == CallState::Ended {
+            tracked.view.end_reason = Some(end_reason(reason.as_deref()).as_str().to_string());
+        }
+        (tracked.history, first_answer)
+    };
+    if let Some(history) = history {
+        let written = if first_answer {
+            app_state.store.call_answered(history, now).await
+        } else if state == CallState::Ended {
+            app_state
+                .store
+                .call_ended(history, now, &end_reason(reason.as_deref()))
+                .await
+        } else {
+            Ok(())
+        };
+        if let Err(err) = written {
+            tracing::warn!(%err, call, "could not update call history");
+        }
+    }
+    let mut book = app_state.calls();
+    emit_calls(app, &book);
+    if state == CallState::Ended {
+        // The UI has seen the final state; the call now lives in history only.
+        book.calls.remove(&call);
+        drop(book);
+        let _ = app.emit(HISTORY_EVENT, ());
+    }
+}
+
+/// Maps a UI action to an agent command; actions the engine cannot do yet say so clearly.
+pub fn command_for(id: CallId, action: CallAction) -> UiResult<Command> {
+    let call = Some(id);
+    Ok(match action {
+        CallAction::Answer => Command::Answer(call),
+        CallAction::Reject => Command::Reject(call),
+        CallAction::Hangup => Command::Hangup(call),
+        CallAction::Hold => Command::Hold(call),
+        CallAction::Resume => Command::Resume(call),
+        CallAction::Dtmf { digits } => {
+            if digits.is_empty()
+                || !digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
+            {
+                return Err(UiError::new(
+                    "invalid_dtmf",
+                    "DTMF digits are 0-9, *, # and A-D",
+                ));
+            }
+            Command::Dtmf(digits, call)
+        }
+        CallAction::BlindTransfer { target } => {
+            if target.trim().is_empty() {
+                return Err(UiError::new("invalid_input", "transfer target is empty"));
+            }
+            Command::Transfer(target, call)
+        }
+        CallAction::AttendedTransfer { other } => Command::Attended(id, other),
+        CallAction::Mute
+        | CallAction::Unmute
+        | CallAction::StartRecording
+        | CallAction::StopRecording => {
+            return Err(UiError::new(
+                "not_supported",
+                "mute and recording are not available in this version of the call engine",
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_number_is_the_user_part() {
+        assert_eq!(remote_number("sip:3267@127.0.0.1:5060"), "3267");
+        assert_eq!(
+            remote_number("\"Anna\" <sip:anna@vaxel.se;user=phone>"),
+            "anna"
+        );
+        assert_eq!(remote_number("tel:+46701234567"), "+46701234567");
+        assert_eq!(
+            display_name("\"Anna S\" <sip:anna@x>").as_deref(),
+            Some("Anna S")
+        );
+        assert_eq!(display_name("sip:anna@x"), None);
+    }
+
+    #[test]
+    fn dtmf_is_checked_before_it_reaches_the_engine() {
+        assert!(command_for(
+            1,
+            CallAction::Dtmf {
+                digits: "12#".into()
+            }
+        )
+        .is_ok());
+        let err = command_for(
+            1,
+            CallAction::Dtmf {
+                digits: "1;rm".into(),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "invalid_dtmf");
+    }
+
+    #[test]
+    fn unsupported_actions_are_refused_not_faked() {
+        let err = command_for(1, CallAction::Mute).unwrap_err();
+        assert_eq!(err.code, "not_supported");
+    }
+
+    #[test]
+    fn end_reasons_keep_the_engine_words() {
+        assert_eq!(end_reason(Some("busy")), EndReason::Busy);
+        assert_eq!(end_reason(None), EndReason::Bye);
+    }
+}

@@ -1,0 +1,540 @@
+//! Logging in and out: the built-in switch, a Koppla Växel server, or any SIP server. A session
+//! is one running user agent plus, with Koppla Växel, a client-API token for the directory.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use koppla_sip::{Transport, TransportConfig};
+use koppla_ua::runtime::{self, AudioFactory, Command, RuntimeConfig};
+use koppla_ua::{Account, CallId, Secret, UaConfig, UaEvent};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Emitter, Manager, State};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::errors::{UiError, UiResult};
+use crate::ipc_types::{AccountKind, CallAction, CallView, DialOutcome, LoginRequest, SessionView};
+use crate::AppState;
+
+pub const SESSION_EVENT: &str = "session-changed";
+const LAST_ACCOUNT_KEY: &str = "account.last";
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The account to offer (and log in to) next time. The password is in the keychain, not here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LastAccount {
+    kind: AccountKind,
+    server: Option<String>,
+    username: String,
+    transport: Option<String>,
+}
+
+struct Active {
+    commands: mpsc::Sender<Command>,
+    /// Domain for numbers dialled without one.
+    domain: String,
+    /// Resolves when the engine's thread has finished.
+    task: oneshot::Receiver<()>,
+}
+
+/// The call engine gets a thread and runtime of its own: media timing then never waits on the
+/// UI's work, and the engine's audio backends need not be shareable between threads.
+fn spawn_engine(
+    config: RuntimeConfig,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<UaEvent>,
+) -> UiResult<oneshot::Receiver<()>> {
+    let (done_tx, done_rx) = oneshot::channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| UiError::new("engine", err))?;
+    std::thread::Builder::new()
+        .name("koppla-call-engine".into())
+        .spawn(move || {
+            if let Err(err) = runtime.block_on(runtime::run(config, commands, events)) {
+                tracing::warn!(%err, "call engine stopped");
+            }
+            let _ = done_tx.send(());
+        })
+        .map_err(|err| UiError::new("engine", err))?;
+    Ok(done_rx)
+}
+
+#[derive(Default)]
+pub struct Session {
+    view: Mutex<Option<SessionView>>,
+    active: tokio::sync::Mutex<Option<Active>>,
+    embedded: tokio::sync::Mutex<Option<koppla_vaxel::VaxelHandle>>,
+}
+
+impl Session {
+    fn view(&self) -> SessionView {
+        self.view
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or(SessionView::LoggedOut {
+                error: None,
+                last_username: None,
+                last_kind: None,
+            })
+    }
+}
+
+fn set_view(app: &AppHandle, view: SessionView) {
+    let state = app.state::<AppState>();
+    *state.session.view.lock().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
+    let _ = app.emit(SESSION_EVENT, view);
+}
+
+fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
+    let state = app.state::<AppState>();
+    if let SessionView::Online {
+        kind,
+        username,
+        display_name,
+        switch_features,
+        ..
+    } = state.session.view()
+    {
+        set_view(
+            app,
+            SessionView::Online {
+                kind,
+                username,
+                display_name,
+                registered,
+                registration_error: error,
+                switch_features,
+            },
+        );
+    }
+}
+
+/// Where to register and, for Koppla Växel, where its client API is.
+struct Target {
+    sip: SocketAddr,
+    domain: String,
+    api: Option<String>,
+}
+
+fn parse_transport(name: Option<&str>) -> UiResult<Transport> {
+    match name.unwrap_or("udp").to_ascii_lowercase().as_str() {
+        "udp" => Ok(Transport::Udp),
+        "tcp" => Ok(Transport::Tcp),
+        "tls" => Ok(Transport::Tls),
+        other => Err(UiError::new(
+            "invalid_input",
+            format!("unknown transport '{other}'"),
+        )),
+    }
+}
+
+async fn target_for(app: &AppHandle, request: &LoginRequest) -> UiResult<Target> {
+    let state = app.state::<AppState>();
+    if request.kind == AccountKind::Builtin {
+        let mut embedded = state.session.embedded.lock().await;
+        if embedded.is_none() {
+            *embedded = Some(crate::embedded::start(&state.data_dir).await?);
+        }
+        let handle = embedded
+            .as_ref()
+            .ok_or_else(|| UiError::new("switch_start", "the built-in switch did not start"))?;
+        crate::embedded::ensure_user(handle, &request.username, &request.password).await?;
+        return Ok(Target {
+            sip: handle.sip_addr,
+            domain: handle.sip_addr.to_string(),
+            api: Some(format!("http://{}", handle.api_addr)),
+        });
+    }
+    let server = request
+        .server
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| UiError::new("invalid_input", "enter the server address"))?;
+    let uri = koppla_ua::SipUri::parse(&format!("sip:{server}"))
+        .map_err(|err| UiError::new("invalid_server", err))?;
+    let transport = parse_transport(request.transport.as_deref())?;
+    let sip = uri
+        .resolve(transport)
+        .map_err(|err| UiError::new("invalid_server", err))?;
+    let api = (request.kind == AccountKind::Vaxel).then(|| format!("https://{}", uri.host));
+    Ok(Target {
+        sip,
+        domain: uri.host_port(),
+        api,
+    })
+}
+
+#[derive(Deserialize)]
+struct ApiLogin {
+    token: String,
+}
+
+async fn api_login(base: &str, username: &str, password: &str) -> UiResult<String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|err| UiError::new("network", err))?;
+    let response = client
+        .post(format!("{base}/api/v1/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .map_err(|err| UiError::new("network", err))?;
+    if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(UiError::new(
+            "wrong_password",
+            "wrong user name or password",
+        ));
+    }
+    let response = response
+        .error_for_status()
+        .map_err(|err| UiError::new("switch", err))?;
+    let login: ApiLogin = response
+        .json()
+        .await
+        .map_err(|err| UiError::new("switch", err))?;
+    Ok(login.token)
+}
+
+/// Sound devices when there are any; silence otherwise, so calls still connect headless.
+struct DeviceAudio;
+
+impl AudioFactory for DeviceAudio {
+    fn source(&mut self, _call: CallId) -> Box<dyn koppla_audio::AudioSource> {
+        match koppla_audio::devices::open_input(&koppla_audio::hotplug::DeviceChoice::SystemDefault)
+        {
+            Ok(source) => Box::new(source),
+            Err(err) => {
+                tracing::warn!(%err, "no microphone; sending silence");
+                Box::new(koppla_audio::NullSource)
+            }
+        }
+    }
+
+    fn sink(&mut self, _call: CallId) -> Box<dyn koppla_audio::AudioSink> {
+        match koppla_audio::devices::open_output(
+            &koppla_audio::hotplug::DeviceChoice::SystemDefault,
+        ) {
+            Ok(sink) => Box::new(sink),
+            Err(err) => {
+                tracing::warn!(%err, "no speaker; dropping received audio");
+                Box::new(koppla_audio::NullSink::default())
+            }
+        }
+    }
+}
+
+async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionView> {
+    let state = app.state::<AppState>();
+    let username = request.username.trim();
+    if username.is_empty() {
+        return Err(UiError::new("invalid_input", "enter your user name"));
+    }
+    let transport = parse_transport(request.transport.as_deref())?;
+    let target = target_for(app, request).await?;
+    let token = match &target.api {
+        Some(base) => Some(api_login(base, username, &request.password).await?),
+        None => None,
+    };
+    let aor = format!("sip:{username}@{}", target.domain);
+    let mut account = Account::new(
+        &aor,
+        None,
+        Some(Secret::new(request.password.clone())),
+        transport,
+    )
+    .map_err(|err| UiError::new("invalid_input", err))?;
+    account.server = target.sip;
+    let bind = SocketAddr::from(([0, 0, 0, 0], 0));
+    let config = RuntimeConfig {
+        ua: UaConfig::new(account, bind),
+        transport: TransportConfig::new(bind),
+        auto_answer: state.settings().auto_answer,
+        audio: Box::new(DeviceAudio),
+    };
+
+    let (commands, command_rx) = mpsc::channel(64);
+    let (event_tx, event_rx) = mpsc::channel(256);
+    let task = spawn_engine(config, command_rx, event_tx)?;
+    let (first_tx, first_rx) = oneshot::channel();
+    tauri::async_runtime::spawn(pump_events(app.clone(), event_rx, first_tx));
+    let _ = commands.send(Command::Register).await;
+
+    let outcome = tokio::time::timeout(REGISTER_TIMEOUT, first_rx).await;
+    let registered = match outcome {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(reason))) => Err(registration_error(&reason)),
+        Ok(Err(_)) => Err(UiError::new(
+            "registration_failed",
+            "the call engine stopped",
+        )),
+        Err(_) => Err(UiError::new(
+            "registration_failed",
+            "the server did not answer",
+        )),
+    };
+    if let Err(err) = registered {
+        let _ = commands.send(Command::Quit).await;
+        let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+        return Err(err);
+    }
+    *state.session.active.lock().await = Some(Active {
+        commands,
+        domain: target.domain.clone(),
+        task,
+    });
+    let mut remote: Vec<Arc<dyn koppla_search::ContactSource>> = Vec::new();
+    if let (Some(base), Some(token)) = (&target.api, token) {
+        match koppla_search::sources::SwitchDirectorySource::new(base, token) {
+            Ok(source) => remote.push(Arc::new(source)),
+            Err(err) => tracing::warn!(%err, "switch directory unavailable"),
+        }
+    }
+    let switch_features = target.api.is_some();
+    state.search.set_remote_sources(remote).await;
+    Ok(SessionView::Online {
+        kind: request.kind,
+        username: username.to_string(),
+        display_name: None,
+        registered: true,
+        registration_error: None,
+        switch_features,
+    })
+}
+
+fn registration_error(reason: &str) -> UiError {
+    if reason.contains("password") || reason.contains("401") || reason.contains("403") {
+        UiError::new("wrong_password", reason)
+    } else {
+        UiError::new("registration_failed", reason)
+    }
+}
+
+async fn pump_events(
+    app: AppHandle,
+    mut events: mpsc::Receiver<UaEvent>,
+    first: oneshot::Sender<Result<(), String>>,
+) {
+    let mut first = Some(first);
+    while let Some(event) = events.recv().await {
+        match event {
+            UaEvent::Registered { .. } => match first.take() {
+                Some(first) => {
+                    let _ = first.send(Ok(()));
+                }
+                None => update_online(&app, true, None),
+            },
+            UaEvent::RegistrationFailed { reason } => match first.take() {
+                Some(first) => {
+                    let _ = first.send(Err(reason));
+                }
+                None => update_online(&app, false, Some(reason)),
+            },
+            UaEvent::Incoming { call, from } => crate::calls::incoming(&app, call, from).await,
+            UaEvent::CallState {
+                call,
+                state,
+                reason,
+            } => crate::calls::state_changed(&app, call, state, reason).await,
+            UaEvent::Error { message } => tracing::warn!(%message, "call engine error"),
+            _ => {}
+        }
+    }
+}
+
+async fn stop_active(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let active = state.session.active.lock().await.take();
+    if let Some(active) = active {
+        // Quit hangs up calls and unregisters before the engine stops.
+        let _ = active.commands.send(Command::Quit).await;
+        let _ = tokio::time::timeout(Duration::from_secs(4), active.task).await;
+    }
+    state.calls().clear();
+    let _ = app.emit(crate::calls::CALLS_EVENT, Vec::<CallView>::new());
+    state.search.set_remote_sources(Vec::new()).await;
+}
+
+async fn logged_out_view(app: &AppHandle, error: Option<String>) -> SessionView {
+    let last = load_last(app).await;
+    SessionView::LoggedOut {
+        error,
+        last_username: last.as_ref().map(|l| l.username.clone()),
+        last_kind: last.map(|l| l.kind),
+    }
+}
+
+async fn load_last(app: &AppHandle) -> Option<LastAccount> {
+    let state = app.state::<AppState>();
+    state
+        .store
+        .get_setting::<LastAccount>(LAST_ACCOUNT_KEY)
+        .await
+        .ok()
+        .flatten()
+}
+
+fn keychain_account(last: &LastAccount) -> String {
+    format!(
+        "{:?}:{}@{}",
+        last.kind,
+        last.username,
+        last.server.as_deref().unwrap_or("builtin")
+    )
+}
+
+#[tauri::command]
+pub async fn session_get(app: AppHandle) -> SessionView {
+    let state = app.state::<AppState>();
+    let has_view = state
+        .session
+        .view
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_some();
+    if has_view {
+        state.session.view()
+    } else {
+        logged_out_view(&app, None).await
+    }
+}
+
+#[tauri::command]
+pub async fn login(app: AppHandle, request: LoginRequest) -> UiResult<SessionView> {
+    stop_active(&app).await;
+    set_view(
+        &app,
+        SessionView::Connecting {
+            username: request.username.trim().to_string(),
+        },
+    );
+    match connect(&app, &request).await {
+        Ok(view) => {
+            remember(&app, &request).await;
+            set_view(&app, view.clone());
+            Ok(view)
+        }
+        Err(err) => {
+            let view = logged_out_view(&app, Some(err.message.clone())).await;
+            set_view(&app, view);
+            Err(err)
+        }
+    }
+}
+
+async fn remember(app: &AppHandle, request: &LoginRequest) {
+    let state = app.state::<AppState>();
+    let last = LastAccount {
+        kind: request.kind,
+        server: request
+            .server
+            .clone()
+            .filter(|_| request.kind != AccountKind::Builtin),
+        username: request.username.trim().to_string(),
+        transport: request.transport.clone(),
+    };
+    if let Err(err) = state.store.set_setting(LAST_ACCOUNT_KEY, &last).await {
+        tracing::warn!(%err, "could not remember the account");
+    }
+    let key = keychain_account(&last);
+    let kept = if request.stay_logged_in {
+        crate::secrets::store_password(&key, &request.password)
+    } else {
+        crate::secrets::forget_password(&key)
+    };
+    if let Err(err) = kept {
+        tracing::warn!(%err, "keychain unavailable; you will be asked for the password next time");
+    }
+}
+
+#[tauri::command]
+pub async fn logout(app: AppHandle) -> SessionView {
+    stop_active(&app).await;
+    if let Some(last) = load_last(&app).await {
+        if let Err(err) = crate::secrets::forget_password(&keychain_account(&last)) {
+            tracing::warn!(%err, "could not remove the saved password");
+        }
+    }
+    let view = logged_out_view(&app, None).await;
+    set_view(&app, view.clone());
+    view
+}
+
+/// "Stay logged in": log in again at start with the password from the keychain.
+pub async fn auto_login(app: AppHandle) {
+    let state = app.state::<AppState>();
+    if !state.settings().stay_logged_in {
+        return;
+    }
+    let Some(last) = load_last(&app).await else {
+        return;
+    };
+    let password = match crate::secrets::load_password(&keychain_account(&last)) {
+        Ok(Some(password)) => password,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(%err, "keychain unavailable; not logging in automatically");
+            return;
+        }
+    };
+    let request = LoginRequest {
+        kind: last.kind,
+        server: last.server,
+        username: last.username,
+        password,
+        transport: last.transport,
+        stay_logged_in: true,
+    };
+    if let Err(err) = login(app, request).await {
+        tracing::warn!(code = %err.code, "automatic login failed");
+    }
+}
+
+async fn commands_and_domain(state: &AppState) -> UiResult<(mpsc::Sender<Command>, String)> {
+    let active = state.session.active.lock().await;
+    let active = active
+        .as_ref()
+        .ok_or_else(|| UiError::new("not_logged_in", "log in before calling"))?;
+    Ok((active.commands.clone(), active.domain.clone()))
+}
+
+#[tauri::command]
+pub fn calls_list(state: State<'_, AppState>) -> Vec<CallView> {
+    state.calls().views()
+}
+
+/// Dials a number or SIP address after the same checks as links and the hotkey.
+#[tauri::command]
+pub async fn call_place(app: AppHandle, target: String) -> UiResult<()> {
+    let candidate = match crate::dial_request::outcome_for_text(&target) {
+        DialOutcome::Dialable { candidate } => candidate,
+        DialOutcome::Refused { code, message } => return Err(UiError { code, message }),
+    };
+    let state = app.state::<AppState>();
+    let (commands, domain) = commands_and_domain(&state).await?;
+    let uri = if candidate.is_sip_address {
+        candidate.dial_string.clone()
+    } else {
+        format!("sip:{}@{domain}", candidate.dial_string)
+    };
+    crate::calls::expect_outgoing(&app, &uri);
+    commands
+        .send(Command::Call(uri))
+        .await
+        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))
+}
+
+#[tauri::command]
+pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResult<()> {
+    let command = crate::calls::command_for(id, action)?;
+    let state = app.state::<AppState>();
+    let (commands, _) = commands_and_domain(&state).await?;
+    commands
+        .send(command)
+        .await
+        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))
+}

@@ -1,0 +1,111 @@
+//! Client settings: loaded once at start, saved on every change, applied where they take effect.
+
+use tauri::{AppHandle, Manager, State};
+
+use crate::errors::UiResult;
+use crate::ipc_types::AppSettings;
+use crate::AppState;
+
+const SETTINGS_KEY: &str = "app.settings";
+pub const MIN_SEARCH_DELAY_MS: u32 = 50;
+const MAX_SEARCH_DELAY_MS: u32 = 2_000;
+
+/// Brings values a user could not have chosen back into range.
+pub fn normalise(mut settings: AppSettings) -> AppSettings {
+    settings.search_delay_ms = settings
+        .search_delay_ms
+        .clamp(MIN_SEARCH_DELAY_MS, MAX_SEARCH_DELAY_MS);
+    if settings.language != "en" {
+        settings.language = "sv".into();
+    }
+    if settings.hotkey.trim().is_empty() {
+        settings.hotkey = crate::hotkey::DEFAULT_ACCELERATOR.into();
+    }
+    settings.external_app_url = settings
+        .external_app_url
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    settings
+}
+
+pub async fn load(store: &koppla_store::Store) -> AppSettings {
+    match store.get_setting::<AppSettings>(SETTINGS_KEY).await {
+        Ok(Some(settings)) => normalise(settings),
+        Ok(None) => AppSettings::default(),
+        Err(err) => {
+            tracing::warn!(%err, "settings unreadable; using defaults");
+            AppSettings::default()
+        }
+    }
+}
+
+#[tauri::command]
+pub fn settings_get(state: State<'_, AppState>) -> AppSettings {
+    state.settings()
+}
+
+#[tauri::command]
+pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<AppSettings> {
+    let state = app.state::<AppState>();
+    let mut settings = normalise(settings);
+    let previous = state.settings();
+    if settings.hotkey != previous.hotkey {
+        let status = crate::hotkey::rebind(&app, &settings.hotkey);
+        if !status.registered {
+            // Keep the working key rather than saving one that does nothing.
+            settings.hotkey = previous.hotkey.clone();
+        }
+    }
+    save(&state, settings).await
+}
+
+pub async fn save(state: &AppState, settings: AppSettings) -> UiResult<AppSettings> {
+    let settings = normalise(settings);
+    state.store.set_setting(SETTINGS_KEY, &settings).await?;
+    state.replace_settings(settings.clone());
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_delay_never_below_fifty_ms() {
+        let settings = normalise(AppSettings {
+            search_delay_ms: 5,
+            ..AppSettings::default()
+        });
+        assert_eq!(settings.search_delay_ms, MIN_SEARCH_DELAY_MS);
+    }
+
+    #[test]
+    fn unknown_language_falls_back_to_swedish() {
+        let settings = normalise(AppSettings {
+            language: "de".into(),
+            ..AppSettings::default()
+        });
+        assert_eq!(settings.language, "sv");
+    }
+
+    #[test]
+    fn external_app_must_be_a_web_address() {
+        let settings = normalise(AppSettings {
+            external_app_url: Some("file:///etc/passwd?{number}".into()),
+            ..AppSettings::default()
+        });
+        assert_eq!(settings.external_app_url, None);
+        let settings = normalise(AppSettings {
+            external_app_url: Some("https://example.com/?q={number}".into()),
+            ..AppSettings::default()
+        });
+        assert!(settings.external_app_url.is_some());
+    }
+
+    #[test]
+    fn defaults_ask_before_dialling_links() {
+        assert_eq!(
+            AppSettings::default().link_action,
+            crate::ipc_types::LinkAction::Ask
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! Everything the commands share, managed by Tauri.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use crate::calls::CallBook;
+use crate::ipc_types::AppSettings;
+use crate::search::SearchService;
+use crate::session::Session;
+
+pub struct AppState {
+    pub store: koppla_store::Store,
+    pub search: SearchService,
+    pub session: Session,
+    /// Where the built-in switch and recordings live.
+    pub data_dir: PathBuf,
+    settings: RwLock<AppSettings>,
+    calls: Mutex<CallBook>,
+}
+
+impl AppState {
+    pub fn new(store: koppla_store::Store, settings: AppSettings, data_dir: PathBuf) -> AppState {
+        AppState {
+            search: SearchService::new(store.clone()),
+            store,
+            session: Session::default(),
+            data_dir,
+            settings: RwLock::new(settings),
+            calls: Mutex::new(CallBook::default()),
+        }
+    }
+
+    pub fn settings(&self) -> AppSettings {
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn replace_settings(&self, settings: AppSettings) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = settings;
+    }
+
+    pub fn calls(&self) -> MutexGuard<'_, CallBook> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
