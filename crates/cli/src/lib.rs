@@ -20,8 +20,11 @@ pub enum CommandError {
 }
 
 fn id(cmd: &'static str, s: Option<&str>) -> Result<Option<CallId>, CommandError> {
-    s.map(|v| v.parse::<CallId>().map_err(|_| CommandError::BadId(cmd, v.to_string())))
-        .transpose()
+    s.map(|v| {
+        v.parse::<CallId>()
+            .map_err(|_| CommandError::BadId(cmd, v.to_string()))
+    })
+    .transpose()
 }
 
 /// Parse one stdin line. Blank lines and `#` comments give `Ok(None)`.
@@ -54,7 +57,10 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, CommandError> {
         "quit" | "exit" => Command::Quit,
         "call" => {
             no_more("call", a2)?;
-            Command::Call(a1.ok_or(CommandError::Missing("call", "<uri>"))?.to_string())
+            Command::Call(
+                a1.ok_or(CommandError::Missing("call", "<uri>"))?
+                    .to_string(),
+            )
         }
         "answer" => {
             no_more("answer", a2)?;
@@ -78,7 +84,10 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, CommandError> {
         }
         "dtmf" => {
             let digits = a1.ok_or(CommandError::Missing("dtmf", "<digits>"))?;
-            if !digits.chars().all(|c| matches!(c, '0'..='9' | '*' | '#' | 'A'..='D' | 'a'..='d')) {
+            if !digits
+                .chars()
+                .all(|c| matches!(c, '0'..='9' | '*' | '#' | 'A'..='D' | 'a'..='d'))
+            {
                 return Err(CommandError::BadDigits(digits.to_string()));
             }
             Command::Dtmf(digits.to_ascii_uppercase(), id("dtmf", a2)?)
@@ -88,7 +97,8 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, CommandError> {
             Command::Transfer(uri.to_string(), id("transfer", a2)?)
         }
         "attended" => {
-            let a = id("attended", a1)?.ok_or(CommandError::Missing("attended", "<id_to_transfer>"))?;
+            let a =
+                id("attended", a1)?.ok_or(CommandError::Missing("attended", "<id_to_transfer>"))?;
             let b = id("attended", a2)?.ok_or(CommandError::Missing("attended", "<id_target>"))?;
             Command::Attended(a, b)
         }
@@ -105,8 +115,14 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
             json!({"event": "registration_failed", "reason": reason})
         }
         UaEvent::Unregistered => json!({"event": "unregistered"}),
-        UaEvent::Incoming { call, from } => json!({"event": "incoming", "call": call, "from": from}),
-        UaEvent::CallState { call, state, reason } => {
+        UaEvent::Incoming { call, from } => {
+            json!({"event": "incoming", "call": call, "from": from})
+        }
+        UaEvent::CallState {
+            call,
+            state,
+            reason,
+        } => {
             let mut v = json!({"event": "call_state", "call": call, "state": state.as_str()});
             if let (Some(r), Some(obj)) = (reason, v.as_object_mut()) {
                 obj.insert("reason".into(), Value::String(r.clone()));
@@ -134,7 +150,10 @@ mod tests {
         let cases = [
             ("register", Command::Register),
             ("unregister", Command::Unregister),
-            ("call sip:bob@127.0.0.1", Command::Call("sip:bob@127.0.0.1".into())),
+            (
+                "call sip:bob@127.0.0.1",
+                Command::Call("sip:bob@127.0.0.1".into()),
+            ),
             ("answer", Command::Answer(None)),
             ("answer 2", Command::Answer(Some(2))),
             ("reject 1", Command::Reject(Some(1))),
@@ -142,7 +161,10 @@ mod tests {
             ("dtmf 12#* 3", Command::Dtmf("12#*".into(), Some(3))),
             ("hold", Command::Hold(None)),
             ("resume 1", Command::Resume(Some(1))),
-            ("transfer sip:c@h 1", Command::Transfer("sip:c@h".into(), Some(1))),
+            (
+                "transfer sip:c@h 1",
+                Command::Transfer("sip:c@h".into(), Some(1)),
+            ),
             ("attended 1 2", Command::Attended(1, 2)),
             ("  quit  ", Command::Quit),
         ];
@@ -155,12 +177,30 @@ mod tests {
 
     #[test]
     fn rejects_bad_commands_with_reasons() {
-        assert_eq!(parse_command("dial x"), Err(CommandError::Unknown("dial".into())));
-        assert_eq!(parse_command("call"), Err(CommandError::Missing("call", "<uri>")));
-        assert_eq!(parse_command("answer x"), Err(CommandError::BadId("answer", "x".into())));
-        assert_eq!(parse_command("dtmf 12x"), Err(CommandError::BadDigits("12x".into())));
-        assert!(matches!(parse_command("attended 1"), Err(CommandError::Missing(..))));
-        assert!(matches!(parse_command("hangup 1 2"), Err(CommandError::Extra(..))));
+        assert_eq!(
+            parse_command("dial x"),
+            Err(CommandError::Unknown("dial".into()))
+        );
+        assert_eq!(
+            parse_command("call"),
+            Err(CommandError::Missing("call", "<uri>"))
+        );
+        assert_eq!(
+            parse_command("answer x"),
+            Err(CommandError::BadId("answer", "x".into()))
+        );
+        assert_eq!(
+            parse_command("dtmf 12x"),
+            Err(CommandError::BadDigits("12x".into()))
+        );
+        assert!(matches!(
+            parse_command("attended 1"),
+            Err(CommandError::Missing(..))
+        ));
+        assert!(matches!(
+            parse_command("hangup 1 2"),
+            Err(CommandError::Extra(..))
+        ));
     }
 
     #[test]
@@ -187,7 +227,14 @@ mod tests {
             event_json(&ev).unwrap().to_string(),
             r#"{"event":"registration_failed","reason":"wrong password (403)"}"#
         );
-        assert_eq!(event_json(&UaEvent::Dtmf { call: 1, digit: '5' }).unwrap()["digit"], "5");
+        assert_eq!(
+            event_json(&UaEvent::Dtmf {
+                call: 1,
+                digit: '5'
+            })
+            .unwrap()["digit"],
+            "5"
+        );
         assert!(event_json(&UaEvent::MediaStop { call: 1 }).is_none());
     }
 }

@@ -70,6 +70,12 @@ enum Cmd {
         /// PEM file with CA certificates to trust for TLS instead of the public roots
         #[arg(long)]
         ca_file: Option<PathBuf>,
+        /// PEM certificate chain for accepting inbound SIP over TLS (with --tls-key)
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Register right after start
         #[arg(long)]
         register: bool,
@@ -157,6 +163,8 @@ async fn run(cli: Cli) -> Result<()> {
         busy,
         expires,
         ca_file,
+        tls_cert,
+        tls_key,
         register,
     } = cli.cmd;
     let transport = match transport {
@@ -183,13 +191,19 @@ async fn run(cli: Cli) -> Result<()> {
     if transport == Transport::Tls {
         let host = koppla_ua::SipUri::parse(&account)?.host;
         let name = host.parse::<std::net::IpAddr>().is_err().then_some(host);
-        tcfg.tls = Some(match &ca_file {
+        let mut tls = match &ca_file {
             Some(f) => {
                 let pem = std::fs::read(f).with_context(|| format!("--ca-file {}", f.display()))?;
                 TlsConfig::with_roots_pem(&pem, name)?
             }
             None => TlsConfig::webpki(name)?,
-        });
+        };
+        if let (Some(c), Some(k)) = (&tls_cert, &tls_key) {
+            let cert = std::fs::read(c).with_context(|| format!("--tls-cert {}", c.display()))?;
+            let key = std::fs::read(k).with_context(|| format!("--tls-key {}", k.display()))?;
+            tls = tls.with_server_cert(&cert, &key)?;
+        }
+        tcfg.tls = Some(tls);
     }
     let cfg = RuntimeConfig {
         ua,
@@ -228,7 +242,9 @@ async fn run(cli: Cli) -> Result<()> {
                     Ok(None) => {}
                     Err(e) => {
                         let _ = err_tx
-                            .send(koppla_ua::UaEvent::Error { message: e.to_string() })
+                            .send(koppla_ua::UaEvent::Error {
+                                message: e.to_string(),
+                            })
                             .await;
                     }
                 },

@@ -85,8 +85,11 @@ pub async fn run(
 ) -> Result<(), RuntimeError> {
     let transport = SipTransport::bind(cfg.transport.clone()).await?;
     let kind = cfg.ua.account.transport;
+    // A TLS client without its own certificate has no TLS listener; outbound connections are
+    // reused for inbound requests, and Via/Contact carry the TCP address.
     let bound = transport
         .local_addr(kind)
+        .or_else(|| transport.local_addr(koppla_sip::Transport::Tcp))
         .ok_or(koppla_sip::TransportError::NotEnabled(kind))?;
     let ip = if bound.ip().is_unspecified() {
         local_ip_for(cfg.ua.account.server).map_err(RuntimeError::LocalAddr)?
