@@ -1,10 +1,11 @@
-//! Runs the fuzz entry points on stable: the seed corpus, mutations of it, and random input.
+//! Runs the fuzz entry points on stable: the committed seeds (`fuzz/seeds`, also the starting
+//! corpus for `cargo fuzz run parse fuzz/seeds`), mutations of them, and random input.
 
 use koppla_sip::fuzzing::{fuzz_auth, fuzz_parse, fuzz_stream};
 use proptest::prelude::*;
 
 fn corpus() -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/parse");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
     let mut out: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .expect("corpus dir")
         .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
