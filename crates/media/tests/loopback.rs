@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use koppla_audio::{BufferSource, NullSink, NullSource};
+use koppla_audio::{BufferSource, CaptureSink, NullSink, NullSource};
 use koppla_media::sdp::{answer, CodecPrefs, MediaOffer, SrtpPolicy};
 use koppla_media::{MediaEvent, MediaSession};
 use tokio::net::UdpSocket;
@@ -70,7 +70,11 @@ async fn exchange(codecs: &str, srtp: SrtpPolicy) -> (f64, usize, Vec<char>) {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("call.wav");
     b.start_recording(&rec).unwrap();
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    // Hot-swap B's speaker mid-call; the new sink must receive A's audio.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (capture, heard) = CaptureSink::new();
+    b.set_sink(Box::new(capture)).unwrap();
+    tokio::time::sleep(Duration::from_millis(1800)).await;
     a.send_dtmf('7').await.unwrap();
     a.send_dtmf('*').await.unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -84,6 +88,16 @@ async fn exchange(codecs: &str, srtp: SrtpPolicy) -> (f64, usize, Vec<char>) {
             digits.push(d);
         }
     }
+    let heard = heard.samples();
+    assert!(
+        heard.len() >= 960 * 50,
+        "swapped-in sink got {} samples",
+        heard.len()
+    );
+    assert!(
+        heard.iter().any(|&s| s.abs() > 3000),
+        "swapped-in sink heard the chirp"
+    );
     let mut r = hound::WavReader::open(&rec).unwrap();
     assert_eq!(r.spec().channels, 2);
     let samples: Vec<i16> = r.samples::<i16>().map(Result::unwrap).collect();

@@ -47,6 +47,8 @@ enum Command {
     Dtmf(char, oneshot::Sender<Result<(), MediaError>>),
     Mute(bool),
     Record(Option<Recorder>),
+    Source(Box<dyn AudioSource>),
+    Sink(Box<dyn AudioSink>),
     Stop,
 }
 
@@ -147,6 +149,20 @@ impl MediaSession {
     pub fn stop_recording(&self) -> Result<(), MediaError> {
         self.cmd
             .send(Command::Record(None))
+            .map_err(|_| MediaError::Closed)
+    }
+
+    /// Swaps the microphone mid-call (device hot-plug, user picked another device).
+    pub fn set_source(&self, source: Box<dyn AudioSource>) -> Result<(), MediaError> {
+        self.cmd
+            .send(Command::Source(source))
+            .map_err(|_| MediaError::Closed)
+    }
+
+    /// Swaps the speaker mid-call.
+    pub fn set_sink(&self, sink: Box<dyn AudioSink>) -> Result<(), MediaError> {
+        self.cmd
+            .send(Command::Sink(sink))
             .map_err(|_| MediaError::Closed)
     }
 
@@ -273,6 +289,14 @@ async fn run(mut d: Driver, mut cmds: mpsc::UnboundedReceiver<Command>) {
                     Some(Command::Record(r)) => {
                         d.finish_recording();
                         d.recorder = r;
+                    }
+                    Some(Command::Source(src)) => {
+                        d.source = src;
+                        (source_ended, source_failed) = (false, false);
+                    }
+                    Some(Command::Sink(sink)) => {
+                        d.sink = sink;
+                        sink_failed = false;
                     }
                     Some(Command::Stop) | None => {
                         if let Some(o) = d.engine.bye(std::time::Instant::now()) {
