@@ -336,11 +336,9 @@ impl UserAgent {
             headers.push(("Route", r));
         }
         let req = message::new_request(Method::Cancel, &inv.uri.to_string(), &headers, Vec::new())?;
+        // Same next hop as the INVITE (the rule in dest_for).
         let dest = self
-            .owners
-            .get(&call.invite_key)
-            .map(|_| ())
-            .and_then(|_| self.dest_for(&call.remote_uri).ok())
+            .dest_for(&call.remote_uri)
             .unwrap_or(self.cfg.account.server);
         self.send(req, dest, Owner::Other, now)?;
         Ok(())
