@@ -1,4 +1,7 @@
-//! Runs the fuzz targets' entry functions on stable: the seed corpus, then random inputs.
+//! Runs the fuzz targets' entry functions on stable: the seeds in fuzz/seeds/<target> (also
+//! the seed corpus for cargo-fuzz:
+//! `cargo fuzz run <target> fuzz/corpus/<target> fuzz/seeds/<target>`), then
+//! random mutations of them.
 
 use std::path::Path;
 
@@ -8,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
+        .join("fuzz/seeds")
         .join(target);
     let mut out: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
