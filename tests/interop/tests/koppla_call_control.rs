@@ -147,9 +147,9 @@ fn busy_486_from_sipp_uas() {
         name: "uas_busy".into(),
         xml: UAS_BUSY_486.into(),
     });
-    so.extra_args = vec![];
-    let mut sipp = Sipp::start_on(so, env.dir.path(), uas_port).expect("sipp uas");
+    // The agent first: its first start may include building koppla, longer than sipp's timeout.
     let mut alice = agent(&env, "alice", |o| o.codecs = vec![Codec::Pcma]);
+    let mut sipp = Sipp::start_on(so, env.dir.path(), uas_port).expect("sipp uas");
     alice
         .send(&format!("call {}", env.kamailio.aor("busy")))
         .expect("call");
