@@ -11,7 +11,9 @@ mod entry;
 mod fold;
 #[doc(hidden)]
 pub mod fuzzing;
+mod hits;
 mod index;
+mod precompute;
 mod query;
 mod search;
 #[cfg(test)]

@@ -2,14 +2,12 @@
 //! query word against each candidate's own tokens and digit strings, rank, keep the top hits.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use memchr::memmem::Finder;
 
-use crate::fold::{fold, source_chars_for, words};
 use crate::index::{
-    MatchField, SearchHit, SearchIndex, SearchResults, F_COMPANY, F_DEPARTMENT, F_KEYWORD, F_NAME,
-    F_TITLE,
+    MatchField, SearchIndex, SearchResults, F_COMPANY, F_DEPARTMENT, F_KEYWORD, F_NAME, F_TITLE,
 };
 use crate::query::{Query, QueryWord};
 
@@ -28,14 +26,14 @@ const DIGITS_WHOLE: u32 = 25;
 /// How many hits are kept per precomputed query (larger limits search normally).
 pub(crate) const SHORT_TOP: usize = 64;
 
-struct WordPlan<'q> {
-    word: &'q QueryWord,
+pub(crate) struct WordPlan<'q> {
+    pub(crate) word: &'q QueryWord,
     /// Folded-vocabulary id range of words starting with the query word.
-    folded: Option<(u32, u32)>,
-    exact: Option<(u32, u32)>,
+    pub(crate) folded: Option<(u32, u32)>,
+    pub(crate) exact: Option<(u32, u32)>,
     /// Vocabulary id of the query word itself (whole-word match), folded or exact.
-    whole: Option<u32>,
-    finder: Option<Finder<'q>>,
+    pub(crate) whole: Option<u32>,
+    pub(crate) finder: Option<Finder<'q>>,
 }
 
 fn prefix_range(vocab: &[Box<str>], prefix: &str) -> (u32, u32, Option<u32>) {
@@ -54,7 +52,7 @@ fn trigram_key(d: &[u8]) -> usize {
 }
 
 impl SearchIndex {
-    fn plan<'q>(&self, word: &'q QueryWord) -> WordPlan<'q> {
+    pub(crate) fn plan<'q>(&self, word: &'q QueryWord) -> WordPlan<'q> {
         let mut plan = WordPlan {
             word,
             folded: None,
@@ -79,7 +77,7 @@ impl SearchIndex {
     }
 
     /// Upper bound of entries this word can match, from the index alone.
-    fn cost(&self, p: &WordPlan) -> usize {
+    pub(crate) fn cost(&self, p: &WordPlan) -> usize {
         let mut cost = 0;
         if let Some((lo, hi)) = p.folded {
             cost += (self.postings_start[hi as usize] - self.postings_start[lo as usize]) as usize;
@@ -172,52 +170,9 @@ impl SearchIndex {
         out
     }
 
-    /// Fills the table of short one-word queries whose fresh search would touch many entries:
-    /// 1-3 character prefixes of indexed words and 1-3 digit strings, when their candidate set
-    /// is at least `threshold`. Served for `limit <= SHORT_TOP`.
-    pub(crate) fn precompute_short(&mut self, threshold: usize) {
-        let mut keys: Vec<String> = Vec::new();
-        for w in self.folded_vocab.iter().chain(&self.exact_vocab) {
-            let mut prefix = String::new();
-            for c in w.chars().take(3) {
-                prefix.push(c);
-                keys.push(prefix.clone());
-            }
-        }
-        for n in 0..1110 {
-            // "0".."9", "00".."99", "000".."999"
-            let key = match n {
-                0..=9 => format!("{n}"),
-                10..=109 => format!("{:02}", n - 10),
-                _ => format!("{:03}", n - 110),
-            };
-            keys.push(key);
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        let mut table = HashMap::new();
-        for key in keys {
-            let query = Query::parse(&key);
-            let [word] = query.words.as_slice() else {
-                continue;
-            };
-            if word.exact.as_ref().unwrap_or(&word.folded) != &key {
-                continue;
-            }
-            if self.cost(&self.plan(word)) < threshold {
-                continue;
-            }
-            let (results, matched) = self.search_within(&query, None, SHORT_TOP);
-            let total = matched.map_or(results.total, |m| m.len());
-            let top = results.hits.iter().map(|h| h.entry as u32).collect();
-            table.insert((query.phone, key), (top, total));
-        }
-        self.short = table;
-    }
-
     /// Scores entry `e` against all words, or None if some word does not match. With `fields`,
     /// records the best field of each word.
-    fn eval(
+    pub(crate) fn eval(
         &self,
         e: usize,
         plans: &[WordPlan],
@@ -395,122 +350,5 @@ impl SearchIndex {
             },
             Some(matched),
         )
-    }
-
-    fn hit(&self, e: usize, plans: &[WordPlan]) -> Option<SearchHit> {
-        let mut fields = Vec::with_capacity(plans.len());
-        let score = self.eval(e, plans, Some(&mut fields))?;
-        let entry = &self.entries[e];
-        let primary = fields
-            .iter()
-            .max_by_key(|(s, _)| *s)
-            .map(|(_, f)| *f)
-            .unwrap_or(MatchField::Name);
-        let mut distinct: Vec<MatchField> = fields.iter().map(|(_, f)| *f).collect();
-        distinct.sort();
-        distinct.dedup();
-        let mut other = Vec::new();
-        let mut spans = Vec::new();
-        for f in distinct {
-            let s = self.spans(e, f, plans);
-            if f == primary {
-                spans = s;
-            } else {
-                other.push((f, s));
-            }
-        }
-        let number = match fields.iter().find_map(|(_, f)| match f {
-            MatchField::Number(n) => Some(*n),
-            _ => None,
-        }) {
-            Some(n) => entry.numbers.get(n),
-            None => entry.numbers.first(),
-        };
-        Some(SearchHit {
-            entry: e,
-            entry_id: entry.id.clone(),
-            score,
-            field: primary,
-            spans,
-            other,
-            number: number.map(|n| n.number.clone()),
-            blocked: self.meta[e].blocked,
-        })
-    }
-
-    /// Highlight spans (char offsets) of all query words inside one displayed field.
-    fn spans(&self, e: usize, field: MatchField, plans: &[WordPlan]) -> Vec<(usize, usize)> {
-        let entry = &self.entries[e];
-        let mut spans = Vec::new();
-        if let MatchField::Number(n) = field {
-            let Some(shown) = entry.numbers.get(n) else {
-                return spans;
-            };
-            // char offset of every digit in the displayed number
-            let digit_at: Vec<usize> = shown
-                .number
-                .chars()
-                .enumerate()
-                .filter(|(_, c)| c.is_ascii_digit())
-                .map(|(i, _)| i)
-                .collect();
-            for p in plans {
-                let Some(finder) = &p.finder else { continue };
-                for v in self
-                    .entry_variants(e)
-                    .iter()
-                    .filter(|v| usize::from(v.number) == n)
-                {
-                    let Some(at) = finder.find(self.variant_digits(v)) else {
-                        continue;
-                    };
-                    let end = at + finder.needle().len();
-                    let to_raw = |i: usize| {
-                        (i >= usize::from(v.synth))
-                            .then(|| i - usize::from(v.synth) + usize::from(v.skip))
-                    };
-                    let first = (at..end).find_map(to_raw);
-                    let last = end.checked_sub(1).and_then(to_raw);
-                    if let (Some(a), Some(b)) = (first, last) {
-                        if let (Some(&s), Some(&t)) = (digit_at.get(a), digit_at.get(b)) {
-                            spans.push((s, t + 1));
-                        }
-                    }
-                    break;
-                }
-            }
-        } else {
-            let text = match field {
-                MatchField::Name => Some(entry.name.as_str()),
-                MatchField::Company => Some(entry.company.as_str()),
-                MatchField::Title => Some(entry.title.as_str()),
-                MatchField::Department => Some(entry.department.as_str()),
-                MatchField::Keyword(i) => entry.keywords.get(i).map(String::as_str),
-                MatchField::Email(i) => entry.emails.get(i).map(String::as_str),
-                MatchField::Number(_) => None,
-            };
-            let Some(text) = text else { return spans };
-            for p in plans.iter().filter(|p| p.word.text) {
-                let (needle, exact) = match &p.word.exact {
-                    Some(x) => (x.as_str(), true),
-                    None => (p.word.folded.as_str(), false),
-                };
-                let needle_len = needle.chars().count();
-                for (start, w) in words(text) {
-                    if fold(w, exact).starts_with(needle) {
-                        spans.push((start, start + source_chars_for(w, exact, needle_len)));
-                    }
-                }
-            }
-        }
-        spans.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-        for (s, t) in spans {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(t),
-                _ => merged.push((s, t)),
-            }
-        }
-        merged
     }
 }
