@@ -34,3 +34,9 @@ if ! command -v cargo >/dev/null; then
 fi
 
 npm ci --no-audit --no-fund --loglevel=error
+
+# The real-webview tests drive the app through tauri-driver (pinned to Tauri 2: crates.io lists
+# a 3.0 alpha as newest).
+if ! command -v tauri-driver >/dev/null; then
+  cargo install tauri-driver --version '^2' --locked
+fi

@@ -30,6 +30,9 @@ cargo build --workspace --bins --features koppla-app/custom-protocol
 step "Rust tests: unit, simulated calls, interop with real peers, desktop app under Xvfb"
 cargo test --workspace --features koppla-app/custom-protocol --no-fail-fast
 
+step "the real app in its real webview (tauri-driver + WebKitWebDriver under Xvfb)"
+npm run test:webview
+
 step "generated TypeScript bindings match the Rust types"
 if ! git diff --exit-code -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
   echo "ui/src/bindings drifted from the Rust types: run the tests and commit the result" >&2

@@ -39,9 +39,6 @@ pub async fn ensure_user(handle: &VaxelHandle, username: &str, password: &str) -
             "choose a user name and a password of at least 4 characters",
         ));
     }
-    let realm = &handle.state.realm;
-    let credentials = koppla_vaxel::credentials::hash_password(username, realm, password)
-        .map_err(|err| UiError::new("switch", err))?;
     let record = koppla_vaxel::model::UserRecord {
         id: 0,
         username: username.trim().to_string(),
@@ -54,8 +51,9 @@ pub async fn ensure_user(handle: &VaxelHandle, username: &str, password: &str) -
         short_number: None,
         keywords: Vec::new(),
     };
-    store
-        .upsert_user(&record, Some(&credentials))
+    // Through the handle, not the store, so the running SIP side knows the user at once.
+    handle
+        .upsert_user(&record, Some(password.to_string()))
         .await
         .map_err(|err| UiError::new("switch", err))?;
     tracing::info!("created the first user of the built-in switch");
