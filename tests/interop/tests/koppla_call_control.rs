@@ -143,7 +143,7 @@ fn busy_486_from_sipp_uas() {
         format!("127.0.0.1:{uas_port}").parse().expect("addr"),
     ));
     let env = env_with("k-busy", opts);
-    let mut so = SippOptions::new(Scenario::Xml {
+    let so = SippOptions::new(Scenario::Xml {
         name: "uas_busy".into(),
         xml: UAS_BUSY_486.into(),
     });
