@@ -12,6 +12,8 @@ APT_PACKAGES=(
   xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core chromium
   # Audio: a sound server with null devices for headless runs, tools to make test signals.
   pulseaudio sox espeak-ng
+  # Python for Radicale, the CardDAV server of the address-book tests.
+  python3 python3-venv
   # Real SIP peers for the interop tests.
   kamailio baresip-core sip-tester
 )
@@ -34,6 +36,13 @@ if ! command -v cargo >/dev/null; then
 fi
 
 npm ci --no-audit --no-fund --loglevel=error
+
+# Radicale (PyPI) is the real CardDAV server the address-book tests talk to.
+RADICALE_VENV="${KOPPLA_RADICALE_VENV:-$HOME/.cache/koppla-radicale-venv}"
+if [ ! -x "$RADICALE_VENV/bin/python" ] || ! "$RADICALE_VENV/bin/python" -c "import radicale" 2>/dev/null; then
+  python3 -m venv "$RADICALE_VENV"
+  "$RADICALE_VENV/bin/pip" install --quiet --disable-pip-version-check radicale
+fi
 
 # The real-webview tests drive the app through tauri-driver (pinned to Tauri 2: crates.io lists
 # a 3.0 alpha as newest).

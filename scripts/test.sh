@@ -7,6 +7,9 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
 
 step "setup"
 ./scripts/setup.sh
+# The CardDAV tests must run against the real server, never skip.
+export KOPPLA_RADICALE_PYTHON="${KOPPLA_RADICALE_VENV:-$HOME/.cache/koppla-radicale-venv}/bin/python"
+export KOPPLA_REQUIRE_RADICALE=1
 
 step "format and lint"
 cargo fmt --all -- --check
