@@ -31,6 +31,8 @@ step "build binaries the end-to-end tests drive"
 cargo build --workspace --bins --features koppla-app/custom-protocol
 
 step "Rust tests: unit, simulated calls, interop with real peers, desktop app under Xvfb"
+# The interop tests drive the CLI just built above instead of building it again themselves.
+export KOPPLA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/koppla"
 cargo test --workspace --features koppla-app/custom-protocol --no-fail-fast
 
 step "the real app in its real webview (tauri-driver + WebKitWebDriver under Xvfb)"
