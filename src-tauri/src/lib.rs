@@ -39,6 +39,14 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(hotkey::plugin())
+        .on_window_event(|window, event| {
+            // Closing the window keeps Koppla running in the tray: calls, links and F8 keep working.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+                tracing::info!("window hidden to the tray");
+            }
+        })
         .manage(dial_request::Pending::default())
         .manage(hotkey::HotkeyState::default())
         .invoke_handler(tauri::generate_handler![

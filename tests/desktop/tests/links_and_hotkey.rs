@@ -78,6 +78,13 @@ fn hotkey_dials_the_primary_selection() {
         "F8 was not registered; log:\n{}",
         app.log_text()
     );
+    // The window hidden in the tray: the hotkey must still work.
+    let hidden = desktop
+        .command("xdotool")
+        .args(["search", "--sync", "--onlyvisible", "--name", "^Koppla$", "windowunmap"])
+        .status()
+        .expect("run xdotool");
+    assert!(hidden.success(), "could not hide the Koppla window");
     // xclip keeps serving the selection until another client takes it.
     let mut xclip = desktop
         .command("xclip")
