@@ -81,7 +81,14 @@ fn hotkey_dials_the_primary_selection() {
     // The window hidden in the tray: the hotkey must still work.
     let hidden = desktop
         .command("xdotool")
-        .args(["search", "--sync", "--onlyvisible", "--name", "^Koppla$", "windowunmap"])
+        .args([
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "^Koppla$",
+            "windowunmap",
+        ])
         .status()
         .expect("run xdotool");
     assert!(hidden.success(), "could not hide the Koppla window");
