@@ -57,6 +57,12 @@ const countTones = () => {
   };
 };
 
+// The title follows the call list in an effect after rendering: wait for it, then compare.
+async function titleBecomes(page, expected) {
+  await page.waitForFunction((want) => document.title === want, expected, { timeout: 5000 }).catch(() => {});
+  return page.title();
+}
+
 async function openApp({ locale = "sv-SE", loggedIn = true } = {}) {
   const context = await browser.newContext({ locale, viewport: { width: 440, height: 720 } });
   await context.addInitScript(countTones);
@@ -177,13 +183,15 @@ test("incoming: Enter answers; a second incoming call plays two beeps; missed ca
   const { page, errors } = await openApp();
   await page.evaluate(() => window.koppla.incoming("1003", "Anders Öberg"));
   await page.getByTestId("call-answer").waitFor();
-  assert.equal(await page.title(), "Inkommande samtal: Anders Öberg – Koppla");
+  assert.equal(await titleBecomes(page, "Inkommande samtal: Anders Öberg – Koppla"), "Inkommande samtal: Anders Öberg – Koppla");
   await page.getByTestId("search").press("Enter");
   await page.getByTestId("call-timer").waitFor();
   assert.equal(await page.evaluate(() => window.__oscillators), 0);
-  assert.equal(await page.title(), "Koppla");
+  assert.equal(await titleBecomes(page, "Koppla"), "Koppla");
   await page.evaluate(() => window.koppla.incoming("1002", "Johanna Berg"));
   await page.getByTestId("call-reject").waitFor();
+  // The tone starts from an effect after the card renders: wait for it rather than race it.
+  await page.waitForFunction(() => window.__oscillators >= 2, null, { timeout: 5000 }).catch(() => {});
   assert.equal(await page.evaluate(() => window.__oscillators), 2);
   assert.equal(await page.getByTestId("calls").locator("article").count(), 2);
   await page.screenshot({ path: `${shots}/call-waiting.png` });

@@ -2,7 +2,7 @@
 //! narrowband/wideband codecs resample internally so the rest of the engine never sees
 //! another rate.
 
-mod g711;
+pub mod g711;
 mod g722;
 mod kind;
 mod opus_codec;
