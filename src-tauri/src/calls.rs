@@ -35,6 +35,17 @@ impl CallBook {
         views
     }
 
+    /// Records that the microphone of `call` is (un)muted; false when there is no such call.
+    pub fn set_muted(&mut self, call: CallId, muted: bool) -> bool {
+        match self.calls.get_mut(&call) {
+            Some(tracked) => {
+                tracked.view.muted = muted;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn clear(&mut self) {
         self.calls.clear();
         self.dialling.clear();
@@ -82,7 +93,7 @@ fn display_name(uri: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-fn emit_calls(app: &AppHandle, book: &CallBook) {
+pub fn emit_calls(app: &AppHandle, book: &CallBook) {
     let _ = app.emit(CALLS_EVENT, book.views());
 }
 
@@ -245,13 +256,12 @@ pub fn command_for(id: CallId, action: CallAction) -> UiResult<Command> {
             Command::Transfer(target, call)
         }
         CallAction::AttendedTransfer { other } => Command::Attended(id, other),
-        CallAction::Mute
-        | CallAction::Unmute
-        | CallAction::StartRecording
-        | CallAction::StopRecording => {
+        CallAction::Mute => Command::Mute(true, call),
+        CallAction::Unmute => Command::Mute(false, call),
+        CallAction::StartRecording | CallAction::StopRecording => {
             return Err(UiError::new(
                 "not_supported",
-                "mute and recording are not available in this version of the call engine",
+                "recording is not available in this version of the call engine",
             ))
         }
     })
@@ -297,8 +307,46 @@ mod tests {
 
     #[test]
     fn unsupported_actions_are_refused_not_faked() {
-        let err = command_for(1, CallAction::Mute).unwrap_err();
+        let err = command_for(1, CallAction::StartRecording).unwrap_err();
         assert_eq!(err.code, "not_supported");
+    }
+
+    #[test]
+    fn mute_reaches_the_engine_for_that_call() {
+        assert_eq!(
+            command_for(3, CallAction::Mute).ok(),
+            Some(Command::Mute(true, Some(3)))
+        );
+        assert_eq!(
+            command_for(3, CallAction::Unmute).ok(),
+            Some(Command::Mute(false, Some(3)))
+        );
+    }
+
+    #[test]
+    fn mute_flag_follows_the_action() {
+        let mut book = CallBook::default();
+        book.calls.insert(
+            1,
+            TrackedCall {
+                view: CallView {
+                    id: 1,
+                    direction: CallDirection::Outgoing,
+                    remote: "9999".into(),
+                    remote_name: None,
+                    phase: CallPhase::Established,
+                    end_reason: None,
+                    started_at: 0,
+                    answered_at: Some(1),
+                    muted: false,
+                    recording: false,
+                },
+                history: None,
+            },
+        );
+        assert!(book.set_muted(1, true));
+        assert!(book.views()[0].muted);
+        assert!(!book.set_muted(7, true));
     }
 
     #[test]

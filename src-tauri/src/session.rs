@@ -530,11 +530,23 @@ pub async fn call_place(app: AppHandle, target: String) -> UiResult<()> {
 
 #[tauri::command]
 pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResult<()> {
+    let muted = match action {
+        CallAction::Mute => Some(true),
+        CallAction::Unmute => Some(false),
+        _ => None,
+    };
     let command = crate::calls::command_for(id, action)?;
     let state = app.state::<AppState>();
     let (commands, _) = commands_and_domain(&state).await?;
     commands
         .send(command)
         .await
-        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))
+        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))?;
+    if let Some(muted) = muted {
+        let mut book = state.calls();
+        if book.set_muted(id, muted) {
+            crate::calls::emit_calls(&app, &book);
+        }
+    }
+    Ok(())
 }

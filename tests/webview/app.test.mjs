@@ -108,7 +108,7 @@ after(async () => {
   for (const child of children.reverse()) child.kill("SIGTERM");
 });
 
-test("log in to the built-in switch, call the echo number, hold, hang up, see it in history", async () => {
+test("log in to the built-in switch, call the echo number, mute, hold, hang up, see it in history", async () => {
   // First start: the built-in switch has no users, so this login creates the account.
   const username = await driver.waitFor('[data-testid="login-username"]');
   await shot("login");
@@ -129,6 +129,12 @@ test("log in to the built-in switch, call the echo number, hold, hang up, see it
   await driver.type(search, ENTER);
   await driver.waitFor('[data-testid="call-timer"]', { timeout: 30000 });
   await shot("call");
+
+  // Mute reaches the media engine and the button reflects it.
+  await driver.click(await driver.find('[data-testid="call-mute"]'));
+  await driver.waitFor('[data-testid="call-mute"][aria-pressed="true"]');
+  await driver.click(await driver.find('[data-testid="call-mute"]'));
+  await driver.waitFor('[data-testid="call-mute"][aria-pressed="false"]');
 
   await driver.click(await driver.waitFor('[data-testid="call-hold"]'));
   await driver.click(await driver.waitFor('[data-testid="call-resume"]'));

@@ -27,6 +27,8 @@ pub enum Command {
     Resume(Option<CallId>),
     Transfer(String, Option<CallId>),
     Attended(CallId, CallId),
+    /// Stop (true) or resume (false) sending the microphone on a call; the call itself goes on.
+    Mute(bool, Option<CallId>),
     Quit,
 }
 
@@ -248,6 +250,21 @@ impl Runtime {
                 }
             }
             Command::Attended(a, b) => self.ua.attended(a, b, now),
+            Command::Mute(muted, id) => {
+                let Some(id) = self.pick(id, &[Established, Held, RemoteHeld, Early]) else {
+                    self.error("no call to mute".into()).await;
+                    return;
+                };
+                match self.sessions.get(&id) {
+                    Some(s) => {
+                        if let Err(e) = s.set_mute(muted) {
+                            self.error(format!("mute on call {id}: {e}")).await;
+                        }
+                    }
+                    None => self.error(format!("call {id} has no media to mute")).await,
+                }
+                return;
+            }
             Command::Dtmf(digits, id) => {
                 let Some(id) = self.pick(id, &[Established, Early, RemoteHeld, Held]) else {
                     self.error("no call for dtmf".into()).await;
