@@ -255,23 +255,27 @@ fn expires_of(h: &Headers) -> Option<u32> {
 }
 
 impl SipCore {
-    pub(crate) fn on_subscribe(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    /// SUBSCRIBE and PUBLISH carry only the presence event package here; anything else gets
+    /// 489 Bad Event with the package we do support.
+    fn accept_presence_event(&mut self, req: &Request, src: SocketAddr) -> bool {
         let event = hv(&req.headers, "Event").unwrap_or_default();
-        if !event
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("presence")
-        {
-            self.reply(
-                &req,
-                src,
-                489,
-                None,
-                &[("Allow-Events", "presence".into())],
-                None,
-            );
+        let package = event.split(';').next().unwrap_or("").trim();
+        if package.eq_ignore_ascii_case("presence") {
+            return true;
+        }
+        self.reply(
+            req,
+            src,
+            489,
+            None,
+            &[("Allow-Events", "presence".into())],
+            None,
+        );
+        false
+    }
+
+    pub(crate) fn on_subscribe(&mut self, req: Request, src: SocketAddr, now: Instant) {
+        if !self.accept_presence_event(&req, src) {
             return;
         }
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
@@ -418,22 +422,7 @@ impl SipCore {
     }
 
     pub(crate) fn on_publish(&mut self, req: Request, src: SocketAddr, now: Instant) {
-        let event = hv(&req.headers, "Event").unwrap_or_default();
-        if !event
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("presence")
-        {
-            self.reply(
-                &req,
-                src,
-                489,
-                None,
-                &[("Allow-Events", "presence".into())],
-                None,
-            );
+        if !self.accept_presence_event(&req, src) {
             return;
         }
         let Some(user) = self.authenticate(&req, src, now, false) else {
