@@ -56,6 +56,12 @@ pub struct SharedContact {
 pub struct ServerConfig {
     /// SIP UDP listen address; port 0 picks a free port.
     pub sip_bind: SocketAddr,
+    /// SIP over TCP listen address (none: no TCP); port 0 picks a free port.
+    pub sip_tcp_bind: Option<SocketAddr>,
+    /// SIP over TLS listen address (none: no TLS); needs `sip_tls`.
+    pub sip_tls_bind: Option<SocketAddr>,
+    /// Certificate chain and key (PEM) for SIP over TLS.
+    pub sip_tls: Option<TlsFiles>,
     /// Client API (HTTP) listen address; port 0 picks a free port.
     pub api_bind: SocketAddr,
     /// Address written into relayed SDP; the address users reach the relay on.
@@ -72,6 +78,17 @@ pub struct ServerConfig {
     pub trunk: Option<String>,
     /// Longest registration the registrar grants, in seconds.
     pub max_expires: u32,
+    /// Seconds a call rings before it counts as missed (and goes to voicemail); users may
+    /// override it with their own `ring_timeout_secs`.
+    pub ring_timeout_secs: u32,
+    /// Directory for voicemail recordings (one subdirectory per user). Without it there is no
+    /// voicemail; missed calls are still recorded.
+    pub voicemail_dir: Option<PathBuf>,
+    /// Longest voicemail message in seconds; the switch hangs up after it.
+    pub voicemail_max_secs: u32,
+    /// Greeting played before the tone (WAV, any rate, mono or stereo). Without it callers hear
+    /// only the tones.
+    pub voicemail_greeting: Option<PathBuf>,
     /// API session token lifetime in seconds.
     pub token_ttl_secs: u64,
     /// Serve the client API over HTTPS with this certificate and key (PEM files). Without it
@@ -86,6 +103,9 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             sip_bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5060),
+            sip_tcp_bind: None,
+            sip_tls_bind: None,
+            sip_tls: None,
             api_bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
             public_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             realm: "koppla".to_string(),
@@ -94,6 +114,10 @@ impl Default for ServerConfig {
             whoami_number: "9998".to_string(),
             trunk: None,
             max_expires: 3600,
+            ring_timeout_secs: 25,
+            voicemail_dir: None,
+            voicemail_max_secs: 120,
+            voicemail_greeting: None,
             token_ttl_secs: 12 * 3600,
             api_tls: None,
             digest_algorithms: vec![DigestAlgorithm::Md5],
@@ -220,6 +244,12 @@ pub struct UserConfig {
     pub ha1_sha256: Option<String>,
     #[serde(default)]
     pub password_hash: Option<String>,
+    /// Unanswered calls go to voicemail (when the server has a `voicemail_dir`); default on.
+    #[serde(default)]
+    pub voicemail: Option<bool>,
+    /// This user's ring timeout in seconds (default: the server's).
+    #[serde(default)]
+    pub ring_timeout_secs: Option<u32>,
 }
 
 pub fn default_activities() -> Vec<ActivityDef> {
@@ -328,6 +358,18 @@ impl Config {
                 "digest_algorithms must name at least one algorithm".into(),
             ));
         }
+        if self.server.sip_tls_bind.is_some() && self.server.sip_tls.is_none() {
+            return Err(ConfigError::Invalid(
+                "sip_tls_bind needs sip_tls = { cert = ..., key = ... }".into(),
+            ));
+        }
+        if self.server.ring_timeout_secs == 0
+            || self.users.iter().any(|u| u.ring_timeout_secs == Some(0))
+        {
+            return Err(ConfigError::Invalid(
+                "ring_timeout_secs must be at least 1".into(),
+            ));
+        }
         if self.server.realm.is_empty() {
             return Err(ConfigError::Invalid("realm must not be empty".into()));
         }
@@ -380,6 +422,28 @@ short_number = "1001"
 "#;
         assert!(matches!(
             Config::from_toml(dup),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn stream_transports_are_optional_and_tls_needs_a_certificate() {
+        let cfg = Config::from_toml(
+            "[server]\nsip_tcp_bind = \"127.0.0.1:5060\"\nsip_tls_bind = \"127.0.0.1:5061\"\n\
+             sip_tls = { cert = \"c.pem\", key = \"k.pem\" }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.server.sip_tcp_bind,
+            Some("127.0.0.1:5060".parse().unwrap())
+        );
+        assert_eq!(
+            cfg.server.sip_tls.map(|t| t.key),
+            Some(PathBuf::from("k.pem"))
+        );
+        assert!(Config::default().server.sip_tcp_bind.is_none());
+        assert!(matches!(
+            Config::from_toml("[server]\nsip_tls_bind = \"127.0.0.1:5061\"\n"),
             Err(ConfigError::Invalid(_))
         ));
     }

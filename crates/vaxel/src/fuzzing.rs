@@ -22,6 +22,16 @@ impl MediaControl for NoMedia {
     fn announce(&mut self, _: &str, _: Option<SocketAddr>, _: &str, _: u8) -> Option<SocketAddr> {
         Some(SocketAddr::from(([127, 0, 0, 1], 30006)))
     }
+    fn voicemail(
+        &mut self,
+        _: &str,
+        _: Option<SocketAddr>,
+        _: u8,
+        _: &str,
+        _: &str,
+    ) -> Option<SocketAddr> {
+        Some(SocketAddr::from(([127, 0, 0, 1], 30008)))
+    }
     fn release(&mut self, _: &str) {}
 }
 
@@ -29,6 +39,8 @@ impl MediaControl for NoMedia {
 pub fn fuzz_core() -> SipCore {
     let cfg = CoreConfig {
         local: SocketAddr::from(([127, 0, 0, 1], 5060)),
+        local_tcp: None,
+        local_tls: None,
         realm: "koppla".into(),
         algorithms: vec![koppla_sip::auth::Algorithm::Md5],
         numbering: Numbering {
@@ -38,6 +50,7 @@ pub fn fuzz_core() -> SipCore {
         },
         max_expires: 3600,
         trunk: None,
+        calls: Default::default(),
     };
     let users = ["alice", "bob"].iter().enumerate().map(|(i, u)| SipUser {
         username: u.to_string(),

@@ -8,7 +8,10 @@ use std::process::ExitCode;
 
 /// Koppla Växel: a small standards-based SIP switch for Koppla softphones and desk phones.
 ///
-/// It is a SIP registrar (digest auth, several devices per user), a call proxy that routes by
+/// It is a SIP registrar (digest auth, several devices per user) over UDP, TCP and TLS
+/// (`sip_bind`, `sip_tcp_bind`, `sip_tls_bind` with `sip_tls` certificate and key files;
+/// devices registered over TCP/TLS are reached over their own connection), a call proxy that
+/// routes by
 /// user name, short number (e.g. 1001) or E.164 number, with a media relay for phones behind
 /// NAT, an echo test number and a "you are user X" number, presence (PUBLISH/SUBSCRIBE/NOTIFY
 /// with PIDF + RPID activities), and a JSON client API (login, directory, activities, contacts,

@@ -99,6 +99,27 @@ pub struct Contact {
     pub note: Option<String>,
 }
 
+/// A call to the user that was not answered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct MissedCall {
+    pub id: i64,
+    /// Who called (user name or number).
+    pub caller: String,
+    /// RFC 3339 time of the call.
+    pub at: String,
+}
+
+/// A voicemail message; its audio is at `/api/v1/voicemails/{id}/audio`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct Voicemail {
+    pub id: i64,
+    pub caller: String,
+    /// RFC 3339 time the message was left.
+    pub created_at: String,
+    pub duration_ms: i64,
+    pub heard: bool,
+}
+
 /// Usernames become SIP user parts and URL path segments, so keep them simple.
 pub fn valid_username(s: &str) -> bool {
     !s.is_empty()

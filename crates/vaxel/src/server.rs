@@ -7,12 +7,16 @@ use crate::model::UserRecord;
 use crate::sip::directory::Numbering;
 use crate::sip::driver::load_directory;
 use crate::sip::media::UdpMedia;
+use crate::sip::voicemail_media::{load_greeting, VoicemailSettings};
+use crate::sip::{CallPolicy, UserCallSettings};
 use crate::sip::{CoreConfig, SipCore};
 use crate::sms::{sender_from_config, SmsLogin};
 use crate::state::{AppState, Clock, Shared, SystemClock};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
@@ -27,8 +31,10 @@ pub enum StartError {
     Credentials(#[from] CredentialError),
     #[error("user {user}: environment variable {var} is not set")]
     MissingPasswordEnv { user: String, var: String },
-    #[error("API TLS: {0}")]
+    #[error("TLS certificate or key: {0}")]
     Tls(String),
+    #[error("voicemail greeting {path}: {detail}")]
+    Greeting { path: PathBuf, detail: String },
     #[error("cannot resolve trunk {uri}: {detail}")]
     Trunk { uri: String, detail: String },
     #[error("cannot bind {what} on {addr}: {source}")]
@@ -48,6 +54,10 @@ pub struct VaxelHandle {
     pub api_addr: SocketAddr,
     /// Where SIP (UDP) listens.
     pub sip_addr: SocketAddr,
+    /// Where SIP over TCP listens, when enabled.
+    pub sip_tcp_addr: Option<SocketAddr>,
+    /// Where SIP over TLS listens, when enabled.
+    pub sip_tls_addr: Option<SocketAddr>,
     pub state: AppState,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -87,9 +97,7 @@ fn credentials_for(u: &UserConfig, realm: &str) -> Result<Option<Credentials>, S
 }
 
 /// rustls server config (ring provider, shared with koppla-sip) from PEM files.
-fn tls_config(
-    files: &crate::config::TlsFiles,
-) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+fn server_tls(files: &crate::config::TlsFiles) -> Result<rustls::ServerConfig, StartError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
@@ -104,18 +112,55 @@ fn tls_config(
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| StartError::Tls(format!("{}: {e}", files.key.display())))?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| StartError::Tls(e.to_string()))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| StartError::Tls(e.to_string()))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StartError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| StartError::Tls(e.to_string()))
+}
+
+/// The client API's HTTPS settings.
+fn api_tls(
+    files: &crate::config::TlsFiles,
+) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+    let mut cfg = server_tls(files)?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         Arc::new(cfg),
     ))
+}
+
+/// Binds a SIP stream listener; returns it with its bound address.
+async fn bind_stream(
+    what: &'static str,
+    addr: SocketAddr,
+) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let err = |source| StartError::Bind { what, addr, source };
+    let l = tokio::net::TcpListener::bind(addr).await.map_err(err)?;
+    let bound = l.local_addr().map_err(err)?;
+    Ok((l, bound))
+}
+
+fn call_policy(config: &Config) -> CallPolicy {
+    let secs = |s: u32| Duration::from_secs(u64::from(s));
+    CallPolicy {
+        ring_timeout: secs(config.server.ring_timeout_secs),
+        voicemail: config.server.voicemail_dir.is_some(),
+        users: config
+            .users
+            .iter()
+            .map(|u| {
+                (
+                    u.username.clone(),
+                    UserCallSettings {
+                        ring_timeout: u.ring_timeout_secs.map(secs),
+                        voicemail: u.voicemail,
+                    },
+                )
+            })
+            .collect(),
+    }
 }
 
 /// Resolves the trunk URI's host:port (default 5060) once at startup.
@@ -199,7 +244,7 @@ impl Vaxel {
             })?;
         let app = crate::api::router(state.clone());
         let tls = match &config.server.api_tls {
-            Some(files) => Some(tls_config(files)?),
+            Some(files) => Some(api_tls(files)?),
             None => None,
         };
         let mut api_stop = stop_rx.clone();
@@ -249,17 +294,36 @@ impl Vaxel {
             source,
         })?;
         // Advertise a concrete address: the public IP when bound to a wildcard.
-        let sip_addr = if bound.ip().is_unspecified() {
-            SocketAddr::new(config.server.public_ip, bound.port())
-        } else {
-            bound
+        let advertise = |a: SocketAddr| {
+            if a.ip().is_unspecified() {
+                SocketAddr::new(config.server.public_ip, a.port())
+            } else {
+                a
+            }
         };
+        let sip_addr = advertise(bound);
+        let tcp = match config.server.sip_tcp_bind {
+            Some(a) => Some(bind_stream("SIP over TCP", a).await?),
+            None => None,
+        };
+        let tls = match (config.server.sip_tls_bind, &config.server.sip_tls) {
+            (Some(a), Some(files)) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_tls(files)?));
+                let (l, bound) = bind_stream("SIP over TLS", a).await?;
+                Some((l, bound, acceptor))
+            }
+            _ => None,
+        };
+        let sip_tcp_addr = tcp.as_ref().map(|(_, a)| advertise(*a));
+        let sip_tls_addr = tls.as_ref().map(|(_, a, _)| advertise(*a));
         let trunk = match &config.server.trunk {
             Some(uri) => Some((uri.clone(), resolve_trunk(uri).await?)),
             None => None,
         };
         let core_cfg = CoreConfig {
             local: sip_addr,
+            local_tcp: sip_tcp_addr,
+            local_tls: sip_tls_addr,
             realm: config.server.realm.clone(),
             algorithms: config
                 .server
@@ -274,12 +338,29 @@ impl Vaxel {
             },
             max_expires: config.server.max_expires,
             trunk,
+            calls: call_policy(&config),
         };
         let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel();
-        let media = UdpMedia::new(bound.ip(), config.server.public_ip, done_tx);
+        let (recorded_tx, recorded_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut media = UdpMedia::new(bound.ip(), config.server.public_ip, done_tx);
+        if let Some(dir) = &config.server.voicemail_dir {
+            let greeting = match &config.server.voicemail_greeting {
+                Some(path) => load_greeting(path).map_err(|e| StartError::Greeting {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?,
+                None => Vec::new(),
+            };
+            media = media.with_voicemail(VoicemailSettings {
+                dir: dir.clone(),
+                max: Duration::from_secs(u64::from(config.server.voicemail_max_secs.max(1))),
+                greeting,
+                recorded: recorded_tx,
+            });
+        }
         let directory = load_directory(&state).await?;
         let now_unix = u64::try_from(state.clock.now()).unwrap_or(0);
-        let core = SipCore::new(
+        let mut core = SipCore::new(
             core_cfg,
             directory,
             state.activities.clone(),
@@ -287,17 +368,29 @@ impl Vaxel {
             std::time::Instant::now(),
             now_unix,
         );
+        for (u, _, _) in state.store.users().await? {
+            let (new, old) = state.store.voicemail_counts(u.id).await?;
+            core.mwi_changed(&u.username, new, old, std::time::Instant::now());
+        }
+        let listeners = crate::sip::driver::Listeners {
+            udp: sip_socket,
+            tcp: tcp.map(|(l, _)| l),
+            tls: tls.map(|(l, _, acceptor)| (l, acceptor)),
+        };
         tasks.push(tokio::spawn(crate::sip::driver::run(
-            sip_socket,
+            listeners,
             core,
             state.clone(),
             done_rx,
+            recorded_rx,
             stop_rx.clone(),
         )));
-        tracing::info!(%api_addr, %sip_addr, "vaxel started");
+        tracing::info!(%api_addr, %sip_addr, ?sip_tcp_addr, ?sip_tls_addr, "vaxel started");
         Ok(VaxelHandle {
             api_addr,
             sip_addr,
+            sip_tcp_addr,
+            sip_tls_addr,
             state,
             stop,
             tasks,

@@ -147,4 +147,15 @@ impl Shared {
     pub fn publish(&self, e: Event) {
         let _ = self.events.send(e);
     }
+
+    /// Publishes a user's current voicemail counters (the SIP side turns it into MWI NOTIFYs).
+    pub async fn publish_mwi(&self, user_id: i64, username: &str) -> Result<(), StoreError> {
+        let (new_messages, old_messages) = self.store.voicemail_counts(user_id).await?;
+        self.publish(Event::Mwi {
+            username: username.to_string(),
+            new_messages,
+            old_messages,
+        });
+        Ok(())
+    }
 }

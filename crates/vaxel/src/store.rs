@@ -7,6 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 
+mod voicemail;
+
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

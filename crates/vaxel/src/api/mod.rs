@@ -1,6 +1,7 @@
 //! Client API: JSON over HTTP(S) under `/api/v1` plus a WebSocket event stream.
 
 mod handlers;
+mod voicemail;
 mod ws;
 
 use crate::credentials::sha256_hex;
@@ -115,7 +116,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Koppla Växel client API", description = "Directory, activity (presence), contacts and login for Koppla clients."),
+    info(title = "Koppla Växel client API", description = "Directory, activity (presence), contacts, missed calls, voicemail and login for Koppla clients."),
     paths(
         handlers::login,
         handlers::sms_request,
@@ -128,6 +129,11 @@ impl FromRequestParts<AppState> for AuthUser {
         handlers::contacts,
         handlers::add_contact,
         handlers::delete_contact,
+        voicemail::missed_calls,
+        voicemail::list,
+        voicemail::audio,
+        voicemail::mark_heard,
+        voicemail::delete,
         ws::events,
     ),
     components(schemas(crate::events::Event)),
@@ -177,6 +183,11 @@ pub fn router(state: AppState) -> Router {
             get(handlers::contacts).post(handlers::add_contact),
         )
         .route("/api/v1/contacts/{id}", delete(handlers::delete_contact))
+        .route("/api/v1/me/missed-calls", get(voicemail::missed_calls))
+        .route("/api/v1/voicemails", get(voicemail::list))
+        .route("/api/v1/voicemails/{id}", delete(voicemail::delete))
+        .route("/api/v1/voicemails/{id}/audio", get(voicemail::audio))
+        .route("/api/v1/voicemails/{id}/heard", post(voicemail::mark_heard))
         .route("/api/v1/events", get(ws::events))
         .route("/api/v1/openapi.json", get(openapi_doc))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

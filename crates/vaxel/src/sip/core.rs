@@ -2,6 +2,7 @@
 //! presence live in sibling modules as further `impl SipCore` blocks.
 
 use super::directory::{Directory, Numbering};
+use super::flow::Flow;
 use super::local::LocalCall;
 use super::presence::Presence;
 use super::proxy::{CallInfo, InviteTx};
@@ -11,14 +12,15 @@ use crate::model::ActivityChoice;
 use koppla_sip::auth::{Algorithm, DigestResponse, DigestServer, Verdict};
 use koppla_sip::message as m;
 use koppla_sip::rsip::{Headers, Method, Request, SipMessage};
+use koppla_sip::Transport;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// A datagram to send.
+/// A message to send: a datagram, or bytes for a stream connection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
-    pub to: SocketAddr,
+    pub to: Flow,
     pub data: Vec<u8>,
 }
 
@@ -57,6 +59,16 @@ pub trait MediaControl: Send {
         text: &str,
         payload_type: u8,
     ) -> Option<SocketAddr>;
+    /// Answers for `mailbox`: plays the greeting and tone, then records what `caller` says
+    /// until released or the maximum length (then reports completion like an announcement).
+    fn voicemail(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        payload_type: u8,
+        mailbox: &str,
+        caller: &str,
+    ) -> Option<SocketAddr>;
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }
@@ -64,14 +76,19 @@ pub trait MediaControl: Send {
 /// Static settings of the core.
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
-    /// Address written into Via, Record-Route and Contact.
+    /// UDP address written into Via, Record-Route and Contact.
     pub local: SocketAddr,
+    /// TCP and TLS listen addresses, when those transports are enabled.
+    pub local_tcp: Option<SocketAddr>,
+    pub local_tls: Option<SocketAddr>,
     pub realm: String,
     pub algorithms: Vec<Algorithm>,
     pub numbering: Numbering,
     pub max_expires: u32,
     /// Trunk URI and the resolved address it is reached at.
     pub trunk: Option<(String, SocketAddr)>,
+    /// Ring timeouts and voicemail.
+    pub calls: super::voicemail::CallPolicy,
 }
 
 const MIN_EXPIRES: u32 = 60;
@@ -87,8 +104,8 @@ pub struct SipCore {
     pub(crate) media: Box<dyn MediaControl>,
     pub(crate) out: VecDeque<Outgoing>,
     pub(crate) events: VecDeque<CoreEvent>,
-    /// Contact URI -> transport address it was last seen sending from (NAT traversal).
-    pub(crate) contact_routes: HashMap<String, (SocketAddr, Instant)>,
+    /// Contact URI -> flow it was last seen sending from (NAT traversal, connection reuse).
+    pub(crate) contact_routes: HashMap<String, (Flow, Instant)>,
     pub(crate) invites: HashMap<String, InviteTx>,
     pub(crate) branches: HashMap<String, String>,
     pub(crate) calls: HashMap<String, CallInfo>,
@@ -96,6 +113,8 @@ pub struct SipCore {
     pub(crate) presence: Presence,
     /// Branches of requests the switch itself originated (NOTIFY, BYE), with send time.
     pub(crate) own: HashMap<String, Instant>,
+    /// Mailbox (new, old) message counts as last reported by the driver.
+    pub(crate) mwi: HashMap<String, (u32, u32)>,
 }
 
 /// First value of a header.
@@ -134,6 +153,7 @@ impl SipCore {
             local_calls: HashMap::new(),
             presence: Presence::default(),
             own: HashMap::new(),
+            mwi: HashMap::new(),
         }
     }
 
@@ -145,6 +165,55 @@ impl SipCore {
         self.cfg.local
     }
 
+    /// Our address on a transport (UDP's when that transport is not enabled).
+    pub(crate) fn local_for(&self, t: Transport) -> SocketAddr {
+        match t {
+            Transport::Udp => None,
+            Transport::Tcp => self.cfg.local_tcp,
+            Transport::Tls => self.cfg.local_tls,
+        }
+        .unwrap_or(self.cfg.local)
+    }
+
+    /// Whether `addr` is one of our listen addresses.
+    pub(crate) fn is_local_addr(&self, addr: SocketAddr) -> bool {
+        addr == self.cfg.local
+            || self.cfg.local_tcp == Some(addr)
+            || self.cfg.local_tls == Some(addr)
+    }
+
+    /// Our URI as reached over `t`, for Contact and Record-Route.
+    pub(crate) fn local_uri(&self, user: Option<&str>, t: Transport) -> String {
+        let user = user.map(|u| format!("{u}@")).unwrap_or_default();
+        format!(
+            "sip:{user}{}{}",
+            self.local_for(t),
+            super::flow::uri_param(t)
+        )
+    }
+
+    /// Our Via for a request leaving over `t`.
+    pub(crate) fn via_for(&self, t: Transport, branch: &str) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            t.via_token(),
+            self.local_for(t)
+        )
+    }
+
+    /// A stream connection closed: the devices registered over it are unreachable now (their
+    /// NAT binding is gone with it), so their bindings go (RFC 5626 flow failure).
+    pub fn flow_closed(&mut self, flow: Flow, now: Instant) {
+        for user in self.registrar.remove_flow(flow) {
+            let devices =
+                u32::try_from(self.registrar.lookup(&user, now).len()).unwrap_or(u32::MAX);
+            self.events.push_back(CoreEvent::Registration {
+                username: user,
+                devices,
+            });
+        }
+        self.contact_routes.retain(|_, (f, _)| *f != flow);
+    }
     /// Next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Outgoing> {
         self.out.pop_front()
@@ -163,7 +232,7 @@ impl SipCore {
         self.registrar.lookup(username, now).len()
     }
 
-    pub(crate) fn send(&mut self, to: SocketAddr, msg: SipMessage) {
+    pub(crate) fn send(&mut self, to: Flow, msg: SipMessage) {
         self.out.push_back(Outgoing {
             to,
             data: m::serialize(&msg),
@@ -174,7 +243,7 @@ impl SipCore {
     pub(crate) fn reply(
         &mut self,
         req: &Request,
-        to: SocketAddr,
+        to: Flow,
         code: u16,
         to_tag: Option<&str>,
         extra: &[(&str, String)],
@@ -191,8 +260,13 @@ impl SipCore {
         self.send(to, SipMessage::Response(resp));
     }
 
-    /// Feeds one received datagram.
+    /// Feeds one received UDP datagram.
     pub fn handle(&mut self, data: &[u8], src: SocketAddr, now: Instant) {
+        self.handle_from(data, Flow::udp(src), now)
+    }
+
+    /// Feeds one received message: a datagram or one framed message from a stream.
+    pub fn handle_from(&mut self, data: &[u8], src: Flow, now: Instant) {
         match m::parse(data) {
             Ok(SipMessage::Request(req)) => self.on_request(req, src, now),
             Ok(SipMessage::Response(resp)) => self.on_response(resp, src, now),
@@ -202,7 +276,7 @@ impl SipCore {
 
     /// Answers 400 to a request we cannot parse when it carries enough to route a response;
     /// anything else (garbage, broken responses) is dropped.
-    fn reject_malformed(&mut self, data: &[u8], src: SocketAddr, err: &m::ParseError) {
+    fn reject_malformed(&mut self, data: &[u8], src: Flow, err: &m::ParseError) {
         tracing::debug!(%src, error = %err, "malformed SIP");
         let text = String::from_utf8_lossy(data);
         let mut lines = text.split("\r\n");
@@ -265,7 +339,7 @@ impl SipCore {
         });
     }
 
-    fn on_request(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    fn on_request(&mut self, req: Request, src: Flow, now: Instant) {
         let in_dialog = tag_of(&req.headers, "To").is_some();
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         if let Some(c) = hv(&req.headers, "Contact") {
@@ -313,7 +387,7 @@ impl SipCore {
     pub(crate) fn authenticate(
         &mut self,
         req: &Request,
-        src: SocketAddr,
+        src: Flow,
         now: Instant,
         proxy: bool,
     ) -> Option<String> {
@@ -371,7 +445,7 @@ impl SipCore {
         }
     }
 
-    fn on_register(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    fn on_register(&mut self, req: Request, src: Flow, now: Instant) {
         let Some(user) =
             hv(&req.headers, "To").and_then(|t| super::util::uri_user(&m::addr_uri(&t)))
         else {

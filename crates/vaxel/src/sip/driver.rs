@@ -1,13 +1,18 @@
-//! Tokio driver: owns the SIP UDP socket and timers, feeds the sans-IO core, and connects it to
+//! Tokio driver: owns the SIP UDP socket, the TCP/TLS connections and timers, feeds the sans-IO core, and connects it to
 //! storage and the event bus.
 
 use super::core::{CoreEvent, SipCore};
 use super::directory::{Directory, SipUser};
+use super::flow::Flow;
+use super::stream::{self, StreamEvent};
+use super::voicemail_media::Recorded;
 use crate::events::Event;
 use crate::state::AppState;
 use crate::store::StoreError;
+use koppla_sip::Transport;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{broadcast, mpsc, watch};
 
 fn sip_user(
@@ -34,14 +39,82 @@ pub async fn load_directory(state: &AppState) -> Result<Directory, StoreError> {
     Ok(Directory::new(users.into_iter().map(sip_user).collect()))
 }
 
+/// The sockets SIP arrives on.
+pub struct Listeners {
+    pub udp: UdpSocket,
+    pub tcp: Option<TcpListener>,
+    pub tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+}
+
+/// Write sides of open stream connections, and messages waiting for an outbound connect.
+#[derive(Default)]
+struct Streams {
+    open: HashMap<Flow, mpsc::Sender<Vec<u8>>>,
+    connecting: HashMap<Flow, Vec<Vec<u8>>>,
+}
+
+impl Streams {
+    fn send(&mut self, to: Flow, data: Vec<u8>, events: &mpsc::Sender<StreamEvent>) {
+        if let Some(tx) = self.open.get(&to) {
+            // Never wait on one slow peer: the whole switch runs on this loop.
+            if let Err(e) = tx.try_send(data) {
+                tracing::info!(%to, error = %e, "dropping SIP message for a stalled connection");
+            }
+            return;
+        }
+        match to.transport {
+            Transport::Tcp => {
+                let queue = self.connecting.entry(to).or_default();
+                if queue.is_empty() {
+                    stream::connect_tcp(to.addr, events.clone());
+                }
+                queue.push(data);
+            }
+            // No outbound TLS: a TLS device is only reachable over the connection it keeps open.
+            _ => tracing::info!(%to, "no open connection; SIP message dropped"),
+        }
+    }
+
+    fn opened(&mut self, flow: Flow, tx: mpsc::Sender<Vec<u8>>) {
+        for data in self.connecting.remove(&flow).unwrap_or_default() {
+            let _ = tx.try_send(data);
+        }
+        self.open.insert(flow, tx);
+    }
+
+    fn closed(&mut self, flow: Flow) {
+        self.open.remove(&flow);
+        self.connecting.remove(&flow);
+    }
+}
+
 /// Runs until `stop` turns true.
 pub async fn run(
-    socket: UdpSocket,
+    listeners: Listeners,
     mut core: SipCore,
     state: AppState,
     mut announcements: mpsc::UnboundedReceiver<String>,
+    mut recorded: mpsc::UnboundedReceiver<Recorded>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let socket = listeners.udp;
+    let (stream_tx, mut stream_rx) = mpsc::channel(1024);
+    let mut acceptors = Vec::new();
+    if let Some(l) = listeners.tcp {
+        acceptors.push(tokio::spawn(stream::accept_loop(
+            l,
+            None,
+            stream_tx.clone(),
+        )));
+    }
+    if let Some((l, acceptor)) = listeners.tls {
+        acceptors.push(tokio::spawn(stream::accept_loop(
+            l,
+            Some(acceptor),
+            stream_tx.clone(),
+        )));
+    }
+    let mut streams = Streams::default();
     let mut events = state.events.subscribe();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -52,6 +125,14 @@ pub async fn run(
                 Ok((n, src)) => core.handle(buf.get(..n).unwrap_or_default(), src, Instant::now()),
                 // ICMP port-unreachable from a vanished phone shows up here on some systems.
                 Err(e) => tracing::debug!(error = %e, "SIP socket receive error"),
+            },
+            Some(ev) = stream_rx.recv() => match ev {
+                StreamEvent::Opened { flow, tx } => streams.opened(flow, tx),
+                StreamEvent::Message { flow, data } => core.handle_from(&data, flow, Instant::now()),
+                StreamEvent::Closed { flow } => {
+                    streams.closed(flow);
+                    core.flow_closed(flow, Instant::now());
+                }
             },
             _ = tick.tick() => core.tick(Instant::now()),
             ev = events.recv() => match ev {
@@ -67,21 +148,32 @@ pub async fn run(
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "cannot reload user"),
                 },
+                Ok(Event::Mwi { username, new_messages, old_messages }) => {
+                    core.mwi_changed(&username, new_messages, old_messages, Instant::now())
+                }
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "SIP side lagged behind events"),
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             Some(call_id) = announcements.recv() => core.announcement_done(&call_id, Instant::now()),
+            Some(r) = recorded.recv() => store_voicemail(&state, r).await,
             _ = stop.changed() => if *stop.borrow() { break },
         }
         while let Some(o) = core.poll_transmit() {
-            if let Err(e) = socket.send_to(&o.data, o.to).await {
-                tracing::debug!(to = %o.to, error = %e, "SIP send failed");
+            if o.to.transport == Transport::Udp {
+                if let Err(e) = socket.send_to(&o.data, o.to.addr).await {
+                    tracing::debug!(to = %o.to, error = %e, "SIP send failed");
+                }
+            } else {
+                streams.send(o.to, o.data, &stream_tx);
             }
         }
         while let Some(e) = core.poll_event() {
             handle_event(&state, e).await;
         }
+    }
+    for a in acceptors {
+        a.abort();
     }
 }
 
@@ -101,10 +193,44 @@ async fn handle_event(state: &AppState, e: CoreEvent) {
         CoreEvent::Registration { username, devices } => {
             state.publish(Event::Registration { username, devices })
         }
-        CoreEvent::MissedCall { username, from } => state.publish(Event::MissedCall {
-            username,
-            from,
-            at: crate::activity::format_unix(state.clock.now()),
-        }),
+        CoreEvent::MissedCall { username, from } => {
+            let now = state.clock.now();
+            match state.store.user_by_username(&username).await {
+                Ok(Some((u, _, _))) => {
+                    if let Err(e) = state.store.add_missed_call(u.id, &from, now).await {
+                        tracing::warn!(error = %e, "cannot store missed call");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot load user"),
+            }
+            state.publish(Event::MissedCall {
+                username,
+                from,
+                at: crate::activity::format_unix(now),
+            })
+        }
+    }
+}
+
+/// Files a finished voicemail message and announces the new counters.
+async fn store_voicemail(state: &AppState, r: Recorded) {
+    let user = match state.store.user_by_username(&r.mailbox).await {
+        Ok(Some((u, _, _))) => u,
+        Ok(None) => return,
+        Err(e) => return tracing::warn!(error = %e, "cannot load mailbox owner"),
+    };
+    let duration = i64::try_from(r.duration_ms).unwrap_or(i64::MAX);
+    let path = r.path.to_string_lossy();
+    if let Err(e) = state
+        .store
+        .add_voicemail(user.id, &r.caller, state.clock.now(), duration, &path)
+        .await
+    {
+        return tracing::error!(error = %e, "cannot store voicemail");
+    }
+    tracing::info!(mailbox = %r.mailbox, caller = %r.caller, ms = r.duration_ms, "voicemail left");
+    if let Err(e) = state.publish_mwi(user.id, &user.username).await {
+        tracing::warn!(error = %e, "cannot count voicemail");
     }
 }

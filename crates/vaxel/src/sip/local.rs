@@ -2,10 +2,10 @@
 //! announcements for unreachable users.
 
 use super::core::{hv, SipCore};
+use super::flow::Flow;
 use super::sdp;
 use koppla_sip::message as m;
 use koppla_sip::rsip::{self, Headers, Method, Request, Response, SipMessage};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 const T1: Duration = Duration::from_millis(500);
@@ -16,11 +16,12 @@ const MAX_LOCAL_CALL: Duration = Duration::from_secs(600);
 pub(crate) enum LocalKind {
     Echo,
     Announce(String),
+    Voicemail { mailbox: String, caller: String },
 }
 
 pub(crate) struct LocalCall {
     ok: Response,
-    src: SocketAddr,
+    src: Flow,
     acked: bool,
     next_retransmit: Instant,
     interval: Duration,
@@ -31,20 +32,16 @@ pub(crate) struct LocalCall {
 }
 
 impl SipCore {
-    pub(crate) fn local_invite(
-        &mut self,
-        req: Request,
-        src: SocketAddr,
-        now: Instant,
-        kind: LocalKind,
-    ) {
+    pub(crate) fn local_invite(&mut self, req: Request, src: Flow, now: Instant, kind: LocalKind) {
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let offer = std::str::from_utf8(&req.body).unwrap_or("");
         let pts = sdp::audio_pts(offer);
         // Announcements are encoded as G.711 here; echo returns whatever codec the caller sends.
         let pt = match &kind {
             LocalKind::Echo => pts.first().copied(),
-            LocalKind::Announce(_) => pts.iter().copied().find(|p| *p == 0 || *p == 8),
+            LocalKind::Announce(_) | LocalKind::Voicemail { .. } => {
+                pts.iter().copied().find(|p| *p == 0 || *p == 8)
+            }
         };
         let Some(pt) = pt else {
             self.reply(
@@ -64,6 +61,9 @@ impl SipCore {
         let local = match &kind {
             LocalKind::Echo => self.media.echo(&call_id, remote),
             LocalKind::Announce(text) => self.media.announce(&call_id, remote, text, pt),
+            LocalKind::Voicemail { mailbox, caller } => {
+                self.media.voicemail(&call_id, remote, pt, mailbox, caller)
+            }
         };
         let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
         else {
@@ -74,7 +74,7 @@ impl SipCore {
         let mut ok = m::response_for(&req, 200, Some(&tag));
         ok.headers.push(m::make_header(
             "Contact",
-            &format!("<sip:vaxel@{}>", self.cfg.local),
+            &format!("<{}>", self.local_uri(Some("vaxel"), src.transport)),
         ));
         ok.headers.push(m::make_header("Allow", super::core::ALLOW));
         ok.headers
@@ -107,7 +107,7 @@ impl SipCore {
         }
     }
 
-    pub(crate) fn local_in_dialog(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    pub(crate) fn local_in_dialog(&mut self, req: Request, src: Flow, now: Instant) {
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         match req.method {
             Method::Bye => {
@@ -121,7 +121,7 @@ impl SipCore {
                     .get(&call_id)
                     .map(|c| c.ok.body.clone())
                     .unwrap_or_default();
-                let contact = format!("<sip:vaxel@{}>", self.cfg.local);
+                let contact = format!("<{}>", self.local_uri(Some("vaxel"), src.transport));
                 self.reply(
                     &req,
                     src,
@@ -156,10 +156,11 @@ impl SipCore {
         };
         self.media.release(call_id);
         let branch = m::new_branch();
+        let dest = self.resolve_dest(&c.remote_contact).unwrap_or(c.src);
         let mut headers = Headers::default();
         headers.push(m::make_header(
             "Via",
-            &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local),
+            &self.via_for(dest.transport, &branch),
         ));
         headers.push(m::make_header("Max-Forwards", "70"));
         headers.push(m::make_header("From", &c.our_to));
@@ -169,7 +170,6 @@ impl SipCore {
         let Ok(uri) = rsip::Uri::try_from(c.remote_contact.as_str()) else {
             return;
         };
-        let dest = self.resolve_dest(&c.remote_contact).unwrap_or(c.src);
         self.own.insert(branch, now);
         self.send(
             dest,

@@ -3,12 +3,13 @@
 
 use super::core::MediaControl;
 use super::g711;
+use super::voicemail_media::{self, VoicemailSettings};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// Where one side of a relayed call receives audio: what its SDP said, until a packet from it
@@ -35,6 +36,46 @@ struct Relay {
 struct CallMedia {
     relay: Option<Relay>,
     tasks: Vec<JoinHandle<()>>,
+    /// Ends a voicemail recording gracefully (the file must be finished, not aborted).
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Outgoing RTP stream state for audio the switch itself sends.
+pub(crate) struct RtpOut {
+    pt: u8,
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    first: bool,
+}
+
+impl RtpOut {
+    pub(crate) fn new(pt: u8) -> RtpOut {
+        RtpOut {
+            pt,
+            ssrc: rand::random(),
+            seq: rand::random(),
+            ts: rand::random(),
+            first: true,
+        }
+    }
+
+    /// One G.711 packet for a 20 ms frame of 8 kHz PCM.
+    pub(crate) fn packet(&mut self, frame: &[i16]) -> Vec<u8> {
+        let mut pkt = Vec::with_capacity(12 + frame.len());
+        pkt.push(0x80);
+        pkt.push(if self.first { 0x80 | self.pt } else { self.pt });
+        pkt.extend_from_slice(&self.seq.to_be_bytes());
+        pkt.extend_from_slice(&self.ts.to_be_bytes());
+        pkt.extend_from_slice(&self.ssrc.to_be_bytes());
+        pkt.extend_from_slice(&g711::encode(self.pt, frame));
+        self.first = false;
+        self.seq = self.seq.wrapping_add(1);
+        self.ts = self
+            .ts
+            .wrapping_add(u32::try_from(frame.len()).unwrap_or(160));
+        pkt
+    }
 }
 
 /// Tokio implementation of [`MediaControl`].
@@ -43,6 +84,7 @@ pub struct UdpMedia {
     public_ip: IpAddr,
     calls: HashMap<String, CallMedia>,
     done: mpsc::UnboundedSender<String>,
+    voicemail: Option<VoicemailSettings>,
 }
 
 fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
@@ -64,7 +106,14 @@ impl UdpMedia {
             public_ip,
             calls: HashMap::new(),
             done,
+            voicemail: None,
         }
+    }
+
+    /// Enables voicemail recording.
+    pub fn with_voicemail(mut self, settings: VoicemailSettings) -> UdpMedia {
+        self.voicemail = Some(settings);
+        self
     }
 
     fn public(&self, a: SocketAddr) -> SocketAddr {
@@ -186,28 +235,17 @@ async fn announce_loop(
     // A short lead-in so the first words are not lost while the phone sets up audio.
     let mut with_lead = vec![0i16; 4000];
     with_lead.append(&mut pcm);
-    let ssrc: u32 = rand::random();
-    let mut seq: u16 = rand::random();
-    let mut ts: u32 = rand::random();
+    let mut rtp = RtpOut::new(pt);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut buf = [0u8; 2048];
-    for (i, frame) in with_lead.chunks(160).enumerate() {
+    for frame in with_lead.chunks(160) {
         tick.tick().await;
         // Latch onto the caller's real address once it sends anything (NAT).
         while let Ok((_, src)) = sock.try_recv_from(&mut buf) {
             dest = Some(src);
         }
         let Some(to) = dest else { continue };
-        let mut pkt = Vec::with_capacity(12 + frame.len());
-        pkt.push(0x80);
-        pkt.push(if i == 0 { 0x80 | pt } else { pt });
-        pkt.extend_from_slice(&seq.to_be_bytes());
-        pkt.extend_from_slice(&ts.to_be_bytes());
-        pkt.extend_from_slice(&ssrc.to_be_bytes());
-        pkt.extend_from_slice(&g711::encode(pt, frame));
-        let _ = sock.send_to(&pkt, to).await;
-        seq = seq.wrapping_add(1);
-        ts = ts.wrapping_add(160);
+        let _ = sock.send_to(&rtp.packet(frame), to).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = done.send(call_id);
@@ -278,10 +316,43 @@ impl MediaControl for UdpMedia {
         Some(self.public(addr))
     }
 
+    fn voicemail(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        payload_type: u8,
+        mailbox: &str,
+        caller: &str,
+    ) -> Option<SocketAddr> {
+        let settings = self.voicemail.clone()?;
+        let (sock, addr) = bind(self.bind_ip)?;
+        let (stop, stopped) = oneshot::channel();
+        let job = voicemail_media::Job {
+            sock,
+            dest: remote,
+            pt: payload_type,
+            call_id: call_id.to_string(),
+            mailbox: mailbox.to_string(),
+            caller: caller.to_string(),
+        };
+        // Not kept in `tasks`: release() stops it through `stop` so the file gets finished.
+        tokio::spawn(voicemail_media::run(
+            job,
+            settings,
+            stopped,
+            self.done.clone(),
+        ));
+        self.calls.entry(call_id.to_string()).or_default().stop = Some(stop);
+        Some(self.public(addr))
+    }
+
     fn release(&mut self, call_id: &str) {
         if let Some(c) = self.calls.remove(call_id) {
             for t in c.tasks {
                 t.abort();
+            }
+            if let Some(stop) = c.stop {
+                let _ = stop.send(());
             }
         }
     }

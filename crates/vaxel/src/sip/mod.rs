@@ -3,6 +3,7 @@
 mod core;
 pub mod directory;
 pub mod driver;
+pub mod flow;
 pub mod g711;
 mod local;
 pub mod media;
@@ -10,8 +11,12 @@ pub mod presence;
 mod proxy;
 pub mod registrar;
 pub mod sdp;
+pub mod stream;
 pub mod util;
+pub mod voicemail;
+pub mod voicemail_media;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
+pub use self::voicemail::{CallPolicy, UserCallSettings};
 #[cfg(test)]
 mod tests;

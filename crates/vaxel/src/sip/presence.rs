@@ -2,6 +2,7 @@
 //! activities and notes (RFC 4480), and PUBLISH (RFC 3903) to set one's own activity.
 
 use super::core::{hv, tag_of, CoreEvent, SipCore};
+use super::flow::Flow;
 use super::util::uri_user;
 use crate::activity::Activities;
 use crate::config::ActivityDef;
@@ -10,7 +11,6 @@ use koppla_sip::message as m;
 use koppla_sip::rsip::{self, Headers, Method, Request, Response, SipMessage};
 use quick_xml::events::Event as Xml;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 const MAX_SUB_EXPIRES: u32 = 3600;
@@ -51,9 +51,38 @@ const RPID_NAMES: &[&str] = &[
     "worship",
 ];
 
+/// The event packages a SUBSCRIBE may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Package {
+    Presence,
+    /// RFC 3842 message-waiting; only for one's own mailbox.
+    MessageSummary,
+}
+
+impl Package {
+    fn parse(event: &str) -> Option<Package> {
+        let name = event.split(';').next().unwrap_or("").trim();
+        if name.eq_ignore_ascii_case("presence") {
+            Some(Package::Presence)
+        } else if name.eq_ignore_ascii_case("message-summary") {
+            Some(Package::MessageSummary)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Package::Presence => "presence",
+            Package::MessageSummary => "message-summary",
+        }
+    }
+}
+
 pub(crate) struct Subscription {
+    package: Package,
     target: String,
-    dest: SocketAddr,
+    dest: Flow,
     remote_target: String,
     their: String,
     ours: String,
@@ -69,7 +98,10 @@ pub struct Presence {
 
 impl Presence {
     pub fn watchers_of(&self, user: &str) -> usize {
-        self.subs.values().filter(|s| s.target == user).count()
+        self.subs
+            .values()
+            .filter(|s| s.target == user && s.package == Package::Presence)
+            .count()
     }
 }
 
@@ -255,29 +287,30 @@ fn expires_of(h: &Headers) -> Option<u32> {
 }
 
 impl SipCore {
-    /// SUBSCRIBE and PUBLISH carry only the presence event package here; anything else gets
-    /// 489 Bad Event with the package we do support.
-    fn accept_presence_event(&mut self, req: &Request, src: SocketAddr) -> bool {
+    /// The event package of a SUBSCRIBE (presence or message-summary) or PUBLISH (presence
+    /// only); anything else gets 489 Bad Event listing what we do support.
+    fn accept_event(&mut self, req: &Request, src: Flow) -> Option<Package> {
         let event = hv(&req.headers, "Event").unwrap_or_default();
-        let package = event.split(';').next().unwrap_or("").trim();
-        if package.eq_ignore_ascii_case("presence") {
-            return true;
+        let allowed = match (Package::parse(&event), req.method) {
+            (Some(Package::Presence), _) => Some(Package::Presence),
+            (Some(Package::MessageSummary), Method::Subscribe) => Some(Package::MessageSummary),
+            _ => None,
+        };
+        if allowed.is_none() {
+            let allow = if req.method == Method::Subscribe {
+                "presence, message-summary"
+            } else {
+                "presence"
+            };
+            self.reply(req, src, 489, None, &[("Allow-Events", allow.into())], None);
         }
-        self.reply(
-            req,
-            src,
-            489,
-            None,
-            &[("Allow-Events", "presence".into())],
-            None,
-        );
-        false
+        allowed
     }
 
-    pub(crate) fn on_subscribe(&mut self, req: Request, src: SocketAddr, now: Instant) {
-        if !self.accept_presence_event(&req, src) {
+    pub(crate) fn on_subscribe(&mut self, req: Request, src: Flow, now: Instant) {
+        let Some(package) = self.accept_event(&req, src) else {
             return;
-        }
+        };
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let expires = expires_of(&req.headers).unwrap_or(MAX_SUB_EXPIRES);
         if expires != 0 && expires < MIN_SUB_EXPIRES {
@@ -320,8 +353,19 @@ impl SipCore {
             self.reply(&req, src, 404, Some(&m::new_tag()), &[], None);
             return;
         };
+        if package == Package::MessageSummary && target != watcher {
+            self.reply(
+                &req,
+                src,
+                403,
+                Some(&m::new_tag()),
+                &[("Warning", "399 vaxel \"only your own mailbox\"".into())],
+                None,
+            );
+            return;
+        }
         let tag = m::new_tag();
-        let contact = format!("<sip:vaxel@{}>", self.cfg.local);
+        let contact = format!("<{}>", self.local_uri(Some("vaxel"), src.transport));
         self.reply(
             &req,
             src,
@@ -333,10 +377,11 @@ impl SipCore {
         let their = hv(&req.headers, "From").unwrap_or_default();
         let to = hv(&req.headers, "To").unwrap_or_default();
         let key = format!("{call_id}:{tag}");
-        tracing::info!(%watcher, %target, "presence subscription");
+        tracing::info!(%watcher, %target, package = package.name(), "subscription");
         self.presence.subs.insert(
             key.clone(),
             Subscription {
+                package,
                 target,
                 dest: src,
                 remote_target: hv(&req.headers, "Contact")
@@ -364,7 +409,8 @@ impl SipCore {
         } else {
             format!("active;expires={remaining}")
         };
-        let (target, dest, remote_target, their, ours, call_id, cseq) = (
+        let (package, target, dest, remote_target, their, ours, call_id, cseq) = (
+            sub.package,
             sub.target.clone(),
             sub.dest,
             sub.remote_target.clone(),
@@ -376,22 +422,35 @@ impl SipCore {
         if terminate {
             self.presence.subs.remove(key);
         }
-        let now_unix = i64::try_from(self.now_unix(now)).unwrap_or(i64::MAX);
-        let online = !self.registrar.lookup(&target, now).is_empty();
         let entity = format!("sip:{target}@{}", self.cfg.realm);
-        let body = match self
-            .dir
-            .get(&target)
-            .and_then(|u| self.acts.effective(&u.activity, now_unix))
-        {
-            Some((def, choice)) => pidf(&entity, def, &choice, online),
-            None => return,
+        let (body, content_type) = match package {
+            Package::Presence => {
+                let now_unix = i64::try_from(self.now_unix(now)).unwrap_or(i64::MAX);
+                let online = !self.registrar.lookup(&target, now).is_empty();
+                match self
+                    .dir
+                    .get(&target)
+                    .and_then(|u| self.acts.effective(&u.activity, now_unix))
+                {
+                    Some((def, choice)) => {
+                        (pidf(&entity, def, &choice, online), "application/pidf+xml")
+                    }
+                    None => return,
+                }
+            }
+            Package::MessageSummary => {
+                let (new, old) = self.mwi_of(&target);
+                (
+                    super::voicemail::message_summary(&entity, new, old),
+                    "application/simple-message-summary",
+                )
+            }
         };
         let branch = m::new_branch();
         let mut h = Headers::default();
         h.push(m::make_header(
             "Via",
-            &format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local),
+            &self.via_for(dest.transport, &branch),
         ));
         h.push(m::make_header("Max-Forwards", "70"));
         h.push(m::make_header("From", &ours));
@@ -400,13 +459,13 @@ impl SipCore {
         h.push(m::make_header("CSeq", &format!("{cseq} NOTIFY")));
         h.push(m::make_header(
             "Contact",
-            &format!("<sip:vaxel@{}>", self.cfg.local),
+            &format!("<{}>", self.local_uri(Some("vaxel"), dest.transport)),
         ));
-        h.push(m::make_header("Event", "presence"));
+        h.push(m::make_header("Event", package.name()));
         h.push(m::make_header("Subscription-State", &state));
-        h.push(m::make_header("Content-Type", "application/pidf+xml"));
+        h.push(m::make_header("Content-Type", content_type));
         let uri = rsip::Uri::try_from(remote_target.as_str())
-            .or_else(|_| rsip::Uri::try_from(format!("sip:{dest}").as_str()));
+            .or_else(|_| rsip::Uri::try_from(format!("sip:{}", dest.addr).as_str()));
         let Ok(uri) = uri else { return };
         self.own.insert(branch, now);
         self.send(
@@ -421,8 +480,8 @@ impl SipCore {
         );
     }
 
-    pub(crate) fn on_publish(&mut self, req: Request, src: SocketAddr, now: Instant) {
-        if !self.accept_presence_event(&req, src) {
+    pub(crate) fn on_publish(&mut self, req: Request, src: Flow, now: Instant) {
+        if self.accept_event(&req, src).is_none() {
             return;
         }
         let Some(user) = self.authenticate(&req, src, now, false) else {
@@ -501,11 +560,16 @@ impl SipCore {
     /// A user's activity changed (API, PUBLISH, expiry): update routing and tell watchers.
     pub fn activity_changed(&mut self, username: &str, choice: ActivityChoice, now: Instant) {
         self.dir.set_activity(username, choice);
+        self.notify_package(username, Package::Presence, now);
+    }
+
+    /// NOTIFYs every subscription to `package` of `target`.
+    pub(crate) fn notify_package(&mut self, target: &str, package: Package, now: Instant) {
         let keys: Vec<String> = self
             .presence
             .subs
             .iter()
-            .filter(|(_, s)| s.target == username)
+            .filter(|(_, s)| s.target == target && s.package == package)
             .map(|(k, _)| k.clone())
             .collect();
         for k in keys {

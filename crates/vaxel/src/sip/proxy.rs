@@ -3,18 +3,20 @@
 
 use super::core::{hv, tag_of, CoreEvent, SipCore};
 use super::directory::{resolve, Target};
+use super::flow::{uri_transport, via_transport, Flow};
 use super::util::{stamp_via, uri_addr, uri_user, via_response_addr};
 use super::{local::LocalKind, sdp};
 use crate::credentials::md5_hex;
 use koppla_sip::message as m;
 use koppla_sip::rsip::{self, Header, Headers, Method, Request, Response, SipMessage};
-use std::net::SocketAddr;
+use koppla_sip::Transport;
 use std::time::{Duration, Instant};
 
 const T1: Duration = Duration::from_millis(500);
 const TIMER_B: Duration = Duration::from_secs(32);
-/// How long a call may ring before the switch gives up.
-const RING_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a call to the trunk may ring before the switch gives up (calls to users ring for
+/// the user's own timeout).
+const TRUNK_RING_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a finished transaction lingers to absorb retransmissions.
 const LINGER: Duration = Duration::from_secs(32);
 
@@ -26,7 +28,7 @@ pub(crate) struct CallInfo {
 
 pub(crate) struct Branch {
     pub branch: String,
-    pub dest: SocketAddr,
+    pub dest: Flow,
     pub request: Request,
     pub final_code: Option<u16>,
     pub provisional: bool,
@@ -38,7 +40,7 @@ pub(crate) struct Branch {
 
 pub(crate) struct InviteTx {
     pub request: Request,
-    pub upstream: SocketAddr,
+    pub upstream: Flow,
     pub branches: Vec<Branch>,
     pub best: Option<Response>,
     pub last_sent: Option<Response>,
@@ -47,6 +49,7 @@ pub(crate) struct InviteTx {
     pub callee: Option<String>,
     pub caller: String,
     pub started: Instant,
+    pub ring_timeout: Duration,
 }
 
 /// All Via entries, top first, split out of comma-joined headers.
@@ -101,17 +104,27 @@ fn is_sdp(h: &Headers, body: &[u8]) -> bool {
 }
 
 impl SipCore {
-    fn our_via(&self, branch: &str) -> String {
-        format!("SIP/2.0/UDP {};branch={branch};rport", self.cfg.local)
-    }
-
     fn is_us(&self, uri: &str) -> bool {
-        uri_addr(uri).is_some_and(|a| a == self.cfg.local)
+        uri_addr(uri).is_some_and(|a| self.is_local_addr(a))
     }
 
-    /// Where a URI leads: a device's NAT address when we have seen it, else its IP literal,
-    /// else the trunk when the host names the trunk.
-    pub(crate) fn resolve_dest(&self, uri: &str) -> Option<SocketAddr> {
+    /// Record-Route entries for a request crossing from `ingress` to `egress`. When the
+    /// transports differ, two entries (RFC 5658 double record-routing): the top one is what the
+    /// callee reaches us on, the other what the caller reaches us on, so each side's in-dialog
+    /// requests come back over its own transport.
+    fn record_route(&self, ingress: Transport, egress: Transport) -> Vec<String> {
+        let entry = |t| format!("<{};lr>", self.local_uri(None, t));
+        if ingress == egress {
+            vec![entry(egress)]
+        } else {
+            vec![entry(egress), entry(ingress)]
+        }
+    }
+
+    /// Where a URI leads: the flow a device was last seen on (its NAT address, or its open
+    /// connection), else its IP literal over the URI's transport, else the trunk when the host
+    /// names the trunk.
+    pub(crate) fn resolve_dest(&self, uri: &str) -> Option<Flow> {
         let bare = uri.split(';').next().unwrap_or(uri);
         if let Some((a, _)) = self.contact_routes.get(uri).or_else(|| {
             self.contact_routes
@@ -122,7 +135,7 @@ impl SipCore {
             return Some(*a);
         }
         if let Some(a) = uri_addr(uri) {
-            return Some(a);
+            return Some(Flow::new(uri_transport(uri), a));
         }
         let (turi, taddr) = self.cfg.trunk.as_ref()?;
         let host = |u: &str| {
@@ -133,7 +146,7 @@ impl SipCore {
                     .to_ascii_lowercase()
             })
         };
-        (host(uri) == host(turi)).then_some(*taddr)
+        (host(uri) == host(turi)).then_some(Flow::udp(*taddr))
     }
 
     /// Rewrites an SDP body to go through the relay; leaves the message alone when it has none.
@@ -165,9 +178,16 @@ impl SipCore {
             .is_none_or(|c| Some(c.caller_tag.as_str()) == from_tag)
     }
 
-    /// Copies a request for forwarding: stamped + new Via, Max-Forwards decremented, our Route
-    /// entries removed. Returns None (after answering 483) when hops ran out.
-    fn prepare_forward(&mut self, req: &Request, src: SocketAddr, branch: &str) -> Option<Request> {
+    /// Copies a request for forwarding over `egress`: stamped + new Via, Max-Forwards
+    /// decremented, our Route entries removed. Returns None (after answering 483) when hops ran
+    /// out.
+    fn prepare_forward(
+        &mut self,
+        req: &Request,
+        src: Flow,
+        branch: &str,
+        egress: Transport,
+    ) -> Option<Request> {
         let mf = hv(&req.headers, "Max-Forwards")
             .and_then(|v| v.trim().parse::<u32>().ok())
             .unwrap_or(70);
@@ -179,14 +199,11 @@ impl SipCore {
         }
         let mut v = vias(&req.headers);
         if let Some(top) = v.first_mut() {
-            *top = stamp_via(top, src);
+            *top = stamp_via(top, src.addr);
         }
-        v.insert(0, self.our_via(branch));
+        v.insert(0, self.via_for(egress, branch));
         let mut headers = with_list(&req.headers, "Via", &v);
-        let routes: Vec<String> = list(&headers, "Route")
-            .into_iter()
-            .skip_while(|r| self.is_us(&m::addr_uri(r)))
-            .collect();
+        let routes = self.routes_after_us(&headers);
         headers = with_list(&headers, "Route", &routes);
         m::set_header(&mut headers, "Max-Forwards", &(mf - 1).to_string());
         Some(Request {
@@ -198,7 +215,15 @@ impl SipCore {
         })
     }
 
-    pub(crate) fn on_invite(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    /// Route entries with our own leading ones (one, or two when double record-routed) removed.
+    fn routes_after_us(&self, h: &Headers) -> Vec<String> {
+        list(h, "Route")
+            .into_iter()
+            .skip_while(|r| self.is_us(&m::addr_uri(r)))
+            .collect()
+    }
+
+    pub(crate) fn on_invite(&mut self, req: Request, src: Flow, now: Instant) {
         let Ok(key) = m::branch(&SipMessage::Request(req.clone())) else {
             self.reply(&req, src, 400, None, &[], None);
             return;
@@ -217,7 +242,8 @@ impl SipCore {
             .unwrap_or_default();
         // Trust the exact address (IP and port): on a shared host an IP match alone would let
         // every local process place unauthenticated calls.
-        let from_trunk = self.cfg.trunk.as_ref().is_some_and(|(_, a)| *a == src);
+        let from_trunk = src.transport == Transport::Udp
+            && self.cfg.trunk.as_ref().is_some_and(|(_, a)| *a == src.addr);
         let caller = if from_trunk {
             from_user.clone()
         } else {
@@ -252,7 +278,7 @@ impl SipCore {
         );
         tracing::info!(%caller, %dialled, ?target, "call");
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
-        let (dests, callee): (Vec<(String, SocketAddr)>, Option<String>) = match target {
+        let (dests, callee): (Vec<(String, Flow)>, Option<String>) = match target {
             Target::Echo => return self.local_invite(req, src, now, LocalKind::Echo),
             Target::WhoAmI => {
                 let text = match self.dir.get(&caller) {
@@ -286,7 +312,10 @@ impl SipCore {
                 Some((turi, taddr)) => {
                     let host = turi.split_once(':').map(|(_, h)| h).unwrap_or(turi);
                     let host = host.rsplit('@').next().unwrap_or(host);
-                    (vec![(format!("sip:{number}@{host}"), *taddr)], None)
+                    (
+                        vec![(format!("sip:{number}@{host}"), Flow::udp(*taddr))],
+                        None,
+                    )
                 }
                 None => {
                     self.reply(&req, src, 404, Some(&m::new_tag()), &[], None);
@@ -296,11 +325,9 @@ impl SipCore {
             Target::User(u) => {
                 let b = self.registrar.lookup(&u, now);
                 if b.is_empty() {
-                    self.reply(&req, src, 480, Some(&m::new_tag()), &[], None);
-                    self.events.push_back(CoreEvent::MissedCall {
-                        username: u,
-                        from: caller,
-                    });
+                    if !self.missed_to_voicemail(req.clone(), src, &u, &caller, now) {
+                        self.reply(&req, src, 480, Some(&m::new_tag()), &[], None);
+                    }
                     return;
                 }
                 (
@@ -316,7 +343,11 @@ impl SipCore {
                 last_seen: now,
             },
         );
+        let ring_timeout = callee
+            .as_deref()
+            .map_or(TRUNK_RING_TIMEOUT, |c| self.cfg.calls.ring_timeout(c));
         let mut tx = InviteTx {
+            ring_timeout,
             request: req.clone(),
             upstream: src,
             branches: Vec::new(),
@@ -333,14 +364,16 @@ impl SipCore {
                 "z9hG4bKvx{}",
                 md5_hex(&format!("{key}:{i}")).get(..20).unwrap_or("")
             );
-            let Some(mut fwd) = self.prepare_forward(&req, src, &branch) else {
+            let Some(mut fwd) = self.prepare_forward(&req, src, &branch, dest.transport) else {
                 return;
             };
             match rsip::Uri::try_from(uri.as_str()) {
                 Ok(u) => fwd.uri = u,
                 Err(_) => continue,
             }
-            let rr = std::iter::once(format!("<sip:{};lr>", self.cfg.local))
+            let rr = self
+                .record_route(src.transport, dest.transport)
+                .into_iter()
                 .chain(list(&fwd.headers, "Record-Route"))
                 .collect::<Vec<_>>();
             fwd.headers = with_list(&fwd.headers, "Record-Route", &rr);
@@ -402,7 +435,7 @@ impl SipCore {
         }
     }
 
-    pub(crate) fn on_cancel(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    pub(crate) fn on_cancel(&mut self, req: Request, src: Flow, now: Instant) {
         let key = m::branch(&SipMessage::Request(req.clone())).unwrap_or_default();
         if let Some(mut tx) = self.invites.remove(&key) {
             self.reply(&req, src, 200, None, &[], None);
@@ -430,7 +463,7 @@ impl SipCore {
     }
 
     /// Requests inside an established dialog (and ACK for 2xx): loose-routed onward.
-    pub(crate) fn forward_in_dialog(&mut self, req: Request, src: SocketAddr, now: Instant) {
+    pub(crate) fn forward_in_dialog(&mut self, req: Request, src: Flow, now: Instant) {
         let Ok(in_branch) = m::branch(&SipMessage::Request(req.clone())) else {
             if req.method != Method::Ack {
                 self.reply(&req, src, 400, None, &[], None);
@@ -446,17 +479,18 @@ impl SipCore {
                 .get(..20)
                 .unwrap_or("")
         );
-        let Some(mut fwd) = self.prepare_forward(&req, src, &branch) else {
-            return;
-        };
-        let next = list(&fwd.headers, "Route")
+        let next = self
+            .routes_after_us(&req.headers)
             .first()
             .map(|r| m::addr_uri(r))
-            .unwrap_or_else(|| fwd.uri.to_string());
+            .unwrap_or_else(|| req.uri.to_string());
         let Some(dest) = self.resolve_dest(&next) else {
             if req.method != Method::Ack {
                 self.reply(&req, src, 404, None, &[], None);
             }
+            return;
+        };
+        let Some(mut fwd) = self.prepare_forward(&req, src, &branch, dest.transport) else {
             return;
         };
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
@@ -474,10 +508,12 @@ impl SipCore {
         self.send(dest, SipMessage::Request(fwd));
     }
 
-    pub(crate) fn on_response(&mut self, resp: Response, _src: SocketAddr, now: Instant) {
+    pub(crate) fn on_response(&mut self, resp: Response, _src: Flow, now: Instant) {
         let v = vias(&resp.headers);
         let Some(top) = v.first() else { return };
-        if m::via_sent_by(top).and_then(|s| super::util::parse_hostport(&s)) != Some(self.cfg.local)
+        if !m::via_sent_by(top)
+            .and_then(|s| super::util::parse_hostport(&s))
+            .is_some_and(|a| self.is_local_addr(a))
         {
             tracing::debug!(via = %top, "response not addressed to us");
             return;
@@ -500,7 +536,10 @@ impl SipCore {
             return;
         }
         // Stateless relay of a response to an in-dialog request.
-        let Some(next) = rest.first().and_then(|n| via_response_addr(n)) else {
+        let Some(next) = rest
+            .first()
+            .and_then(|n| Some(Flow::new(via_transport(n), via_response_addr(n)?)))
+        else {
             return;
         };
         let call_id = hv(&fwd.headers, "Call-ID").unwrap_or_default();
@@ -599,19 +638,45 @@ impl SipCore {
             .unwrap_or_else(|| m::response_for(&tx.request, 408, Some(&m::new_tag())));
         let code = m::status(&best);
         tx.done_at = Some(now);
-        tx.last_sent = Some(best.clone());
-        self.send(tx.upstream, SipMessage::Response(best));
         let call_id = hv(&tx.request.headers, "Call-ID").unwrap_or_default();
         self.media.release(&call_id);
         self.calls.remove(&call_id);
-        if let Some(callee) = &tx.callee {
-            if matches!(code, 408 | 480 | 486 | 487) {
+        if let Some(callee) = tx.callee.clone() {
+            // 487: the caller gave up; anything else means nobody could take the call.
+            if code == 487 {
                 self.events.push_back(CoreEvent::MissedCall {
-                    username: callee.clone(),
+                    username: callee,
                     from: tx.caller.clone(),
                 });
+            } else if matches!(code, 408 | 480 | 486 | 503) {
+                let caller = tx.caller.clone();
+                if self.missed_to_voicemail(tx.request.clone(), tx.upstream, &callee, &caller, now)
+                {
+                    return;
+                }
             }
         }
+        tx.last_sent = Some(best.clone());
+        self.send(tx.upstream, SipMessage::Response(best));
+    }
+
+    /// The callee let it ring too long: stop ringing and hand the caller to voicemail.
+    fn ring_timeout_to_voicemail(&mut self, tx: &mut InviteTx, now: Instant) {
+        for b in tx
+            .branches
+            .iter_mut()
+            .filter(|b| b.final_code.is_none() && !b.cancelled)
+        {
+            b.cancelled = true;
+            let c = Self::hop_request(b, Method::Cancel, None);
+            self.send(b.dest, SipMessage::Request(c));
+        }
+        tx.done_at = Some(now);
+        let call_id = hv(&tx.request.headers, "Call-ID").unwrap_or_default();
+        self.media.release(&call_id);
+        self.calls.remove(&call_id);
+        let (callee, caller) = (tx.callee.clone().unwrap_or_default(), tx.caller.clone());
+        self.missed_to_voicemail(tx.request.clone(), tx.upstream, &callee, &caller, now);
     }
 
     pub(crate) fn proxy_tick(&mut self, now: Instant) {
@@ -629,6 +694,19 @@ impl SipCore {
                 }
                 continue;
             }
+            let rang_out = !tx.answered
+                && tx.done_at.is_none()
+                && now.saturating_duration_since(tx.started) >= tx.ring_timeout;
+            if rang_out
+                && tx
+                    .callee
+                    .as_deref()
+                    .is_some_and(|c| self.cfg.calls.voicemail(c))
+            {
+                self.ring_timeout_to_voicemail(&mut tx, now);
+                self.invites.insert(key, tx);
+                continue;
+            }
             let mut resend = Vec::new();
             let mut cancel = Vec::new();
             for b in tx.branches.iter_mut().filter(|b| b.final_code.is_none()) {
@@ -640,8 +718,7 @@ impl SipCore {
                         b.interval = (b.interval * 2).min(Duration::from_secs(4));
                         b.next_retransmit = now + b.interval;
                     }
-                } else if !b.cancelled && now.saturating_duration_since(tx.started) >= RING_TIMEOUT
-                {
+                } else if !b.cancelled && rang_out {
                     b.cancelled = true;
                     cancel.push((b.dest, Self::hop_request(b, Method::Cancel, None)));
                 }

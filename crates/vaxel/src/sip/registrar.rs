@@ -1,18 +1,19 @@
 //! Location service: several devices (contacts) per user, each with its own expiry.
 //!
 //! Requests to a device go to the address its REGISTER came from, not the Contact host, so
-//! phones behind NAT stay reachable (the "force rport" behaviour of common proxies).
+//! phones behind NAT stay reachable (the "force rport" behaviour of common proxies). For TCP
+//! and TLS that address is the connection, which is reused for calls and NOTIFYs.
 
+use super::flow::Flow;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     /// Contact URI, used as Request-URI when calling the device.
     pub contact: String,
-    /// Transport address the REGISTER arrived from.
-    pub source: SocketAddr,
+    /// Flow (transport and address) the REGISTER arrived on.
+    pub source: Flow,
     pub expires_at: Instant,
     pub call_id: String,
     pub cseq: u32,
@@ -42,7 +43,7 @@ impl Registrar {
         &mut self,
         user: &str,
         updates: &[ContactUpdate],
-        source: SocketAddr,
+        source: Flow,
         call_id: &str,
         cseq: u32,
         now: Instant,
@@ -82,6 +83,20 @@ impl Registrar {
         self.bindings.remove(user);
     }
 
+    /// Drops every binding registered over `flow`; returns the users affected.
+    pub fn remove_flow(&mut self, flow: Flow) -> Vec<String> {
+        let mut changed = Vec::new();
+        self.bindings.retain(|user, list| {
+            let before = list.len();
+            list.retain(|b| b.source != flow);
+            if list.len() != before {
+                changed.push(user.clone());
+            }
+            !list.is_empty()
+        });
+        changed
+    }
+
     /// Live bindings of a user.
     pub fn lookup(&self, user: &str, now: Instant) -> Vec<Binding> {
         self.bindings
@@ -115,6 +130,7 @@ fn same_contact(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use koppla_sip::Transport;
 
     fn up(c: &str, secs: u64) -> ContactUpdate {
         ContactUpdate {
@@ -126,7 +142,7 @@ mod tests {
     #[test]
     fn several_devices_with_independent_expiry() {
         let t = Instant::now();
-        let src: SocketAddr = "127.0.0.1:5070".parse().unwrap();
+        let src = Flow::udp("127.0.0.1:5070".parse().unwrap());
         let mut r = Registrar::default();
         r.update("alice", &[up("sip:alice@10.0.0.1", 60)], src, "c1", 1, t)
             .unwrap();
@@ -147,7 +163,7 @@ mod tests {
     #[test]
     fn refresh_replaces_and_out_of_order_is_rejected() {
         let t = Instant::now();
-        let src: SocketAddr = "127.0.0.1:5070".parse().unwrap();
+        let src = Flow::udp("127.0.0.1:5070".parse().unwrap());
         let mut r = Registrar::default();
         r.update("bob", &[up("sip:bob@h", 60)], src, "c", 5, t)
             .unwrap();
@@ -162,5 +178,22 @@ mod tests {
         );
         r.remove_all("bob");
         assert!(r.lookup("bob", t).is_empty());
+    }
+
+    #[test]
+    fn closing_a_connection_drops_only_its_bindings() {
+        let t = Instant::now();
+        let addr = "127.0.0.1:5070".parse().unwrap();
+        let tcp = Flow::new(Transport::Tcp, addr);
+        let mut r = Registrar::default();
+        r.update("bob", &[up("sip:bob@h;transport=tcp", 60)], tcp, "c", 1, t)
+            .unwrap();
+        r.update("bob", &[up("sip:bob@h", 60)], Flow::udp(addr), "d", 1, t)
+            .unwrap();
+        assert_eq!(r.remove_flow(tcp), vec!["bob".to_string()]);
+        let left = r.lookup("bob", t);
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].source.transport, Transport::Udp);
+        assert!(r.remove_flow(tcp).is_empty());
     }
 }

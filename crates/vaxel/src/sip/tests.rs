@@ -54,6 +54,20 @@ impl MediaControl for FakeMedia {
             .push(format!("announce {call_id} {pt} {text}"));
         Some("127.0.0.1:42000".parse().unwrap())
     }
+    fn voicemail(
+        &mut self,
+        call_id: &str,
+        _remote: Option<SocketAddr>,
+        pt: u8,
+        mailbox: &str,
+        caller: &str,
+    ) -> Option<SocketAddr> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("voicemail {call_id} {pt} {mailbox} {caller}"));
+        Some("127.0.0.1:43000".parse().unwrap())
+    }
     fn release(&mut self, call_id: &str) {
         self.0.lock().unwrap().push(format!("release {call_id}"));
     }
@@ -86,6 +100,8 @@ fn world() -> World {
     let now = Instant::now();
     let cfg = CoreConfig {
         local: SWITCH.parse().unwrap(),
+        local_tcp: None,
+        local_tls: None,
         realm: "koppla".into(),
         algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
         numbering: Numbering {
@@ -95,6 +111,7 @@ fn world() -> World {
         },
         max_expires: 3600,
         trunk: None,
+        calls: Default::default(),
     };
     let dir = Directory::new(vec![
         user("alice", "1001"),
@@ -194,8 +211,9 @@ impl World {
     fn drain(&mut self) -> Vec<(SocketAddr, SipMessage)> {
         let mut out = Vec::new();
         while let Some(o) = self.core.poll_transmit() {
+            assert_eq!(o.to.transport, koppla_sip::Transport::Udp);
             out.push((
-                o.to,
+                o.to.addr,
                 m::parse(&o.data).unwrap_or_else(|e| {
                     panic!(
                         "switch sent unparsable SIP ({e}): {}",
@@ -711,6 +729,8 @@ fn world_with_trunk() -> World {
     let media = w.media.clone();
     let cfg = CoreConfig {
         local: SWITCH.parse().unwrap(),
+        local_tcp: None,
+        local_tls: None,
         realm: "koppla".into(),
         algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
         numbering: Numbering {
@@ -723,6 +743,7 @@ fn world_with_trunk() -> World {
             "sip:trunk.example.net:5090".into(),
             "127.0.0.1:5090".parse().unwrap(),
         )),
+        calls: Default::default(),
     };
     let dir = Directory::new(vec![user("alice", "1001"), user("bob", "1002")]);
     w.core = SipCore::new(

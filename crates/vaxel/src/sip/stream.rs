@@ -1,0 +1,167 @@
+//! SIP over TCP and TLS: accept loops and per-connection tasks. Each connection frames its
+//! byte stream with koppla-sip's [`StreamDecoder`] and hands whole messages to the driver, which
+//! owns the write side of every connection by its [`Flow`].
+
+use super::flow::Flow;
+use koppla_sip::framing::StreamDecoder;
+use koppla_sip::Transport;
+use std::net::SocketAddr;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// Messages a connection may queue before the driver drops further ones for it: a peer that
+/// stops reading must not make the switch buffer without bound.
+const WRITE_QUEUE: usize = 128;
+/// TLS handshakes that do not finish in this time are dropped (slow-loris protection).
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What connections report to the driver.
+#[derive(Debug)]
+pub enum StreamEvent {
+    /// A connection is up; send to it through `tx`.
+    Opened {
+        flow: Flow,
+        tx: mpsc::Sender<Vec<u8>>,
+    },
+    /// One framed message (not yet parsed: the core answers 400 to what it cannot parse).
+    Message { flow: Flow, data: Vec<u8> },
+    /// The connection is gone (peer closed, I/O error, or unframeable input).
+    Closed { flow: Flow },
+}
+
+/// Accepts connections until the listener fails or the driver goes away.
+pub async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    events: mpsc::Sender<StreamEvent>,
+) {
+    let transport = if tls.is_some() {
+        Transport::Tls
+    } else {
+        Transport::Tcp
+    };
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Usually EMFILE; back off instead of spinning.
+                tracing::warn!(error = %e, ?transport, "SIP accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if events.is_closed() {
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let flow = Flow::new(transport, peer);
+        match &tls {
+            None => spawn_connection(stream, flow, events.clone()),
+            Some(acceptor) => {
+                let (acceptor, events) = (acceptor.clone(), events.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => spawn_connection(s, flow, events),
+                        Ok(Err(e)) => tracing::info!(%peer, error = %e, "SIP TLS handshake failed"),
+                        Err(_) => tracing::info!(%peer, "SIP TLS handshake timed out"),
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Opens a TCP connection to `addr` (a request to a TCP URI with no open connection); reports
+/// `Opened` or `Closed` like an accepted one.
+pub fn connect_tcp(addr: SocketAddr, events: mpsc::Sender<StreamEvent>) {
+    tokio::spawn(async move {
+        let flow = Flow::new(Transport::Tcp, addr);
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                spawn_connection(s, flow, events);
+            }
+            Ok(Err(e)) => {
+                tracing::info!(%addr, error = %e, "SIP TCP connect failed");
+                let _ = events.send(StreamEvent::Closed { flow }).await;
+            }
+            Err(_) => {
+                tracing::info!(%addr, "SIP TCP connect timed out");
+                let _ = events.send(StreamEvent::Closed { flow }).await;
+            }
+        }
+    });
+}
+
+fn spawn_connection<S>(stream: S, flow: Flow, events: mpsc::Sender<StreamEvent>)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(WRITE_QUEUE);
+    let pong = tx.clone();
+    tokio::spawn(async move {
+        if events.send(StreamEvent::Opened { flow, tx }).await.is_err() {
+            return;
+        }
+        let writer = tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                if let Err(e) = wr.write_all(&bytes).await {
+                    tracing::debug!(%flow, error = %e, "SIP stream write failed");
+                    break;
+                }
+            }
+            let _ = wr.shutdown().await;
+        });
+        read_loop(&mut rd, flow, &events, &pong).await;
+        drop(pong);
+        let _ = events.send(StreamEvent::Closed { flow }).await;
+        // The driver drops its sender on Closed, which ends the writer after it flushed.
+        let _ = writer.await;
+    });
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    flow: Flow,
+    events: &mpsc::Sender<StreamEvent>,
+    pong: &mpsc::Sender<Vec<u8>>,
+) {
+    let mut dec = StreamDecoder::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!(%flow, error = %e, "SIP stream read failed");
+                return;
+            }
+        };
+        dec.push(buf.get(..n).unwrap_or_default());
+        loop {
+            match dec.next_message() {
+                Ok(Some(data)) => {
+                    if events
+                        .send(StreamEvent::Message { flow, data })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // Framing is lost for good (RFC 3261 18.3): close this connection only.
+                    tracing::info!(%flow, error = %e, "closing SIP stream with unframeable input");
+                    return;
+                }
+            }
+        }
+        for _ in 0..dec.take_pings() {
+            // RFC 5626 3.5.1: answer a CRLFCRLF ping with a CRLF pong.
+            let _ = pong.try_send(b"\r\n".to_vec());
+        }
+    }
+}
