@@ -12,6 +12,8 @@ APT_PACKAGES=(
   xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core chromium
   # Audio: a sound server with null devices for headless runs, tools to make test signals.
   pulseaudio sox espeak-ng
+  # Echo cancellation, AGC and noise suppression (koppla-media's `aec` feature, on for Linux).
+  libwebrtc-audio-processing-dev
   # Python for Radicale, the CardDAV server of the address-book tests.
   python3 python3-venv
   # Real SIP peers for the interop tests.

@@ -4,6 +4,7 @@
 use koppla_ua::runtime::Command;
 use koppla_ua::{CallId, UaEvent};
 use serde_json::{json, Value};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -102,6 +103,18 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, CommandError> {
             let b = id("attended", a2)?.ok_or(CommandError::Missing("attended", "<id_target>"))?;
             Command::Attended(a, b)
         }
+        "mute" | "unmute" => {
+            no_more("mute", a2)?;
+            Command::Mute(word.eq_ignore_ascii_case("mute"), id("mute", a1)?)
+        }
+        "record" => {
+            let path = a1.ok_or(CommandError::Missing("record", "<wav>"))?;
+            Command::StartRecording(PathBuf::from(path), id("record", a2)?)
+        }
+        "stoprecord" => {
+            no_more("stoprecord", a2)?;
+            Command::StopRecording(id("stoprecord", a1)?)
+        }
         other => return Err(CommandError::Unknown(other.to_string())),
     };
     Ok(Some(cmd))
@@ -133,6 +146,15 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
             json!({"event": "dtmf", "call": call, "digit": digit.to_string()})
         }
         UaEvent::Transferred { call } => json!({"event": "transferred", "call": call}),
+        UaEvent::RecordingStarted { call, path } => {
+            json!({"event": "recording_started", "call": call, "path": path.display().to_string()})
+        }
+        UaEvent::RecordingStopped { call, path } => {
+            json!({"event": "recording_stopped", "call": call, "path": path.display().to_string()})
+        }
+        UaEvent::RecordingFailed { call, reason } => {
+            json!({"event": "recording_failed", "call": call, "reason": reason})
+        }
         UaEvent::Error { message } => json!({"event": "error", "message": message}),
         UaEvent::Media { .. } | UaEvent::MediaStop { .. } | UaEvent::TransferRequested { .. } => {
             return None
@@ -166,6 +188,13 @@ mod tests {
                 Command::Transfer("sip:c@h".into(), Some(1)),
             ),
             ("attended 1 2", Command::Attended(1, 2)),
+            ("mute", Command::Mute(true, None)),
+            ("unmute 2", Command::Mute(false, Some(2))),
+            (
+                "record /tmp/call.wav 2",
+                Command::StartRecording("/tmp/call.wav".into(), Some(2)),
+            ),
+            ("stoprecord", Command::StopRecording(None)),
             ("  quit  ", Command::Quit),
         ];
         for (line, want) in cases {
@@ -236,5 +265,13 @@ mod tests {
             "5"
         );
         assert!(event_json(&UaEvent::MediaStop { call: 1 }).is_none());
+        let ev = UaEvent::RecordingStopped {
+            call: 1,
+            path: "/tmp/a.wav".into(),
+        };
+        assert_eq!(
+            event_json(&ev).unwrap().to_string(),
+            r#"{"call":1,"event":"recording_stopped","path":"/tmp/a.wav"}"#
+        );
     }
 }

@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use koppla_audio::{AudioSink, AudioSource, EndBehavior, NullSink, NullSource, WavSink, WavSource};
+use koppla_media::processing::{processor_for, ProcessingSettings, VoiceProcessor};
 use koppla_media::{CodecPrefs, SrtpPolicy};
 use koppla_sip::{TlsConfig, Transport, TransportConfig};
 use koppla_ua::runtime::{self, AudioFactory, Command, RuntimeConfig};
@@ -32,7 +33,8 @@ enum TransportArg {
 enum Cmd {
     /// Run a SIP agent. Commands on stdin, one per line: register, unregister, call <uri>,
     /// answer [id], reject [id], hangup [id], dtmf <digits> [id], hold [id], resume [id],
-    /// transfer <uri> [id], attended <id_to_transfer> <id_target>, quit.
+    /// transfer <uri> [id], attended <id_to_transfer> <id_target>, mute [id], unmute [id],
+    /// record <wav> [id], stoprecord [id], quit.
     /// Events on stdout as JSON lines. Password from the KOPPLA_PASSWORD environment variable.
     Agent {
         /// Address of record; its host:port is the registrar/proxy, e.g. sip:alice@127.0.0.1:5060
@@ -58,6 +60,10 @@ enum Cmd {
         /// WAV file to record received audio into (second and later calls get -<id> suffixes)
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Voice processing on the sent audio: off, all, or a list of aec, agc, ns. Off suits
+        /// file audio; real devices want all (needs a build with the `aec` feature).
+        #[arg(long, default_value = "off")]
+        voice_processing: ProcessingSettings,
         /// Answer incoming calls at once
         #[arg(long)]
         auto_answer: bool,
@@ -86,6 +92,7 @@ struct FileAudio {
     play: Option<PathBuf>,
     record: Option<PathBuf>,
     recorded_first: bool,
+    processing: ProcessingSettings,
 }
 
 impl AudioFactory for FileAudio {
@@ -100,6 +107,10 @@ impl AudioFactory for FileAudio {
             },
             None => Box::new(NullSource),
         }
+    }
+
+    fn processor(&mut self, _call: CallId) -> Box<dyn VoiceProcessor> {
+        processor_for(self.processing)
     }
 
     fn sink(&mut self, call: CallId) -> Box<dyn AudioSink> {
@@ -159,6 +170,7 @@ async fn run(cli: Cli) -> Result<()> {
         srtp,
         play,
         record,
+        voice_processing,
         auto_answer,
         busy,
         expires,
@@ -213,6 +225,7 @@ async fn run(cli: Cli) -> Result<()> {
             play,
             record,
             recorded_first: false,
+            processing: voice_processing,
         }),
     };
     let (cmd_tx, cmd_rx) = mpsc::channel(64);

@@ -3,6 +3,7 @@
 use koppla_media::Negotiated;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Local call number (1, 2, ...), as used by the CLI.
 pub type CallId = u32;
@@ -79,6 +80,21 @@ pub enum UaEvent {
     /// Stop the call's media session.
     MediaStop {
         call: CallId,
+    },
+    /// A call recording began writing to `path`.
+    RecordingStarted {
+        call: CallId,
+        path: PathBuf,
+    },
+    /// A call recording ended (asked for, replaced, or the call ended); `path` is complete.
+    RecordingStopped {
+        call: CallId,
+        path: PathBuf,
+    },
+    /// A recording could not start or could not be written; the call goes on unrecorded.
+    RecordingFailed {
+        call: CallId,
+        reason: String,
     },
     Error {
         message: String,

@@ -1,14 +1,19 @@
 //! Tokio runtime: drives a [`UserAgent`] with a [`SipTransport`], real time, and one
 //! [`MediaSession`] per call. Commands come in on a channel; user-facing events go out on one.
 
+mod audio;
+mod recording;
+
+pub use audio::{AudioFactory, NullAudio, WithProcessing};
+
 use crate::events::{CallId, CallState, UaEvent};
 use crate::{UaConfig, UserAgent};
-use koppla_audio::{AudioSink, AudioSource, NullSink, NullSource};
 use koppla_media::{MediaEvent, MediaSession};
 use koppla_sip::transport::local_ip_for;
 use koppla_sip::{SipTransport, TransportConfig};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
@@ -29,26 +34,11 @@ pub enum Command {
     Attended(CallId, CallId),
     /// Stop (true) or resume (false) sending the microphone on a call; the call itself goes on.
     Mute(bool, Option<CallId>),
+    /// Record a call to a stereo WAV (left = our side, right = the peer), replacing any
+    /// recording already running on that call.
+    StartRecording(PathBuf, Option<CallId>),
+    StopRecording(Option<CallId>),
     Quit,
-}
-
-/// Supplies audio endpoints per call (files for the CLI, devices for the app).
-pub trait AudioFactory: Send {
-    fn source(&mut self, call: CallId) -> Box<dyn AudioSource>;
-    fn sink(&mut self, call: CallId) -> Box<dyn AudioSink>;
-}
-
-/// Silence in, nothing out.
-#[derive(Debug, Default)]
-pub struct NullAudio;
-
-impl AudioFactory for NullAudio {
-    fn source(&mut self, _call: CallId) -> Box<dyn AudioSource> {
-        Box::new(NullSource)
-    }
-    fn sink(&mut self, _call: CallId) -> Box<dyn AudioSink> {
-        Box::new(NullSink::default())
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +65,8 @@ struct Runtime {
     /// RTP sockets bound for calls whose media has not started yet.
     pending_rtp: HashMap<CallId, UdpSocket>,
     sessions: HashMap<CallId, MediaSession>,
+    /// Calls being recorded, and where to.
+    recordings: HashMap<CallId, PathBuf>,
     media_tx: mpsc::UnboundedSender<(CallId, MediaEvent)>,
     out: mpsc::Sender<UaEvent>,
 }
@@ -109,6 +101,7 @@ pub async fn run(
         rtp_ip: ip,
         pending_rtp: HashMap::new(),
         sessions: HashMap::new(),
+        recordings: HashMap::new(),
         media_tx,
         out,
     };
@@ -151,8 +144,9 @@ pub async fn run(
             break;
         }
     }
-    for (_, s) in rt.sessions.drain() {
-        s.stop().await;
+    let calls: Vec<CallId> = rt.sessions.keys().copied().collect();
+    for call in calls {
+        rt.stop_media(call).await;
     }
     Ok(())
 }
@@ -265,6 +259,14 @@ impl Runtime {
                 }
                 return;
             }
+            Command::StartRecording(path, id) => {
+                self.start_recording(path, id).await;
+                return;
+            }
+            Command::StopRecording(id) => {
+                self.stop_recording(id).await;
+                return;
+            }
             Command::Dtmf(digits, id) => {
                 let Some(id) = self.pick(id, &[Established, Early, RemoteHeld, Held]) else {
                     self.error("no call for dtmf".into()).await;
@@ -305,6 +307,11 @@ impl Runtime {
         match ev {
             MediaEvent::Dtmf(digit) => self.emit(UaEvent::Dtmf { call, digit }).await,
             MediaEvent::Warning(w) => tracing::warn!(call, "media: {w}"),
+            MediaEvent::RecordingFailed(reason) => {
+                if self.recordings.remove(&call).is_some() {
+                    self.emit(UaEvent::RecordingFailed { call, reason }).await;
+                }
+            }
             MediaEvent::Stats(s) => tracing::debug!(call, ?s, "media stats"),
             other => tracing::debug!(call, ?other, "media event"),
         }
@@ -347,7 +354,8 @@ impl Runtime {
                     return;
                 };
                 let (src, sink) = (self.audio.source(call), self.audio.sink(call));
-                match MediaSession::start(sock, *negotiated, src, sink) {
+                let processor = self.audio.processor(call);
+                match MediaSession::start_with_processor(sock, *negotiated, src, sink, processor) {
                     Ok(mut s) => {
                         if let Some(mut rx) = s.events() {
                             let tx = self.media_tx.clone();
@@ -364,11 +372,7 @@ impl Runtime {
                     Err(e) => self.error(format!("media start on call {call}: {e}")).await,
                 }
             }
-            UaEvent::MediaStop { call } => {
-                if let Some(s) = self.sessions.remove(&call) {
-                    s.stop().await;
-                }
-            }
+            UaEvent::MediaStop { call } => self.stop_media(call).await,
             UaEvent::Incoming { call, from } => {
                 self.emit(UaEvent::Incoming { call, from }).await;
                 if self.auto_answer || self.ua.replaces(call).is_some() {
@@ -402,9 +406,7 @@ impl Runtime {
             } => {
                 if state == CallState::Ended {
                     self.pending_rtp.remove(&call);
-                    if let Some(s) = self.sessions.remove(&call) {
-                        s.stop().await;
-                    }
+                    self.stop_media(call).await;
                 }
                 self.emit(UaEvent::CallState {
                     call,

@@ -4,29 +4,11 @@
 
 use webrtc_audio_processing as apm;
 
-use super::VoiceProcessor;
+use super::{ProcessingSettings, VoiceProcessor};
 
 #[derive(Debug, thiserror::Error)]
 #[error("voice processing: {0}")]
 pub struct ProcessingError(String);
-
-/// Which stages to run; all on by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcessingSettings {
-    pub echo_cancellation: bool,
-    pub gain_control: bool,
-    pub noise_suppression: bool,
-}
-
-impl Default for ProcessingSettings {
-    fn default() -> Self {
-        Self {
-            echo_cancellation: true,
-            gain_control: true,
-            noise_suppression: true,
-        }
-    }
-}
 
 pub struct WebrtcProcessor {
     inner: apm::Processor,

@@ -46,7 +46,8 @@ enum Command {
     Update(Box<Negotiated>, oneshot::Sender<Result<(), MediaError>>),
     Dtmf(char, oneshot::Sender<Result<(), MediaError>>),
     Mute(bool),
-    Record(Option<Recorder>),
+    Record(Recorder),
+    StopRecording(oneshot::Sender<Result<(), MediaError>>),
     Source(Box<dyn AudioSource>),
     Sink(Box<dyn AudioSink>),
     Stop,
@@ -142,14 +143,13 @@ impl MediaSession {
     pub fn start_recording(&self, path: &Path) -> Result<(), MediaError> {
         let r = Recorder::create(path)?;
         self.cmd
-            .send(Command::Record(Some(r)))
+            .send(Command::Record(r))
             .map_err(|_| MediaError::Closed)
     }
 
-    pub fn stop_recording(&self) -> Result<(), MediaError> {
-        self.cmd
-            .send(Command::Record(None))
-            .map_err(|_| MediaError::Closed)
+    /// Stops recording; returns once the WAV file is finalised (so it can be read at once).
+    pub async fn stop_recording(&self) -> Result<(), MediaError> {
+        self.request(Command::StopRecording).await
     }
 
     /// Swaps the microphone mid-call (device hot-plug, user picked another device).
@@ -201,9 +201,7 @@ impl Driver {
     fn finish_recording(&mut self) {
         if let Some(r) = self.recorder.take() {
             if let Err(e) = r.finish() {
-                let _ = self
-                    .events
-                    .send(MediaEvent::Warning(format!("recorder: {e}")));
+                let _ = self.events.send(MediaEvent::RecordingFailed(e.to_string()));
             }
         }
     }
@@ -265,7 +263,7 @@ async fn run(mut d: Driver, mut cmds: mpsc::UnboundedReceiver<Command>) {
                 }
                 if let Some(r) = d.recorder.as_mut() {
                     if let Err(e) = r.write(&capture, &play) {
-                        events.push(MediaEvent::Warning(format!("recorder: {e}")));
+                        events.push(MediaEvent::RecordingFailed(e.to_string()));
                         d.recorder = None;
                     }
                 }
@@ -288,7 +286,14 @@ async fn run(mut d: Driver, mut cmds: mpsc::UnboundedReceiver<Command>) {
                     Some(Command::Mute(m)) => d.engine.set_muted(m),
                     Some(Command::Record(r)) => {
                         d.finish_recording();
-                        d.recorder = r;
+                        d.recorder = Some(r);
+                    }
+                    Some(Command::StopRecording(reply)) => {
+                        let done = match d.recorder.take() {
+                            Some(r) => r.finish().map_err(MediaError::from),
+                            None => Ok(()),
+                        };
+                        let _ = reply.send(done);
                     }
                     Some(Command::Source(src)) => {
                         d.source = src;

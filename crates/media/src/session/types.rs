@@ -12,7 +12,9 @@ pub enum MediaEvent {
     SourceEnded,
     /// The peer sent RTCP BYE.
     RemoteBye,
-    /// A non-fatal problem (device error, recorder failure).
+    /// The recording could not be written or finalised; it has stopped, the call goes on.
+    RecordingFailed(String),
+    /// A non-fatal problem (device or socket error).
     Warning(String),
 }
 
