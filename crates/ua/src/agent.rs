@@ -41,6 +41,8 @@ pub enum UaError {
     Sip(#[from] ParseError),
     #[error(transparent)]
     Transaction(#[from] TransactionError),
+    #[error("call {0}: our offer was in the 200 but the ACK carried no answer")]
+    NoAnswerInAck(CallId),
     #[error("media negotiation failed: {0}")]
     Media(#[from] SdpError),
 }
@@ -210,7 +212,7 @@ impl UserAgent {
                     source,
                     ..
                 } => self.on_request(key, request, source, now),
-                TransactionEvent::Ack { request, .. } => self.on_ack(request),
+                TransactionEvent::Ack { request, .. } => self.on_ack(request, now),
                 TransactionEvent::Response { key, response, .. } => {
                     self.on_response(key, response, now)
                 }

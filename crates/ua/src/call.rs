@@ -41,6 +41,8 @@ pub struct Call {
     pub remote_uri: String,
     pub local_rtp: SocketAddr,
     pub offer: Option<MediaOffer>,
+    /// Our offer went in a 2xx (the INVITE had no SDP): the answer comes in the ACK.
+    pub answer_in_ack: bool,
     pub negotiated: Option<Negotiated>,
     /// SDP offer received in the INVITE (incoming); None means offer goes in our 200.
     pub remote_offer: Option<String>,

@@ -112,6 +112,7 @@ impl UserAgent {
                 remote_uri: uri,
                 local_rtp,
                 offer: Some(offer),
+                answer_in_ack: false,
                 negotiated: None,
                 remote_offer: None,
                 local_hold: false,
@@ -231,6 +232,7 @@ impl UserAgent {
                 let o = MediaOffer::new(local_rtp, &prefs, policy);
                 let sdp = o.to_sdp();
                 call.offer = Some(o);
+                call.answer_in_ack = true;
                 sdp
             }
         };

@@ -4,6 +4,7 @@
 use super::{UaError, UserAgent, ALLOW};
 use crate::call::{Call, Side, Transfer};
 use crate::events::{CallId, CallState, UaEvent};
+use koppla_media::MediaOffer;
 use koppla_sip::message::{self, new_tag};
 use koppla_sip::{Method, Request, SipMessage, TransactionKey};
 use std::net::SocketAddr;
@@ -129,6 +130,7 @@ impl UserAgent {
                 remote_uri: from.clone(),
                 local_rtp,
                 offer: None,
+                answer_in_ack: false,
                 negotiated: None,
                 remote_offer: offer,
                 local_hold: false,
@@ -178,8 +180,7 @@ impl UserAgent {
             return self.reply(&key, &req, 491, now);
         }
         if req.body.is_empty() {
-            // Offer-less re-INVITE (session refresh): not supported yet.
-            return self.reply(&key, &req, 488, now);
+            return self.on_offerless_reinvite(id, key, req, now);
         }
         let offer = String::from_utf8_lossy(&req.body).into_owned();
         let want = call.wanted_direction();
@@ -288,7 +289,40 @@ impl UserAgent {
         Ok(())
     }
 
-    pub(super) fn on_ack(&mut self, req: Request) -> Result<(), UaError> {
+    /// RFC 3261 14.2 / RFC 3264: a re-INVITE without SDP asks us to offer; the offer goes in
+    /// the 200 and the answer comes in the ACK. Media keeps running as negotiated until then.
+    fn on_offerless_reinvite(
+        &mut self,
+        id: CallId,
+        key: TransactionKey,
+        req: Request,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        let contact = self.contact();
+        let (prefs, policy) = (self.cfg.codecs.clone(), self.cfg.srtp);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return self.reply(&key, &req, 481, now);
+        };
+        let want = call.wanted_direction();
+        let offer = match &call.offer {
+            Some(o) => o.reoffer(want),
+            None => MediaOffer::new(call.local_rtp, &prefs, policy).with_direction(want),
+        };
+        let mut resp = message::response_for(&req, 200, Some(&call.local_tag));
+        message::set_header(&mut resp.headers, "Contact", &contact);
+        message::set_header(&mut resp.headers, "Content-Type", "application/sdp");
+        resp.body = offer.to_sdp().into_bytes();
+        call.offer = Some(offer);
+        call.answer_in_ack = true;
+        if let Some(d) = call.dialog.as_mut() {
+            d.refresh_target(&SipMessage::Request(req.clone()));
+        }
+        self.tl.send_response(&key, resp, now)?;
+        Ok(())
+    }
+
+    /// ACK of our 2xx. It carries the answer when our offer was in that 2xx.
+    pub(super) fn on_ack(&mut self, req: Request, now: Instant) -> Result<(), UaError> {
         let msg = SipMessage::Request(req.clone());
         let Some(id) = self.call_for_request(&msg) else {
             return Ok(());
@@ -296,15 +330,37 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&id) else {
             return Ok(());
         };
-        // Offer was in our 200 (offer-less INVITE): the answer is in the ACK.
-        if call.negotiated.is_none() && !req.body.is_empty() {
-            if let Some(offer) = &call.offer {
-                let n = offer.accept_answer(&String::from_utf8_lossy(&req.body))?;
+        if !std::mem::take(&mut call.answer_in_ack) {
+            return Ok(());
+        }
+        let Some(offer) = &call.offer else {
+            return Ok(());
+        };
+        let answered = if req.body.is_empty() {
+            Err(UaError::NoAnswerInAck(id))
+        } else {
+            offer
+                .accept_answer(&String::from_utf8_lossy(&req.body))
+                .map_err(UaError::from)
+        };
+        match answered {
+            Ok(n) => {
+                call.remote_hold = !n.direction.sends() && !call.local_hold
+                    || n.direction == koppla_media::Direction::Inactive;
                 call.negotiated = Some(n);
                 self.emit_media(id);
+                self.refresh_answered_state(id);
+                Ok(())
             }
+            // RFC 3261 13.3.1.4: a call whose ACK brings no usable answer has no session;
+            // end it. A failed re-negotiation keeps the media already running.
+            Err(e) if call.negotiated.is_none() => {
+                self.send_bye(id, now)?;
+                self.end_call(id, "incompatible_media", now);
+                Err(e)
+            }
+            Err(e) => Err(e),
         }
-        Ok(())
     }
 
     pub(super) fn on_cancelled(

@@ -665,3 +665,5 @@ fn stray_in_dialog_requests_get_481_and_errors_are_typed() {
     let t2 = net.ua(5070).poll_transmit().unwrap_or(t);
     assert!(String::from_utf8_lossy(&t2.bytes).starts_with("SIP/2.0 481"));
 }
+
+mod offerless;
