@@ -54,6 +54,13 @@ pub struct MediaEngine {
     cname: String,
     /// Wall clock anchor so NTP times derive from `now` (deterministic under a fake clock).
     ntp_anchor: (Instant, u64),
+    /// Where the peer's RTP and RTCP really come from, when that differs from its SDP
+    /// (symmetric RTP: the peer is behind a NAT that rewrote its address).
+    latched_rtp: Option<SocketAddr>,
+    latched_rtcp: Option<SocketAddr>,
+    /// The SSRC of the first valid stream heard since the last negotiation; only it may move
+    /// the latch.
+    source_ssrc: Option<u32>,
 }
 
 fn srtp_pair(neg: &Negotiated) -> (Option<SrtpContext>, Option<SrtpContext>) {
@@ -95,12 +102,25 @@ impl MediaEngine {
             stats: MediaStats::default(),
             cname: format!("koppla-{ssrc:08x}"),
             ntp_anchor: (now, ntp_now()),
+            latched_rtp: None,
+            latched_rtcp: None,
+            source_ssrc: None,
             neg,
         })
     }
 
     pub fn negotiated(&self) -> &Negotiated {
         &self.neg
+    }
+
+    /// Where RTP goes: the address the peer's RTP comes from once it has arrived, else
+    /// the one its SDP gave.
+    pub fn remote_rtp(&self) -> SocketAddr {
+        self.latched_rtp.unwrap_or(self.neg.remote_rtp)
+    }
+
+    pub fn remote_rtcp(&self) -> SocketAddr {
+        self.latched_rtcp.unwrap_or(self.neg.remote_rtcp)
     }
 
     /// Applies a re-negotiation (re-INVITE, hold/resume, codec change, new keys).
@@ -120,6 +140,14 @@ impl MediaEngine {
         }
         if neg.direction.sends() && !self.neg.direction.sends() {
             self.marker_next = true;
+        }
+        // New addresses in the SDP are a new path; learn it again from what arrives.
+        self.source_ssrc = None;
+        if neg.remote_rtp != self.neg.remote_rtp {
+            self.latched_rtp = None;
+        }
+        if neg.remote_rtcp != self.neg.remote_rtcp {
+            self.latched_rtcp = None;
         }
         self.neg = neg;
         Ok(())
@@ -168,7 +196,7 @@ impl MediaEngine {
         self.stats.packets_sent += 1;
         out.push(Outgoing {
             data,
-            to: self.neg.remote_rtp,
+            to: self.remote_rtp(),
         });
         Ok(())
     }
@@ -250,7 +278,7 @@ impl MediaEngine {
         }
         Ok(Outgoing {
             data,
-            to: self.neg.remote_rtcp,
+            to: self.remote_rtcp(),
         })
     }
 
@@ -259,9 +287,17 @@ impl MediaEngine {
         self.rtcp_report(now, true).ok()
     }
 
-    pub fn on_datagram(&mut self, data: &[u8], now: Instant, events: &mut Vec<MediaEvent>) {
+    /// A datagram from `from`. Only packets that parse (and pass SRTP authentication) count,
+    /// so neither junk nor a forged SRTP packet can redirect the stream.
+    pub fn on_datagram(
+        &mut self,
+        data: &[u8],
+        from: SocketAddr,
+        now: Instant,
+        events: &mut Vec<MediaEvent>,
+    ) {
         if is_rtcp(data) {
-            self.on_rtcp(data, now, events);
+            self.on_rtcp(data, from, now, events);
             return;
         }
         let plain;
@@ -282,6 +318,18 @@ impl MediaEngine {
         let Ok(pkt) = RtpPacket::parse(bytes) else {
             return;
         };
+        let ours = pkt.header.payload_type == self.neg.payload_type
+            || Some(pkt.header.payload_type) == self.neg.telephone_event_pt;
+        // Follow only the first valid stream heard: a stray sender with another SSRC must
+        // not take the call's audio away.
+        if ours && self.source_ssrc.is_none() {
+            self.source_ssrc = Some(pkt.header.ssrc);
+        }
+        let known = self.source_ssrc == Some(pkt.header.ssrc);
+        if ours && known && from != self.remote_rtp() {
+            tracing::info!(sdp = %self.neg.remote_rtp, %from, "RTP latched to its real source");
+            self.latched_rtp = Some(from);
+        }
         if !self.neg.direction.receives() {
             return;
         }
@@ -301,7 +349,13 @@ impl MediaEngine {
         }
     }
 
-    fn on_rtcp(&mut self, data: &[u8], now: Instant, events: &mut Vec<MediaEvent>) {
+    fn on_rtcp(
+        &mut self,
+        data: &[u8],
+        from: SocketAddr,
+        now: Instant,
+        events: &mut Vec<MediaEvent>,
+    ) {
         let plain;
         let bytes = match self.srtp_rx.as_mut() {
             Some(rx) => match rx.unprotect_rtcp(data) {
@@ -319,6 +373,9 @@ impl MediaEngine {
         let Ok(pkts) = rtcp::parse_compound(bytes) else {
             return;
         };
+        if from != self.remote_rtcp() {
+            self.latched_rtcp = Some(from);
+        }
         for p in pkts {
             let blocks = match p {
                 RtcpPacket::SenderReport { ntp, reports, .. } => {

@@ -2,6 +2,11 @@ use super::*;
 use crate::codec::test_util::{sine, snr_db};
 use crate::sdp::{answer, CodecPrefs, Direction, MediaOffer, SrtpPolicy};
 
+const A_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 4000);
+const B_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 5000);
+
 fn pair(codecs: &str, srtp: SrtpPolicy) -> (Negotiated, Negotiated) {
     let prefs = CodecPrefs::from_list(codecs).unwrap();
     let offer = MediaOffer::new("127.0.0.1:4000".parse().unwrap(), &prefs, srtp);
@@ -51,7 +56,8 @@ impl Net {
             .unwrap();
         for o in oa {
             assert_eq!(o.to.port(), 5000);
-            self.b.on_datagram(&o.data, self.now, &mut self.events_b);
+            self.b
+                .on_datagram(&o.data, A_ADDR, self.now, &mut self.events_b);
         }
         for o in ob {
             self.sent_b += 1;
@@ -61,7 +67,8 @@ impl Net {
             {
                 continue;
             }
-            self.a.on_datagram(&o.data, self.now, &mut self.events_a);
+            self.a
+                .on_datagram(&o.data, B_ADDR, self.now, &mut self.events_a);
         }
         let (mut pa, mut pb) = (vec![0; 960], vec![0; 960]);
         self.a.playout(self.now, &mut pa);
@@ -206,7 +213,7 @@ fn rtcp_reports_loss_and_rtt() {
     assert!(rtt.is_some_and(|r| r < 100.0), "{rtt:?}");
     let bye = net.a.bye(net.now).unwrap();
     let mut ev = Vec::new();
-    net.b.on_datagram(&bye.data, net.now, &mut ev);
+    net.b.on_datagram(&bye.data, A_ADDR, net.now, &mut ev);
     assert!(ev.contains(&MediaEvent::RemoteBye));
 }
 
@@ -235,4 +242,111 @@ fn codec_change_on_update() {
     assert_eq!(net.b.negotiated().codec, crate::codec::CodecKind::Opus);
     let snr = snr_db(&x[9600..48000], &heard[9600..], 960 * 6);
     assert!(snr > 8.0, "after switch to opus: {snr:.1}");
+}
+
+/// Drives `b` for `frames` ticks and returns where its datagrams went.
+fn destinations(b: &mut MediaEngine, now: &mut Instant, frames: usize) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    let mut ev = Vec::new();
+    for _ in 0..frames {
+        b.on_tick(&[0; 960], *now, &mut out, &mut ev).unwrap();
+        *now += Duration::from_millis(20);
+    }
+    out.into_iter().map(|o| o.to).collect()
+}
+
+/// What `a` sends in `frames` ticks.
+fn packets(a: &mut MediaEngine, now: &mut Instant, frames: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut ev = Vec::new();
+    for _ in 0..frames {
+        a.on_tick(&sine(400.0, 960, 8000.0), *now, &mut out, &mut ev)
+            .unwrap();
+        *now += Duration::from_millis(20);
+    }
+    out.into_iter().map(|o| o.data).collect()
+}
+
+#[test]
+fn rtp_latches_to_where_the_peer_really_sends_from() {
+    for policy in [SrtpPolicy::Off, SrtpPolicy::Required] {
+        let (na, nb) = pair("pcma", policy);
+        let mut now = Instant::now();
+        let (mut a, mut b) = (
+            MediaEngine::new(na, now).unwrap(),
+            MediaEngine::new(nb, now).unwrap(),
+        );
+        assert!(destinations(&mut b, &mut now, 2)
+            .iter()
+            .all(|d| *d == A_ADDR));
+        // A is behind a NAT: its packets arrive from another address than its SDP says.
+        let nat: SocketAddr = "198.51.100.7:40000".parse().unwrap();
+        let mut ev = Vec::new();
+        for p in packets(&mut a, &mut now, 3) {
+            b.on_datagram(&p, nat, now, &mut ev);
+        }
+        assert_eq!(b.remote_rtp(), nat, "{policy:?}");
+        assert!(destinations(&mut b, &mut now, 2).iter().all(|d| *d == nat));
+        assert!(b.stats().packets_received >= 3);
+    }
+}
+
+#[test]
+fn junk_and_forged_srtp_do_not_move_the_stream() {
+    let (na, nb) = pair("pcma", SrtpPolicy::Required);
+    let mut now = Instant::now();
+    let (mut a, mut b) = (
+        MediaEngine::new(na, now).unwrap(),
+        MediaEngine::new(nb, now).unwrap(),
+    );
+    let attacker: SocketAddr = "203.0.113.9:666".parse().unwrap();
+    let mut ev = Vec::new();
+    // Not RTP at all, then SRTP under a key nobody negotiated with b.
+    b.on_datagram(b"\x80\x00hello", attacker, now, &mut ev);
+    let (forged, _) = pair("pcma", SrtpPolicy::Required);
+    let mut forger = MediaEngine::new(forged, now).unwrap();
+    for p in packets(&mut forger, &mut now, 3) {
+        b.on_datagram(&p, attacker, now, &mut ev);
+    }
+    assert_eq!(b.remote_rtp(), A_ADDR);
+    // The real peer heard from its SDP address: nothing to learn.
+    for p in packets(&mut a, &mut now, 3) {
+        b.on_datagram(&p, A_ADDR, now, &mut ev);
+    }
+    assert_eq!(b.remote_rtp(), A_ADDR);
+    assert_eq!(b.stats().packets_received, 3);
+}
+
+#[test]
+fn a_latched_stream_follows_only_its_own_ssrc() {
+    let (na, nb) = pair("pcma", SrtpPolicy::Off);
+    let mut now = Instant::now();
+    let mut b = MediaEngine::new(nb, now).unwrap();
+    let (mut a, mut stranger) = (
+        MediaEngine::new(na.clone(), now).unwrap(),
+        MediaEngine::new(na, now).unwrap(),
+    );
+    let (nat, elsewhere): (SocketAddr, SocketAddr) = (
+        "198.51.100.7:40000".parse().unwrap(),
+        "203.0.113.9:666".parse().unwrap(),
+    );
+    let mut ev = Vec::new();
+    for p in packets(&mut a, &mut now, 2) {
+        b.on_datagram(&p, nat, now, &mut ev);
+    }
+    assert_eq!(b.remote_rtp(), nat);
+    for p in packets(&mut stranger, &mut now, 2) {
+        b.on_datagram(&p, elsewhere, now, &mut ev);
+    }
+    assert_eq!(
+        b.remote_rtp(),
+        nat,
+        "another SSRC cannot take a latched stream"
+    );
+    // The same stream moving (NAT rebinding) is followed.
+    let rebound: SocketAddr = "198.51.100.7:40002".parse().unwrap();
+    for p in packets(&mut a, &mut now, 1) {
+        b.on_datagram(&p, rebound, now, &mut ev);
+    }
+    assert_eq!(b.remote_rtp(), rebound);
 }

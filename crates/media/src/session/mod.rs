@@ -270,7 +270,7 @@ async fn run(mut d: Driver, mut cmds: mpsc::UnboundedReceiver<Command>) {
             }
             r = d.socket.recv_from(&mut buf) => {
                 match r {
-                    Ok((n, _from)) => d.engine.on_datagram(&buf[..n], std::time::Instant::now(), &mut events),
+                    Ok((n, from)) => d.engine.on_datagram(&buf[..n], from, std::time::Instant::now(), &mut events),
                     // ICMP errors from earlier sends surface here on Linux; they are not fatal.
                     Err(e) => tracing::trace!(error = %e, "recv error"),
                 }
