@@ -62,7 +62,14 @@ impl TransportConfig {
     }
 }
 
-type Connections = Arc<Mutex<HashMap<(Transport, SocketAddr), mpsc::Sender<Vec<u8>>>>>;
+/// A live stream connection: its writer and our own end's address.
+#[derive(Clone)]
+struct Conn {
+    tx: mpsc::Sender<Vec<u8>>,
+    local: SocketAddr,
+}
+
+type Connections = Arc<Mutex<HashMap<(Transport, SocketAddr), Conn>>>;
 
 /// The running transport. Dropping it stops the background tasks' channel consumers.
 pub struct SipTransport {
@@ -167,8 +174,8 @@ impl SipTransport {
                 let key = (t.transport, t.dest);
                 let existing = self.conns.lock().ok().and_then(|m| m.get(&key).cloned());
                 let sender = match existing {
-                    Some(s) if !s.is_closed() => s,
-                    _ => self.connect(t.transport, t.dest).await?,
+                    Some(c) if !c.tx.is_closed() => c.tx,
+                    _ => self.connect(t.transport, t.dest).await?.tx,
                 };
                 sender.send(t.bytes).await.map_err(|_| {
                     err(io::Error::new(
@@ -180,11 +187,41 @@ impl SipTransport {
         }
     }
 
+    /// Our own address on the live connection to `dest`, if there is one.
+    pub fn connection_local_addr(
+        &self,
+        transport: Transport,
+        dest: SocketAddr,
+    ) -> Option<SocketAddr> {
+        let m = self.conns.lock().ok()?;
+        m.get(&(transport, dest))
+            .filter(|c| !c.tx.is_closed())
+            .map(|c| c.local)
+    }
+
+    /// Makes sure a connection to `dest` is up (connecting if needed) and returns our end's
+    /// address. For a client without a listener this is the address others reach it at.
+    pub async fn open(
+        &self,
+        transport: Transport,
+        dest: SocketAddr,
+    ) -> Result<SocketAddr, TransportError> {
+        if transport == Transport::Udp {
+            return self
+                .local_addr(Transport::Udp)
+                .ok_or(TransportError::NotEnabled(Transport::Udp));
+        }
+        if let Some(local) = self.connection_local_addr(transport, dest) {
+            return Ok(local);
+        }
+        Ok(self.connect(transport, dest).await?.local)
+    }
+
     async fn connect(
         &self,
         transport: Transport,
         dest: SocketAddr,
-    ) -> Result<mpsc::Sender<Vec<u8>>, TransportError> {
+    ) -> Result<Conn, TransportError> {
         let err = |source| TransportError::Io {
             transport,
             dest,
@@ -192,6 +229,7 @@ impl SipTransport {
         };
         let stream = TcpStream::connect(dest).await.map_err(err)?;
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().map_err(err)?;
         let sender = if transport == Transport::Tls {
             let tls = self
                 .tls
@@ -201,6 +239,7 @@ impl SipTransport {
             spawn_connection(
                 stream,
                 dest,
+                local,
                 transport,
                 self.conns.clone(),
                 self.incoming_tx.clone(),
@@ -209,12 +248,13 @@ impl SipTransport {
             spawn_connection(
                 stream,
                 dest,
+                local,
                 transport,
                 self.conns.clone(),
                 self.incoming_tx.clone(),
             )
         };
-        Ok(sender)
+        Ok(Conn { tx: sender, local })
     }
 }
 
@@ -289,16 +329,26 @@ async fn tcp_acceptor(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let Ok(local) = stream.local_addr() else {
+            continue;
+        };
         match &tls {
             None => {
-                spawn_connection(stream, peer, Transport::Tcp, conns.clone(), tx.clone());
+                spawn_connection(
+                    stream,
+                    peer,
+                    local,
+                    Transport::Tcp,
+                    conns.clone(),
+                    tx.clone(),
+                );
             }
             Some(acc) => {
                 let (acc, conns, tx) = (acc.clone(), conns.clone(), tx.clone());
                 tokio::spawn(async move {
                     match acc.accept(stream).await {
                         Ok(s) => {
-                            spawn_connection(s, peer, Transport::Tls, conns, tx);
+                            spawn_connection(s, peer, local, Transport::Tls, conns, tx);
                         }
                         Err(e) => tracing::warn!(%peer, "TLS handshake failed: {e}"),
                     }
@@ -312,6 +362,7 @@ async fn tcp_acceptor(
 fn spawn_connection<S>(
     stream: S,
     peer: SocketAddr,
+    local: SocketAddr,
     transport: Transport,
     conns: Connections,
     tx: mpsc::Sender<Incoming>,
@@ -322,7 +373,13 @@ where
     let (mut rd, mut wr) = tokio::io::split(stream);
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
     if let Ok(mut m) = conns.lock() {
-        m.insert((transport, peer), out_tx.clone());
+        m.insert(
+            (transport, peer),
+            Conn {
+                tx: out_tx.clone(),
+                local,
+            },
+        );
     }
     tokio::spawn(async move {
         while let Some(bytes) = out_rx.recv().await {

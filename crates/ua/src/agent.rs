@@ -12,7 +12,7 @@ use crate::config::{ConfigError, SipUri, UaConfig};
 use crate::events::{CallId, CallState, UaEvent};
 use crate::registration::Registration;
 use koppla_media::SdpError;
-use koppla_sip::message::{new_branch, ParseError};
+use koppla_sip::message::ParseError;
 use koppla_sip::{
     Request, SipMessage, TransactionError, TransactionEvent, TransactionKey, TransactionLayer,
     Transmit, Transport,
@@ -111,12 +111,7 @@ impl UserAgent {
     }
 
     fn via(&self) -> String {
-        format!(
-            "SIP/2.0/{} {};branch={};rport",
-            self.transport().via_token(),
-            self.cfg.local_addr,
-            new_branch()
-        )
+        self.cfg.via()
     }
 
     fn contact(&self) -> String {
@@ -126,7 +121,9 @@ impl UserAgent {
         };
         format!(
             "<sip:{}@{}{}>",
-            self.cfg.account.user, self.cfg.local_addr, t
+            self.cfg.account.user,
+            self.cfg.contact_addr(),
+            t
         )
     }
 
@@ -175,6 +172,24 @@ impl UserAgent {
         if let Some(req) = self.reg.register(&self.cfg) {
             let dest = self.cfg.account.server;
             self.send(req, dest, Owner::Register, now)?;
+        }
+        Ok(())
+    }
+
+    /// Our transport address changed (a reused connection was re-opened on a new port):
+    /// use it from now on, and move the registration there at once.
+    pub fn set_local_addr(&mut self, addr: SocketAddr, now: Instant) -> Result<(), UaError> {
+        if addr == self.cfg.local_addr {
+            return Ok(());
+        }
+        let old = self.cfg.contact_addr();
+        self.cfg.local_addr = addr;
+        self.cfg.public_addr = None;
+        if self.reg.is_registered() {
+            if let Some(req) = self.reg.rebind(&self.cfg, old) {
+                let dest = self.cfg.account.server;
+                self.send(req, dest, Owner::Register, now)?;
+            }
         }
         Ok(())
     }

@@ -166,6 +166,13 @@ pub struct UaConfig {
     pub account: Account,
     /// Address put in Via/Contact (the transport's bound address, with a real IP).
     pub local_addr: SocketAddr,
+    /// Where the registrar saw our REGISTER come from (Via received/rport) when that differs
+    /// from `local_addr`, i.e. we are behind a NAT. Contact carries it instead.
+    pub public_addr: Option<SocketAddr>,
+    /// We have no listener for our transport (a TLS client without a certificate):
+    /// `local_addr` is our end of the connection to the server, and Via carries `alias`
+    /// (RFC 5923) so requests to us come back over that connection.
+    pub connection_reuse: bool,
     pub codecs: CodecPrefs,
     pub srtp: SrtpPolicy,
     /// Answer new calls with 486 Busy Here.
@@ -176,12 +183,30 @@ pub struct UaConfig {
 }
 
 impl UaConfig {
+    /// The address other parties should reach us at (Contact).
+    pub fn contact_addr(&self) -> SocketAddr {
+        self.public_addr.unwrap_or(self.local_addr)
+    }
+
+    /// A Via header value with a fresh branch.
+    pub fn via(&self) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={};rport{}",
+            self.account.transport.via_token(),
+            self.local_addr,
+            koppla_sip::message::new_branch(),
+            if self.connection_reuse { ";alias" } else { "" }
+        )
+    }
+
     pub fn new(account: Account, local_addr: SocketAddr) -> Self {
         let r: u128 = rand::random();
         let h = format!("{r:032x}");
         Self {
             account,
             local_addr,
+            public_addr: None,
+            connection_reuse: false,
             codecs: CodecPrefs::default(),
             srtp: SrtpPolicy::Off,
             busy: false,

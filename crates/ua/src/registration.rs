@@ -4,8 +4,9 @@
 use crate::config::UaConfig;
 use crate::events::UaEvent;
 use koppla_sip::auth::Challenge;
-use koppla_sip::message::{self, new_branch, new_call_id, new_tag};
+use koppla_sip::message::{self, new_call_id, new_tag};
 use koppla_sip::{Method, Request, Response, SipMessage};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
@@ -33,6 +34,9 @@ pub struct Registration {
     refresh_at: Option<Instant>,
     retry_at: Option<Instant>,
     backoff: Duration,
+    /// A Contact we registered before learning our public address; the next REGISTER
+    /// removes it (expires=0) so calls are not forked to an address nobody can reach.
+    stale_contact: Option<SocketAddr>,
 }
 
 /// Human reason for a failure response (contract: "wrong password (403)").
@@ -58,6 +62,7 @@ impl Registration {
             refresh_at: None,
             retry_at: None,
             backoff: MIN_BACKOFF,
+            stale_contact: None,
         }
     }
 
@@ -83,28 +88,28 @@ impl Registration {
             koppla_sip::Transport::Udp => String::new(),
             other => format!(";transport={}", other.uri_param()),
         };
+        let mut contact = format!(
+            "<sip:{}@{}{}>;+sip.instance=\"<{}>\";expires={}",
+            a.user,
+            cfg.contact_addr(),
+            contact_transport,
+            cfg.instance_id,
+            expires
+        );
+        if let Some(old) = self.stale_contact.filter(|old| *old != cfg.contact_addr()) {
+            contact.push_str(&format!(
+                ", <sip:{}@{old}{contact_transport}>;expires=0",
+                a.user
+            ));
+        }
         let mut headers = vec![
-            (
-                "Via",
-                format!(
-                    "SIP/2.0/{} {};branch={};rport",
-                    t.via_token(),
-                    cfg.local_addr,
-                    new_branch()
-                ),
-            ),
+            ("Via", cfg.via()),
             ("Max-Forwards", "70".to_string()),
             ("From", format!("<{}>;tag={}", a.aor, self.from_tag)),
             ("To", format!("<{}>", a.aor)),
             ("Call-ID", self.call_id.clone()),
             ("CSeq", format!("{} REGISTER", self.cseq)),
-            (
-                "Contact",
-                format!(
-                    "<sip:{}@{}{}>;+sip.instance=\"<{}>\";expires={}",
-                    a.user, cfg.local_addr, contact_transport, cfg.instance_id, expires
-                ),
-            ),
+            ("Contact", contact),
             ("Expires", expires.to_string()),
             ("User-Agent", cfg.user_agent.clone()),
             ("Allow", crate::agent::ALLOW.to_string()),
@@ -118,6 +123,16 @@ impl Registration {
 
     pub fn register(&mut self, cfg: &UaConfig) -> Option<Request> {
         self.state = RegState::Registering;
+        self.auth_tries = 0;
+        self.retry_at = None;
+        self.refresh_at = None;
+        self.build(cfg, self.expires, None)
+    }
+
+    /// Register again at once because our Contact address changed (NAT discovered);
+    /// `old` is removed in the same request. The binding counts as registered meanwhile.
+    pub fn rebind(&mut self, cfg: &UaConfig, old: SocketAddr) -> Option<Request> {
+        self.stale_contact = Some(old);
         self.auth_tries = 0;
         self.retry_at = None;
         self.refresh_at = None;
@@ -167,6 +182,7 @@ impl Registration {
                 }
                 self.state = RegState::Registered { expires: granted };
                 self.backoff = MIN_BACKOFF;
+                self.stale_contact = None;
                 let refresh = (granted / 2).max(granted.saturating_sub(30)).max(1);
                 self.refresh_at = Some(now + Duration::from_secs(refresh.into()));
                 events.push(UaEvent::Registered { expires: granted });
@@ -277,7 +293,7 @@ impl Registration {
 
 /// Expires granted for our Contact (its `expires` param), else the Expires header.
 fn granted_expires(msg: &SipMessage, cfg: &UaConfig) -> Option<u32> {
-    let ours = format!("{}", cfg.local_addr);
+    let ours = format!("{}", cfg.contact_addr());
     for c in message::header_values(msg, "Contact") {
         for item in message::split_list(&c) {
             if message::addr_uri(item).contains(&ours) {
@@ -288,4 +304,34 @@ fn granted_expires(msg: &SipMessage, cfg: &UaConfig) -> Option<u32> {
         }
     }
     message::header(msg, "Expires").and_then(|e| e.trim().parse().ok())
+}
+
+/// Our address as the registrar saw it, from the top Via of its response (`received`,
+/// `rport`; RFC 3261 18.2.1, RFC 3581), when that differs from `contact`. Over UDP a
+/// different port alone means a NAT; over TCP/TLS the port is the connection's own, so
+/// only a different IP does.
+pub fn observed_addr(
+    resp: &Response,
+    transport: koppla_sip::Transport,
+    contact: SocketAddr,
+) -> Option<SocketAddr> {
+    let via = message::top_via(&SipMessage::Response(resp.clone())).ok()?;
+    let received = message::param(&via, "received").and_then(|r| {
+        r.trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .ok()
+    });
+    let rport = message::param(&via, "rport").and_then(|p| p.parse::<u16>().ok());
+    if received.is_none() && rport.is_none() {
+        return None;
+    }
+    let seen = SocketAddr::new(
+        received.unwrap_or(contact.ip()),
+        rport.unwrap_or(contact.port()),
+    );
+    let moved = match transport {
+        koppla_sip::Transport::Udp => seen != contact,
+        _ => seen.ip() != contact.ip(),
+    };
+    moved.then_some(seen)
 }

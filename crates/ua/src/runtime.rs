@@ -79,12 +79,18 @@ pub async fn run(
 ) -> Result<(), RuntimeError> {
     let transport = SipTransport::bind(cfg.transport.clone()).await?;
     let kind = cfg.ua.account.transport;
-    // A TLS client without its own certificate has no TLS listener; outbound connections are
-    // reused for inbound requests, and Via/Contact carry the TCP address.
-    let bound = transport
-        .local_addr(kind)
-        .or_else(|| transport.local_addr(koppla_sip::Transport::Tcp))
-        .ok_or(koppla_sip::TransportError::NotEnabled(kind))?;
+    let server = cfg.ua.account.server;
+    let bound = match transport.local_addr(kind) {
+        Some(a) => a,
+        // A TLS client without its own certificate has no listener: everything goes over
+        // the connection it opens to the server, so Via and Contact name that connection's
+        // own end and the server sends requests to us back over it.
+        None if kind == koppla_sip::Transport::Tls => {
+            cfg.ua.connection_reuse = true;
+            transport.open(kind, server).await?
+        }
+        None => return Err(koppla_sip::TransportError::NotEnabled(kind).into()),
+    };
     let ip = if bound.ip().is_unspecified() {
         local_ip_for(cfg.ua.account.server).map_err(RuntimeError::LocalAddr)?
     } else {
@@ -133,6 +139,7 @@ pub async fn run(
             _ = tokio::time::sleep_until(quitting.unwrap_or_else(TokioInstant::now)), if quitting.is_some() => break,
         }
         rt.flush().await;
+        rt.follow_connection().await;
         if quitting.is_some()
             && rt.ua.calls().is_empty()
             && !rt.ua.is_registered()
@@ -152,6 +159,26 @@ pub async fn run(
 }
 
 impl Runtime {
+    /// With a reused connection, a reconnect (after the server or network dropped it)
+    /// gives us a new local port; Via, Contact and the registration must follow it.
+    async fn follow_connection(&mut self) {
+        let cfg = self.ua.config();
+        if !cfg.connection_reuse {
+            return;
+        }
+        let (kind, server, current) = (cfg.account.transport, cfg.account.server, cfg.local_addr);
+        let Some(local) = self.transport.connection_local_addr(kind, server) else {
+            return;
+        };
+        if local != current {
+            tracing::info!(old = %current, new = %local, "connection to the server re-opened");
+            if let Err(e) = self.ua.set_local_addr(local, std::time::Instant::now()) {
+                self.error(e.to_string()).await;
+            }
+            self.flush().await;
+        }
+    }
+
     fn shutdown(&mut self) {
         let now = std::time::Instant::now();
         for (id, _) in self.ua.calls() {

@@ -4,6 +4,7 @@
 use super::{Owner, UaError, UserAgent};
 use crate::call::{end_reason, ReInvite, Transfer};
 use crate::events::CallState;
+use crate::registration::observed_addr;
 use koppla_sip::auth::Challenge;
 use koppla_sip::message::{self, new_tag};
 use koppla_sip::{Dialog, Request, Response, SipMessage, TransactionKey};
@@ -26,8 +27,16 @@ impl UserAgent {
         match owner {
             Owner::Register => {
                 let mut evs = Vec::new();
-                let retry = self.reg.on_response(&self.cfg, &resp, &sent, now, &mut evs);
+                let mut retry = self.reg.on_response(&self.cfg, &resp, &sent, now, &mut evs);
                 self.push_events(evs);
+                if (200..300).contains(&code) && self.reg.is_registered() {
+                    let old = self.cfg.contact_addr();
+                    if let Some(seen) = observed_addr(&resp, self.transport(), old) {
+                        tracing::info!(%old, %seen, "behind a NAT: registering the public address");
+                        self.cfg.public_addr = Some(seen);
+                        retry = self.reg.rebind(&self.cfg, old);
+                    }
+                }
                 if let Some(req) = retry {
                     let dest = self.cfg.account.server;
                     self.send(req, dest, Owner::Register, now)?;

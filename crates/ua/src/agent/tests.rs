@@ -38,6 +38,10 @@ struct Registrar {
     alg: Algorithm,
     expires: u32,
     registers: usize,
+    /// Pretend a NAT sits between: responses say the REGISTER came from here.
+    observed: Option<SocketAddr>,
+    /// Contact header of every REGISTER received.
+    contacts: Vec<String>,
 }
 
 impl Node for Registrar {
@@ -49,6 +53,8 @@ impl Node for Registrar {
             };
             self.registers += 1;
             let m = SipMessage::Request(request.clone());
+            self.contacts
+                .push(message::header_values(&m, "Contact").join(", "));
             let auth_ok = message::header(&m, "Authorization")
                 .and_then(|a| DigestResponse::parse(&a).ok())
                 .map(|r| {
@@ -75,6 +81,16 @@ impl Node for Registrar {
                 );
                 r
             };
+            let mut resp = resp;
+            if let Some(seen) = self.observed {
+                let via = message::header(&SipMessage::Response(resp.clone()), "Via")
+                    .unwrap_or_default()
+                    .replace(
+                        ";rport",
+                        &format!(";received={};rport={}", seen.ip(), seen.port()),
+                    );
+                message::set_header(&mut resp.headers, "Via", &via);
+            }
             let _ = self.tl.send_response(&key, resp, now);
         }
     }
@@ -246,6 +262,8 @@ fn registrar(alg: Algorithm, expires: u32) -> Kind {
         alg,
         expires,
         registers: 0,
+        observed: None,
+        contacts: Vec::new(),
     }))
 }
 
@@ -666,4 +684,5 @@ fn stray_in_dialog_requests_get_481_and_errors_are_typed() {
     assert!(String::from_utf8_lossy(&t2.bytes).starts_with("SIP/2.0 481"));
 }
 
+mod nat;
 mod offerless;
