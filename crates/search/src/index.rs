@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::entry::{EntryKind, SearchEntry, SourceKind};
 use crate::fold::{fold, words};
+use crate::signature;
 
 /// Which displayed field a match is in; indices point into the entry's lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -113,6 +114,8 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 pub struct SearchIndex {
     pub(crate) entries: Vec<SearchEntry>,
     pub(crate) meta: Vec<EntryMeta>,
+    /// Per entry: which word starts and digits it has (see signature.rs).
+    pub(crate) sig: Vec<u64>,
     pub(crate) folded_vocab: Vec<Box<str>>,
     pub(crate) exact_vocab: Vec<Box<str>>,
     /// postings[postings_start[t]..postings_start[t+1]] = entries containing folded token t.
@@ -213,6 +216,7 @@ impl SearchIndex {
         let mut tokens = Vec::new();
         let mut tokens_start = Vec::with_capacity(entries.len() + 1);
         let mut meta = Vec::with_capacity(entries.len());
+        let mut sig = Vec::with_capacity(entries.len());
         let mut digits = Vec::new();
         let mut variants = Vec::new();
         let mut variants_start = Vec::with_capacity(entries.len() + 1);
@@ -222,11 +226,14 @@ impl SearchIndex {
         for (idx, e) in entries.iter().enumerate() {
             let idx = idx as u32;
             tokens_start.push(tokens.len() as u32);
+            let mut bits = 0u64;
             let mut add_field = |text: &str, field: u8, sub: usize| {
                 let sub = u8::try_from(sub).unwrap_or(u8::MAX);
                 let mut count = 0u8;
                 for (pos, (_, word)) in words(text).enumerate() {
-                    let folded = intern(&mut folded_ids, fold(word, false));
+                    let folded_word = fold(word, false);
+                    bits |= signature::word_bits(&folded_word);
+                    let folded = intern(&mut folded_ids, folded_word);
                     let exact = intern(&mut exact_ids, fold(word, true));
                     let pos = u8::try_from(pos).unwrap_or(u8::MAX);
                     tokens.push(EntryToken {
@@ -270,6 +277,7 @@ impl SearchIndex {
                         skip,
                     });
                     digits.extend_from_slice(bytes);
+                    bits |= signature::digit_bits(bytes);
                     // A separator keeps a substring search over all of an entry's variants at
                     // once from matching across two of them.
                     digits.push(b'|');
@@ -286,6 +294,7 @@ impl SearchIndex {
             for &key in &entry_trigrams {
                 trigram_lists[usize::from(key)].push(idx);
             }
+            sig.push(bits);
             meta.push(EntryMeta {
                 name_words,
                 boost: entry_boost(e),
@@ -355,6 +364,7 @@ impl SearchIndex {
         let mut index = SearchIndex {
             entries,
             meta,
+            sig,
             folded_vocab,
             exact_vocab,
             postings_start,
@@ -385,6 +395,11 @@ impl SearchIndex {
         self.entries.is_empty()
     }
 
+    /// How many heavy one-word queries have precomputed answers.
+    pub fn precomputed_queries(&self) -> usize {
+        self.short.len()
+    }
+
     /// Changes on every build; lets callers drop caches tied to an older index.
     pub fn generation(&self) -> u64 {
         self.generation
@@ -401,6 +416,7 @@ impl SearchIndex {
             .sum();
         vocab
             + self.meta.capacity() * size_of::<EntryMeta>()
+            + self.sig.capacity() * size_of::<u64>()
             + (self.postings_start.capacity()
                 + self.postings.capacity()
                 + self.tokens_start.capacity())

@@ -18,6 +18,7 @@ mod query;
 mod search;
 #[cfg(test)]
 mod search_tests;
+mod signature;
 mod source;
 pub mod sources;
 

@@ -19,6 +19,18 @@ pub(crate) struct QueryWord {
     pub text: bool,
 }
 
+impl QueryWord {
+    /// One word of a text query as typed.
+    pub(crate) fn typed(w: &str) -> QueryWord {
+        QueryWord {
+            folded: fold(w, false),
+            exact: has_diacritics(w).then(|| fold(w, true)),
+            digits: w.chars().all(|c| c.is_ascii_digit()).then(|| w.to_string()),
+            text: true,
+        }
+    }
+}
+
 /// A parsed query. Text looking like a phone number ("+46 70-123") becomes one digit word
 /// matched anywhere in numbers; otherwise every word must prefix-match some field word.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -54,17 +66,7 @@ impl Query {
         }
         let words = words(&text)
             .take(MAX_WORDS)
-            .map(|(_, w)| {
-                let folded = fold(w, false);
-                let digits = w.chars().all(|c| c.is_ascii_digit()).then(|| w.to_string());
-                let exact = has_diacritics(w).then(|| fold(w, true));
-                QueryWord {
-                    folded,
-                    exact,
-                    digits,
-                    text: true,
-                }
-            })
+            .map(|(_, w)| QueryWord::typed(w))
             .collect();
         Query {
             words,

@@ -10,6 +10,7 @@ use crate::index::{
     MatchField, SearchIndex, SearchResults, F_COMPANY, F_DEPARTMENT, F_KEYWORD, F_NAME, F_TITLE,
 };
 use crate::query::{Query, QueryWord};
+use crate::signature;
 
 /// Score parts. Tiers are 100 apart and boosts stay below 100, so for one-word queries the
 /// match tier decides and favourite/VIP/colleague only reorders within a tier.
@@ -34,6 +35,8 @@ pub(crate) struct WordPlan<'q> {
     /// Vocabulary id of the query word itself (whole-word match), folded or exact.
     pub(crate) whole: Option<u32>,
     pub(crate) finder: Option<Finder<'q>>,
+    /// Signature bits an entry must have to match this word.
+    pub(crate) required: u64,
 }
 
 fn prefix_range(vocab: &[Box<str>], prefix: &str) -> (u32, u32, Option<u32>) {
@@ -59,6 +62,7 @@ impl SearchIndex {
             exact: None,
             whole: None,
             finder: None,
+            required: signature::required_bits(&word.folded, word.digits.as_deref(), word.text),
         };
         if word.text {
             let (lo, hi, whole) = prefix_range(&self.folded_vocab, &word.folded);
@@ -137,7 +141,7 @@ impl SearchIndex {
 
     /// Entries whose numbers contain every 3-digit window of `digits` (a superset of the
     /// entries containing `digits`; exact for 3 digits).
-    fn trigram_intersection(&self, digits: &[u8]) -> Vec<u32> {
+    pub(crate) fn trigram_intersection(&self, digits: &[u8]) -> Vec<u32> {
         let mut lists: Vec<&[u32]> = digits
             .windows(3)
             .map(|w| {
@@ -178,6 +182,10 @@ impl SearchIndex {
         plans: &[WordPlan],
         mut fields: Option<&mut Vec<(u32, MatchField)>>,
     ) -> Option<u32> {
+        let sig = self.sig[e];
+        if plans.iter().any(|p| sig & p.required != p.required) {
+            return None;
+        }
         let tokens = self.entry_tokens(e);
         let variants = self.entry_variants(e);
         let meta = self.meta[e];
@@ -188,7 +196,7 @@ impl SearchIndex {
             let mut best = 0;
             let mut best_field = MatchField::Name;
             let mut whole_name_here = false;
-            if let Some((lo, hi)) = p.folded {
+            if let Some((lo, hi)) = p.folded.filter(|(lo, hi)| lo < hi) {
                 for t in tokens {
                     if t.folded < lo || t.folded >= hi {
                         continue;

@@ -276,9 +276,32 @@ fn precomputed_short_queries_equal_full_search() {
     assert!(index.short.contains_key(&(false, "a".to_string())));
     assert!(index.short.contains_key(&(true, "070".to_string())));
     assert!(index.short.contains_key(&(false, "åk".to_string())));
+    // Heavy prefixes of any length, and digit strings grown past three digits.
+    assert!(index.short.contains_key(&(false, "anders".to_string())));
+    assert!(index.short.contains_key(&(false, "svensson".to_string())));
+    assert!(index.short.contains_key(&(true, "46700".to_string())));
+    assert!(!index.short.contains_key(&(true, "467012".to_string())));
     let mut inc = IncrementalSearch::new();
     for q in [
-        "a", "an", "and", "ande", "s", "4", "46", "070", "0701", "e", "ak",
+        "a",
+        "an",
+        "and",
+        "ande",
+        "anders",
+        "anders s",
+        "s",
+        "4",
+        "46",
+        "070",
+        "0701",
+        "e",
+        "ak",
+        "åke",
+        "+46 70",
+        "+46 70 0",
+        "+46 70 01",
+        "svensson",
+        "svensson 0",
     ] {
         let short = index.search(q, 10);
         let full = index.search(q, crate::search::SHORT_TOP + 1);
