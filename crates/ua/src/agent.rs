@@ -5,6 +5,7 @@
 mod calls;
 mod incoming;
 mod midcall;
+mod names;
 mod responses;
 
 use crate::call::Call;
@@ -18,7 +19,7 @@ use koppla_sip::{
     Transmit, Transport,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO";
@@ -37,6 +38,9 @@ pub enum UaError {
     Pending(CallId),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The runtime has not resolved this host name yet (the agent does no DNS itself).
+    #[error("{0} is not resolved yet")]
+    Unresolved(String),
     #[error("bad SIP input: {0}")]
     Sip(#[from] ParseError),
     #[error(transparent)]
@@ -67,6 +71,8 @@ pub struct UserAgent {
     owners: HashMap<TransactionKey, (Owner, Request)>,
     next_call: CallId,
     events: VecDeque<UaEvent>,
+    /// Host names the runtime resolved for us (lower case).
+    names: HashMap<String, IpAddr>,
 }
 
 impl UserAgent {
@@ -80,6 +86,7 @@ impl UserAgent {
             owners: HashMap::new(),
             next_call: 1,
             events: VecDeque::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -151,16 +158,17 @@ impl UserAgent {
         if self.reg.is_registered() {
             return Ok(self.cfg.account.server);
         }
-        Ok(SipUri::parse(uri)?.resolve(self.transport())?)
+        self.addr_of(&SipUri::parse(uri)?)
     }
 
     fn dialog_dest(&self, call: &Call) -> Result<SocketAddr, UaError> {
         match &call.dialog {
             Some(d) if !d.route_set.is_empty() || !self.reg.is_registered() => {
-                Ok(SipUri::parse(&d.next_hop())?.resolve(self.transport())?)
+                self.addr_of(&SipUri::parse(&d.next_hop())?)
             }
             Some(d) => Ok(SipUri::parse(&d.next_hop())
-                .and_then(|u| u.resolve(self.transport()))
+                .map_err(UaError::from)
+                .and_then(|u| self.addr_of(&u))
                 .unwrap_or(self.cfg.account.server)),
             None => Ok(self.cfg.account.server),
         }

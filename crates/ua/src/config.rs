@@ -86,18 +86,33 @@ impl SipUri {
         })
     }
 
-    /// Resolve to a socket address (A/AAAA lookup for names; no SRV/NAPTR).
-    pub fn resolve(&self, transport: Transport) -> Result<SocketAddr, ConfigError> {
+    /// The port to use: the URI's, else the transport's default (5061 for TLS/sips).
+    pub fn port_or_default(&self, transport: Transport) -> u16 {
         let default_port = if transport == Transport::Tls || self.secure {
             5061
         } else {
             5060
         };
-        let port = self.port.unwrap_or(default_port);
-        let host = self.host.trim_matches(|c| c == '[' || c == ']');
-        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        self.port.unwrap_or(default_port)
+    }
+
+    /// The host as an IP address, when it is one (no DNS).
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .ok()
+    }
+
+    /// Resolve to a socket address (A/AAAA lookup for names; no SRV/NAPTR). This blocks on
+    /// DNS: only for configuration time, never inside the agent (which takes names the
+    /// runtime resolved, see `UserAgent::add_resolved`).
+    pub fn resolve(&self, transport: Transport) -> Result<SocketAddr, ConfigError> {
+        let port = self.port_or_default(transport);
+        if let Some(ip) = self.ip() {
             return Ok(SocketAddr::new(ip, port));
         }
+        let host = self.host.as_str();
         (host, port)
             .to_socket_addrs()
             .ok()

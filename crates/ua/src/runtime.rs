@@ -2,6 +2,7 @@
 //! [`MediaSession`] per call. Commands come in on a channel; user-facing events go out on one.
 
 mod audio;
+mod lookup;
 mod recording;
 
 pub use audio::{AudioFactory, NullAudio, WithProcessing};
@@ -68,6 +69,7 @@ struct Runtime {
     /// Calls being recorded, and where to.
     recordings: HashMap<CallId, PathBuf>,
     media_tx: mpsc::UnboundedSender<(CallId, MediaEvent)>,
+    lookups: lookup::Lookups,
     out: mpsc::Sender<UaEvent>,
 }
 
@@ -99,6 +101,7 @@ pub async fn run(
     cfg.ua.local_addr = SocketAddr::new(ip, bound.port());
     tracing::info!(local = %cfg.ua.local_addr, server = %cfg.ua.account.server, "SIP agent up");
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
+    let (lookups, mut lookup_rx) = lookup::Lookups::new();
     let mut rt = Runtime {
         ua: UserAgent::new(cfg.ua),
         transport,
@@ -109,6 +112,7 @@ pub async fn run(
         sessions: HashMap::new(),
         recordings: HashMap::new(),
         media_tx,
+        lookups,
         out,
     };
     let mut quitting: Option<TokioInstant> = None;
@@ -133,6 +137,7 @@ pub async fn run(
                 }
             }
             Some((call, ev)) = media_rx.recv() => rt.media_event(call, ev).await,
+            Some(done) = lookup_rx.recv() => rt.lookup_done(done).await,
             _ = tokio::time::sleep_until(deadline) => {
                 rt.ua.handle_timeout(std::time::Instant::now());
             }
@@ -140,6 +145,7 @@ pub async fn run(
         }
         rt.flush().await;
         rt.follow_connection().await;
+        rt.resolve_ahead();
         if quitting.is_some()
             && rt.ua.calls().is_empty()
             && !rt.ua.is_registered()
@@ -226,6 +232,12 @@ impl Runtime {
             Command::Register => self.ua.register(now),
             Command::Unregister => self.ua.unregister(now),
             Command::Call(target) => {
+                if let Some(host) = self.ua.lookup_for_call(&target) {
+                    let family = self.ua.config().local_addr;
+                    let then = lookup::Then::Run(Command::Call(target));
+                    self.lookups.start(host, family, then);
+                    return;
+                }
                 let Some(sock) = self.bind_rtp().await else {
                     return;
                 };
@@ -315,6 +327,24 @@ impl Runtime {
         };
         if let Err(e) = res {
             self.error(e.to_string()).await;
+        }
+    }
+
+    /// Places the call a REFER on `call` asked for.
+    async fn place_referred(&mut self, call: CallId, target: String, replaces: Option<String>) {
+        let Some(sock) = self.bind_rtp().await else {
+            return;
+        };
+        let Ok(local) = sock.local_addr() else { return };
+        let now = std::time::Instant::now();
+        match self
+            .ua
+            .call_referred(call, &target, replaces.as_deref(), local, now)
+        {
+            Ok(id) => {
+                self.pending_rtp.insert(id, sock);
+            }
+            Err(e) => self.error(format!("transfer to {target}: {e}")).await,
         }
     }
 
@@ -410,22 +440,18 @@ impl Runtime {
                 call,
                 target,
                 replaces,
-            } => {
-                let Some(sock) = self.bind_rtp().await else {
-                    return;
-                };
-                let Ok(local) = sock.local_addr() else { return };
-                let now = std::time::Instant::now();
-                match self
-                    .ua
-                    .call_referred(call, &target, replaces.as_deref(), local, now)
-                {
-                    Ok(id) => {
-                        self.pending_rtp.insert(id, sock);
-                    }
-                    Err(e) => self.error(format!("transfer to {target}: {e}")).await,
+            } => match self.ua.lookup_for_call(&target) {
+                Some(host) => {
+                    let family = self.ua.config().local_addr;
+                    let then = lookup::Then::Referred {
+                        call,
+                        target,
+                        replaces,
+                    };
+                    self.lookups.start(host, family, then);
                 }
-            }
+                None => self.place_referred(call, target, replaces).await,
+            },
             UaEvent::CallState {
                 call,
                 state,

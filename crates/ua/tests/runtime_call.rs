@@ -153,8 +153,8 @@ impl Agent {
     }
 }
 
-/// Alice calls Bob (who answers at once); both send their own tone.
-async fn call() -> (Agent, Agent, Arc<Seen>, Arc<Seen>) {
+/// Alice calls Bob at `host` (who answers at once); both send their own tone.
+async fn call_at(host: &str) -> (Agent, Agent, Arc<Seen>, Arc<Seen>) {
     let (alice_seen, bob_seen) = (Arc::new(Seen::default()), Arc::new(Seen::default()));
     let bob_port = free_port();
     let bob_audio = Tone {
@@ -168,10 +168,14 @@ async fn call() -> (Agent, Agent, Arc<Seen>, Arc<Seen>) {
     };
     let mut alice = start("alice", free_port(), alice_audio, false);
     alice
-        .send(Command::Call(format!("sip:bob@127.0.0.1:{bob_port}")))
+        .send(Command::Call(format!("sip:bob@{host}:{bob_port}")))
         .await;
     alice.expect_state(CallState::Established).await;
     (alice, bob, alice_seen, bob_seen)
+}
+
+async fn call() -> (Agent, Agent, Arc<Seen>, Arc<Seen>) {
+    call_at("127.0.0.1").await
 }
 
 fn read_stereo(path: &std::path::Path) -> (Vec<i16>, Vec<i16>) {
@@ -287,6 +291,15 @@ async fn recording_errors_are_reported() {
             matches!(e, UaEvent::RecordingFailed { call: 7, .. })
         })
         .await;
+    alice.quit().await;
+    bob.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_name_is_resolved_by_the_runtime() {
+    let (mut alice, bob, _, _) = call_at("localhost").await;
+    alice.send(Command::Hangup(None)).await;
+    alice.expect_state(CallState::Ended).await;
     alice.quit().await;
     bob.quit().await;
 }
