@@ -1,0 +1,304 @@
+//! A small typed client for the Koppla Växel client API (`crates/vaxel/openapi.json`): login,
+//! the configured activities, my activity, and where the live event stream is.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::errors::UiError;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchApiError {
+    #[error("the switch address must use https:// (plain http only on 127.0.0.1): {0}")]
+    InsecureAddress(String),
+    #[error("cannot reach the switch: {0}")]
+    Network(#[source] reqwest::Error),
+    #[error("wrong user name or password")]
+    BadLogin,
+    #[error("the switch no longer accepts this login")]
+    Unauthorized,
+    #[error("the switch refused: {0}")]
+    Rejected(String),
+    #[error("the switch answered HTTP {0}")]
+    Status(u16),
+    #[error("unexpected answer from the switch: {0}")]
+    Decode(String),
+}
+
+impl From<SwitchApiError> for UiError {
+    fn from(err: SwitchApiError) -> UiError {
+        let code = match &err {
+            SwitchApiError::InsecureAddress(_) => "invalid_server",
+            SwitchApiError::Network(_) => "network",
+            SwitchApiError::BadLogin => "wrong_password",
+            SwitchApiError::Unauthorized => "session_expired",
+            SwitchApiError::Rejected(_) => "rejected",
+            SwitchApiError::Status(_) | SwitchApiError::Decode(_) => "switch",
+        };
+        UiError::new(code, err)
+    }
+}
+
+/// A user's activity as the switch reports it (`ActivityStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: String,
+    pub label: String,
+    pub color: String,
+    pub reachable: bool,
+    /// RFC 3339 UTC.
+    pub until: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One entry of the configured activity list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ActivityOption {
+    pub id: String,
+    pub label: String,
+    pub label_sv: Option<String>,
+    pub color: String,
+    pub reachable: bool,
+}
+
+/// The parts of my directory entry the app uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Me {
+    pub username: String,
+    #[serde(default)]
+    pub name: String,
+    pub activity: Activity,
+}
+
+#[derive(Deserialize)]
+struct LoginResponse {
+    token: String,
+    user: Me,
+}
+
+#[derive(Serialize)]
+struct SetActivity<'a> {
+    id: &'a str,
+    until: Option<&'a str>,
+    note: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+/// A logged-in connection to one switch. Cheap to clone (the HTTP client is shared).
+#[derive(Clone)]
+pub struct SwitchClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for SwitchClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential: never print it.
+        f.debug_struct("SwitchClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tokens and passwords travel in the clear over plain HTTP, so only the built-in switch on
+/// this computer may use it.
+fn checked_base(base: &str) -> Result<String, SwitchApiError> {
+    let base = base.trim().trim_end_matches('/');
+    if base.starts_with("https://") {
+        return Ok(base.to_string());
+    }
+    let host = base
+        .strip_prefix("http://")
+        .map(|rest| rest.split('/').next().unwrap_or(""))
+        .map(|host| host.rsplit_once(':').map_or(host, |(h, _)| h));
+    match host {
+        Some("127.0.0.1" | "localhost" | "[::1]") => Ok(base.to_string()),
+        _ => Err(SwitchApiError::InsecureAddress(base.to_string())),
+    }
+}
+
+async fn checked(response: reqwest::Response) -> Result<reqwest::Response, SwitchApiError> {
+    let status = response.status().as_u16();
+    match status {
+        200..=299 => Ok(response),
+        401 | 403 => Err(SwitchApiError::Unauthorized),
+        400 => {
+            let body: Option<ErrorBody> = response.json().await.ok();
+            Err(SwitchApiError::Rejected(
+                body.map_or_else(|| "bad request".to_string(), |b| b.error),
+            ))
+        }
+        _ => Err(SwitchApiError::Status(status)),
+    }
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, SwitchApiError> {
+    response
+        .json()
+        .await
+        .map_err(|err| SwitchApiError::Decode(err.to_string()))
+}
+
+impl SwitchClient {
+    /// `POST /api/v1/login`; the answer carries the token and my directory entry.
+    pub async fn login(
+        base: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(SwitchClient, Me), SwitchApiError> {
+        let base = checked_base(base)?;
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(SwitchApiError::Network)?;
+        let response = http
+            .post(format!("{base}/api/v1/login"))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(SwitchApiError::BadLogin);
+        }
+        let login: LoginResponse = decode(checked(response).await?).await?;
+        let client = SwitchClient {
+            base,
+            token: login.token,
+            http,
+        };
+        Ok((client, login.user))
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    pub async fn me(&self) -> Result<Me, SwitchApiError> {
+        self.get("me").await
+    }
+
+    pub async fn activities(&self) -> Result<Vec<ActivityOption>, SwitchApiError> {
+        self.get("activities").await
+    }
+
+    /// `until` is RFC 3339; the switch checks it and the note and says why it refuses.
+    pub async fn set_activity(
+        &self,
+        id: &str,
+        until: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<Activity, SwitchApiError> {
+        let response = self
+            .http
+            .put(format!("{}/api/v1/me/activity", self.base))
+            .bearer_auth(&self.token)
+            .json(&SetActivity { id, until, note })
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        decode(checked(response).await?).await
+    }
+
+    /// Ends the token's session on the switch.
+    pub async fn logout(&self) -> Result<(), SwitchApiError> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/logout", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        checked(response).await.map(|_| ())
+    }
+
+    /// The WebSocket address of the event stream. The token goes in the query because the
+    /// switch's stream takes it there (browsers cannot set headers on WebSockets).
+    pub fn events_url(&self) -> String {
+        let ws_base = match self.base.strip_prefix("https://") {
+            Some(rest) => format!("wss://{rest}"),
+            None => format!(
+                "ws://{}",
+                self.base.strip_prefix("http://").unwrap_or(&self.base)
+            ),
+        };
+        format!("{ws_base}/api/v1/events?token={}", self.token)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SwitchApiError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        decode(checked(response).await?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_this_computer() {
+        assert_eq!(
+            checked_base("http://127.0.0.1:8080/").ok().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert!(checked_base("https://vaxel.example.se").is_ok());
+        assert!(matches!(
+            checked_base("http://vaxel.example.se"),
+            Err(SwitchApiError::InsecureAddress(_))
+        ));
+        assert!(matches!(
+            checked_base("http://127.0.0.1.evil.example:80"),
+            Err(SwitchApiError::InsecureAddress(_))
+        ));
+    }
+
+    #[test]
+    fn event_stream_address_follows_the_scheme() {
+        let client = |base: &str| SwitchClient {
+            base: base.into(),
+            token: "abc".into(),
+            http: reqwest::Client::new(),
+        };
+        assert_eq!(
+            client("https://vaxel.example.se").events_url(),
+            "wss://vaxel.example.se/api/v1/events?token=abc"
+        );
+        assert_eq!(
+            client("http://127.0.0.1:4000").events_url(),
+            "ws://127.0.0.1:4000/api/v1/events?token=abc"
+        );
+    }
+
+    #[test]
+    fn errors_have_codes_the_ui_translates() {
+        assert_eq!(
+            UiError::from(SwitchApiError::BadLogin).code,
+            "wrong_password"
+        );
+        assert_eq!(
+            UiError::from(SwitchApiError::Unauthorized).code,
+            "session_expired"
+        );
+        let refused = UiError::from(SwitchApiError::Rejected("end time is in the past".into()));
+        assert_eq!(refused.code, "rejected");
+        assert!(refused.message.contains("end time is in the past"));
+    }
+}
