@@ -1,0 +1,113 @@
+//! Desktop notifications for calls: what they say, in the user's language. Rust sends them
+//! (not the webview) so they also appear while the window is hidden in the tray.
+
+use tauri::AppHandle;
+use tauri_plugin_notification::NotificationExt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+/// "Anna Lindqvist (1001)", or just the number when the caller sent no name.
+fn caller(name: Option<&str>, number: &str) -> String {
+    match name
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != number)
+    {
+        Some(name) => format!("{name} ({number})"),
+        None => number.to_string(),
+    }
+}
+
+fn swedish(language: &str) -> bool {
+    language != "en"
+}
+
+pub fn incoming(language: &str, name: Option<&str>, number: &str) -> Notice {
+    Notice {
+        title: if swedish(language) {
+            "Inkommande samtal"
+        } else {
+            "Incoming call"
+        }
+        .into(),
+        body: caller(name, number),
+    }
+}
+
+pub fn missed(language: &str, name: Option<&str>, number: &str) -> Notice {
+    let who = caller(name, number);
+    Notice {
+        title: if swedish(language) {
+            "Missat samtal"
+        } else {
+            "Missed call"
+        }
+        .into(),
+        body: if swedish(language) {
+            format!("Från {who}")
+        } else {
+            format!("From {who}")
+        },
+    }
+}
+
+/// A call is missed when it came in and was never answered; one the user turned down here
+/// was seen, so it gets no notice (history still lists it as missed).
+pub fn is_missed(incoming: bool, answered: bool, rejected_here: bool) -> bool {
+    incoming && !answered && !rejected_here
+}
+
+pub fn show(app: &AppHandle, notice: Notice) {
+    let shown = app
+        .notification()
+        .builder()
+        .title(notice.title)
+        .body(notice.body)
+        .show();
+    if let Err(err) = shown {
+        // No notification service (e.g. a bare X session): the window and tray still show calls.
+        tracing::info!(%err, "could not show a notification");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incoming_names_the_caller_in_the_users_language() {
+        assert_eq!(
+            incoming("sv", Some("Anna Lindqvist"), "1001"),
+            Notice {
+                title: "Inkommande samtal".into(),
+                body: "Anna Lindqvist (1001)".into()
+            }
+        );
+        assert_eq!(incoming("en", None, "1001").title, "Incoming call");
+        assert_eq!(incoming("en", Some("  "), "1001").body, "1001");
+        assert_eq!(incoming("sv", Some("1001"), "1001").body, "1001");
+    }
+
+    #[test]
+    fn missed_says_from_whom() {
+        assert_eq!(
+            missed("sv", Some("Bo Ek"), "3267"),
+            Notice {
+                title: "Missat samtal".into(),
+                body: "Från Bo Ek (3267)".into()
+            }
+        );
+        assert_eq!(missed("en", None, "3267").body, "From 3267");
+    }
+
+    #[test]
+    fn only_unanswered_incoming_calls_not_turned_down_here_are_missed() {
+        assert!(is_missed(true, false, false));
+        assert!(!is_missed(true, true, false));
+        assert!(!is_missed(true, false, true));
+        assert!(!is_missed(false, false, false));
+    }
+}
