@@ -1,0 +1,223 @@
+//! Sound devices for calls: the devices chosen in Settings → Audio, the call volume, and the
+//! microphone level for the meter. Without devices (a headless machine) calls still connect,
+//! sending silence and dropping what they receive.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use koppla_audio::hotplug::DeviceChoice;
+use koppla_audio::level::{LevelMeter, SILENCE_DBFS};
+use koppla_audio::volume::{GainControl, VolumeSink};
+use koppla_audio::{AudioError, AudioSink, AudioSource};
+use koppla_ua::runtime::AudioFactory;
+use koppla_ua::CallId;
+use tauri::State;
+
+use crate::ipc_types::{AppSettings, AudioDevicesView};
+use crate::AppState;
+
+/// Shared between the UI commands and the call engine's thread.
+#[derive(Clone)]
+pub struct AudioControls {
+    volume: GainControl,
+    /// The microphone's last RMS level in dBFS, as f32 bits.
+    input_level: Arc<AtomicU32>,
+}
+
+impl Default for AudioControls {
+    fn default() -> Self {
+        AudioControls {
+            volume: GainControl::default(),
+            input_level: Arc::new(AtomicU32::new(SILENCE_DBFS.to_bits())),
+        }
+    }
+}
+
+impl AudioControls {
+    pub fn set_volume(&self, percent: u8) {
+        self.volume.set_volume_percent(percent);
+    }
+
+    pub fn input_level_dbfs(&self) -> f32 {
+        f32::from_bits(self.input_level.load(Ordering::Relaxed))
+    }
+
+    fn reset_level(&self) {
+        self.input_level
+            .store(SILENCE_DBFS.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// Passes the microphone through while publishing its level for the meter.
+pub struct MeteredSource<S> {
+    inner: S,
+    meter: LevelMeter,
+    level: Arc<AtomicU32>,
+}
+
+impl<S: AudioSource> MeteredSource<S> {
+    pub fn new(inner: S, controls: &AudioControls) -> Self {
+        MeteredSource {
+            inner,
+            meter: LevelMeter::default(),
+            level: Arc::clone(&controls.input_level),
+        }
+    }
+}
+
+impl<S: AudioSource> AudioSource for MeteredSource<S> {
+    fn read_frame(&mut self, out: &mut [i16]) -> Result<bool, AudioError> {
+        let more = self.inner.read_frame(out)?;
+        let level = self.meter.feed(out);
+        self.level
+            .store(level.rms_dbfs.to_bits(), Ordering::Relaxed);
+        Ok(more)
+    }
+}
+
+fn choice(name: &Option<String>) -> DeviceChoice {
+    match name {
+        Some(name) if !name.trim().is_empty() => DeviceChoice::Named(name.clone()),
+        _ => DeviceChoice::SystemDefault,
+    }
+}
+
+/// The devices from the settings; a chosen device that is gone falls back to the system
+/// default, and no device at all to silence.
+pub struct DeviceAudio {
+    input: DeviceChoice,
+    output: DeviceChoice,
+    controls: AudioControls,
+}
+
+impl DeviceAudio {
+    pub fn new(settings: &AppSettings, controls: AudioControls) -> DeviceAudio {
+        controls.set_volume(settings.volume);
+        DeviceAudio {
+            input: choice(&settings.audio_input),
+            output: choice(&settings.audio_output),
+            controls,
+        }
+    }
+}
+
+fn with_fallback<T>(
+    choice: &DeviceChoice,
+    open: impl Fn(&DeviceChoice) -> Result<T, AudioError>,
+) -> Result<T, AudioError> {
+    match open(choice) {
+        Ok(device) => Ok(device),
+        Err(err) if *choice != DeviceChoice::SystemDefault => {
+            tracing::warn!(%err, "chosen sound device unavailable; using the system default");
+            open(&DeviceChoice::SystemDefault)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+impl AudioFactory for DeviceAudio {
+    fn source(&mut self, _call: CallId) -> Box<dyn AudioSource> {
+        self.controls.reset_level();
+        match with_fallback(&self.input, koppla_audio::devices::open_input) {
+            Ok(source) => Box::new(MeteredSource::new(source, &self.controls)),
+            Err(err) => {
+                tracing::warn!(%err, "no microphone; sending silence");
+                Box::new(koppla_audio::NullSource)
+            }
+        }
+    }
+
+    fn sink(&mut self, _call: CallId) -> Box<dyn AudioSink> {
+        match with_fallback(&self.output, koppla_audio::devices::open_output) {
+            Ok(sink) => Box::new(VolumeSink::new(sink, self.controls.volume.clone())),
+            Err(err) => {
+                tracing::warn!(%err, "no speaker; dropping received audio");
+                Box::new(koppla_audio::NullSink::default())
+            }
+        }
+    }
+}
+
+/// The system's sound devices; empty lists (and the reason) when there are none.
+#[tauri::command]
+pub async fn audio_devices() -> AudioDevicesView {
+    let listed = tokio::task::spawn_blocking(koppla_audio::devices::snapshot).await;
+    match listed {
+        Ok(Ok(snapshot)) => AudioDevicesView {
+            inputs: snapshot.inputs,
+            outputs: snapshot.outputs,
+            default_input: snapshot.default_input,
+            default_output: snapshot.default_output,
+            error: None,
+        },
+        Ok(Err(err)) => AudioDevicesView::empty(err.to_string()),
+        Err(err) => AudioDevicesView::empty(err.to_string()),
+    }
+}
+
+/// The microphone's level in dBFS (-96 is silence); the meter polls it during calls.
+#[tauri::command]
+pub fn audio_level(state: State<'_, AppState>) -> f32 {
+    state.audio.input_level_dbfs()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koppla_audio::memory::{BufferSource, CaptureSink};
+
+    #[test]
+    fn the_meter_follows_the_microphone_and_passes_audio_through() {
+        let controls = AudioControls::default();
+        assert_eq!(controls.input_level_dbfs(), SILENCE_DBFS);
+        let loud: Vec<i16> = (0..960)
+            .map(|i| if i % 2 == 0 { 16_384 } else { -16_384 })
+            .collect();
+        let mut source = MeteredSource::new(BufferSource::new(loud.clone()), &controls);
+        let mut frame = vec![0i16; 960];
+        assert!(source.read_frame(&mut frame).expect("frame"));
+        assert_eq!(frame, loud);
+        let level = controls.input_level_dbfs();
+        assert!(
+            (level + 6.02).abs() < 0.1,
+            "half scale is -6 dBFS, got {level}"
+        );
+        controls.reset_level();
+        assert_eq!(controls.input_level_dbfs(), SILENCE_DBFS);
+    }
+
+    #[test]
+    fn volume_scales_what_the_speaker_gets() {
+        let controls = AudioControls::default();
+        let (capture, handle) = CaptureSink::new();
+        let mut sink = VolumeSink::new(capture, controls.volume.clone());
+        controls.set_volume(50);
+        sink.write_frame(&[1000, -1000]).expect("written");
+        controls.set_volume(100);
+        sink.write_frame(&[1000]).expect("written");
+        assert_eq!(handle.samples(), vec![500, -500, 1000]);
+    }
+
+    #[test]
+    fn an_unset_or_blank_device_follows_the_system() {
+        assert_eq!(choice(&None), DeviceChoice::SystemDefault);
+        assert_eq!(choice(&Some("  ".into())), DeviceChoice::SystemDefault);
+        assert_eq!(
+            choice(&Some("USB Headset".into())),
+            DeviceChoice::Named("USB Headset".into())
+        );
+    }
+
+    #[test]
+    fn a_missing_chosen_device_falls_back_to_the_default() {
+        let opened = with_fallback(&DeviceChoice::Named("gone".into()), |choice| match choice {
+            DeviceChoice::Named(_) => Err(AudioError::Device("not found".into())),
+            DeviceChoice::SystemDefault => Ok("default"),
+        });
+        assert_eq!(opened.ok(), Some("default"));
+        let none = with_fallback(&DeviceChoice::SystemDefault, |_| {
+            Err::<&str, _>(AudioError::Device("no devices".into()))
+        });
+        assert!(none.is_err());
+    }
+}
