@@ -18,6 +18,8 @@ pub const HISTORY_EVENT: &str = "history-changed";
 struct TrackedCall {
     view: CallView,
     history: Option<koppla_store::CallId>,
+    /// The user turned the call down here, so it needs no missed-call notice.
+    rejected_here: bool,
 }
 
 /// Calls in progress. Outgoing calls get their id from the agent's first event, so targets wait
@@ -43,6 +45,26 @@ impl CallBook {
                 true
             }
             None => false,
+        }
+    }
+
+    pub fn remote_of(&self, call: CallId) -> Option<String> {
+        self.calls
+            .get(&call)
+            .map(|tracked| tracked.view.remote.clone())
+    }
+
+    /// Flags `call` as being recorded or not; answers its history row, when it has one.
+    pub fn set_recording(&mut self, call: CallId, recording: bool) -> Option<koppla_store::CallId> {
+        let tracked = self.calls.get_mut(&call)?;
+        tracked.view.recording = recording;
+        tracked.history
+    }
+
+    /// Records that the user rejected `call` in this app.
+    pub fn mark_rejected(&mut self, call: CallId) {
+        if let Some(tracked) = self.calls.get_mut(&call) {
+            tracked.rejected_here = true;
         }
     }
 
@@ -120,6 +142,11 @@ pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
         .await
         .map_err(|err| tracing::warn!(%err, "could not record the incoming call"))
         .ok();
+    let settings = state.settings();
+    if settings.notifications {
+        let notice = crate::notices::incoming(&settings.language, name.as_deref(), &number);
+        crate::notices::show(app, notice);
+    }
     let mut book = state.calls();
     book.calls.insert(
         call,
@@ -137,12 +164,15 @@ pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
                 recording: false,
             },
             history,
+            rejected_here: false,
         },
     );
     emit_calls(app, &book);
     drop(book);
     let _ = app.emit(HISTORY_EVENT, ());
-    crate::show_main_window(app);
+    if settings.incoming_popup {
+        crate::main_window::raise(app);
+    }
 }
 
 pub async fn state_changed(
@@ -184,6 +214,7 @@ pub async fn state_changed(
                     recording: false,
                 },
                 history,
+                rejected_here: false,
             },
         );
     }
@@ -192,6 +223,12 @@ pub async fn state_changed(
         let Some(tracked) = book.calls.get_mut(&call) else {
             return;
         };
+        let missed = state == CallState::Ended
+            && crate::notices::is_missed(
+                tracked.view.direction == CallDirection::Incoming,
+                tracked.view.answered_at.is_some(),
+                tracked.rejected_here,
+            );
         tracked.view.phase = phase(state);
         let first_answer = state == CallState::Established && tracked.view.answered_at.is_none();
         if first_answer {
@@ -199,6 +236,18 @@ pub async fn state_changed(
         }
         if state == CallState::Ended {
             tracked.view.end_reason = Some(end_reason(reason.as_deref()).as_str().to_string());
+        }
+        if missed {
+            let settings = app_state.settings();
+            if settings.notifications {
+                let view = &tracked.view;
+                let notice = crate::notices::missed(
+                    &settings.language,
+                    view.remote_name.as_deref(),
+                    &view.remote,
+                );
+                crate::notices::show(app, notice);
+            }
         }
         (tracked.history, first_answer)
     };
@@ -227,8 +276,12 @@ pub async fn state_changed(
     }
 }
 
-/// Maps a UI action to an agent command; actions the engine cannot do yet say so clearly.
-pub fn command_for(id: CallId, action: CallAction) -> UiResult<Command> {
+/// Maps a UI action to an agent command. `recording` is the file a `StartRecording` writes.
+pub fn command_for(
+    id: CallId,
+    action: CallAction,
+    recording: Option<std::path::PathBuf>,
+) -> UiResult<Command> {
     let call = Some(id);
     Ok(match action {
         CallAction::Answer => Command::Answer(call),
@@ -258,12 +311,11 @@ pub fn command_for(id: CallId, action: CallAction) -> UiResult<Command> {
         CallAction::AttendedTransfer { other } => Command::Attended(id, other),
         CallAction::Mute => Command::Mute(true, call),
         CallAction::Unmute => Command::Mute(false, call),
-        CallAction::StartRecording | CallAction::StopRecording => {
-            return Err(UiError::new(
-                "not_supported",
-                "recording is not available in this version of the call engine",
-            ))
-        }
+        CallAction::StartRecording => match recording {
+            Some(path) => Command::StartRecording(path, call),
+            None => return Err(UiError::new("storage", "no file to record to")),
+        },
+        CallAction::StopRecording => Command::StopRecording(call),
     })
 }
 
@@ -292,7 +344,8 @@ mod tests {
             1,
             CallAction::Dtmf {
                 digits: "12#".into()
-            }
+            },
+            None
         )
         .is_ok());
         let err = command_for(
@@ -300,50 +353,75 @@ mod tests {
             CallAction::Dtmf {
                 digits: "1;rm".into(),
             },
+            None,
         )
         .unwrap_err();
         assert_eq!(err.code, "invalid_dtmf");
     }
 
     #[test]
-    fn unsupported_actions_are_refused_not_faked() {
-        let err = command_for(1, CallAction::StartRecording).unwrap_err();
-        assert_eq!(err.code, "not_supported");
+    fn recording_goes_to_the_given_file_of_that_call() {
+        let path = std::path::PathBuf::from("/data/recordings/x.wav");
+        assert_eq!(
+            command_for(2, CallAction::StartRecording, Some(path.clone())).ok(),
+            Some(Command::StartRecording(path, Some(2)))
+        );
+        assert_eq!(
+            command_for(2, CallAction::StopRecording, None).ok(),
+            Some(Command::StopRecording(Some(2)))
+        );
+        let err = command_for(2, CallAction::StartRecording, None).unwrap_err();
+        assert_eq!(err.code, "storage");
+    }
+
+    #[test]
+    fn the_recording_flag_follows_the_engine() {
+        let mut book = CallBook::default();
+        book.calls.insert(1, tracked(1));
+        assert_eq!(book.set_recording(1, true), None);
+        assert!(book.views()[0].recording);
+        assert_eq!(book.remote_of(1).as_deref(), Some("9999"));
+        book.set_recording(1, false);
+        assert!(!book.views()[0].recording);
+        assert_eq!(book.set_recording(9, true), None);
+        assert_eq!(book.remote_of(9), None);
     }
 
     #[test]
     fn mute_reaches_the_engine_for_that_call() {
         assert_eq!(
-            command_for(3, CallAction::Mute).ok(),
+            command_for(3, CallAction::Mute, None).ok(),
             Some(Command::Mute(true, Some(3)))
         );
         assert_eq!(
-            command_for(3, CallAction::Unmute).ok(),
+            command_for(3, CallAction::Unmute, None).ok(),
             Some(Command::Mute(false, Some(3)))
         );
+    }
+
+    fn tracked(id: CallId) -> TrackedCall {
+        TrackedCall {
+            view: CallView {
+                id,
+                direction: CallDirection::Outgoing,
+                remote: "9999".into(),
+                remote_name: None,
+                phase: CallPhase::Established,
+                end_reason: None,
+                started_at: 0,
+                answered_at: Some(1),
+                muted: false,
+                recording: false,
+            },
+            history: None,
+            rejected_here: false,
+        }
     }
 
     #[test]
     fn mute_flag_follows_the_action() {
         let mut book = CallBook::default();
-        book.calls.insert(
-            1,
-            TrackedCall {
-                view: CallView {
-                    id: 1,
-                    direction: CallDirection::Outgoing,
-                    remote: "9999".into(),
-                    remote_name: None,
-                    phase: CallPhase::Established,
-                    end_reason: None,
-                    started_at: 0,
-                    answered_at: Some(1),
-                    muted: false,
-                    recording: false,
-                },
-                history: None,
-            },
-        );
+        book.calls.insert(1, tracked(1));
         assert!(book.set_muted(1, true));
         assert!(book.views()[0].muted);
         assert!(!book.set_muted(7, true));

@@ -81,7 +81,7 @@ pub fn submit(app: &AppHandle, origin: DialOrigin, raw: &str) {
             tracing::info!(origin = ?request.origin, %code, "dial request refused")
         }
     }
-    crate::show_main_window(app);
+    crate::main_window::raise(app);
     if let Err(err) = app.emit(DIAL_REQUEST_EVENT, request.id) {
         tracing::warn!(%err, "could not notify the UI of a dial request");
     }

@@ -111,6 +111,12 @@ pub struct AppSettings {
     pub view_mode: ViewMode,
     /// Opened with the caller's number on incoming calls or by a button; `{number}` is replaced.
     pub external_app_url: Option<String>,
+    /// Sound devices by name (Settings → Audio); none follows the system default.
+    pub audio_input: Option<String>,
+    pub audio_output: Option<String>,
+    pub audio_ringtone: Option<String>,
+    /// Call volume in percent, 0-100.
+    pub volume: u8,
 }
 
 impl Default for AppSettings {
@@ -130,6 +136,10 @@ impl Default for AppSettings {
             stay_logged_in: true,
             view_mode: ViewMode::Normal,
             external_app_url: None,
+            audio_input: None,
+            audio_output: None,
+            audio_ringtone: None,
+            volume: 100,
         }
     }
 }
@@ -260,6 +270,68 @@ pub struct PresenceView {
     pub label: String,
     pub color: Option<String>,
     pub reachable: bool,
+    pub until: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The system's sound devices for Settings → Audio; empty lists with `error` when there are
+/// none (e.g. a headless machine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AudioDevicesView {
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    pub default_input: Option<String>,
+    pub default_output: Option<String>,
+    pub error: Option<String>,
+}
+
+impl AudioDevicesView {
+    pub fn empty(error: String) -> AudioDevicesView {
+        AudioDevicesView {
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            default_input: None,
+            default_output: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// An activity (presence) as the switch reports it: mine on the start page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ActivityView {
+    pub id: String,
+    /// The switch's (English) label; the UI prefers the option's Swedish label when it has one.
+    pub label: String,
+    pub color: String,
+    pub reachable: bool,
+    /// RFC 3339 UTC end time; the switch reverts to the default activity after it.
+    pub until: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One of the activities configured on the switch, offered in the picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ActivityOptionView {
+    pub id: String,
+    pub label: String,
+    pub label_sv: Option<String>,
+    pub color: String,
+    pub reachable: bool,
+}
+
+/// What the picker saves: an activity id, an optional end time (RFC 3339) and note.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ActivityChange {
+    pub id: String,
     pub until: Option<String>,
     pub note: Option<String>,
 }

@@ -1,6 +1,9 @@
 //! The Koppla desktop app: a thin Tauri shell. Call logic, parsing, search and storage live in the
 //! `crates/` libraries; this crate wires them to windows, the tray, global hotkeys and OS links.
 
+mod activity;
+mod audio;
+mod autostart;
 mod calls;
 mod commands;
 mod contacts;
@@ -11,12 +14,17 @@ mod history;
 mod hotkey;
 mod ipc_types;
 mod links;
+mod main_window;
+mod notices;
+mod recordings;
 mod search;
 mod secrets;
 mod selection;
 mod session;
 mod settings;
 mod state;
+mod switch_api;
+mod switch_feed;
 mod tray;
 
 use tauri::Manager;
@@ -35,15 +43,19 @@ pub fn run() {
                 args = argv.len(),
                 "second instance started; it hands over to this one"
             );
-            show_main_window(app);
+            main_window::raise(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(autostart::plugin())
+        .plugin(main_window::state_plugin())
         .plugin(hotkey::plugin())
         .on_window_event(|window, event| {
             // Closing the window keeps Koppla running in the tray: calls, links and F8 keep working.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 api.prevent_close();
                 let _ = window.hide();
+                main_window::save_state(window.app_handle());
                 tracing::info!("window hidden to the tray");
             }
         })
@@ -70,9 +82,15 @@ pub fn run() {
             history::history_list,
             history::history_mark_seen,
             history::missed_count,
+            activity::activity_current,
+            activity::activity_options,
+            activity::activity_set,
+            audio::audio_devices,
+            audio::audio_level,
         ])
         .setup(|app| {
             let state = tauri::async_runtime::block_on(open_state(app.handle()))?;
+            main_window::apply_view_mode(app.handle(), state.settings().view_mode);
             app.manage(state);
             register_link_schemes(app);
             let handle = app.handle().clone();
@@ -91,6 +109,7 @@ pub fn run() {
             tray::create(app.handle())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
+                autostart::adopt_os_choice(&handle).await;
                 handle.state::<AppState>().search.refresh().await;
                 session::auto_login(handle).await;
             });
@@ -138,12 +157,4 @@ fn register_link_schemes(app: &tauri::App) {
     }
     #[cfg(not(any(target_os = "linux", windows)))]
     let _ = app;
-}
-
-pub(crate) fn show_main_window(app: &tauri::AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
 }

@@ -159,7 +159,11 @@ pub fn enter_target(index: &SearchIndex, query: &str) -> Option<String> {
 #[tauri::command]
 pub fn search(state: State<'_, AppState>, query: String, limit: u32) -> SearchResultsView {
     let limit = usize::try_from(limit).unwrap_or(MAX_LIMIT);
-    results_view(&state.search.index(), &query, limit)
+    let mut results = results_view(&state.search.index(), &query, limit);
+    state
+        .switch
+        .localise(&mut results, &state.settings().language);
+    results
 }
 
 #[tauri::command]

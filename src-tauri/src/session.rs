@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use koppla_sip::{Transport, TransportConfig};
-use koppla_ua::runtime::{self, AudioFactory, Command, RuntimeConfig};
-use koppla_ua::{Account, CallId, Secret, UaConfig, UaEvent};
+use koppla_ua::runtime::{self, Command, RuntimeConfig};
+use koppla_ua::{Account, Secret, UaConfig, UaEvent};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::errors::{UiError, UiResult};
 use crate::ipc_types::{AccountKind, CallAction, CallView, DialOutcome, LoginRequest, SessionView};
+use crate::switch_api::SwitchClient;
 use crate::AppState;
 
 pub const SESSION_EVENT: &str = "session-changed";
@@ -168,66 +169,6 @@ async fn target_for(app: &AppHandle, request: &LoginRequest) -> UiResult<Target>
     })
 }
 
-#[derive(Deserialize)]
-struct ApiLogin {
-    token: String,
-}
-
-async fn api_login(base: &str, username: &str, password: &str) -> UiResult<String> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|err| UiError::new("network", err))?;
-    let response = client
-        .post(format!("{base}/api/v1/login"))
-        .json(&serde_json::json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .map_err(|err| UiError::new("network", err))?;
-    if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(UiError::new(
-            "wrong_password",
-            "wrong user name or password",
-        ));
-    }
-    let response = response
-        .error_for_status()
-        .map_err(|err| UiError::new("switch", err))?;
-    let login: ApiLogin = response
-        .json()
-        .await
-        .map_err(|err| UiError::new("switch", err))?;
-    Ok(login.token)
-}
-
-/// Sound devices when there are any; silence otherwise, so calls still connect headless.
-struct DeviceAudio;
-
-impl AudioFactory for DeviceAudio {
-    fn source(&mut self, _call: CallId) -> Box<dyn koppla_audio::AudioSource> {
-        match koppla_audio::devices::open_input(&koppla_audio::hotplug::DeviceChoice::SystemDefault)
-        {
-            Ok(source) => Box::new(source),
-            Err(err) => {
-                tracing::warn!(%err, "no microphone; sending silence");
-                Box::new(koppla_audio::NullSource)
-            }
-        }
-    }
-
-    fn sink(&mut self, _call: CallId) -> Box<dyn koppla_audio::AudioSink> {
-        match koppla_audio::devices::open_output(
-            &koppla_audio::hotplug::DeviceChoice::SystemDefault,
-        ) {
-            Ok(sink) => Box::new(sink),
-            Err(err) => {
-                tracing::warn!(%err, "no speaker; dropping received audio");
-                Box::new(koppla_audio::NullSink::default())
-            }
-        }
-    }
-}
-
 async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionView> {
     let state = app.state::<AppState>();
     let username = request.username.trim();
@@ -236,8 +177,8 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
     }
     let transport = parse_transport(request.transport.as_deref())?;
     let target = target_for(app, request).await?;
-    let token = match &target.api {
-        Some(base) => Some(api_login(base, username, &request.password).await?),
+    let switch = match &target.api {
+        Some(base) => Some(SwitchClient::login(base, username, &request.password).await?),
         None => None,
     };
     let aor = format!("sip:{username}@{}", target.domain);
@@ -254,7 +195,10 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
         ua: UaConfig::new(account, bind),
         transport: TransportConfig::new(bind),
         auto_answer: state.settings().auto_answer,
-        audio: Box::new(DeviceAudio),
+        audio: Box::new(crate::audio::DeviceAudio::new(
+            &state.settings(),
+            state.audio.clone(),
+        )),
     };
 
     let (commands, command_rx) = mpsc::channel(64);
@@ -288,18 +232,25 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
         task,
     });
     let mut remote: Vec<Arc<dyn koppla_search::ContactSource>> = Vec::new();
-    if let (Some(base), Some(token)) = (&target.api, token) {
-        match koppla_search::sources::SwitchDirectorySource::new(base, token) {
+    if let Some((client, _)) = &switch {
+        match koppla_search::sources::SwitchDirectorySource::new(client.base(), client.token()) {
             Ok(source) => remote.push(Arc::new(source)),
             Err(err) => tracing::warn!(%err, "switch directory unavailable"),
         }
     }
-    let switch_features = target.api.is_some();
+    let switch_features = switch.is_some();
     state.search.set_remote_sources(remote).await;
+    let display_name = switch
+        .as_ref()
+        .map(|(_, me)| me.name.trim().to_string())
+        .filter(|name| !name.is_empty());
+    if let Some((client, me)) = switch {
+        crate::activity::start(app, client, me);
+    }
     Ok(SessionView::Online {
         kind: request.kind,
         username: username.to_string(),
-        display_name: None,
+        display_name,
         registered: true,
         registration_error: None,
         switch_features,
@@ -340,6 +291,13 @@ async fn pump_events(
                 state,
                 reason,
             } => crate::calls::state_changed(&app, call, state, reason).await,
+            UaEvent::RecordingStarted { call, path } => {
+                crate::recordings::started(&app, call, path).await;
+            }
+            UaEvent::RecordingStopped { call, .. } => crate::recordings::stopped(&app, call),
+            UaEvent::RecordingFailed { call, reason } => {
+                crate::recordings::failed(&app, call, reason);
+            }
             UaEvent::Error { message } => tracing::warn!(%message, "call engine error"),
             _ => {}
         }
@@ -348,6 +306,7 @@ async fn pump_events(
 
 async fn stop_active(app: &AppHandle) {
     let state = app.state::<AppState>();
+    crate::activity::stop(app).await;
     let active = state.session.active.lock().await.take();
     if let Some(active) = active {
         // Quit hangs up calls and unregisters before the engine stops.
@@ -535,9 +494,18 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
         CallAction::Unmute => Some(false),
         _ => None,
     };
-    let command = crate::calls::command_for(id, action)?;
+    let rejecting = action == CallAction::Reject;
+    let recording = match action {
+        CallAction::StartRecording => Some(crate::recordings::prepare(&app, id)?),
+        _ => None,
+    };
+    let command = crate::calls::command_for(id, action, recording)?;
     let state = app.state::<AppState>();
     let (commands, _) = commands_and_domain(&state).await?;
+    if rejecting {
+        // Before the command: the call may end before this function runs again.
+        state.calls().mark_rejected(id);
+    }
     commands
         .send(command)
         .await

@@ -21,6 +21,7 @@ pub fn normalise(mut settings: AppSettings) -> AppSettings {
     if settings.hotkey.trim().is_empty() {
         settings.hotkey = crate::hotkey::DEFAULT_ACCELERATOR.into();
     }
+    settings.volume = settings.volume.min(100);
     settings.external_app_url = settings
         .external_app_url
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
@@ -55,7 +56,23 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
             settings.hotkey = previous.hotkey.clone();
         }
     }
-    save(&state, settings).await
+    let mut refused = None;
+    if settings.autostart != previous.autostart {
+        if let Err(err) = crate::autostart::apply(&app, settings.autostart) {
+            // Save the other changes, but do not claim a login item the OS did not take.
+            settings.autostart = previous.autostart;
+            refused = Some(err);
+        }
+    }
+    let saved = save(&state, settings).await?;
+    state.audio.set_volume(saved.volume);
+    if saved.view_mode != previous.view_mode {
+        crate::main_window::apply_view_mode(&app, saved.view_mode);
+    }
+    match refused {
+        Some(err) => Err(err),
+        None => Ok(saved),
+    }
 }
 
 pub async fn save(state: &AppState, settings: AppSettings) -> UiResult<AppSettings> {

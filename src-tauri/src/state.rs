@@ -12,6 +12,10 @@ pub struct AppState {
     pub store: koppla_store::Store,
     pub search: SearchService,
     pub session: Session,
+    /// Koppla Växel's client API for this session, when the account has one.
+    pub switch: crate::activity::SwitchLink,
+    /// Volume and microphone level, shared with the call engine.
+    pub audio: crate::audio::AudioControls,
     /// Where the built-in switch and recordings live.
     pub data_dir: PathBuf,
     settings: RwLock<AppSettings>,
@@ -24,6 +28,8 @@ impl AppState {
             search: SearchService::new(store.clone()),
             store,
             session: Session::default(),
+            switch: Default::default(),
+            audio: Default::default(),
             data_dir,
             settings: RwLock::new(settings),
             calls: Mutex::new(CallBook::default()),

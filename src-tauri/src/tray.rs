@@ -12,7 +12,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         .tooltip("Koppla")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
-            "show" => crate::show_main_window(app),
+            "show" => crate::main_window::raise(app),
             "quit" => app.exit(0),
             _ => {}
         });

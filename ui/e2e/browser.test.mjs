@@ -63,13 +63,13 @@ async function titleBecomes(page, expected) {
   return page.title();
 }
 
-async function openApp({ locale = "sv-SE", loggedIn = true } = {}) {
+async function openApp({ locale = "sv-SE", loggedIn = true, query = "" } = {}) {
   const context = await browser.newContext({ locale, viewport: { width: 440, height: 720 } });
   await context.addInitScript(countTones);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(`${base}/e2e/mock.html`);
+  await page.goto(`${base}/e2e/mock.html${query}`);
   await page.getByTestId("login-submit").waitFor();
   if (loggedIn) await logIn(page);
   return { page, errors };
@@ -141,6 +141,54 @@ test("search 'anna' shows highlighted hits, arrows select and Enter calls", asyn
   await call.waitFor();
   assert.match(await call.textContent(), /Anna Lindqvist/);
   assert.equal(await page.getByTestId("search").inputValue(), "");
+  assert.deepEqual(errors, []);
+});
+
+test("own activity: the picker saves it, changes from another client and colleagues appear live", async () => {
+  const { page, errors } = await openApp();
+  const label = page.getByTestId("activity-label");
+  await label.waitFor();
+  assert.equal(await text(label), "Tillgänglig");
+  await page.getByTestId("activity").click();
+  await page.getByTestId("activity-picker").waitFor();
+  await page.getByTestId("activity-option-lunch").check();
+  await page.getByTestId("activity-until-date").fill("2020-01-01");
+  await page.getByTestId("activity-until-time").fill("13:00");
+  await page.getByTestId("activity-save").click();
+  assert.equal(await text(page.getByTestId("activity-problem")), "Sluttiden har redan passerat.");
+  await page.getByTestId("activity-until-date").fill("");
+  await page.getByTestId("activity-note-input").fill("Tillbaka efter lunch");
+  await page.screenshot({ path: `${shots}/activity-picker.png` });
+  await page.getByTestId("activity-save").click();
+  await page.getByTestId("activity-picker").waitFor({ state: "detached" });
+  assert.equal(await text(label), "Lunch");
+  assert.match(await text(page.getByTestId("activity-until")), /^till (\d+ \S+ )?13:00$/);
+  assert.equal(await text(page.getByTestId("activity-note")), "Tillbaka efter lunch");
+  const dot = page.getByTestId("activity").locator(".presence");
+  assert.equal(await dot.evaluate((el) => el.style.background), "rgb(249, 168, 37)");
+
+  // The same user changes activity in another client: the start page follows without a reload.
+  await page.evaluate(() => window.koppla.activityElsewhere("meeting", "Styrelsemöte"));
+  await label.filter({ hasText: "Möte" }).waitFor();
+  assert.equal(await text(page.getByTestId("activity-note")), "Styrelsemöte");
+  assert.equal(await page.getByTestId("activity-until").count(), 0);
+
+  // A colleague's change shows in the results already on screen.
+  await page.getByTestId("search").fill("johanna");
+  const hit = page.getByTestId("hit").first();
+  await hit.filter({ hasText: "Lunch" }).waitFor();
+  await page.evaluate(() => window.koppla.colleagueActivity("u2", "vacation", "Åter måndag"));
+  await hit.filter({ hasText: "Semester – Åter måndag" }).waitFor();
+  await page.screenshot({ path: `${shots}/start-activity.png` });
+
+  // A plain SIP account has no switch: no activity, and nothing broken.
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("logout").click();
+  await page.getByTestId("login-tab-sip").click();
+  await page.getByTestId("login-server").fill("sip.example.com");
+  await logIn(page);
+  await page.getByTestId("contact-field").waitFor();
+  assert.equal(await page.getByTestId("activity").count(), 0);
   assert.deepEqual(errors, []);
 });
 
@@ -225,6 +273,47 @@ test("blind and attended transfer end the transferred calls", async () => {
   await held.getByTestId("call-transfer").click();
   await held.locator('[data-testid^="transfer-attended-"]').click();
   await page.waitForFunction(() => document.querySelectorAll("article.phase-ended").length >= 2);
+});
+
+test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
+  const { page, errors } = await openApp();
+  const output = page.getByTestId("device-output");
+  await output.locator("option", { hasText: "USB-headset" }).waitFor({ state: "attached" });
+  assert.deepEqual(await output.locator("option").allTextContents(), ["Systemets standard", "Högtalare", "USB-headset"]);
+  await output.selectOption("USB-headset");
+  await page.getByTestId("device-volume").fill("40");
+  assert.equal(await page.getByTestId("device-volume").getAttribute("title"), "Volym 40 %");
+
+  assert.equal(await page.getByTestId("input-level").evaluate((m) => m.value), 0);
+  await page.getByTestId("search").fill("1001");
+  await page.getByTestId("search").press("Enter");
+  await callAnswered(page);
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-level"]').value > 0.4, null, { timeout: 3000 });
+  await page.screenshot({ path: `${shots}/devices-in-call.png` });
+  await page.getByTestId("call-hangup").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-level"]').value === 0, null, { timeout: 3000 });
+
+  await page.getByTestId("tab-settings").click();
+  assert.equal(await page.getByTestId("setting-audioOutput").inputValue(), "USB-headset");
+  await page.getByTestId("setting-audioInput").selectOption("USB-headset");
+  await page.reload();
+  await page.getByTestId("tab-settings").click();
+  assert.equal(await page.getByTestId("setting-audioInput").inputValue(), "USB-headset");
+  assert.equal(await page.getByTestId("setting-audioRingtone").inputValue(), "");
+  assert.equal(await page.getByTestId("device-volume").inputValue(), "40");
+  assert.deepEqual(errors, []);
+});
+
+test("devices: a machine without sound devices says so and still works", async () => {
+  const { page, errors } = await openApp({ query: "?nodevices" });
+  await page.getByTestId("tab-settings").click();
+  const input = page.getByTestId("setting-audioInput");
+  await input.locator("option", { hasText: "Inga ljudenheter hittades" }).waitFor({ state: "attached" });
+  assert.equal(await input.isDisabled(), true);
+  assert.equal(await page.getByTestId("device-output").isDisabled(), true);
+  assert.match(await text(page.getByTestId("audio-error")), /no audio host/);
+  await page.getByTestId("settings-audio").screenshot({ path: `${shots}/settings-audio-none.png` });
+  assert.deepEqual(errors, []);
 });
 
 test("contacts: create, edit and delete a local contact", async () => {

@@ -4,6 +4,8 @@
 // through their phases (mock/calls.ts) and search runs over a small directory (mock/directory.ts).
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
+import type { ActivityChange } from "../src/bindings/ActivityChange";
+import type { ActivityView } from "../src/bindings/ActivityView";
 import type { AppSettings } from "../src/bindings/AppSettings";
 import type { CallAction } from "../src/bindings/CallAction";
 import type { ContactInput } from "../src/bindings/ContactInput";
@@ -13,6 +15,7 @@ import type { HistoryFilter } from "../src/bindings/HistoryFilter";
 import type { LoginRequest } from "../src/bindings/LoginRequest";
 import type { SessionView } from "../src/bindings/SessionView";
 import { MockCalls } from "./mock/calls";
+import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
 import { searchAll } from "./mock/directory";
 import { load, save } from "./mock/store";
 
@@ -34,6 +37,30 @@ function outcome(input: string): DialOutcome {
     kind: "dialable",
     candidate: { display: input.trim(), dialString: digits, e164: null, extension: null, isSipAddress: false },
   };
+}
+
+// My activity lives on the (mock) switch; a new login starts "available" like a fresh switch user.
+let activity: ActivityView = activityFor("available", null, null);
+
+const hasSwitch = () => state.session.state === "online" && state.session.switch_features;
+
+/** Like src-tauri activity.rs + the switch: checks the id and end time, then tells every client. */
+function activitySet(change: ActivityChange): ActivityView {
+  if (!hasSwitch()) fail("no_switch", "activities need Koppla Växel");
+  if (!ACTIVITY_OPTIONS.some((o) => o.id === change.id)) fail("rejected", `unknown activity "${change.id}"`);
+  if (change.until && !(Date.parse(change.until) > Date.now())) fail("rejected", "end time is in the past");
+  activity = activityFor(change.id, change.until?.trim() || null, change.note?.trim() || null);
+  void emit("activity-changed", activity);
+  return { ...activity };
+}
+
+/** Sound devices as cpal lists them; `?nodevices` in the page address mimics a headless machine. */
+function audioDevices() {
+  if (new URLSearchParams(location.search).has("nodevices")) {
+    return { inputs: [], outputs: [], defaultInput: null, defaultOutput: null, error: "no audio host available" };
+  }
+  return { inputs: ["Inbyggd mikrofon", "USB-headset"], outputs: ["Högtalare", "USB-headset"],
+    defaultInput: "Inbyggd mikrofon", defaultOutput: "Högtalare", error: null };
 }
 
 function setSession(session: SessionView) {
@@ -76,6 +103,7 @@ function settingsSet(next: AppSettings): AppSettings {
     language: next.language === "en" ? "en" : "sv",
     hotkey: next.hotkey.trim() || "F8",
     searchDelayMs: Math.min(2000, Math.max(50, Math.round(next.searchDelayMs))),
+    volume: Math.min(100, Math.max(0, Math.round(next.volume))),
     externalAppUrl: /^https?:\/\//.test(url) ? url : null,
   };
   persist();
@@ -164,6 +192,18 @@ mockIPC(
         if (hit) return hit.number;
         return outcome(query).kind === "dialable" ? query.trim() : null;
       }
+      case "activity_current":
+        return hasSwitch() ? { ...activity } : null;
+      case "activity_options":
+        if (!hasSwitch()) fail("no_switch", "activities need Koppla Växel");
+        return ACTIVITY_OPTIONS.map((o) => ({ ...o }));
+      case "activity_set":
+        return activitySet(payload.change as ActivityChange);
+      case "audio_devices":
+        return audioDevices();
+      case "audio_level":
+        // A talking microphone while a call is up, silence otherwise.
+        return calls.calls.some((call) => call.phase === "established") ? -20 - Math.random() * 10 : -96;
       case "contacts_list":
         return state.contacts.map((c) => ({ ...c }));
       case "contact_save":
@@ -207,6 +247,16 @@ mockIPC(
   },
   remoteAnswer: () => calls.remoteAnswer(),
   remoteHangup: (id?: number) => calls.remoteHangup(id),
+  /** My activity changed in another client (the switch's event stream). */
+  activityElsewhere(id: string, note: string | null = null, until: string | null = null) {
+    activity = activityFor(id, until, note);
+    void emit("activity-changed", activity);
+  },
+  /** A colleague changed activity; the backend reloads the directory and says so. */
+  colleagueActivity(entryId: string, id: string, note: string | null = null) {
+    setColleagueActivity(entryId, id, note);
+    void emit("search-changed", null);
+  },
   registrationError(error: string) {
     if (state.session.state === "online") setSession({ ...state.session, registered: false, registration_error: error });
   },

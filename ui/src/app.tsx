@@ -4,6 +4,7 @@ import { initialLang, toLang, translate, translateErrorCode, translator } from "
 import {
   asUiError,
   callPlace,
+  onNotice,
   onSession,
   sessionGet,
   settingsGet,
@@ -40,8 +41,8 @@ export function App() {
         setSession(loadedSession);
       })
       .catch((error) => setBootError(asUiError(error)));
-    const stop = onSession(setSession);
-    return () => void stop.then((unlisten) => unlisten());
+    const stops = [onSession(setSession), onNotice(setNotice)];
+    return () => stops.forEach((stop) => void stop.then((unlisten) => unlisten()));
   }, []);
 
   // Calls belong to a session; the list listener lives in MainView, so clear them on the way out.
@@ -62,7 +63,9 @@ export function App() {
     async (next: AppSettings) => {
       setSettings(next);
       const stored = await run(() => settingsSet(next));
-      if (stored) setSettings(stored);
+      // A refused change (e.g. the OS would not add the login item) shows what was kept.
+      const kept = stored ?? (await run(settingsGet));
+      if (kept) setSettings(kept);
     },
     [run],
   );

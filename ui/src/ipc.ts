@@ -2,7 +2,11 @@
 // run in a plain browser with mocked IPC for tests (ui/e2e/mock-backend.ts).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { ActivityChange } from "./bindings/ActivityChange";
+import type { ActivityOptionView } from "./bindings/ActivityOptionView";
+import type { ActivityView } from "./bindings/ActivityView";
 import type { AppSettings } from "./bindings/AppSettings";
+import type { AudioDevicesView } from "./bindings/AudioDevicesView";
 import type { CallAction } from "./bindings/CallAction";
 import type { CallView } from "./bindings/CallView";
 import type { ContactInput } from "./bindings/ContactInput";
@@ -18,7 +22,11 @@ import type { SessionView } from "./bindings/SessionView";
 import type { UiError } from "./bindings/UiError";
 
 export type {
+  ActivityChange,
+  ActivityOptionView,
+  ActivityView,
   AppSettings,
+  AudioDevicesView,
   CallAction,
   CallView,
   ContactInput,
@@ -39,6 +47,9 @@ export const EVENTS = {
   session: "session-changed",
   calls: "calls-changed",
   history: "history-changed",
+  activity: "activity-changed",
+  search: "search-changed",
+  notice: "engine-notice",
 } as const;
 
 /** Commands reject with a `UiError` ({code, message}); this narrows unknown rejections to one. */
@@ -76,6 +87,16 @@ export const search = (query: string, limit = 20) => invoke<SearchResultsView>("
 /** What Enter in the search box dials: a hit's number or the typed number; null when nothing. */
 export const searchEnter = (query: string) => invoke<string | null>("search_enter", { query });
 
+// My activity on Koppla Växel (none with a plain SIP account)
+export const activityCurrent = () => invoke<ActivityView | null>("activity_current");
+export const activityOptions = () => invoke<ActivityOptionView[]>("activity_options");
+export const activitySet = (change: ActivityChange) => invoke<ActivityView>("activity_set", { change });
+
+// Sound devices
+export const audioDevices = () => invoke<AudioDevicesView>("audio_devices");
+/** The microphone level in dBFS; -96 is silence. */
+export const audioLevel = () => invoke<number>("audio_level");
+
 // Contacts
 export const contactsList = () => invoke<ContactView[]>("contacts_list");
 export const contactSave = (id: number | null, input: ContactInput) =>
@@ -103,3 +124,11 @@ export const onSession = (handler: (session: SessionView) => void) =>
 export const onCalls = (handler: (calls: CallView[]) => void) =>
   listen<CallView[]>(EVENTS.calls, (event) => handler(event.payload));
 export const onHistory = (handler: () => void) => listen<null>(EVENTS.history, () => handler());
+/** My activity changed, here or in another client. */
+export const onActivity = (handler: (activity: ActivityView) => void) =>
+  listen<ActivityView>(EVENTS.activity, (event) => handler(event.payload));
+/** Search results may differ now (a colleague's activity changed): run the query again. */
+export const onSearchChanged = (handler: () => void) => listen<null>(EVENTS.search, () => handler());
+/** A problem the engine reports on its own, e.g. a recording that could not be written. */
+export const onNotice = (handler: (notice: UiError) => void) =>
+  listen<UiError>(EVENTS.notice, (event) => handler(event.payload));

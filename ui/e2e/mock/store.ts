@@ -30,6 +30,10 @@ export const DEFAULT_SETTINGS: AppSettings = {
   stayLoggedIn: true,
   viewMode: "normal",
   externalAppUrl: null,
+  audioInput: null,
+  audioOutput: null,
+  audioRingtone: null,
+  volume: 100,
 };
 
 function fresh(): MockState {

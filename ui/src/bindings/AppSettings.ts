@@ -17,4 +17,12 @@ searchDelayMs: number, agc: boolean, minimalContactList: boolean, autostart: boo
 /**
  * Opened with the caller's number on incoming calls or by a button; `{number}` is replaced.
  */
-externalAppUrl: string | null, };
+externalAppUrl: string | null, 
+/**
+ * Sound devices by name (Settings → Audio); none follows the system default.
+ */
+audioInput: string | null, audioOutput: string | null, audioRingtone: string | null, 
+/**
+ * Call volume in percent, 0-100.
+ */
+volume: number, };

@@ -1,6 +1,8 @@
+import { useEffect, useState } from "preact/hooks";
 import { useShell } from "../context";
 import { callAction, type SessionView } from "../ipc";
 import { activeCall } from "../lib/calls";
+import { DeviceSelect, InputLevel, useAudioDevices } from "./devices";
 import { HeadsetIcon, MicIcon } from "./icons";
 
 interface Props {
@@ -9,12 +11,15 @@ interface Props {
 
 /**
  * Bottom bar: device controls on the left (checklist 10-13), registration state on the right.
- * Mute acts on the current call; output device and volume have no backend command yet, so they
- * are visibly disabled rather than pretending to work.
+ * Mute acts on the current call, volume at once; the output device applies from the next call.
  */
 export function StatusBar({ session }: Props) {
-  const { t, calls, run } = useShell();
+  const { t, calls, run, settings, saveSettings } = useShell();
   const current = activeCall(calls);
+  const devices = useAudioDevices();
+  // The slider moves freely while dragged; the setting is saved when it is let go.
+  const [volume, setVolume] = useState(settings.volume);
+  useEffect(() => setVolume(settings.volume), [settings.volume]);
   const user = session.display_name ?? session.username;
   const muteLabel = !current ? t("devices.muteNoCall") : current.muted ? t("devices.unmute") : t("devices.mute");
 
@@ -32,19 +37,31 @@ export function StatusBar({ session }: Props) {
         >
           <MicIcon off={current?.muted ?? false} />
         </button>
-        <button class="icon" disabled title={`${t("devices.output")} (${t("devices.comingSoon")})`} aria-label={t("devices.output")}>
+        <label class="output" title={t("devices.outputHint")}>
           <HeadsetIcon />
-        </button>
+          <DeviceSelect
+            role="output"
+            devices={devices}
+            value={settings.audioOutput}
+            label={t("devices.output")}
+            testId="device-output"
+            onChange={(audioOutput) => void saveSettings({ ...settings, audioOutput })}
+          />
+        </label>
         <input
           class="volume"
           type="range"
+          data-testid="device-volume"
           min={0}
           max={100}
-          value={80}
-          disabled
-          title={`${t("devices.volume")} (${t("devices.comingSoon")})`}
+          step={5}
+          value={volume}
+          title={`${t("devices.volume")} ${volume} %`}
           aria-label={t("devices.volume")}
+          onInput={(e) => setVolume(Number(e.currentTarget.value))}
+          onChange={(e) => void saveSettings({ ...settings, volume: Number(e.currentTarget.value) })}
         />
+        <InputLevel active={current !== null} />
       </div>
       <div
         class={session.registered ? "reg ok" : "reg bad"}

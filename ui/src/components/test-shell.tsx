@@ -7,7 +7,8 @@ import type { AppSettings, CallView } from "../ipc";
 export const TEST_SETTINGS: AppSettings = {
   language: "sv", linkAction: "ask", hotkey: "F8", answerWithEnter: true, autoAnswer: false, incomingPopup: true,
   notifications: true, searchDelayMs: 150, agc: true, minimalContactList: false, autostart: false,
-  stayLoggedIn: true, viewMode: "normal", externalAppUrl: null,
+  stayLoggedIn: true, viewMode: "normal", externalAppUrl: null, audioInput: null, audioOutput: null,
+  audioRingtone: null, volume: 100,
 };
 
 export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: string[] } {

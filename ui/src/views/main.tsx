@@ -15,7 +15,6 @@ import {
   type SessionView,
 } from "../ipc";
 import { callToAnswer, isCallWaiting, newIncoming } from "../lib/calls";
-import { notifyIncoming } from "../lib/notify";
 import { playWaitingTone } from "../lib/tone";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
@@ -77,10 +76,9 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     previous.current = calls;
     if (isCallWaiting(before, calls)) playWaitingTone();
     const fresh = newIncoming(before, calls);
+    // Desktop notifications and raising the window are done in Rust (calls.rs), which also
+    // works while the window is hidden in the tray.
     if (fresh.length > 0) setTab((current) => (current === "settings" ? "start" : current));
-    for (const call of fresh) {
-      if (settings.notifications) notifyIncoming(t("call.incoming"), call.remoteName ?? call.remote);
-    }
     // The title is what the taskbar shows, so a ringing call is visible even when minimised.
     const ringing = callToAnswer(calls);
     document.title = ringing ? `${t("call.incoming")}: ${ringing.remoteName ?? ringing.remote} – Koppla` : "Koppla";

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { DeviceSelect, useAudioDevices } from "../components/devices";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { hotkeyGet, hotkeySet, logout, type AppSettings, type SessionView } from "../ipc";
@@ -33,6 +34,7 @@ export function SettingsView({ session }: Props) {
   const [delay, setDelay] = useState(String(settings.searchDelayMs));
   const [external, setExternal] = useState(settings.externalAppUrl ?? "");
   const [externalBad, setExternalBad] = useState(false);
+  const devices = useAudioDevices();
 
   useEffect(() => {
     void run(hotkeyGet).then((key) => {
@@ -112,6 +114,31 @@ export function SettingsView({ session }: Props) {
           </span>
         </label>
         {hotkeyStatus && <small role="status">{hotkeyStatus}</small>}
+      </fieldset>
+
+      <fieldset data-testid="settings-audio">
+        <legend>{t("settings.groupAudio")}</legend>
+        {(
+          [
+            ["input", "audioInput", "settings.audioInput"],
+            ["output", "audioOutput", "settings.audioOutput"],
+            ["output", "audioRingtone", "settings.audioRingtone"],
+          ] as const
+        ).map(([role, key, label]) => (
+          <label key={key}>
+            {t(label)}
+            <DeviceSelect
+              role={role}
+              devices={devices}
+              value={settings[key]}
+              label={t(label)}
+              testId={`setting-${key}`}
+              onChange={(name) => update({ [key]: name })}
+            />
+          </label>
+        ))}
+        {devices?.error && <small class="hint" data-testid="audio-error">{devices.error}</small>}
+        <small class="hint">{t("settings.audioHint")}</small>
       </fieldset>
 
       <fieldset>

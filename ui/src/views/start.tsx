@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { OwnActivity } from "../components/activity";
 import { ContactField } from "../components/contact-field";
 import { SearchHit } from "../components/search-hit";
 import { useShell } from "../context";
 import { useDebounced } from "../hooks";
 import { translateErrorCode } from "../i18n";
-import { search, searchEnter, type DialOutcome, type DialRequest, type SearchResultsView, type SessionView } from "../ipc";
+import { onSearchChanged, search, searchEnter, type DialOutcome, type DialRequest, type SearchResultsView, type SessionView } from "../ipc";
 import { clampSearchDelay } from "../lib/format";
 
 interface Props {
@@ -22,10 +23,17 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
   const [results, setResults] = useState<SearchResultsView | null>(null);
   const [selected, setSelected] = useState(0);
   const [status, setStatus] = useState<string | null>(null);
+  // Bumped when the backend says results may differ (a colleague's activity changed).
+  const [searchVersion, setSearchVersion] = useState(0);
   const input = useRef<HTMLInputElement>(null);
+  const shownVersion = useRef(0);
   const settled = useDebounced(query, clampSearchDelay(settings.searchDelayMs));
 
-  useEffect(() => input.current?.focus(), []);
+  useEffect(() => {
+    input.current?.focus();
+    const stop = onSearchChanged(() => setSearchVersion((v) => v + 1));
+    return () => void stop.then((unlisten) => unlisten());
+  }, []);
 
   useEffect(() => {
     if (request?.outcome.kind === "dialable") {
@@ -42,17 +50,20 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
       return;
     }
     let current = true;
+    const refresh = searchVersion !== shownVersion.current;
+    shownVersion.current = searchVersion;
     void run(() => search(text)).then((found) => {
       // A slow answer for an older query must not replace a newer one.
       if (current && found) {
         setResults(found);
-        setSelected(0);
+        // A live refresh keeps the row the user is on; a new query starts at the top.
+        setSelected((row) => (refresh ? Math.max(0, Math.min(row, found.hits.length - 1)) : 0));
       }
     });
     return () => {
       current = false;
     };
-  }, [settled]);
+  }, [settled, searchVersion]);
 
   const describeRefusal = (outcome: DialOutcome) =>
     outcome.kind === "refused"
@@ -103,7 +114,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
       <div class="me">
         <div>
           <strong>{session.display_name ?? session.username}</strong>
-          <small class="hint">{t(session.switch_features ? "presence.unavailable" : "presence.noSwitch")}</small>
+          {session.switch_features && <OwnActivity />}
         </div>
         {missed > 0 && (
           <button class="missed" data-testid="start-missed" onClick={onOpenHistory}>
