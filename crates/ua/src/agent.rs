@@ -193,7 +193,9 @@ impl UserAgent {
         let old = self.cfg.contact_addr();
         self.cfg.local_addr = addr;
         self.cfg.public_addr = None;
-        if self.reg.is_registered() {
+        // A REGISTER still in flight carries the old Contact too: replace it.
+        let registering = self.reg.state == crate::registration::RegState::Registering;
+        if self.reg.is_registered() || registering {
             if let Some(req) = self.reg.rebind(&self.cfg, old) {
                 let dest = self.cfg.account.server;
                 self.send(req, dest, Owner::Register, now)?;

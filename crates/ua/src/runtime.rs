@@ -89,7 +89,17 @@ pub async fn run(
         // own end and the server sends requests to us back over it.
         None if kind == koppla_sip::Transport::Tls => {
             cfg.ua.connection_reuse = true;
-            transport.open(kind, server).await?
+            match transport.open(kind, server).await {
+                Ok(a) => a,
+                // The server is not reachable yet: start anyway (registration reports and
+                // retries); the address follows the connection once one is up.
+                Err(e) => {
+                    tracing::warn!(%server, "no TLS connection to the server yet: {e}");
+                    transport
+                        .local_addr(koppla_sip::Transport::Tcp)
+                        .ok_or(koppla_sip::TransportError::NotEnabled(kind))?
+                }
+            }
         }
         None => return Err(koppla_sip::TransportError::NotEnabled(kind).into()),
     };

@@ -156,3 +156,22 @@ fn a_new_local_address_moves_the_registration_at_once() {
     );
     assert!(net.ua(5070).is_registered());
 }
+
+#[test]
+fn an_address_change_during_registration_is_registered_too() {
+    let mut net = Net::new();
+    net.add(REGISTRAR.parse().unwrap(), registrar(Algorithm::Md5, 3600));
+    net.add(
+        addr(5070),
+        Kind::Ua(Box::new(agent("alice", 5070, "secret"))),
+    );
+    let now = net.now;
+    net.ua(5070).register(now).unwrap();
+    // The connection came up on another port before the registrar answered.
+    net.ua(5070).set_local_addr(addr(5071), now).unwrap();
+    net.pump();
+    assert!(net.ua(5070).is_registered());
+    let c = contacts(&mut net);
+    let last = c.last().unwrap();
+    assert!(last.starts_with("<sip:alice@127.0.0.1:5071>"), "{c:#?}");
+}
