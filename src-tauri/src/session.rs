@@ -224,6 +224,10 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
     if let Err(err) = registered {
         let _ = commands.send(Command::Quit).await;
         let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+        if let Some((client, _)) = &switch {
+            // Not logged in after all: end the API session the switch already opened.
+            let _ = tokio::time::timeout(Duration::from_secs(2), client.logout()).await;
+        }
         return Err(err);
     }
     *state.session.active.lock().await = Some(Active {

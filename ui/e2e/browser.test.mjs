@@ -210,6 +210,9 @@ test("a call shows its timer, holds and resumes, sends keypad digits, and lands 
   assert.equal(await text(page.getByTestId("dtmf-sent")), "15#");
   await page.getByTestId("call-record").click();
   await page.getByText("● Spelar in").waitFor();
+  await page.evaluate(() => window.koppla.recordingFailed("disk full"));
+  assert.equal(await text(page.getByTestId("notice").locator("span")), "Något gick fel: inspelningen kunde inte göras");
+  await page.getByTestId("notice").getByRole("button").click();
   await page.getByTestId("call-mute").click();
   assert.equal(await page.getByTestId("device-mute").getAttribute("aria-pressed"), "true");
   await page.screenshot({ path: `${shots}/call.png` });

@@ -257,6 +257,10 @@ mockIPC(
     setColleagueActivity(entryId, id, note);
     void emit("search-changed", null);
   },
+  /** The engine could not write a recording (disk full, folder gone). */
+  recordingFailed(reason: string) {
+    void emit("engine-notice", { code: "recording_failed", message: reason });
+  },
   registrationError(error: string) {
     if (state.session.state === "online") setSession({ ...state.session, registered: false, registration_error: error });
   },

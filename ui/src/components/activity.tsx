@@ -155,6 +155,7 @@ export function ActivityPicker({ current, options, onSave, onCancel }: PickerPro
             type="date"
             data-testid="activity-until-date"
             aria-label={t("activity.untilDate")}
+            placeholder={t("activity.datePlaceholder")}
             value={date}
             onInput={(e) => setDate(e.currentTarget.value)}
           />
@@ -162,6 +163,7 @@ export function ActivityPicker({ current, options, onSave, onCancel }: PickerPro
             type="time"
             data-testid="activity-until-time"
             aria-label={t("activity.untilTime")}
+            placeholder={t("activity.timePlaceholder")}
             value={time}
             onInput={(e) => setTime(e.currentTarget.value)}
           />

@@ -85,6 +85,8 @@ export const en: Record<TextKey, string> = {
   "activity.untilLabel": "End time (optional)",
   "activity.untilDate": "Date",
   "activity.untilTime": "Time",
+  "activity.datePlaceholder": "YYYY-MM-DD",
+  "activity.timePlaceholder": "HH:MM",
   "activity.untilHint": "Without a date it means the next time the clock shows that time.",
   "activity.untilPast": "The end time has already passed.",
   "activity.untilInvalid": "Enter the time as HH:MM (and a date if you like).",

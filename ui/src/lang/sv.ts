@@ -83,6 +83,8 @@ export const sv = {
   "activity.untilLabel": "Sluttid (valfri)",
   "activity.untilDate": "Datum",
   "activity.untilTime": "Klockslag",
+  "activity.datePlaceholder": "ÅÅÅÅ-MM-DD",
+  "activity.timePlaceholder": "TT:MM",
   "activity.untilHint": "Utan datum gäller nästa gång klockan är så mycket.",
   "activity.untilPast": "Sluttiden har redan passerat.",
   "activity.untilInvalid": "Ange klockslag som TT:MM (och datum om du vill).",
