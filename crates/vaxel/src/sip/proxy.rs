@@ -250,7 +250,14 @@ impl SipCore {
             let Some(user) = self.authenticate(&req, src, now, true) else {
                 return;
             };
-            if user != from_user {
+            // Phones put whichever of their own addresses a call reached them on into From of
+            // later calls (baresip does for a transfer: "202" when it was called as 202), so
+            // any number of the authenticated user is theirs; someone else's is not.
+            let own = self
+                .dir
+                .find(&from_user)
+                .is_some_and(|u| u.username == user);
+            if !own {
                 self.reply(
                     &req,
                     src,

@@ -885,3 +885,51 @@ Contact: <sip:bob@{}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n
         .iter()
         .any(|l| l == "release lost-1"));
 }
+
+#[test]
+fn a_caller_may_send_its_own_numbers_as_from_but_not_someone_elses() {
+    let mut w = world();
+    let mut b = phone("bob", 5081);
+    assert_eq!(w.register(&mut b, PW), 200);
+    let mut a = phone("alice", 5071);
+    for (from, expected) in [("1001", 100), ("alice", 100), ("1003", 403), ("carol", 403)] {
+        let call_id = format!("own-number-{from}");
+        let uri = "sip:1002@koppla";
+        let to = format!("<{uri}>");
+        let from_header = format!("From: <sip:{from}@koppla>");
+        let swap = |req: Vec<u8>| {
+            String::from_utf8(req)
+                .expect("utf-8")
+                .replace("From: <sip:alice@koppla>", &from_header)
+                .into_bytes()
+        };
+        let first = swap(a.request(
+            "INVITE",
+            uri,
+            &to,
+            &call_id,
+            "",
+            SDP_A,
+            &format!("z9hG4bKo1{from}"),
+        ));
+        let out = w.feed(&first, a.addr);
+        let (_, code, r) = response(&out, 0);
+        assert_eq!(code, 407);
+        let challenge = m::header_values_in(&r.headers, "Proxy-Authenticate")
+            .into_iter()
+            .find(|c| c.contains("MD5"))
+            .expect("MD5 challenge");
+        let auth = a.auth_header("Proxy-Authorization", "INVITE", uri, &challenge, PW);
+        let second = swap(a.request(
+            "INVITE",
+            uri,
+            &to,
+            &call_id,
+            &auth,
+            SDP_A,
+            &format!("z9hG4bKo2{from}"),
+        ));
+        let out = w.feed(&second, a.addr);
+        assert_eq!(response(&out, 0).1, expected, "From {from}");
+    }
+}
