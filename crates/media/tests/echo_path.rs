@@ -133,7 +133,7 @@ async fn near_end_processor_cancels_the_echo_the_far_end_would_hear() {
     let attenuation_db = 10.0 * (without / with.max(1e-9)).log10();
     eprintln!("echo energy without {without:.0}, with {with:.0}: {attenuation_db:.1} dB");
     // Without processing the echo must really be there, or the comparison proves nothing.
-    assert!(without > 1e5, "simulated echo too weak: {without:.0}");
+    assert!(without > 1e4, "simulated echo too weak: {without:.0}");
     assert!(
         attenuation_db > 10.0,
         "echo attenuated only {attenuation_db:.1} dB"
