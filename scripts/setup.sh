@@ -17,7 +17,7 @@ APT_PACKAGES=(
   # Python for Radicale, the CardDAV server of the address-book tests.
   python3 python3-venv
   # Real SIP peers for the interop tests.
-  kamailio baresip-core sip-tester
+  kamailio baresip-core sip-tester linphone-cli
 )
 
 missing=()

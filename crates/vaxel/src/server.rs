@@ -31,8 +31,8 @@ pub enum StartError {
     Credentials(#[from] CredentialError),
     #[error("user {user}: environment variable {var} is not set")]
     MissingPasswordEnv { user: String, var: String },
-    #[error("TLS certificate or key: {0}")]
-    Tls(String),
+    #[error("{what} TLS: {detail}")]
+    Tls { what: &'static str, detail: String },
     #[error("voicemail greeting {path}: {detail}")]
     Greeting { path: PathBuf, detail: String },
     #[error("cannot resolve trunk {uri}: {detail}")]
@@ -97,34 +97,35 @@ fn credentials_for(u: &UserConfig, realm: &str) -> Result<Option<Credentials>, S
 }
 
 /// rustls server config (ring provider, shared with koppla-sip) from PEM files.
-fn server_tls(files: &crate::config::TlsFiles) -> Result<rustls::ServerConfig, StartError> {
+fn server_tls(
+    what: &'static str,
+    files: &crate::config::TlsFiles,
+) -> Result<rustls::ServerConfig, StartError> {
+    let tls_err = |detail: String| StartError::Tls { what, detail };
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| StartError::Tls(format!("{}: {e}", files.cert.display())))?
+        .map_err(|e| tls_err(format!("{}: {e}", files.cert.display())))?
         .collect::<Result<_, _>>()
-        .map_err(|e| StartError::Tls(format!("{}: {e}", files.cert.display())))?;
+        .map_err(|e| tls_err(format!("{}: {e}", files.cert.display())))?;
     if certs.is_empty() {
-        return Err(StartError::Tls(format!(
-            "{}: no certificate",
-            files.cert.display()
-        )));
+        return Err(tls_err(format!("{}: no certificate", files.cert.display())));
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| StartError::Tls(format!("{}: {e}", files.key.display())))?;
+        .map_err(|e| tls_err(format!("{}: {e}", files.key.display())))?;
     rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| StartError::Tls(e.to_string()))?
+        .map_err(|e| tls_err(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| StartError::Tls(e.to_string()))
+        .map_err(|e| tls_err(e.to_string()))
 }
 
 /// The client API's HTTPS settings.
 fn api_tls(
     files: &crate::config::TlsFiles,
 ) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
-    let mut cfg = server_tls(files)?;
+    let mut cfg = server_tls("API", files)?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         Arc::new(cfg),
@@ -308,7 +309,7 @@ impl Vaxel {
         };
         let tls = match (config.server.sip_tls_bind, &config.server.sip_tls) {
             (Some(a), Some(files)) => {
-                let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_tls(files)?));
+                let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_tls("SIP", files)?));
                 let (l, bound) = bind_stream("SIP over TLS", a).await?;
                 Some((l, bound, acceptor))
             }

@@ -113,8 +113,14 @@ async fn call(caller: &mut Phone, callee: &mut Phone, number: &str) {
         assert_eq!(rr.len(), 1, "{rr:?}");
     } else {
         assert_eq!(rr.len(), 2, "double Record-Route across transports: {rr:?}");
-        assert!(faces(&rr[0], callee.proto), "top entry faces the callee: {rr:?}");
-        assert!(faces(&rr[1], caller.proto), "second faces the caller: {rr:?}");
+        assert!(
+            faces(&rr[0], callee.proto),
+            "top entry faces the callee: {rr:?}"
+        );
+        assert!(
+            faces(&rr[1], caller.proto),
+            "second faces the caller: {rr:?}"
+        );
     }
     assert!(
         !body(&invite).contains("m=audio 40000 "),
@@ -237,4 +243,17 @@ async fn keepalive_ping_gets_pong_and_closing_drops_registration() {
     assert_eq!(status(&r), 480, "bob is unreachable now: {r}");
     let _ = tokio::time::sleep(Duration::from_millis(10)).await;
     sw.h.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_sip_tls_files_fail_start_with_clear_error() {
+    let mut cfg = Config::ephemeral();
+    cfg.server.sip_tls_bind = Some("127.0.0.1:0".parse().expect("addr"));
+    cfg.server.sip_tls = Some(TlsFiles {
+        cert: "/nonexistent/sip-cert.pem".into(),
+        key: "/nonexistent/sip-key.pem".into(),
+    });
+    let err = Vaxel::start(cfg).await.err().expect("must fail");
+    assert!(err.to_string().contains("SIP TLS"), "{err}");
+    assert!(err.to_string().contains("sip-cert.pem"), "{err}");
 }

@@ -344,7 +344,9 @@ impl SipCore {
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         if let Some(c) = hv(&req.headers, "Contact") {
             let uri = m::addr_uri(&c);
-            if !uri.is_empty() && uri != "*" {
+            // A request from our own address is one we looped to ourselves; its Contact is
+            // someone else's and must not be bound to us.
+            if !uri.is_empty() && uri != "*" && !self.is_local_addr(src.addr) {
                 self.contact_routes.insert(uri, (src, now));
             }
         }

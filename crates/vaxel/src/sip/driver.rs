@@ -122,13 +122,20 @@ pub async fn run(
     loop {
         tokio::select! {
             r = socket.recv_from(&mut buf) => match r {
-                Ok((n, src)) => core.handle(buf.get(..n).unwrap_or_default(), src, Instant::now()),
+                Ok((n, src)) => {
+                    let data = buf.get(..n).unwrap_or_default();
+                    tracing::trace!(from = %Flow::udp(src), "recv:\n{}", String::from_utf8_lossy(data));
+                    core.handle(data, src, Instant::now())
+                }
                 // ICMP port-unreachable from a vanished phone shows up here on some systems.
                 Err(e) => tracing::debug!(error = %e, "SIP socket receive error"),
             },
             Some(ev) = stream_rx.recv() => match ev {
                 StreamEvent::Opened { flow, tx } => streams.opened(flow, tx),
-                StreamEvent::Message { flow, data } => core.handle_from(&data, flow, Instant::now()),
+                StreamEvent::Message { flow, data } => {
+                    tracing::trace!(from = %flow, "recv:\n{}", String::from_utf8_lossy(&data));
+                    core.handle_from(&data, flow, Instant::now())
+                }
                 StreamEvent::Closed { flow } => {
                     streams.closed(flow);
                     core.flow_closed(flow, Instant::now());
@@ -160,6 +167,7 @@ pub async fn run(
             _ = stop.changed() => if *stop.borrow() { break },
         }
         while let Some(o) = core.poll_transmit() {
+            tracing::trace!(to = %o.to, "send:\n{}", String::from_utf8_lossy(&o.data));
             if o.to.transport == Transport::Udp {
                 if let Err(e) = socket.send_to(&o.data, o.to.addr).await {
                     tracing::debug!(to = %o.to, error = %e, "SIP send failed");

@@ -497,6 +497,14 @@ impl SipCore {
             }
             return;
         };
+        // Nothing in a dialog routes through us twice; an ACK for a challenge we answered
+        // statelessly (its Request-URI is the dialled number at our address) ends here too.
+        if self.is_local_addr(dest.addr) {
+            if req.method != Method::Ack {
+                self.reply(&req, src, 482, None, &[], None);
+            }
+            return;
+        }
         let Some(mut fwd) = self.prepare_forward(&req, src, &branch, dest.transport) else {
             return;
         };

@@ -887,6 +887,55 @@ Contact: <sip:bob@{}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n
 }
 
 #[test]
+fn ack_for_a_stateless_challenge_is_not_looped_back_to_the_switch() {
+    let mut w = world();
+    let mut alice = phone("alice", 6001);
+    assert_eq!(w.register(&mut alice, PW), 200);
+    // The ACK for a 407 carries the dialled number at the switch's own address.
+    let ack = alice.request(
+        "ACK",
+        &format!("sip:1002@{SWITCH}"),
+        "<sip:1002@koppla>;tag=challenge",
+        "loop-1",
+        "",
+        "",
+        "z9hG4bKloop1",
+    );
+    assert!(
+        w.feed(&ack, alice.addr).is_empty(),
+        "absorbed, not forwarded"
+    );
+    // An in-dialog request aimed at the switch itself gets 482 instead of a forwarding loop.
+    let bye = alice.request(
+        "BYE",
+        &format!("sip:bob@{SWITCH}"),
+        "<sip:bob@koppla>;tag=x",
+        "loop-2",
+        "",
+        "",
+        "z9hG4bKloop2",
+    );
+    let out = w.feed(&bye, alice.addr);
+    assert_eq!(out.len(), 1);
+    assert_eq!(response(&out, 0).1, 482);
+    // A request arriving from the switch's own address never rebinds a contact to it.
+    let from_self = alice.request(
+        "OPTIONS",
+        "sip:koppla",
+        "<sip:koppla>",
+        "self-1",
+        "",
+        "",
+        "z9hG4bKself",
+    );
+    w.feed(&from_self, SWITCH.parse().unwrap());
+    assert_eq!(
+        w.core.resolve_dest(&format!("sip:alice@{}", alice.addr)),
+        Some(crate::sip::flow::Flow::udp(alice.addr))
+    );
+}
+
+#[test]
 fn a_caller_may_send_its_own_numbers_as_from_but_not_someone_elses() {
     let mut w = world();
     let mut b = phone("bob", 5081);
