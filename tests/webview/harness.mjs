@@ -1,0 +1,122 @@
+// Starts the real app binary in its real webview under a private Xvfb display and session bus,
+// driven through tauri-driver + WebKitWebDriver. Each call gets its own HOME, so app data and
+// the built-in switch's database start empty (or with the files the test puts there).
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver } from "./webdriver.mjs";
+
+export const repo = fileURLToPath(new URL("../..", import.meta.url));
+const app = process.env.KOPPLA_APP_BIN ?? join(repo, "target/debug/koppla-app");
+/** Where the app keeps its data under a given HOME (Tauri's app_data_dir on Linux). */
+export const appDataDir = (home) => join(home, ".local/share/se.koppla.app");
+
+export function which(tool) {
+  return spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what, check, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+}
+
+function freeDisplay() {
+  for (let n = 200; n < 260; n++) {
+    if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return n;
+  }
+  throw new Error("no free X display");
+}
+
+/**
+ * Starts the app. `files` maps paths relative to the app's data folder to their contents,
+ * written before the app starts; `env` is added to the app's environment.
+ */
+export async function startApp({ shots, files = {}, env: extraEnv = {} }) {
+  for (const [tool, pkg] of [
+    ["Xvfb", "xvfb"],
+    ["dbus-daemon", "dbus"],
+    ["WebKitWebDriver", "webkit2gtk-driver"],
+    ["tauri-driver", "cargo install tauri-driver --version '^2' --locked"],
+  ]) {
+    assert.ok(which(tool), `${tool} is missing: install ${pkg}`);
+  }
+  assert.ok(existsSync(app), `${app} is missing: run cargo build -p koppla-app --features custom-protocol`);
+  mkdirSync(shots, { recursive: true });
+
+  const children = [];
+  const display = `:${freeDisplay()}`;
+  children.push(spawn("Xvfb", [display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"], { stdio: "ignore" }));
+  const home = mkdtempSync(join(tmpdir(), "koppla-webview-"));
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(appDataDir(home), name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  const bus = spawn("dbus-daemon", ["--session", "--nofork", "--print-address=1"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  children.push(bus);
+  const address = await new Promise((resolve) => bus.stdout.once("data", (chunk) => resolve(String(chunk).trim())));
+  const env = {
+    ...process.env,
+    ...extraEnv,
+    DISPLAY: display,
+    DBUS_SESSION_BUS_ADDRESS: address,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local/share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    GDK_BACKEND: "x11",
+    // WEBKIT_DISABLE_COMPOSITING_MODE would save memory, but WebKitWebDriver's screenshot
+    // command then never returns.
+    LIBGL_ALWAYS_SOFTWARE: "1",
+    NO_AT_BRIDGE: "1",
+    KOPPLA_LOG: "info",
+  };
+  delete env.WAYLAND_DISPLAY;
+  const port = await freePort();
+  const nativePort = await freePort();
+  const tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  children.push(tauriDriver);
+  await waitFor("tauri-driver", async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok);
+  const driver = new WebDriver(`http://127.0.0.1:${port}`);
+  await driver.start(app);
+  return {
+    driver,
+    home,
+    async shot(name) {
+      writeFileSync(join(shots, `${name}.png`), Buffer.from(await driver.screenshot(), "base64"));
+    },
+    async stop() {
+      await driver.stop();
+      for (const child of children.reverse()) child.kill("SIGTERM");
+    },
+  };
+}
