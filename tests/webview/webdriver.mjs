@@ -65,7 +65,11 @@ export class WebDriver {
   async waitGone(css, timeout = 20000) {
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {
-      if ((await this.findAll(css)).length === 0) return;
+      try {
+        if ((await this.findAll(css)).length === 0) return;
+      } catch {
+        // WebKitWebDriver reports "stale element" while the page re-renders: look again.
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error(`${css} did not go away`);
