@@ -96,6 +96,15 @@ pub fn localise_presence(
 }
 
 impl SwitchLink {
+    /// My activity and the activity list, when there is a switch.
+    pub fn snapshot(&self) -> Option<(ActivityView, Vec<ActivityOptionView>)> {
+        self.with(|linked| {
+            linked
+                .as_ref()
+                .map(|l| (l.current.clone(), l.options.clone().unwrap_or_default()))
+        })
+    }
+
     /// See [`localise_presence`]; without a switch (or before its list arrived) nothing changes.
     pub fn localise(&self, results: &mut SearchResultsView, language: &str) {
         self.with(|linked| {
@@ -126,6 +135,7 @@ pub fn start(app: &AppHandle, client: SwitchClient, me: Me) {
             tracing::warn!(code = %err.code, "could not fetch the activity list");
         }
         let _ = handle.emit(SEARCH_EVENT, ());
+        crate::tray::refresh(&handle);
         while let Some(output) = rx.recv().await {
             apply(&handle, output).await;
         }
@@ -150,6 +160,7 @@ pub async fn stop(app: &AppHandle) {
     let linked = app.state::<AppState>().switch.with(Option::take);
     if let Some(linked) = linked {
         linked.feed.abort();
+        crate::tray::refresh(app);
         match tokio::time::timeout(LOGOUT_TIMEOUT, linked.client.logout()).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::info!(%err, "switch logout failed"),
@@ -179,6 +190,7 @@ fn show_own(app: &AppHandle, view: ActivityView) {
     });
     if changed {
         let _ = app.emit(ACTIVITY_EVENT, view);
+        crate::tray::refresh(app);
     }
 }
 

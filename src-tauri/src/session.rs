@@ -70,7 +70,7 @@ pub struct Session {
 }
 
 impl Session {
-    fn view(&self) -> SessionView {
+    pub(crate) fn view(&self) -> SessionView {
         self.view
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -87,6 +87,7 @@ fn set_view(app: &AppHandle, view: SessionView) {
     let state = app.state::<AppState>();
     *state.session.view.lock().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
     let _ = app.emit(SESSION_EVENT, view);
+    crate::tray::refresh(app);
 }
 
 fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {

@@ -69,6 +69,9 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
     if saved.view_mode != previous.view_mode {
         crate::main_window::apply_view_mode(&app, saved.view_mode);
     }
+    if saved.language != previous.language {
+        crate::tray::refresh(&app);
+    }
     match refused {
         Some(err) => Err(err),
         None => Ok(saved),
