@@ -373,7 +373,14 @@ impl MediaEngine {
         let Ok(pkts) = rtcp::parse_compound(bytes) else {
             return;
         };
-        if from != self.remote_rtcp() {
+        // RTCP follows only reports from the stream RTP already latched on.
+        let from_source = pkts.iter().any(|p| match p {
+            RtcpPacket::SenderReport { ssrc, .. } | RtcpPacket::ReceiverReport { ssrc, .. } => {
+                Some(*ssrc) == self.source_ssrc
+            }
+            _ => false,
+        });
+        if from_source && from != self.remote_rtcp() {
             self.latched_rtcp = Some(from);
         }
         for p in pkts {

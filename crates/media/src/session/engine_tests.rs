@@ -288,6 +288,18 @@ fn rtp_latches_to_where_the_peer_really_sends_from() {
         assert_eq!(b.remote_rtp(), nat, "{policy:?}");
         assert!(destinations(&mut b, &mut now, 2).iter().all(|d| *d == nat));
         assert!(b.stats().packets_received >= 3);
+        // A's RTCP report (due after 5 s) latches RTCP to where it comes from.
+        assert_eq!(b.remote_rtcp(), A_ADDR);
+        let rtcp_from: SocketAddr = "198.51.100.7:40001".parse().unwrap();
+        let reports: Vec<Vec<u8>> = packets(&mut a, &mut now, 260)
+            .into_iter()
+            .filter(|p| crate::rtp::is_rtcp(p))
+            .collect();
+        assert!(!reports.is_empty());
+        for r in reports {
+            b.on_datagram(&r, rtcp_from, now, &mut ev);
+        }
+        assert_eq!(b.remote_rtcp(), rtcp_from, "{policy:?}");
     }
 }
 
@@ -343,6 +355,15 @@ fn a_latched_stream_follows_only_its_own_ssrc() {
         nat,
         "another SSRC cannot take a latched stream"
     );
+    let stranger_reports: Vec<Vec<u8>> = packets(&mut stranger, &mut now, 260)
+        .into_iter()
+        .filter(|p| crate::rtp::is_rtcp(p))
+        .collect();
+    assert!(!stranger_reports.is_empty());
+    for r in stranger_reports {
+        b.on_datagram(&r, elsewhere, now, &mut ev);
+    }
+    assert_ne!(b.remote_rtcp(), elsewhere, "nor its RTCP");
     // The same stream moving (NAT rebinding) is followed.
     let rebound: SocketAddr = "198.51.100.7:40002".parse().unwrap();
     for p in packets(&mut a, &mut now, 1) {
