@@ -298,9 +298,11 @@ impl UserAgent {
     ) -> Result<(), UaError> {
         let call = self.calls.get(&id).ok_or(UaError::NoSuchCall(id))?;
         if call.is_answered() {
-            self.send_bye(id, now)?;
+            // The user hung up: the call ends here even if the BYE cannot go out (e.g. the
+            // peer's name does not resolve); the error is still reported.
+            let sent = self.send_bye(id, now);
             self.end_call(id, reason, now);
-            return Ok(());
+            return sent;
         }
         match call.side {
             Side::Incoming => self.reject_with(id, 486, now),

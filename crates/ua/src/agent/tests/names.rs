@@ -51,18 +51,43 @@ fn dialog_next_hops_with_names_are_listed_for_lookup() {
         d.remote_target = "sip:bob@phone.bob.test:5080".into();
     }
     assert_eq!(net.ua(5070).unresolved_hosts(), vec!["phone.bob.test"]);
-    let now = net.now;
-    assert!(matches!(
-        net.ua(5070).hangup(a, now),
-        Err(UaError::Unresolved(_))
-    ));
     net.ua(5070)
         .add_resolved("phone.bob.test", "127.0.0.1".parse().unwrap());
     assert!(net.ua(5070).unresolved_hosts().is_empty());
+    let now = net.now;
     net.ua(5070).hangup(a, now).unwrap();
     net.pump();
     assert_eq!(
         last_state(&net.events(5080)),
         Some((CallState::Ended, Some("bye".into())))
+    );
+}
+
+#[test]
+fn hanging_up_ends_the_call_even_when_the_bye_cannot_be_sent() {
+    let mut net = two_party();
+    let (a, _) = establish(&mut net, 5070, 5080, "bob");
+    net.events(5070);
+    if let Some(d) = net
+        .ua(5070)
+        .calls
+        .get_mut(&a)
+        .and_then(|c| c.dialog.as_mut())
+    {
+        d.remote_target = "sip:bob@gone.bob.test:5080".into();
+    }
+    let now = net.now;
+    assert!(matches!(
+        net.ua(5070).hangup(a, now),
+        Err(UaError::Unresolved(ref h)) if h == "gone.bob.test"
+    ));
+    assert_eq!(net.ua(5070).call_state(a), None);
+    let aev = net.events(5070);
+    assert!(aev
+        .iter()
+        .any(|e| matches!(e, UaEvent::MediaStop { call } if *call == a)));
+    assert_eq!(
+        last_state(&aev),
+        Some((CallState::Ended, Some("hangup".into())))
     );
 }
