@@ -42,7 +42,7 @@ describe("DeviceSelect", () => {
       root,
     );
     expect(select().value).toBe("USB-headset");
-    expect(options().at(-1)).toEqual(["USB-headset", "USB-headset (inte ansluten)"]);
+    expect(options()[options().length - 1]).toEqual(["USB-headset", "USB-headset (inte ansluten)"]);
   });
 
   it("says plainly when there are no devices and cannot be changed", () => {
