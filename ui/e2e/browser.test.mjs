@@ -282,7 +282,7 @@ test("devices: output and volume in the status bar, the level meter in a call, d
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");
   await output.locator("option", { hasText: "USB-headset" }).waitFor({ state: "attached" });
-  assert.deepEqual(await output.locator("option").allTextContents(), ["Systemets standard", "Högtalare", "USB-headset"]);
+  assert.deepEqual(await output.locator("option").allTextContents(), ["Standard", "Högtalare", "USB-headset"]);
   await output.selectOption("USB-headset");
   await page.getByTestId("device-volume").fill("40");
   assert.equal(await page.getByTestId("device-volume").getAttribute("title"), "Volym 40 %");

@@ -19,11 +19,13 @@ interface SelectProps {
   value: string | null;
   label: string;
   testId: string;
+  /** Narrow places (the status bar) get a short "none" text. */
+  compact?: boolean;
   onChange: (name: string | null) => void;
 }
 
 /** A device picker: "system default" first, then the devices; a saved, unplugged one is kept. */
-export function DeviceSelect({ role, devices, value, label, testId, onChange }: SelectProps) {
+export function DeviceSelect({ role, devices, value, label, testId, compact = false, onChange }: SelectProps) {
   const { t } = useShell();
   const { names, missing } = deviceChoices(devices, role, value);
   const none = devices !== null && names.length === 0;
@@ -36,7 +38,9 @@ export function DeviceSelect({ role, devices, value, label, testId, onChange }: 
       disabled={none && !missing}
       onChange={(e) => onChange(e.currentTarget.value || null)}
     >
-      <option value="">{none ? t("devices.none") : t("devices.systemDefault")}</option>
+      <option value="">
+        {none ? t(compact ? "devices.noneShort" : "devices.none") : t(compact ? "devices.defaultShort" : "devices.systemDefault")}
+      </option>
       {names.map((name) => (
         <option key={name} value={name}>
           {name}

@@ -45,6 +45,7 @@ export function StatusBar({ session }: Props) {
             value={settings.audioOutput}
             label={t("devices.output")}
             testId="device-output"
+            compact
             onChange={(audioOutput) => void saveSettings({ ...settings, audioOutput })}
           />
         </label>

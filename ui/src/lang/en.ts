@@ -103,6 +103,8 @@ export const en: Record<TextKey, string> = {
   "devices.volume": "Volume",
   "devices.level": "Microphone level",
   "devices.none": "No sound devices found",
+  "devices.noneShort": "No device",
+  "devices.defaultShort": "Default",
   "devices.systemDefault": "System default",
   "devices.unplugged": "{name} (not connected)",
   "settings.groupAudio": "Sound",

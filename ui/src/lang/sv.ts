@@ -101,6 +101,8 @@ export const sv = {
   "devices.volume": "Volym",
   "devices.level": "Mikrofonnivå",
   "devices.none": "Inga ljudenheter hittades",
+  "devices.noneShort": "Ingen enhet",
+  "devices.defaultShort": "Standard",
   "devices.systemDefault": "Systemets standard",
   "devices.unplugged": "{name} (inte ansluten)",
   "settings.groupAudio": "Ljud",
