@@ -4,6 +4,7 @@
 mod activity;
 mod audio;
 mod autostart;
+mod call_commands;
 mod calls;
 mod commands;
 mod contacts;
@@ -71,9 +72,9 @@ pub fn run() {
             session::session_get,
             session::login,
             session::logout,
-            session::calls_list,
-            session::call_place,
-            session::call_action,
+            call_commands::calls_list,
+            call_commands::call_place,
+            call_commands::call_action,
             search::search,
             search::search_enter,
             contacts::contacts_list,

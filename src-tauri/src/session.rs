@@ -9,11 +9,11 @@ use koppla_sip::{Transport, TransportConfig};
 use koppla_ua::runtime::{self, Command, RuntimeConfig};
 use koppla_ua::{Account, Secret, UaConfig, UaEvent};
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::errors::{UiError, UiResult};
-use crate::ipc_types::{AccountKind, CallAction, CallView, DialOutcome, LoginRequest, SessionView};
+use crate::ipc_types::{AccountKind, CallView, LoginRequest, SessionView};
 use crate::switch_api::SwitchClient;
 use crate::AppState;
 
@@ -458,68 +458,13 @@ pub async fn auto_login(app: AppHandle) {
     }
 }
 
-async fn commands_and_domain(state: &AppState) -> UiResult<(mpsc::Sender<Command>, String)> {
+/// The running engine's command channel and the domain for numbers dialled without one.
+pub(crate) async fn commands_and_domain(
+    state: &AppState,
+) -> UiResult<(mpsc::Sender<Command>, String)> {
     let active = state.session.active.lock().await;
     let active = active
         .as_ref()
         .ok_or_else(|| UiError::new("not_logged_in", "log in before calling"))?;
     Ok((active.commands.clone(), active.domain.clone()))
-}
-
-#[tauri::command]
-pub fn calls_list(state: State<'_, AppState>) -> Vec<CallView> {
-    state.calls().views()
-}
-
-/// Dials a number or SIP address after the same checks as links and the hotkey.
-#[tauri::command]
-pub async fn call_place(app: AppHandle, target: String) -> UiResult<()> {
-    let candidate = match crate::dial_request::outcome_for_text(&target) {
-        DialOutcome::Dialable { candidate } => candidate,
-        DialOutcome::Refused { code, message } => return Err(UiError { code, message }),
-    };
-    let state = app.state::<AppState>();
-    let (commands, domain) = commands_and_domain(&state).await?;
-    let uri = if candidate.is_sip_address {
-        candidate.dial_string.clone()
-    } else {
-        format!("sip:{}@{domain}", candidate.dial_string)
-    };
-    crate::calls::expect_outgoing(&app, &uri);
-    commands
-        .send(Command::Call(uri))
-        .await
-        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))
-}
-
-#[tauri::command]
-pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResult<()> {
-    let muted = match action {
-        CallAction::Mute => Some(true),
-        CallAction::Unmute => Some(false),
-        _ => None,
-    };
-    let rejecting = action == CallAction::Reject;
-    let recording = match action {
-        CallAction::StartRecording => Some(crate::recordings::prepare(&app, id)?),
-        _ => None,
-    };
-    let command = crate::calls::command_for(id, action, recording)?;
-    let state = app.state::<AppState>();
-    let (commands, _) = commands_and_domain(&state).await?;
-    if rejecting {
-        // Before the command: the call may end before this function runs again.
-        state.calls().mark_rejected(id);
-    }
-    commands
-        .send(command)
-        .await
-        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))?;
-    if let Some(muted) = muted {
-        let mut book = state.calls();
-        if book.set_muted(id, muted) {
-            crate::calls::emit_calls(&app, &book);
-        }
-    }
-    Ok(())
 }
