@@ -38,6 +38,9 @@ pub use state::AppState;
 /// from a clicked `tel:` link) hands its arguments to this instance and exits at once.
 pub fn run() {
     init_logging();
+    // tokio-tungstenite builds its wss:// TLS settings from rustls's process-wide provider; name
+    // it here so the switch's event stream never depends on which backends other crates enable.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             tracing::info!(
