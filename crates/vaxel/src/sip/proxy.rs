@@ -52,6 +52,8 @@ pub(crate) struct InviteTx {
     pub caller: String,
     pub started: Instant,
     pub ring_timeout: Duration,
+    /// The switch cancelled the forks because nobody answered in time.
+    pub rang_out: bool,
 }
 
 /// All Via entries, top first, split out of comma-joined headers.
@@ -357,6 +359,7 @@ impl SipCore {
             .map_or(TRUNK_RING_TIMEOUT, |c| self.cfg.calls.ring_timeout(c));
         let mut tx = InviteTx {
             ring_timeout,
+            rang_out: false,
             request: req.clone(),
             upstream: src,
             branches: Vec::new(),

@@ -3,10 +3,10 @@
 
 use super::core::{hv, tag_of, CoreEvent, SipCore};
 use super::flow::{via_transport, Flow};
-use super::proxy::{vias, with_list, InviteTx, LINGER, TIMER_B};
+use super::proxy::{vias, with_list, Branch, InviteTx, LINGER, TIMER_B};
 use super::util::via_response_addr;
 use koppla_sip::message as m;
-use koppla_sip::rsip::{Method, Response, SipMessage};
+use koppla_sip::rsip::{self, Method, Response, SipMessage};
 use std::time::{Duration, Instant};
 
 impl SipCore {
@@ -88,6 +88,12 @@ impl SipCore {
                     self.send(tx.upstream, SipMessage::Response(fwd));
                 }
             }
+            200..=299 if tx.done_at.is_some() && !tx.answered => {
+                // The switch already settled this call (voicemail took it, or a failure went
+                // upstream); an answer now would leave the phone in a call with nobody.
+                tx.branches[idx].final_code = Some(code);
+                self.end_late_answer(&tx.branches[idx], &raw, now);
+            }
             200..=299 => {
                 tx.branches[idx].final_code = Some(code);
                 tx.answered = true;
@@ -128,16 +134,43 @@ impl SipCore {
         self.invites.insert(key.to_string(), tx);
     }
 
+    /// ACKs a 2xx on `branch` and hangs it up with BYE, as the caller's side of that dialog.
+    fn end_late_answer(&mut self, branch: &Branch, resp: &Response, now: Instant) {
+        let to = hv(&resp.headers, "To");
+        let target = hv(&resp.headers, "Contact")
+            .map(|c| m::addr_uri(&c))
+            .and_then(|c| rsip::Uri::try_from(c.as_str()).ok());
+        let n: u32 = hv(&branch.request.headers, "CSeq")
+            .and_then(|c| c.split_whitespace().next().and_then(|n| n.parse().ok()))
+            .unwrap_or(1);
+        for (method, cseq) in [(Method::Ack, n), (Method::Bye, n.saturating_add(1))] {
+            let mut req = Self::hop_request(branch, method, to.clone());
+            let id = m::new_branch();
+            let via = self.via_for(branch.dest.transport, &id);
+            req.headers = with_list(&req.headers, "Via", &[via]);
+            m::set_header(&mut req.headers, "CSeq", &format!("{cseq} {method}"));
+            if let Some(uri) = &target {
+                req.uri = uri.clone();
+            }
+            self.own.insert(id, now);
+            self.send(branch.dest, SipMessage::Request(req));
+        }
+    }
+
     /// When every branch has a final answer and none accepted, pass the best one upstream.
     pub(crate) fn finish_if_complete(&mut self, tx: &mut InviteTx, now: Instant) {
         if tx.answered || tx.done_at.is_some() || tx.branches.iter().any(|b| b.final_code.is_none())
         {
             return;
         }
-        let best = tx
+        let mut best = tx
             .best
             .clone()
             .unwrap_or_else(|| m::response_for(&tx.request, 408, Some(&m::new_tag())));
+        if tx.rang_out && m::status(&best) == 487 {
+            // The forks said 487 to our CANCEL; the caller did not give up, nobody answered.
+            best = m::response_for(&tx.request, 480, Some(&m::new_tag()));
+        }
         let code = m::status(&best);
         tx.done_at = Some(now);
         let call_id = hv(&tx.request.headers, "Call-ID").unwrap_or_default();
@@ -221,6 +254,7 @@ impl SipCore {
                         b.next_retransmit = now + b.interval;
                     }
                 } else if !b.cancelled && rang_out {
+                    tx.rang_out = true;
                     b.cancelled = true;
                     cancel.push((b.dest, Self::hop_request(b, Method::Cancel, None)));
                 }

@@ -6,15 +6,21 @@ use super::flow::Flow;
 use koppla_sip::framing::StreamDecoder;
 use koppla_sip::Transport;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 /// Messages a connection may queue before the driver drops further ones for it: a peer that
 /// stops reading must not make the switch buffer without bound.
 const WRITE_QUEUE: usize = 128;
 /// TLS handshakes that do not finish in this time are dropped (slow-loris protection).
 const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// A connection must deliver its first whole message within this time, or it is closed.
+const FIRST_MESSAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Accepted connections per listener; more are refused so idle sockets cannot exhaust the
+/// process's file descriptors.
+const MAX_CONNECTIONS: usize = 4096;
 
 /// What connections report to the driver.
 #[derive(Debug)]
@@ -41,6 +47,7 @@ pub async fn accept_loop(
     } else {
         Transport::Tcp
     };
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -54,15 +61,19 @@ pub async fn accept_loop(
         if events.is_closed() {
             return;
         }
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, ?transport, "too many SIP connections; refusing");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let flow = Flow::new(transport, peer);
         match &tls {
-            None => spawn_connection(stream, flow, events.clone()),
+            None => spawn_connection(stream, flow, events.clone(), Some(slot)),
             Some(acceptor) => {
                 let (acceptor, events) = (acceptor.clone(), events.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => spawn_connection(s, flow, events),
+                        Ok(Ok(s)) => spawn_connection(s, flow, events, Some(slot)),
                         Ok(Err(e)) => tracing::info!(%peer, error = %e, "SIP TLS handshake failed"),
                         Err(_) => tracing::info!(%peer, "SIP TLS handshake timed out"),
                     }
@@ -80,7 +91,7 @@ pub fn connect_tcp(addr: SocketAddr, events: mpsc::Sender<StreamEvent>) {
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
-                spawn_connection(s, flow, events);
+                spawn_connection(s, flow, events, None);
             }
             Ok(Err(e)) => {
                 tracing::info!(%addr, error = %e, "SIP TCP connect failed");
@@ -94,8 +105,13 @@ pub fn connect_tcp(addr: SocketAddr, events: mpsc::Sender<StreamEvent>) {
     });
 }
 
-fn spawn_connection<S>(stream: S, flow: Flow, events: mpsc::Sender<StreamEvent>)
-where
+/// `slot` is held for the connection's lifetime (accepted connections count against the cap).
+fn spawn_connection<S>(
+    stream: S,
+    flow: Flow,
+    events: mpsc::Sender<StreamEvent>,
+    slot: Option<OwnedSemaphorePermit>,
+) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
@@ -116,6 +132,7 @@ where
         });
         read_loop(&mut rd, flow, &events, &pong).await;
         drop(pong);
+        drop(slot);
         let _ = events.send(StreamEvent::Closed { flow }).await;
         // The driver drops its sender on Closed, which ends the writer after it flushed.
         let _ = writer.await;
@@ -130,8 +147,22 @@ async fn read_loop<R: AsyncRead + Unpin>(
 ) {
     let mut dec = StreamDecoder::new();
     let mut buf = vec![0u8; 16 * 1024];
+    let opened = tokio::time::Instant::now();
+    let mut framed_any = false;
     loop {
-        let n = match rd.read(&mut buf).await {
+        let read = rd.read(&mut buf);
+        let r = if framed_any {
+            read.await
+        } else {
+            match tokio::time::timeout_at(opened + FIRST_MESSAGE_TIMEOUT, read).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::info!(%flow, "closing SIP stream that sent no message");
+                    return;
+                }
+            }
+        };
+        let n = match r {
             Ok(0) => return,
             Ok(n) => n,
             Err(e) => {
@@ -143,6 +174,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         loop {
             match dec.next_message() {
                 Ok(Some(data)) => {
+                    framed_any = true;
                     if events
                         .send(StreamEvent::Message { flow, data })
                         .await

@@ -13,6 +13,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod ring_timeout;
+
 #[derive(Default, Clone)]
 struct FakeMedia(Arc<Mutex<Vec<String>>>);
 
