@@ -18,6 +18,8 @@ APT_PACKAGES=(
   python3 python3-venv
   # Real SIP peers for the interop tests.
   kamailio baresip-core sip-tester linphone-cli
+  # Kamailio's media relay in the switch call benchmark (daemon only: userspace forwarding).
+  rtpengine-daemon
 )
 
 missing=()
