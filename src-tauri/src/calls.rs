@@ -115,8 +115,13 @@ fn display_name(uri: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
+/// Pushes the call list to the UI and lets the ringtone follow it.
 pub fn emit_calls(app: &AppHandle, book: &CallBook) {
-    let _ = app.emit(CALLS_EVENT, book.views());
+    let views = book.views();
+    let state = app.state::<AppState>();
+    let device = state.settings().audio_ringtone;
+    state.ringer.update(&views, device.as_deref());
+    let _ = app.emit(CALLS_EVENT, views);
 }
 
 /// Remembers a target so the next new outgoing call gets its name.

@@ -18,6 +18,7 @@ mod links;
 mod main_window;
 mod notices;
 mod recordings;
+mod ringtone;
 mod search;
 mod secrets;
 mod selection;

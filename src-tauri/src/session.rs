@@ -13,7 +13,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::errors::{UiError, UiResult};
-use crate::ipc_types::{AccountKind, CallView, LoginRequest, SessionView};
+use crate::ipc_types::{AccountKind, LoginRequest, SessionView};
 use crate::switch_api::SwitchClient;
 use crate::AppState;
 
@@ -318,8 +318,11 @@ async fn stop_active(app: &AppHandle) {
         let _ = active.commands.send(Command::Quit).await;
         let _ = tokio::time::timeout(Duration::from_secs(4), active.task).await;
     }
-    state.calls().clear();
-    let _ = app.emit(crate::calls::CALLS_EVENT, Vec::<CallView>::new());
+    {
+        let mut book = state.calls();
+        book.clear();
+        crate::calls::emit_calls(app, &book);
+    }
     state.search.set_remote_sources(Vec::new()).await;
 }
 

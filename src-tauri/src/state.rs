@@ -16,6 +16,7 @@ pub struct AppState {
     pub switch: crate::activity::SwitchLink,
     /// Volume and microphone level, shared with the call engine.
     pub audio: crate::audio::AudioControls,
+    pub ringer: crate::ringtone::Ringer,
     /// Where the built-in switch and recordings live.
     pub data_dir: PathBuf,
     settings: RwLock<AppSettings>,
@@ -30,6 +31,7 @@ impl AppState {
             session: Session::default(),
             switch: Default::default(),
             audio: Default::default(),
+            ringer: Default::default(),
             data_dir,
             settings: RwLock::new(settings),
             calls: Mutex::new(CallBook::default()),
