@@ -11,11 +11,12 @@ use std::process::ExitCode;
 /// It is a SIP registrar (digest auth, several devices per user) over UDP, TCP and TLS
 /// (`sip_bind`, `sip_tcp_bind`, `sip_tls_bind` with `sip_tls` certificate and key files;
 /// devices registered over TCP/TLS are reached over their own connection), a call proxy that
-/// routes by
-/// user name, short number (e.g. 1001) or E.164 number, with a media relay for phones behind
-/// NAT, an echo test number and a "you are user X" number, presence (PUBLISH/SUBSCRIBE/NOTIFY
-/// with PIDF + RPID activities), and a JSON client API (login, directory, activities, contacts,
-/// live events over WebSocket) for the Koppla app.
+/// routes by user name, short number (e.g. 1001) or E.164 number, with a media relay for phones
+/// behind NAT, an echo test number and a "you are user X" number, presence
+/// (PUBLISH/SUBSCRIBE/NOTIFY with PIDF + RPID activities), missed calls and voicemail (calls
+/// unanswered within `ring_timeout_secs` are recorded to WAV under `voicemail_dir`; message
+/// waiting over SUBSCRIBE message-summary), and a JSON client API (login, directory,
+/// activities, contacts, missed calls, voicemail, live events over WebSocket) for the Koppla app.
 ///
 /// Everything is configured in one TOML file; see vaxel.example.toml next to the source for
 /// every setting with comments. Passwords never go in that file: give each user a
