@@ -33,6 +33,11 @@ pub enum StartError {
     MissingPasswordEnv { user: String, var: String },
     #[error("{what} TLS: {detail}")]
     Tls { what: &'static str, detail: String },
+    #[error("voicemail directory {path}: {source}")]
+    VoicemailDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("voicemail greeting {path}: {detail}")]
     Greeting { path: PathBuf, detail: String },
     #[error("cannot resolve trunk {uri}: {detail}")]
@@ -345,6 +350,13 @@ impl Vaxel {
         let (recorded_tx, recorded_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut media = UdpMedia::new(bound.ip(), config.server.public_ip, done_tx);
         if let Some(dir) = &config.server.voicemail_dir {
+            // Stored file paths must not depend on the working directory of a later run.
+            let dir_err = |source| StartError::VoicemailDir {
+                path: dir.clone(),
+                source,
+            };
+            std::fs::create_dir_all(dir).map_err(dir_err)?;
+            let dir = dir.canonicalize().map_err(dir_err)?;
             let greeting = match &config.server.voicemail_greeting {
                 Some(path) => load_greeting(path).map_err(|e| StartError::Greeting {
                     path: path.clone(),
@@ -353,7 +365,7 @@ impl Vaxel {
                 None => Vec::new(),
             };
             media = media.with_voicemail(VoicemailSettings {
-                dir: dir.clone(),
+                dir,
                 max: Duration::from_secs(u64::from(config.server.voicemail_max_secs.max(1))),
                 greeting,
                 recorded: recorded_tx,

@@ -438,3 +438,20 @@ async fn unregistered_user_goes_straight_to_voicemail_and_only_own_mailbox_is_wa
     assert_eq!(status(&alice.recv().await), 403);
     env.h.shutdown().await;
 }
+
+#[tokio::test]
+async fn voicemail_dir_is_created_and_an_unusable_one_fails_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = Config::ephemeral();
+    cfg.server.voicemail_dir = Some(dir.path().join("a/b"));
+    let h = Vaxel::start(cfg).await.expect("starts");
+    assert!(dir.path().join("a/b").is_dir());
+    h.shutdown().await;
+
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").expect("write");
+    let mut cfg = Config::ephemeral();
+    cfg.server.voicemail_dir = Some(file.join("sub"));
+    let err = Vaxel::start(cfg).await.err().expect("must fail");
+    assert!(err.to_string().contains("voicemail directory"), "{err}");
+}
