@@ -2,12 +2,13 @@
 //! registers to `vaxel` over TCP, calls a baresip user on UDP and is called by it; the calls are
 //! answered and hung up from both ends with states checked on both peers, and the second call's
 //! audio is verified both ways through the media relay (linphonec plays and records WAV files).
+//! A second test registers linphonec over TLS and calls the echo number.
 //! A missing linphonec or baresip fails the test: CI installs both (scripts/setup.sh).
 
 use koppla_interop::audio::{read_wav, sweep, verify_transmission, write_wav, Wav};
 use koppla_interop::process::{require_binary, ProcessGuard, Stdout};
 use koppla_interop::{ports, Baresip, BaresipOptions, Codec, TestDir};
-use koppla_vaxel::config::{Config, UserConfig};
+use koppla_vaxel::config::{Config, TlsFiles, UserConfig};
 use koppla_vaxel::events::Event;
 use koppla_vaxel::{Vaxel, VaxelHandle};
 use std::io::{BufRead, BufReader, Write};
@@ -32,7 +33,8 @@ struct Linphonec {
 }
 
 impl Linphonec {
-    /// Starts linphonec with its own rc file and HOME under `dir`, SIP on UDP+TCP `sip_port`.
+    /// Starts linphonec with its own rc file and HOME under `dir`, SIP on UDP+TCP `sip_port`
+    /// and TLS on the port after it. It accepts the test's self-signed switch certificate.
     fn start(dir: &Path, sip_port: u16) -> Linphonec {
         let bin = require_binary("linphonec", "linphone-cli").unwrap_or_else(|e| panic!("{e}"));
         let home = dir.join("linphone-home");
@@ -43,10 +45,12 @@ impl Linphonec {
         std::fs::write(
             &rc,
             format!(
-                "[sip]\nsip_port={sip_port}\nsip_tcp_port={sip_port}\nsip_tls_port=0\nuse_ipv6=0\n\
+                "[sip]\nsip_port={sip_port}\nsip_tcp_port={sip_port}\nsip_tls_port={}\nuse_ipv6=0\n\
+                 verify_server_certs=0\nverify_server_cn=0\n\
                  register_only_when_network_is_up=0\nregister_only_when_upnp_is_ok=0\n\
                  [rtp]\naudio_rtp_port={rtp}-{}\n[sound]\nechocancellation=0\n[net]\nfirewall_policy=0\n\
                  [video]\ndisplay=0\ncapture=0\n",
+                sip_port + 1,
                 rtp + 9
             ),
         )
@@ -126,6 +130,18 @@ struct Env {
     dir: TestDir,
 }
 
+/// A throwaway certificate for the switch's SIP over TLS.
+fn tls_files(dir: &Path) -> TlsFiles {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+    let files = TlsFiles {
+        cert: dir.join("sip-cert.pem"),
+        key: dir.join("sip-key.pem"),
+    };
+    std::fs::write(&files.cert, cert.cert.pem()).expect("write cert");
+    std::fs::write(&files.key, cert.key_pair.serialize_pem()).expect("write key");
+    files
+}
+
 impl Env {
     fn new() -> Env {
         std::env::set_var(PW_VAR, PW);
@@ -134,8 +150,11 @@ impl Env {
             .enable_all()
             .build()
             .expect("runtime");
+        let dir = TestDir::new("vaxel-linphonec").expect("temp dir");
         let mut cfg = Config::ephemeral();
         cfg.server.sip_tcp_bind = Some("127.0.0.1:0".parse().expect("addr"));
+        cfg.server.sip_tls_bind = Some("127.0.0.1:0".parse().expect("addr"));
+        cfg.server.sip_tls = Some(tls_files(dir.path()));
         for (u, n) in [("alice", "1001"), ("bob", "1002")] {
             cfg.users.push(UserConfig {
                 username: u.into(),
@@ -149,7 +168,7 @@ impl Env {
         Env {
             rt,
             handle: Some(handle),
-            dir: TestDir::new("vaxel-linphonec").expect("temp dir"),
+            dir,
         }
     }
 
@@ -205,6 +224,29 @@ fn assert_received(path: &Path, seconds: f64, what: &str) {
     eprintln!("{what}: ok, best ncc {:.3}", report.best_ncc());
 }
 
+/// The device count of the next registration change for `user` (linphonec prints nothing
+/// when it registers; the switch's event is the proof).
+fn wait_registration(
+    env: &Env,
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    user: &str,
+) -> Result<u32, tokio::time::error::Elapsed> {
+    env.rt.block_on(async {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                match events.recv().await {
+                    Ok(Event::Registration { username, devices }) if username == user => {
+                        return devices
+                    }
+                    Ok(_) => {}
+                    Err(e) => panic!("event bus: {e}"),
+                }
+            }
+        })
+        .await
+    })
+}
+
 #[test]
 fn linphonec_and_baresip_call_each_other_through_vaxel() {
     // RUST_LOG=koppla_vaxel=debug shows the switch's side when this fails.
@@ -228,23 +270,11 @@ fn linphonec_and_baresip_call_each_other_through_vaxel() {
     lp.send(&format!(
         "register sip:bob@{udp} sip:{tcp};transport=tcp {PW}"
     ));
-    // linphonec prints nothing on success; the switch's registration event is the proof.
-    let registered = env.rt.block_on(async {
-        tokio::time::timeout(WAIT, async {
-            loop {
-                match events.recv().await {
-                    Ok(Event::Registration { username, devices }) if username == "bob" => {
-                        return devices
-                    }
-                    Ok(_) => {}
-                    Err(e) => panic!("event bus: {e}"),
-                }
-            }
-        })
-        .await
-    });
-    assert_eq!(registered, Ok(1), "linphonec registered over TCP");
-
+    assert_eq!(
+        wait_registration(&env, &mut events, "bob"),
+        Ok(1),
+        "linphonec registered over TCP"
+    );
     let mut o = BaresipOptions::new("alice", PW, &udp.to_string());
     o.codecs = vec![Codec::Pcma];
     o.audio_in = Some(env.signal("alice-in.wav", SIGNAL_S));
@@ -291,4 +321,29 @@ fn linphonec_and_baresip_call_each_other_through_vaxel() {
         SIGNAL_S,
         "alice -> linphonec via relay",
     );
+}
+
+#[test]
+fn linphonec_registers_over_tls_and_calls_the_echo_number() {
+    let env = Env::new();
+    let udp = env.h().sip_addr;
+    let tls = env.h().sip_tls_addr.expect("TLS enabled");
+    let mut events = env.h().state.events.subscribe();
+    let lp_dir = env.dir.sub("linphonec-tls").expect("dir");
+    let mut lp = Linphonec::start(&lp_dir, ports::port_block(2).expect("SIP ports"));
+    lp.send("soundcard use files");
+    lp.expect("Using wav files", WAIT);
+    lp.send(&format!(
+        "register sip:bob@{udp} sip:{tls};transport=tls {PW}"
+    ));
+    assert_eq!(
+        wait_registration(&env, &mut events, "bob"),
+        Ok(1),
+        "linphonec registered over TLS"
+    );
+    lp.send(&format!("call sip:9999@{udp}"));
+    lp.expect("connected", WAIT);
+    std::thread::sleep(Duration::from_secs(1));
+    lp.send("terminate");
+    lp.expect("ended", WAIT);
 }
