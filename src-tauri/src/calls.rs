@@ -124,6 +124,16 @@ pub fn emit_calls(app: &AppHandle, book: &CallBook) {
     let _ = app.emit(CALLS_EVENT, views);
 }
 
+/// The name the user knows this number or colleague by (contacts, the switch directory,
+/// address books), which beats whatever display name the other side sent.
+fn known_name(state: &AppState, number: &str) -> Option<String> {
+    let index = state.search.index();
+    index
+        .lookup_caller(number)
+        .map(|entry| entry.name.clone())
+        .filter(|name| !name.trim().is_empty())
+}
+
 /// Remembers a target so the next new outgoing call gets its name.
 pub fn expect_outgoing(app: &AppHandle, target: &str) {
     let state = app.state::<AppState>();
@@ -134,7 +144,7 @@ pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
     let state = app.state::<AppState>();
     let started = koppla_store::unix_millis_now();
     let number = remote_number(&from);
-    let name = display_name(&from);
+    let name = known_name(&state, &number).or_else(|| display_name(&from));
     let history = state
         .store
         .start_call(&NewCall {
@@ -191,13 +201,14 @@ pub async fn state_changed(
     let is_new = !app_state.calls().calls.contains_key(&call);
     if is_new {
         let target = app_state.calls().dialling.pop_front().unwrap_or_default();
+        let name = known_name(&app_state, &remote_number(&target));
         let history = app_state
             .store
             .start_call(&NewCall {
                 direction: Direction::Outgoing,
                 remote_uri: target.clone(),
                 remote_number: remote_number(&target),
-                display_name: String::new(),
+                display_name: name.clone().unwrap_or_default(),
                 started_at_ms: now,
             })
             .await
@@ -210,7 +221,7 @@ pub async fn state_changed(
                     id: call,
                     direction: CallDirection::Outgoing,
                     remote: remote_number(&target),
-                    remote_name: None,
+                    remote_name: name,
                     phase: CallPhase::Calling,
                     end_reason: None,
                     started_at: now,

@@ -93,6 +93,8 @@ test("call a colleague found by name, hold, transfer; answer his call; activity 
   await bertil.command("accept");
   await driver.waitFor('[data-testid="call-timer"]', { timeout: 30000 });
   await bertil.waitEvent("CALL_ESTABLISHED");
+  // The call shows the colleague's name from the directory, not just his extension.
+  assert.match(await driver.text(await driver.find('[data-testid="calls"]')), /Bertil Berg/);
   const timer = await driver.text(await driver.find('[data-testid="call-timer"]'));
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.notEqual(await driver.text(await driver.find('[data-testid="call-timer"]')), timer, "the call timer runs");
@@ -117,6 +119,7 @@ test("call a colleague found by name, hold, transfer; answer his call; activity 
   bertil.events.length = 0;
   await bertil.command(`dial sip:anna@127.0.0.1:${sip}`);
   await driver.waitFor('[data-testid="call-answer"]', { timeout: 30000 });
+  await driver.waitFor('[data-testid="calls"]', { text: (t) => /Bertil Berg/.test(t) });
   await app.shot("colleague-incoming");
   await driver.click(await driver.find('[data-testid="call-answer"]'));
   await bertil.waitEvent("CALL_ESTABLISHED");

@@ -13,6 +13,7 @@ mod fold;
 pub mod fuzzing;
 mod hits;
 mod index;
+mod lookup;
 mod precompute;
 mod query;
 mod search;
