@@ -119,8 +119,7 @@ fn display_name(uri: &str) -> Option<String> {
 pub fn emit_calls(app: &AppHandle, book: &CallBook) {
     let views = book.views();
     let state = app.state::<AppState>();
-    let device = state.settings().audio_ringtone;
-    state.ringer.update(&views, device.as_deref());
+    state.ringer.update(&views, &state.settings());
     let _ = app.emit(CALLS_EVENT, views);
 }
 
@@ -188,6 +187,13 @@ pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
     if settings.incoming_popup {
         crate::main_window::raise(app);
     }
+    crate::external::on_call(
+        app,
+        &settings,
+        CallDirection::Incoming,
+        crate::external::CallMoment::Ringing,
+        &remote_number(&from),
+    );
 }
 
 pub async fn state_changed(
@@ -264,6 +270,15 @@ pub async fn state_changed(
                 );
                 crate::notices::show(app, notice);
             }
+        }
+        if first_answer {
+            crate::external::on_call(
+                app,
+                &app_state.settings(),
+                tracked.view.direction,
+                crate::external::CallMoment::Answered,
+                &tracked.view.remote,
+            );
         }
         (tracked.history, first_answer)
     };

@@ -89,6 +89,54 @@ pub enum ViewMode {
     Acd,
 }
 
+/// Keyboard shortcuts inside the window for call handling, as "Ctrl+Shift+H"-style combinations
+/// (modifiers in the order Ctrl, Alt, Shift, Meta, then the key). Empty means no shortcut.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct CallKeys {
+    pub answer: String,
+    pub hangup: String,
+    /// Holds the active call, or resumes the held one when none is active.
+    pub hold: String,
+    pub mute: String,
+    pub focus_search: String,
+}
+
+impl Default for CallKeys {
+    fn default() -> Self {
+        CallKeys {
+            answer: "Ctrl+Shift+A".into(),
+            hangup: "Ctrl+Shift+E".into(),
+            hold: "Ctrl+Shift+H".into(),
+            mute: "Ctrl+Shift+M".into(),
+            focus_search: "Ctrl+F".into(),
+        }
+    }
+}
+
+/// When the external application opens by itself for an incoming call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ExternalAppOpen {
+    /// Only by the button on the call.
+    #[default]
+    Off,
+    WhenRinging,
+    WhenAnswered,
+}
+
+/// What goes between addresses when e-mailing several contacts; Outlook wants ";".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum EmailSeparator {
+    #[default]
+    Semicolon,
+    Comma,
+}
+
 /// Client-side settings, persisted in the local database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
@@ -117,6 +165,11 @@ pub struct AppSettings {
     pub audio_ringtone: Option<String>,
     /// Call volume in percent, 0-100.
     pub volume: u8,
+    pub call_keys: CallKeys,
+    pub external_app_open: ExternalAppOpen,
+    /// Short texts offered by "Send message" on a contact; each becomes a mail's subject and body.
+    pub message_templates: Vec<String>,
+    pub email_separator: EmailSeparator,
 }
 
 impl Default for AppSettings {
@@ -140,6 +193,13 @@ impl Default for AppSettings {
             audio_output: None,
             audio_ringtone: None,
             volume: 100,
+            call_keys: CallKeys::default(),
+            external_app_open: ExternalAppOpen::Off,
+            message_templates: vec![
+                "Ring mig när du kan".into(),
+                "Jag sitter i möte, återkommer".into(),
+            ],
+            email_separator: EmailSeparator::Semicolon,
         }
     }
 }

@@ -5,12 +5,14 @@ mod activity;
 mod audio;
 mod autostart;
 mod call_commands;
+mod call_keys;
 mod calls;
 mod commands;
 mod contacts;
 mod dial_request;
 mod embedded;
 mod errors;
+mod external;
 mod history;
 mod hotkey;
 mod ipc_types;
@@ -52,6 +54,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(autostart::plugin())
         .plugin(main_window::state_plugin())
         .plugin(hotkey::plugin())
@@ -92,6 +95,7 @@ pub fn run() {
             activity::activity_set,
             audio::audio_devices,
             audio::audio_level,
+            external::open_external,
         ])
         .setup(|app| {
             let state = tauri::async_runtime::block_on(open_state(app.handle()))?;

@@ -25,7 +25,30 @@ pub fn normalise(mut settings: AppSettings) -> AppSettings {
     settings.external_app_url = settings
         .external_app_url
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    settings.call_keys = crate::call_keys::normalise(settings.call_keys, &settings.hotkey);
+    settings.message_templates = tidy_templates(settings.message_templates);
     settings
+}
+
+const MAX_TEMPLATES: usize = 20;
+const MAX_TEMPLATE_CHARS: usize = 300;
+
+/// Trimmed, non-empty, each once, and few and short enough to fit a subject line and a menu.
+fn tidy_templates(templates: Vec<String>) -> Vec<String> {
+    let mut tidy: Vec<String> = Vec::new();
+    for template in templates {
+        let text: String = template
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(MAX_TEMPLATE_CHARS)
+            .collect();
+        if !text.is_empty() && !tidy.contains(&text) && tidy.len() < MAX_TEMPLATES {
+            tidy.push(text);
+        }
+    }
+    tidy
 }
 
 pub async fn load(store: &koppla_store::Store) -> AppSettings {
@@ -119,6 +142,60 @@ mod tests {
             ..AppSettings::default()
         });
         assert!(settings.external_app_url.is_some());
+    }
+
+    #[test]
+    fn message_templates_are_tidied() {
+        let settings = normalise(AppSettings {
+            message_templates: vec![
+                "  Ring mig\nnär du kan ".into(),
+                "".into(),
+                "Ring mig när du kan".into(),
+                "x".repeat(400),
+            ],
+            ..AppSettings::default()
+        });
+        assert_eq!(
+            settings.message_templates,
+            vec!["Ring mig när du kan".to_string(), "x".repeat(300)]
+        );
+        let many = normalise(AppSettings {
+            message_templates: (0..30).map(|n| format!("Mall {n}")).collect(),
+            ..AppSettings::default()
+        });
+        assert_eq!(many.message_templates.len(), MAX_TEMPLATES);
+    }
+
+    #[test]
+    fn call_keys_are_checked_against_the_dial_hotkey() {
+        let settings = normalise(AppSettings {
+            hotkey: "F9".into(),
+            call_keys: crate::ipc_types::CallKeys {
+                answer: "f9".into(),
+                hangup: "ctrl+shift+e".into(),
+                ..Default::default()
+            },
+            ..AppSettings::default()
+        });
+        assert_eq!(settings.call_keys.answer, "");
+        assert_eq!(settings.call_keys.hangup, "Ctrl+Shift+E");
+    }
+
+    #[test]
+    fn settings_saved_before_these_fields_existed_still_load() {
+        let old: AppSettings =
+            serde_json::from_str(r#"{"language":"en","hotkey":"F8"}"#).expect("old settings");
+        assert_eq!(old.language, "en");
+        assert_eq!(old.call_keys, crate::ipc_types::CallKeys::default());
+        assert_eq!(
+            old.external_app_open,
+            crate::ipc_types::ExternalAppOpen::Off
+        );
+        assert_eq!(
+            old.email_separator,
+            crate::ipc_types::EmailSeparator::Semicolon
+        );
+        assert_eq!(old.message_templates.len(), 2);
     }
 
     #[test]

@@ -34,6 +34,10 @@ export const DEFAULT_SETTINGS: AppSettings = {
   audioOutput: null,
   audioRingtone: null,
   volume: 100,
+  callKeys: { answer: "Ctrl+Shift+A", hangup: "Ctrl+Shift+E", hold: "Ctrl+Shift+H", mute: "Ctrl+Shift+M", focusSearch: "Ctrl+F" },
+  externalAppOpen: "off",
+  messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
+  emailSeparator: "semicolon",
 };
 
 function fresh(): MockState {
@@ -42,7 +46,7 @@ function fresh(): MockState {
     contacts: [
       { id: 1, name: "Britt Ek", company: "Ek & Son", title: "VD", emails: ["britt@ek.se"],
         numbers: [{ label: "mobil", number: "070-111 22 33" }], keywords: ["leverantör"], kind: "vip", notes: "" },
-      { id: 2, name: "Pelle Holm", company: "Holm Bygg", title: "", emails: [],
+      { id: 2, name: "Pelle Holm", company: "Holm Bygg", title: "", emails: ["pelle@holmbygg.se"],
         numbers: [{ label: "arbete", number: "08-555 123 45" }], keywords: [], kind: "favourite", notes: "" },
     ],
     history: [],

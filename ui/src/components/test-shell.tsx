@@ -9,6 +9,9 @@ export const TEST_SETTINGS: AppSettings = {
   notifications: true, searchDelayMs: 150, agc: true, minimalContactList: false, autostart: false,
   stayLoggedIn: true, viewMode: "normal", externalAppUrl: null, audioInput: null, audioOutput: null,
   audioRingtone: null, volume: 100,
+  callKeys: { answer: "Ctrl+Shift+A", hangup: "Ctrl+Shift+E", hold: "Ctrl+Shift+H", mute: "Ctrl+Shift+M", focusSearch: "Ctrl+F" },
+  externalAppOpen: "off", messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
+  emailSeparator: "semicolon",
 };
 
 export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: string[] } {

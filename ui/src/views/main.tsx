@@ -14,8 +14,7 @@ import {
   type DialRequest,
   type SessionView,
 } from "../ipc";
-import { callToAnswer, isCallWaiting, newIncoming } from "../lib/calls";
-import { playWaitingTone } from "../lib/tone";
+import { callToAnswer, newIncoming } from "../lib/calls";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
 import { SettingsView } from "./settings";
@@ -69,12 +68,11 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     void run(missedCount).then((count) => count !== undefined && setMissed(count));
   }, [historyVersion]);
 
-  // Reactions to a changed call list: the call-waiting tone, and showing a new call. Auto-answer
-  // is not done here: the call engine gets `autoAnswer` at login and answers by itself.
+  // Showing a new call. Auto-answer is not done here: the call engine gets `autoAnswer` at login
+  // and answers by itself; the ringtone and call-waiting tone play in Rust (ringtone.rs).
   useEffect(() => {
     const before = previous.current;
     previous.current = calls;
-    if (isCallWaiting(before, calls)) playWaitingTone();
     const fresh = newIncoming(before, calls);
     // Desktop notifications and raising the window are done in Rust (calls.rs), which also
     // works while the window is hidden in the tray.
