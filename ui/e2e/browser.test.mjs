@@ -420,3 +420,77 @@ test("the hotkey calls at once; a hostile link is refused with a translated reas
   await error.waitFor();
   assert.match(await error.textContent(), /inte ett telefonnummer/);
 });
+
+test("settings: call shortcuts are recorded, checked and used; external app, templates and separator persist", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("tab-settings").click();
+  const keys = page.getByTestId("settings-keys");
+  await page.getByTestId("key-answer").click();
+  assert.equal(await page.getByTestId("key-answer").inputValue(), "Tryck tangenter…");
+  await page.keyboard.press("Control+Alt+KeyK");
+  await page.waitForFunction(() => document.querySelector('[data-testid="key-answer"]')?.value === "Ctrl+Alt+K");
+  await page.getByTestId("key-mute").click();
+  await page.keyboard.press("KeyM");
+  assert.match(await text(page.getByTestId("keys-error")), /M skulle skrivas i textrutor/);
+  await page.keyboard.press("Control+Alt+KeyK");
+  assert.equal(await text(page.getByTestId("keys-error")), "Ctrl+Alt+K används redan för Svara.");
+  await keys.screenshot({ path: `${shots}/settings-keys.png` });
+  await page.keyboard.press("Escape");
+  assert.equal(await page.getByTestId("key-mute").inputValue(), "Ctrl+Shift+M");
+
+  await page.getByTestId("setting-externalAppUrl").fill("https://crm.example.se/?tel={number}");
+  await page.getByTestId("setting-externalAppUrl").press("Enter");
+  await page.getByTestId("setting-externalAppOpen").selectOption("whenAnswered");
+  await page.getByTestId("template-add").click();
+  await page.getByTestId("template-2").fill("Jag ringer upp i eftermiddag");
+  await page.getByTestId("template-2").press("Enter");
+  await page.getByTestId("setting-emailSeparator").selectOption("comma");
+  await page.getByTestId("settings-messages").screenshot({ path: `${shots}/settings-messages.png` });
+
+  await page.reload();
+  await page.getByTestId("tab-settings").click();
+  assert.equal(await page.getByTestId("key-answer").inputValue(), "Ctrl+Alt+K");
+  assert.equal(await page.getByTestId("setting-externalAppOpen").inputValue(), "whenAnswered");
+  assert.equal(await page.getByTestId("template-2").inputValue(), "Jag ringer upp i eftermiddag");
+  assert.equal(await page.getByTestId("setting-emailSeparator").inputValue(), "comma");
+
+  // The recorded keys work from anywhere in the window.
+  await page.evaluate(() => window.koppla.incoming("1003", "Anders Öberg"));
+  await page.getByTestId("call-answer").waitFor();
+  await page.keyboard.press("Control+Alt+KeyK");
+  await page.getByTestId("call-timer").waitFor();
+  await page.keyboard.press("Control+Shift+KeyM");
+  await page.locator('[data-testid="call-mute"][aria-pressed="true"]').waitFor();
+  await page.keyboard.press("Control+Shift+KeyH");
+  await page.getByTestId("call-phase").filter({ hasText: "I vänteläge" }).waitFor();
+  await page.keyboard.press("Control+Shift+KeyH");
+  await page.getByTestId("call-phase").filter({ hasText: "Pågående" }).waitFor();
+  await page.keyboard.press("Control+Shift+KeyE");
+  await page.getByTestId("call-phase").filter({ hasText: "Avslutat" }).waitFor();
+  await page.keyboard.press("Control+KeyF");
+  await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "search");
+  assert.deepEqual(errors, []);
+});
+
+test("contacts: Send message opens the mail client with a template; selected contacts are e-mailed at once", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("tab-contacts").click();
+  await page.getByTestId("contact-row").filter({ hasText: "Britt Ek" }).locator("button.main").click();
+  await page.getByTestId("send-message").click();
+  await page.getByTestId("message-templates").waitFor();
+  await page.screenshot({ path: `${shots}/contact-send-message.png` });
+  await page.getByRole("menuitem", { name: "Ring mig när du kan" }).click();
+  assert.deepEqual(await page.evaluate(() => window.koppla.opened), [
+    "mailto:britt@ek.se?subject=Ring%20mig%20n%C3%A4r%20du%20kan&body=Ring%20mig%20n%C3%A4r%20du%20kan",
+  ]);
+
+  await page.getByRole("button", { name: /Tillbaka/ }).click();
+  for (const box of await page.getByTestId("contact-select").all()) await box.check();
+  assert.equal(await text(page.getByTestId("email-selected")), "E-posta valda (2)");
+  await page.screenshot({ path: `${shots}/contacts-selected.png` });
+  await page.getByTestId("email-selected").click();
+  await page.waitForFunction(() => window.koppla.opened.length === 2);
+  // Outlook's ";" is the default separator.
+  assert.equal(await page.evaluate(() => window.koppla.opened[1]), "mailto:britt@ek.se;pelle@holmbygg.se");
+  assert.deepEqual(errors, []);
+});

@@ -18,8 +18,11 @@ import { MockCalls } from "./mock/calls";
 import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
 import { searchAll } from "./mock/directory";
 import { load, save } from "./mock/store";
+import { checkKeys, parseCombo, SHORTCUT_ACTIONS } from "../src/lib/shortcuts";
 
 const state = load();
+/** What `open_external` handed to the browser or mail client, for tests to read. */
+const opened: string[] = [];
 const pending: DialRequest[] = [];
 let nextRequestId = 1;
 
@@ -95,6 +98,17 @@ async function login(request: LoginRequest): Promise<SessionView> {
   return online;
 }
 
+/** Like call_keys.rs: canonical combinations; bad or repeated ones are switched off. */
+function callKeys(next: AppSettings): AppSettings["callKeys"] {
+  const problems = checkKeys(next.callKeys, next.hotkey);
+  const keys = { ...next.callKeys };
+  for (const action of SHORTCUT_ACTIONS) {
+    const parsed = parseCombo(keys[action]);
+    keys[action] = problems[action] || !("combo" in parsed) ? "" : parsed.combo;
+  }
+  return keys;
+}
+
 /** Normalises like src-tauri settings.rs: clamps the delay, falls back to Swedish, drops non-web URLs. */
 function settingsSet(next: AppSettings): AppSettings {
   const url = next.externalAppUrl?.trim() ?? "";
@@ -105,6 +119,8 @@ function settingsSet(next: AppSettings): AppSettings {
     searchDelayMs: Math.min(2000, Math.max(50, Math.round(next.searchDelayMs))),
     volume: Math.min(100, Math.max(0, Math.round(next.volume))),
     externalAppUrl: /^https?:\/\//.test(url) ? url : null,
+    callKeys: callKeys(next),
+    messageTemplates: [...new Set(next.messageTemplates.map((text) => text.trim()).filter(Boolean))].slice(0, 20),
   };
   persist();
   return { ...state.settings };
@@ -223,6 +239,13 @@ mockIPC(
         return null;
       case "missed_count":
         return state.history.filter((row) => row.missed && !row.seen).length;
+      case "open_external": {
+        // Like external.rs: web pages and mail only.
+        const url = String(payload.url);
+        if (!/^(https?:\/\/|mailto:)/i.test(url)) fail("invalid_input", "only http(s) and mailto addresses are opened");
+        opened.push(url);
+        return null;
+      }
       default:
         throw new Error(`mock backend: unknown command ${cmd}`);
     }
@@ -267,4 +290,5 @@ mockIPC(
   reset() {
     localStorage.removeItem("koppla.mock");
   },
+  opened,
 };

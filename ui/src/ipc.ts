@@ -8,11 +8,14 @@ import type { ActivityView } from "./bindings/ActivityView";
 import type { AppSettings } from "./bindings/AppSettings";
 import type { AudioDevicesView } from "./bindings/AudioDevicesView";
 import type { CallAction } from "./bindings/CallAction";
+import type { CallKeys } from "./bindings/CallKeys";
 import type { CallView } from "./bindings/CallView";
 import type { ContactInput } from "./bindings/ContactInput";
 import type { ContactView } from "./bindings/ContactView";
 import type { DialOutcome } from "./bindings/DialOutcome";
 import type { DialRequest } from "./bindings/DialRequest";
+import type { EmailSeparator } from "./bindings/EmailSeparator";
+import type { ExternalAppOpen } from "./bindings/ExternalAppOpen";
 import type { HistoryFilter } from "./bindings/HistoryFilter";
 import type { HistoryRow } from "./bindings/HistoryRow";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
@@ -28,11 +31,14 @@ export type {
   AppSettings,
   AudioDevicesView,
   CallAction,
+  CallKeys,
   CallView,
   ContactInput,
   ContactView,
   DialOutcome,
   DialRequest,
+  EmailSeparator,
+  ExternalAppOpen,
   HistoryFilter,
   HistoryRow,
   HotkeyStatus,
@@ -69,6 +75,9 @@ export const hotkeySet = (accelerator: string) => invoke<HotkeyStatus>("hotkey_s
 // Settings
 export const settingsGet = () => invoke<AppSettings>("settings_get");
 export const settingsSet = (settings: AppSettings) => invoke<AppSettings>("settings_set", { settings });
+
+/** Opens an http(s) page in the browser or a mailto: link in the mail client; nothing else. */
+export const openExternal = (url: string) => invoke<void>("open_external", { url });
 
 // Session
 export const sessionGet = () => invoke<SessionView>("session_get");

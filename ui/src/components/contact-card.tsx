@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { contactDelete, type ContactView } from "../ipc";
+import { MessageMenu } from "./message-menu";
 
 interface Props {
   contact: ContactView;
@@ -64,6 +65,7 @@ export function ContactCard({ contact, onEdit, onDeleted, onBack }: Props) {
         </div>
       ) : (
         <div class="actions">
+          <MessageMenu name={contact.name} emails={contact.emails} />
           <button data-testid="contact-edit" onClick={onEdit}>
             {t("contacts.edit")}
           </button>

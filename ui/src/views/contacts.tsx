@@ -3,15 +3,19 @@ import { ContactCard } from "../components/contact-card";
 import { ContactForm, KINDS } from "../components/contact-form";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
-import { contactsList, type ContactView } from "../ipc";
+import { contactsList, openExternal, type ContactView } from "../ipc";
+import { mailtoLink } from "../lib/mail";
 
 type Mode = { view: "list" } | { view: "card"; id: number } | { view: "edit"; id: number | null };
 
-/** Saved contacts grouped favourites, VIP, contacts, blocked (checklist 14, 16). */
+/** Saved contacts grouped favourites, VIP, contacts, blocked (checklist 14, 16); several can be
+ * ticked and e-mailed at once. */
 export function ContactsView() {
   const { t, settings, run, place } = useShell();
   const [contacts, setContacts] = useState<ContactView[] | null>(null);
   const [mode, setMode] = useState<Mode>({ view: "list" });
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const [mailStatus, setMailStatus] = useState<string | null>(null);
 
   const reload = async () => {
     const list = await run(contactsList);
@@ -51,12 +55,46 @@ export function ContactsView() {
     );
   }
 
+  const toggle = (id: number, on: boolean) => {
+    setSelected((current) => {
+      const next = new Set(current);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+    setMailStatus(null);
+  };
+
+  // One address per person (the first usable one), joined the way the user's mail client wants.
+  const emailSelected = () => {
+    const chosen = (contacts ?? []).filter((c) => selected.has(c.id));
+    const addresses = chosen.flatMap((c) => c.emails.find((e) => mailtoLink([e], settings.emailSeparator)) ?? []);
+    const link = mailtoLink(addresses, settings.emailSeparator);
+    if (!link) {
+      setMailStatus(t("contacts.noSelectedEmail"));
+      return;
+    }
+    void run(() => openExternal(link));
+  };
+
   const sorted = [...(contacts ?? [])].sort((a, b) => a.name.localeCompare(b.name, "sv"));
   return (
     <section class={settings.minimalContactList ? "contacts minimal" : "contacts"}>
-      <button class="primary" data-testid="contact-new" onClick={() => setMode({ view: "edit", id: null })}>
-        {t("contacts.new")}
-      </button>
+      <div class="actions">
+        <button class="primary" data-testid="contact-new" onClick={() => setMode({ view: "edit", id: null })}>
+          {t("contacts.new")}
+        </button>
+        {selected.size > 0 && (
+          <button data-testid="email-selected" onClick={emailSelected}>
+            {t("contacts.emailSelected", { count: String(selected.size) })}
+          </button>
+        )}
+      </div>
+      {mailStatus && (
+        <p class="hint" role="status" data-testid="email-status">
+          {mailStatus}
+        </p>
+      )}
       {contacts && contacts.length === 0 && <p class="empty">{t("contacts.empty")}</p>}
       {KINDS.map((kind) => {
         const group = sorted.filter((c) => c.kind === kind);
@@ -67,6 +105,13 @@ export function ContactsView() {
             <ul class="rows">
               {group.map((contact) => (
                 <li key={contact.id} class="row-item" data-testid="contact-row">
+                  <input
+                    type="checkbox"
+                    data-testid="contact-select"
+                    aria-label={t("contacts.select", { name: contact.name })}
+                    checked={selected.has(contact.id)}
+                    onChange={(e) => toggle(contact.id, e.currentTarget.checked)}
+                  />
                   <button class="link main" onClick={() => setMode({ view: "card", id: contact.id })}>
                     <strong>{contact.name}</strong>
                     {!settings.minimalContactList && (

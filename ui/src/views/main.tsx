@@ -15,6 +15,7 @@ import {
   type SessionView,
 } from "../ipc";
 import { callToAnswer, newIncoming } from "../lib/calls";
+import { callCommandFor, shortcutAction } from "../lib/shortcuts";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
 import { SettingsView } from "./settings";
@@ -98,6 +99,30 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     window.addEventListener("keydown", onKey, true);
     return () => window.removeEventListener("keydown", onKey, true);
   }, [calls, settings.answerWithEnter]);
+
+  // The call shortcuts from Settings. The key recorder there keeps its keys to itself. Calls and
+  // keys are read when the key is pressed, so a key pressed right after a change acts on it.
+  const current = useRef({ calls, keys: settings.callKeys });
+  current.current = { calls, keys: settings.callKeys };
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.target as HTMLElement | null)?.dataset?.recording) return;
+      const { calls, keys } = current.current;
+      const action = shortcutAction(event, keys);
+      if (!action) return;
+      event.preventDefault();
+      if (action === "focusSearch") {
+        setTab("start");
+        // The start page may only now be rendering its search box.
+        window.setTimeout(() => document.querySelector<HTMLInputElement>("input.search")?.focus());
+        return;
+      }
+      const command = callCommandFor(action, calls);
+      if (command) void run(() => callAction(command.id, command.action));
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
 
   // Alt+1..4 jump between the tabs so the window works without a mouse (checklist 79).
   useEffect(() => {

@@ -2,8 +2,10 @@ import { useEffect, useState } from "preact/hooks";
 import { DeviceSelect, useAudioDevices } from "../components/devices";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
-import { hotkeyGet, hotkeySet, logout, type AppSettings, type SessionView } from "../ipc";
+import { hotkeyGet, hotkeySet, logout, type AppSettings, type ExternalAppOpen, type SessionView } from "../ipc";
 import { clampSearchDelay, externalAppLink, MAX_SEARCH_DELAY_MS, MIN_SEARCH_DELAY_MS } from "../lib/format";
+import { CallKeysSettings } from "./settings-keys";
+import { MessageSettings } from "./settings-messages";
 
 interface Props {
   session: Extract<SessionView, { state: "online" }>;
@@ -20,6 +22,7 @@ const CALL_FLAGS: [Flag, TextKey][] = [
   ["notifications", "settings.notifications"],
   ["agc", "settings.agc"],
 ];
+const EXTERNAL_OPEN: readonly ExternalAppOpen[] = ["off", "whenRinging", "whenAnswered"];
 const GENERAL_FLAGS: [Flag, TextKey][] = [
   ["stayLoggedIn", "settings.stayLoggedIn"],
   ["autostart", "settings.autostart"],
@@ -116,6 +119,8 @@ export function SettingsView({ session }: Props) {
         {hotkeyStatus && <small role="status">{hotkeyStatus}</small>}
       </fieldset>
 
+      <CallKeysSettings />
+
       <fieldset data-testid="settings-audio">
         <legend>{t("settings.groupAudio")}</legend>
         {(
@@ -188,7 +193,26 @@ export function SettingsView({ session }: Props) {
           />
         </label>
         {externalBad && <small class="error">{t("settings.externalAppInvalid")}</small>}
+        <label>
+          {t("settings.externalAppOpen")}
+          <select
+            data-testid="setting-externalAppOpen"
+            value={settings.externalAppOpen}
+            onChange={(e) => {
+              const value = EXTERNAL_OPEN.find((option) => option === e.currentTarget.value);
+              if (value) update({ externalAppOpen: value });
+            }}
+          >
+            {EXTERNAL_OPEN.map((option) => (
+              <option key={option} value={option}>
+                {t(`settings.externalAppOpen.${option}`)}
+              </option>
+            ))}
+          </select>
+        </label>
       </fieldset>
+
+      <MessageSettings />
 
       <fieldset>
         <legend>{t("settings.groupAccount")}</legend>
