@@ -190,7 +190,7 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
         transport,
     )
     .map_err(|err| UiError::new("invalid_input", err))?;
-    account.server = target.sip;
+    account.server = Some(target.sip);
     let bind = SocketAddr::from(([0, 0, 0, 0], 0));
     let config = RuntimeConfig {
         ua: UaConfig::new(account, bind),
@@ -200,6 +200,7 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
             &state.settings(),
             state.audio.clone(),
         )),
+        dns: None,
     };
 
     let (commands, command_rx) = mpsc::channel(64);
@@ -321,6 +322,7 @@ async fn stop_active(app: &AppHandle) {
     {
         let mut book = state.calls();
         book.clear();
+        state.audio.bridge().clear();
         crate::calls::emit_calls(app, &book);
     }
     state.search.set_remote_sources(Vec::new()).await;

@@ -37,7 +37,9 @@ enum Cmd {
     /// record <wav> [id], stoprecord [id], quit.
     /// Events on stdout as JSON lines. Password from the KOPPLA_PASSWORD environment variable.
     Agent {
-        /// Address of record; its host:port is the registrar/proxy, e.g. sip:alice@127.0.0.1:5060
+        /// Address of record; its host is the registrar/proxy, e.g. sip:alice@127.0.0.1:5060.
+        /// A host name without a port is located by DNS SRV/NAPTR (RFC 3263), e.g.
+        /// sip:alice@example.com
         #[arg(long)]
         account: String,
         /// Authentication user name (defaults to the AOR user)
@@ -85,6 +87,9 @@ enum Cmd {
         /// Register right after start
         #[arg(long)]
         register: bool,
+        /// DNS server (ip:port) to ask instead of the system's, e.g. 127.0.0.1:5353
+        #[arg(long)]
+        dns: Option<SocketAddr>,
     },
 }
 
@@ -178,6 +183,7 @@ async fn run(cli: Cli) -> Result<()> {
         tls_cert,
         tls_key,
         register,
+        dns,
     } = cli.cmd;
     let transport = match transport {
         TransportArg::Udp => Transport::Udp,
@@ -221,6 +227,7 @@ async fn run(cli: Cli) -> Result<()> {
         ua,
         transport: tcfg,
         auto_answer,
+        dns,
         audio: Box::new(FileAudio {
             play,
             record,

@@ -7,6 +7,7 @@ mod incoming;
 mod midcall;
 mod names;
 mod responses;
+mod server;
 
 use crate::call::Call;
 use crate::config::{ConfigError, SipUri, UaConfig};
@@ -73,6 +74,10 @@ pub struct UserAgent {
     events: VecDeque<UaEvent>,
     /// Host names the runtime resolved for us (lower case).
     names: HashMap<String, IpAddr>,
+    /// The server did not answer or could not be reached: the runtime should fail over.
+    server_failed: bool,
+    /// Calls whose INVITE to the server went unanswered, to re-send to the next server.
+    awaiting_server: Vec<CallId>,
 }
 
 impl UserAgent {
@@ -87,6 +92,8 @@ impl UserAgent {
             next_call: 1,
             events: VecDeque::new(),
             names: HashMap::new(),
+            server_failed: false,
+            awaiting_server: Vec::new(),
         }
     }
 
@@ -156,7 +163,7 @@ impl UserAgent {
     /// otherwise the host in the URI.
     fn dest_for(&self, uri: &str) -> Result<SocketAddr, UaError> {
         if self.reg.is_registered() {
-            return Ok(self.cfg.account.server);
+            return self.server();
         }
         self.addr_of(&SipUri::parse(uri)?)
     }
@@ -166,11 +173,11 @@ impl UserAgent {
             Some(d) if !d.route_set.is_empty() || !self.reg.is_registered() => {
                 self.addr_of(&SipUri::parse(&d.next_hop())?)
             }
-            Some(d) => Ok(SipUri::parse(&d.next_hop())
+            Some(d) => SipUri::parse(&d.next_hop())
                 .map_err(UaError::from)
                 .and_then(|u| self.addr_of(&u))
-                .unwrap_or(self.cfg.account.server)),
-            None => Ok(self.cfg.account.server),
+                .or_else(|_| self.server()),
+            None => self.server(),
         }
     }
 
@@ -178,7 +185,7 @@ impl UserAgent {
 
     pub fn register(&mut self, now: Instant) -> Result<(), UaError> {
         if let Some(req) = self.reg.register(&self.cfg) {
-            let dest = self.cfg.account.server;
+            let dest = self.server()?;
             self.send(req, dest, Owner::Register, now)?;
         }
         Ok(())
@@ -197,7 +204,7 @@ impl UserAgent {
         let registering = self.reg.state == crate::registration::RegState::Registering;
         if self.reg.is_registered() || registering {
             if let Some(req) = self.reg.rebind(&self.cfg, old) {
-                let dest = self.cfg.account.server;
+                let dest = self.server()?;
                 self.send(req, dest, Owner::Register, now)?;
             }
         }
@@ -206,7 +213,7 @@ impl UserAgent {
 
     pub fn unregister(&mut self, now: Instant) -> Result<(), UaError> {
         if let Some(req) = self.reg.unregister(&self.cfg) {
-            let dest = self.cfg.account.server;
+            let dest = self.server()?;
             self.send(req, dest, Owner::Register, now)?;
         }
         Ok(())
@@ -273,12 +280,15 @@ impl UserAgent {
         };
         match owner {
             Owner::Register => {
+                self.server_failed = true;
                 let mut evs = Vec::new();
                 self.reg.on_timeout(now, &mut evs);
                 self.push_events(evs);
             }
             Owner::Invite(id) => {
-                if self.calls.get(&id).is_some_and(|c| c.invite_key == key) {
+                if self.calls.get(&id).is_some_and(|c| c.invite_key == key)
+                    && !self.hold_for_fail_over(id)
+                {
                     self.end_call(id, "timeout", now);
                 }
             }
@@ -316,8 +326,10 @@ impl UserAgent {
         self.tl.handle_timeout(now);
         self.process_tl_events(now);
         if let Some(req) = self.reg.on_timer(&self.cfg, now) {
-            let dest = self.cfg.account.server;
-            if let Err(e) = self.send(req, dest, Owner::Register, now) {
+            if let Err(e) = self
+                .server()
+                .and_then(|dest| self.send(req, dest, Owner::Register, now))
+            {
                 self.events.push_back(UaEvent::Error {
                     message: e.to_string(),
                 });

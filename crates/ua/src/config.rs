@@ -143,8 +143,9 @@ pub struct Account {
     pub auth_user: String,
     pub password: Option<Secret>,
     pub display_name: Option<String>,
-    /// Registrar / outbound proxy.
-    pub server: SocketAddr,
+    /// Registrar / outbound proxy. `None` until the runtime located the AOR's domain by
+    /// DNS (RFC 3263); set from the start for an IP-literal AOR or by a caller that knows it.
+    pub server: Option<SocketAddr>,
     pub transport: Transport,
     pub expires: u32,
 }
@@ -168,10 +169,18 @@ impl Account {
             domain: uri.host_port(),
             password,
             display_name: None,
-            server: uri.resolve(transport)?,
+            // No DNS here: names are located by the runtime when it registers.
+            server: uri
+                .ip()
+                .map(|ip| SocketAddr::new(ip, uri.port_or_default(transport))),
             transport,
             expires: 3600,
         })
+    }
+
+    /// The AOR's URI, whose host the runtime locates as registrar (RFC 3263).
+    pub fn registrar_uri(&self) -> Result<SipUri, ConfigError> {
+        SipUri::parse(&self.aor)
     }
 }
 
@@ -274,7 +283,17 @@ mod tests {
         .unwrap();
         assert_eq!(a.auth_user, "alice");
         assert_eq!(a.domain, "127.0.0.1:5060");
+        assert_eq!(a.server, Some("127.0.0.1:5060".parse().unwrap()));
         assert!(!format!("{a:?}").contains("pw"));
         assert!(Account::new("sip:127.0.0.1", None, None, Transport::Udp).is_err());
+    }
+
+    #[test]
+    fn account_with_a_name_is_built_without_dns() {
+        // `.invalid` never resolves (RFC 2606): building must not try.
+        let a = Account::new("sip:bob@pbx.invalid", None, None, Transport::Tcp).unwrap();
+        assert_eq!(a.server, None);
+        assert_eq!(a.domain, "pbx.invalid");
+        assert_eq!(a.registrar_uri().unwrap().host, "pbx.invalid");
     }
 }

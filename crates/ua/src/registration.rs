@@ -268,6 +268,17 @@ impl Registration {
     }
 
     /// Refresh or retry when due.
+    /// The REGISTER could not be sent (refused or broken connection): like a timeout
+    /// (RFC 3261 8.1.3.1), with a reason that says so.
+    pub fn on_unreachable(&mut self, now: Instant, events: &mut Vec<UaEvent>) {
+        if self.state == RegState::Unregistering {
+            self.state = RegState::Idle;
+            events.push(UaEvent::Unregistered);
+        } else {
+            self.fail("cannot reach the registrar".into(), now, events);
+        }
+    }
+
     pub fn on_timer(&mut self, cfg: &UaConfig, now: Instant) -> Option<Request> {
         let due = self.next_deadline().is_some_and(|t| t <= now);
         if !due {

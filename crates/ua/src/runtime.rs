@@ -2,10 +2,13 @@
 //! [`MediaSession`] per call. Commands come in on a channel; user-facing events go out on one.
 
 mod audio;
+mod dns;
 mod lookup;
 mod recording;
+mod registrar;
 
 pub use audio::{AudioFactory, NullAudio, WithProcessing};
+pub use dns::DnsError;
 
 use crate::events::{CallId, CallState, UaEvent};
 use crate::{UaConfig, UserAgent};
@@ -48,6 +51,10 @@ pub enum RuntimeError {
     Transport(#[from] koppla_sip::TransportError),
     #[error("cannot determine local address: {0}")]
     LocalAddr(std::io::Error),
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+    #[error(transparent)]
+    Config(#[from] crate::ConfigError),
 }
 
 pub struct RuntimeConfig {
@@ -55,6 +62,8 @@ pub struct RuntimeConfig {
     pub transport: TransportConfig,
     pub auto_answer: bool,
     pub audio: Box<dyn AudioFactory>,
+    /// Name server to ask instead of the system's (host names and RFC 3263 SRV/NAPTR).
+    pub dns: Option<SocketAddr>,
 }
 
 struct Runtime {
@@ -70,6 +79,7 @@ struct Runtime {
     recordings: HashMap<CallId, PathBuf>,
     media_tx: mpsc::UnboundedSender<(CallId, MediaEvent)>,
     lookups: lookup::Lookups,
+    registrar: registrar::Registrar,
     out: mpsc::Sender<UaEvent>,
 }
 
@@ -81,7 +91,19 @@ pub async fn run(
 ) -> Result<(), RuntimeError> {
     let transport = SipTransport::bind(cfg.transport.clone()).await?;
     let kind = cfg.ua.account.transport;
-    let server = cfg.ua.account.server;
+    let dns = dns::Dns::new(cfg.dns)?;
+    let (registrar, mut refreshed_rx) = registrar::Registrar::start(
+        dns.clone(),
+        cfg.ua.account.server,
+        cfg.ua.account.registrar_uri()?,
+        kind,
+        transport.local_addr(kind),
+    )
+    .await?;
+    let server = registrar
+        .current()
+        .ok_or_else(|| DnsError::NoAddress(cfg.ua.account.domain.clone()))?;
+    cfg.ua.account.server = Some(server);
     let bound = match transport.local_addr(kind) {
         Some(a) => a,
         // A TLS client without its own certificate has no listener: everything goes over
@@ -104,14 +126,14 @@ pub async fn run(
         None => return Err(koppla_sip::TransportError::NotEnabled(kind).into()),
     };
     let ip = if bound.ip().is_unspecified() {
-        local_ip_for(cfg.ua.account.server).map_err(RuntimeError::LocalAddr)?
+        local_ip_for(server).map_err(RuntimeError::LocalAddr)?
     } else {
         bound.ip()
     };
     cfg.ua.local_addr = SocketAddr::new(ip, bound.port());
-    tracing::info!(local = %cfg.ua.local_addr, server = %cfg.ua.account.server, "SIP agent up");
+    tracing::info!(local = %cfg.ua.local_addr, %server, "SIP agent up");
     let (media_tx, mut media_rx) = mpsc::unbounded_channel();
-    let (lookups, mut lookup_rx) = lookup::Lookups::new();
+    let (lookups, mut lookup_rx) = lookup::Lookups::new(dns);
     let mut rt = Runtime {
         ua: UserAgent::new(cfg.ua),
         transport,
@@ -123,13 +145,15 @@ pub async fn run(
         recordings: HashMap::new(),
         media_tx,
         lookups,
+        registrar,
         out,
     };
     let mut quitting: Option<TokioInstant> = None;
     loop {
-        let deadline = rt
-            .ua
-            .poll_timeout()
+        let deadline = [rt.ua.poll_timeout(), rt.registrar.next_refresh()]
+            .into_iter()
+            .flatten()
+            .min()
             .map(TokioInstant::from_std)
             .unwrap_or_else(|| TokioInstant::now() + std::time::Duration::from_secs(3600));
         tokio::select! {
@@ -148,14 +172,20 @@ pub async fn run(
             }
             Some((call, ev)) = media_rx.recv() => rt.media_event(call, ev).await,
             Some(done) = lookup_rx.recv() => rt.lookup_done(done).await,
+            Some(found) = refreshed_rx.recv() => rt.registrar_refreshed(found).await,
             _ = tokio::time::sleep_until(deadline) => {
                 rt.ua.handle_timeout(std::time::Instant::now());
             }
             _ = tokio::time::sleep_until(quitting.unwrap_or_else(TokioInstant::now)), if quitting.is_some() => break,
         }
         rt.flush().await;
+        rt.fail_over_if_needed().await;
+        rt.flush().await;
         rt.follow_connection().await;
         rt.resolve_ahead();
+        let local = rt.ua.config().local_addr;
+        rt.registrar
+            .refresh_if_due(std::time::Instant::now(), local);
         if quitting.is_some()
             && rt.ua.calls().is_empty()
             && !rt.ua.is_registered()
@@ -175,26 +205,6 @@ pub async fn run(
 }
 
 impl Runtime {
-    /// With a reused connection, a reconnect (after the server or network dropped it)
-    /// gives us a new local port; Via, Contact and the registration must follow it.
-    async fn follow_connection(&mut self) {
-        let cfg = self.ua.config();
-        if !cfg.connection_reuse {
-            return;
-        }
-        let (kind, server, current) = (cfg.account.transport, cfg.account.server, cfg.local_addr);
-        let Some(local) = self.transport.connection_local_addr(kind, server) else {
-            return;
-        };
-        if local != current {
-            tracing::info!(old = %current, new = %local, "connection to the server re-opened");
-            if let Err(e) = self.ua.set_local_addr(local, std::time::Instant::now()) {
-                self.error(e.to_string()).await;
-            }
-            self.flush().await;
-        }
-    }
-
     fn shutdown(&mut self) {
         let now = std::time::Instant::now();
         for (id, _) in self.ua.calls() {
@@ -391,8 +401,10 @@ impl Runtime {
             while let Some(t) = self.ua.poll_transmit() {
                 progressed = true;
                 tracing::trace!(dest = %t.dest, "send:\n{}", String::from_utf8_lossy(&t.bytes));
+                let dest = t.dest;
                 if let Err(e) = self.transport.send(t).await {
-                    tracing::warn!("send failed: {e}");
+                    tracing::warn!(%dest, "send failed: {e}");
+                    self.ua.transport_failed(dest, std::time::Instant::now());
                 }
             }
             while let Some(ev) = self.ua.poll_event() {

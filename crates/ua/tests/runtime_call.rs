@@ -107,6 +107,7 @@ fn start(user: &str, port: u16, audio: Tone, auto_answer: bool) -> Agent {
         transport: TransportConfig::new(bind),
         auto_answer,
         audio: Box::new(audio),
+        dns: None,
     };
     let (commands, cmd_rx) = mpsc::channel(16);
     let (ev_tx, events) = mpsc::channel(64);

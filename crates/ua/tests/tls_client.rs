@@ -42,6 +42,7 @@ async fn tls_client_without_certificate_is_reached_over_its_connection() {
         transport,
         auto_answer: false,
         audio: Box::new(NullAudio),
+        dns: None,
     };
     let (commands, cmd_rx) = mpsc::channel(8);
     let (ev_tx, mut events) = mpsc::channel(32);

@@ -341,9 +341,7 @@ impl UserAgent {
         }
         let req = message::new_request(Method::Cancel, &inv.uri.to_string(), &headers, Vec::new())?;
         // Same next hop as the INVITE (the rule in dest_for).
-        let dest = self
-            .dest_for(&call.remote_uri)
-            .unwrap_or(self.cfg.account.server);
+        let dest = self.dest_for(&call.remote_uri).or_else(|_| self.server())?;
         self.send(req, dest, Owner::Other, now)?;
         Ok(())
     }

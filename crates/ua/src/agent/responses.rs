@@ -38,7 +38,7 @@ impl UserAgent {
                     }
                 }
                 if let Some(req) = retry {
-                    let dest = self.cfg.account.server;
+                    let dest = self.server()?;
                     self.send(req, dest, Owner::Register, now)?;
                 }
                 Ok(())

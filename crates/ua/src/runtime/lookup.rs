@@ -1,7 +1,8 @@
-//! DNS for the agent, off its loop: host names are looked up on spawned tasks
-//! (`tokio::net::lookup_host`, A/AAAA) and the results fed to the sans-IO agent. A command
-//! that needs a name waits for its lookup and then runs.
+//! DNS for the agent, off its loop: host names are looked up on spawned tasks (A/AAAA with
+//! the runtime's resolver) and the results fed to the sans-IO agent. A command that needs a
+//! name waits for its lookup and then runs.
 
+use super::dns::Dns;
 use super::{Command, Runtime};
 use crate::events::CallId;
 use std::collections::HashSet;
@@ -30,14 +31,16 @@ pub(super) struct Lookup {
 
 /// Lookups in flight, and where their results arrive.
 pub(super) struct Lookups {
+    dns: Dns,
     tx: mpsc::UnboundedSender<Lookup>,
     in_flight: HashSet<String>,
 }
 
 impl Lookups {
-    pub(super) fn new() -> (Self, mpsc::UnboundedReceiver<Lookup>) {
+    pub(super) fn new(dns: Dns) -> (Self, mpsc::UnboundedReceiver<Lookup>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let me = Self {
+            dns,
             tx,
             in_flight: HashSet::new(),
         };
@@ -51,16 +54,10 @@ impl Lookups {
             return;
         }
         let tx = self.tx.clone();
+        let dns = self.dns.clone();
         tokio::spawn(async move {
-            let result = match tokio::net::lookup_host((host.as_str(), 0)).await {
-                Ok(addrs) => {
-                    let all: Vec<SocketAddr> = addrs.collect();
-                    all.iter()
-                        .find(|a| a.is_ipv4() == family.is_ipv4())
-                        .or(all.first())
-                        .map(SocketAddr::ip)
-                        .ok_or_else(|| "no addresses".to_string())
-                }
+            let result = match dns.ips(&host, Some(family)).await {
+                Ok((ips, _)) => ips.first().copied().ok_or_else(|| "no addresses".into()),
                 Err(e) => Err(e.to_string()),
             };
             let _ = tx.send(Lookup { host, result, then });
