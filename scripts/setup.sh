@@ -18,6 +18,8 @@ APT_PACKAGES=(
   python3 python3-venv
   # Real SIP peers for the interop tests.
   kamailio baresip-core sip-tester linphone-cli
+  # A private DNS server for the RFC 3263 (SRV/NAPTR) test.
+  dnsmasq-base
   # Kamailio's media relay in the switch call benchmark (daemon only: userspace forwarding).
   rtpengine-daemon
 )
