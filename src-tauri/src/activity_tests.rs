@@ -192,6 +192,7 @@ fn search_results_get_the_swedish_activity_label() {
         field_text: "Bo Ek".into(),
         spans: Vec::new(),
         number: Some("3267".into()),
+        emails: Vec::new(),
         presence: Some(PresenceView {
             label: label.into(),
             color: Some("#c62828".into()),

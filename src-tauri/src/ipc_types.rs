@@ -296,6 +296,10 @@ pub struct CallView {
     pub answered_at: Option<i64>,
     pub muted: bool,
     pub recording: bool,
+    /// How many calls are in the local conference this call is part of; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub conference: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -415,6 +419,8 @@ pub struct SearchHitView {
     pub spans: Vec<(u32, u32)>,
     pub number: Option<String>,
     pub presence: Option<PresenceView>,
+    /// For "Send message" on a hit.
+    pub emails: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

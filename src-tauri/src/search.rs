@@ -109,6 +109,7 @@ fn hit_view(entry: &SearchEntry, hit: &SearchHit) -> SearchHitView {
             .map(|&(start, end)| (to_u32(start), to_u32(end)))
             .collect(),
         number: hit.number.clone(),
+        emails: entry.emails.clone(),
         presence: entry.presence.as_ref().map(|p| PresenceView {
             label: p.label.clone(),
             color: p.color.clone(),

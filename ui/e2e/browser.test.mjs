@@ -492,5 +492,15 @@ test("contacts: Send message opens the mail client with a template; selected con
   await page.waitForFunction(() => window.koppla.opened.length === 2);
   // Outlook's ";" is the default separator.
   assert.equal(await page.evaluate(() => window.koppla.opened[1]), "mailto:britt@ek.se;pelle@holmbygg.se");
+
+  // A colleague found in the search box: the selected hit offers the same, without calling.
+  await page.getByTestId("tab-start").click();
+  await page.getByTestId("search").fill("johanna");
+  await page.locator(".hit.selected").getByTestId("send-message").click();
+  await page.screenshot({ path: `${shots}/search-send-message.png` });
+  await page.getByRole("menuitem", { name: "Jag sitter i möte, återkommer" }).click();
+  await page.waitForFunction(() => window.koppla.opened.length === 3);
+  assert.match(await page.evaluate(() => window.koppla.opened[2]), /^mailto:johanna\.berg@exempel\.se\?subject=Jag%20sitter/);
+  assert.equal(await page.getByTestId("calls").locator("article").count(), 0);
   assert.deepEqual(errors, []);
 });

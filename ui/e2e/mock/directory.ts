@@ -11,17 +11,18 @@ interface Person {
   company: string;
   department: string;
   number: string;
+  email: string;
   presence: { label: string; color: string; reachable: boolean; note: string | null };
 }
 
 export const DIRECTORY: Person[] = [
-  { id: "u1", name: "Anna Lindqvist", title: "Ekonom", company: "Exempel AB", department: "Ekonomi", number: "1001",
+  { id: "u1", name: "Anna Lindqvist", title: "Ekonom", company: "Exempel AB", department: "Ekonomi", number: "1001", email: "anna.lindqvist@exempel.se",
     presence: { label: "Tillgänglig", color: "#2e7d32", reachable: true, note: null } },
-  { id: "u2", name: "Johanna Berg", title: "Säljare", company: "Exempel AB", department: "Sälj", number: "1002",
+  { id: "u2", name: "Johanna Berg", title: "Säljare", company: "Exempel AB", department: "Sälj", number: "1002", email: "johanna.berg@exempel.se",
     presence: { label: "Lunch", color: "#f9a825", reachable: false, note: "Tillbaka 13:00" } },
-  { id: "u3", name: "Anders Öberg", title: "Tekniker", company: "Exempel AB", department: "Drift", number: "1003",
+  { id: "u3", name: "Anders Öberg", title: "Tekniker", company: "Exempel AB", department: "Drift", number: "1003", email: "anders.oberg@exempel.se",
     presence: { label: "Möte", color: "#c62828", reachable: false, note: "Styrelsemöte" } },
-  { id: "u4", name: "Karin Svensson", title: "Växeltelefonist", company: "Exempel AB", department: "Reception", number: "1000",
+  { id: "u4", name: "Karin Svensson", title: "Växeltelefonist", company: "Exempel AB", department: "Reception", number: "1000", email: "karin.svensson@exempel.se",
     presence: { label: "Tillgänglig", color: "#2e7d32", reachable: true, note: null } },
 ];
 
@@ -52,7 +53,7 @@ export function searchAll(query: string, limit: number, contacts: ContactView[])
     if (match) {
       hits.push({ entryId: person.id, name: person.name, subtitle: `${person.title}, ${person.company}`,
         source: "colleague", kind: "normal", ...match, number: person.number,
-        presence: { ...person.presence, until: null } });
+        presence: { ...person.presence, until: null }, emails: [person.email] });
     }
   }
   for (const contact of contacts) {
@@ -67,7 +68,7 @@ export function searchAll(query: string, limit: number, contacts: ContactView[])
       hits.push({ entryId: `c${contact.id}`, name: contact.name,
         subtitle: [contact.title, contact.company].filter(Boolean).join(", "), source: "contact",
         kind: contact.kind === "contact" ? "normal" : contact.kind, ...match,
-        number: contact.numbers[0]?.number ?? null, presence: null });
+        number: contact.numbers[0]?.number ?? null, presence: null, emails: [...contact.emails] });
     }
   }
   return { query, hits: hits.slice(0, limit), total: hits.length };

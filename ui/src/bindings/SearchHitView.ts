@@ -20,4 +20,8 @@ kind: string,
 /**
  * "name", "company", "title", "department", "keyword", "email" or "number".
  */
-field: string, fieldText: string, spans: Array<[number, number]>, number: string | null, presence: PresenceView | null, };
+field: string, fieldText: string, spans: Array<[number, number]>, number: string | null, presence: PresenceView | null, 
+/**
+ * For "Send message" on a hit.
+ */
+emails: Array<string>, };

@@ -13,7 +13,8 @@ type Hit = SearchResultsView["hits"][number];
 const hit = (over: Partial<Hit> = {}): Hit => ({
   entryId: "u1", name: "Johanna Berg", subtitle: "Säljare, Exempel AB", source: "colleague", kind: "normal",
   field: "name", fieldText: "Johanna Berg", spans: [[3, 7]], number: "1002",
-  presence: { label: "Lunch", color: "#f9a825", reachable: false, until: null, note: "Tillbaka 13:00" }, ...over,
+  presence: { label: "Lunch", color: "#f9a825", reachable: false, until: null, note: "Tillbaka 13:00" },
+  emails: ["johanna.berg@exempel.se"], ...over,
 });
 
 const call = (over: Partial<CallView> = {}): CallView => ({

@@ -17,3 +17,10 @@ export const HeadsetIcon = () => (
     <rect x="17" y="14" width="4" height="6" rx="1.5" />
   </svg>
 );
+
+export const MailIcon = () => (
+  <svg {...base}>
+    <rect x="3" y="5" width="18" height="14" rx="2" />
+    <path d="M3 7l9 6 9-6" />
+  </svg>
+);

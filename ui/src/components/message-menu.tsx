@@ -2,14 +2,17 @@ import { useState } from "preact/hooks";
 import { useShell } from "../context";
 import { openExternal } from "../ipc";
 import { mailtoLink } from "../lib/mail";
+import { MailIcon } from "./icons";
 
 interface Props {
   name: string;
   emails: readonly string[];
+  /** An envelope icon instead of the text, where room is short (a search hit). */
+  compact?: boolean;
 }
 
 /** "Send message": pick one of the message templates and the mail client opens, addressed. */
-export function MessageMenu({ name, emails }: Props) {
+export function MessageMenu({ name, emails, compact = false }: Props) {
   const { t, settings, run } = useShell();
   const [open, setOpen] = useState(false);
   const address = emails.find((email) => mailtoLink([email], settings.emailSeparator) !== null);
@@ -28,10 +31,12 @@ export function MessageMenu({ name, emails }: Props) {
         aria-expanded={open}
         aria-haspopup="menu"
         disabled={!address}
-        title={address ? address : t("contacts.noEmail", { name })}
+        class={compact ? "icon" : undefined}
+        title={address ? `${t("contacts.sendMessage")}: ${address}` : t("contacts.noEmail", { name })}
+        aria-label={compact ? t("contacts.sendMessage") : undefined}
         onClick={() => setOpen(!open)}
       >
-        {t("contacts.sendMessage")}
+        {compact ? <MailIcon /> : t("contacts.sendMessage")}
       </button>
       {open && (
         <ul class="menu" role="menu" data-testid="message-templates">

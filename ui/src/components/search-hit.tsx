@@ -3,6 +3,7 @@ import type { TextKey } from "../i18n";
 import type { SearchResultsView } from "../ipc";
 import { safeColor } from "../lib/format";
 import { highlightSegments } from "../lib/highlight";
+import { MessageMenu } from "./message-menu";
 
 type Hit = SearchResultsView["hits"][number];
 
@@ -17,7 +18,8 @@ interface Props {
 const KIND_BADGE: Record<string, TextKey> = { favourite: "hit.favourite", vip: "hit.vip", blocked: "hit.blocked" };
 const SOURCE: Record<string, TextKey> = { colleague: "hit.colleague", contact: "hit.contact", addressBook: "hit.addressBook" };
 
-/** A search hit: presence dot, name, badges, and the matched field with the match marked. */
+/** A search hit: presence dot, name, badges, and the matched field with the match marked; the
+ * selected hit offers "Send message" when the person has an e-mail address. */
 export function SearchHit({ id, hit, selected, onCall, onHover }: Props) {
   const { t } = useShell();
   const color = safeColor(hit.presence?.color);
@@ -65,6 +67,12 @@ export function SearchHit({ id, hit, selected, onCall, onHover }: Props) {
         </small>
       </span>
       <span class="number">{hit.number ?? t("hit.noNumber")}</span>
+      {selected && hit.emails.length > 0 && (
+        // Choosing a message must not also call the person (a click on the row calls).
+        <span class="hit-actions" onClick={(event) => event.stopPropagation()}>
+          <MessageMenu name={hit.name} emails={hit.emails} compact />
+        </span>
+      )}
     </li>
   );
 }

@@ -1,8 +1,9 @@
 import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MessageMenu } from "../components/message-menu";
+import { SearchHit } from "../components/search-hit";
 import { testShell, TEST_SETTINGS, WithShell } from "../components/test-shell";
-import type { AppSettings, ContactView } from "../ipc";
+import type { AppSettings, ContactView, SearchResultsView } from "../ipc";
 import { ContactsView } from "./contacts";
 import { CallKeysSettings } from "./settings-keys";
 import { MessageSettings } from "./settings-messages";
@@ -163,6 +164,35 @@ describe("Send message", () => {
     const button = q<HTMLButtonElement>("send-message")!;
     expect(button.disabled).toBe(true);
     expect(button.title).toBe("Pelle Holm har ingen e-postadress.");
+  });
+});
+
+describe("Send message on a search hit", () => {
+  const hit: SearchResultsView["hits"][number] = {
+    entryId: "u2", name: "Johanna Berg", subtitle: "", source: "colleague", kind: "normal", field: "name",
+    fieldText: "Johanna Berg", spans: [], number: "1002", presence: null, emails: ["johanna.berg@exempel.se"],
+  };
+
+  it("is offered on the selected hit only and mails without calling", async () => {
+    const calls: string[] = [];
+    const ui = (selected: boolean) => (
+      <WithShell shell={testShell()}>
+        <ul>
+          <SearchHit id="h" hit={hit} selected={selected} onCall={() => calls.push("1002")} onHover={() => {}} />
+        </ul>
+      </WithShell>
+    );
+    render(ui(false), root);
+    expect(q("send-message")).toBeNull();
+    render(ui(true), root);
+    q<HTMLButtonElement>("send-message")?.click();
+    await settle();
+    (root.querySelector("[role=menuitem]") as HTMLButtonElement).click();
+    await settle();
+    expect(ipc.opened).toEqual([
+      "mailto:johanna.berg@exempel.se?subject=Ring%20mig%20n%C3%A4r%20du%20kan&body=Ring%20mig%20n%C3%A4r%20du%20kan",
+    ]);
+    expect(calls).toEqual([]);
   });
 });
 
