@@ -1,6 +1,7 @@
 //! Sound devices for calls: the devices chosen in Settings → Audio, the call volume, and the
-//! microphone level for the meter. Without devices (a headless machine) calls still connect,
-//! sending silence and dropping what they receive.
+//! microphone level for the meter. All calls share one microphone and one speaker through the
+//! audio bridge, which also joins them in a conference. Without devices (a headless machine)
+//! calls still connect, sending silence and dropping what they receive.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use koppla_audio::hotplug::DeviceChoice;
 use koppla_audio::level::{LevelMeter, SILENCE_DBFS};
 use koppla_audio::volume::{GainControl, VolumeSink};
-use koppla_audio::{AudioError, AudioSink, AudioSource};
+use koppla_audio::{AudioError, AudioSink, AudioSource, CallBridge};
 use koppla_ua::runtime::AudioFactory;
 use koppla_ua::CallId;
 use tauri::State;
@@ -22,6 +23,8 @@ pub struct AudioControls {
     volume: GainControl,
     /// The microphone's last RMS level in dBFS, as f32 bits.
     input_level: Arc<AtomicU32>,
+    /// Every call's audio; its devices are set when a session starts.
+    bridge: CallBridge<CallId>,
 }
 
 impl Default for AudioControls {
@@ -29,6 +32,10 @@ impl Default for AudioControls {
         AudioControls {
             volume: GainControl::default(),
             input_level: Arc::new(AtomicU32::new(SILENCE_DBFS.to_bits())),
+            bridge: CallBridge::new(
+                Box::new(|| Err(AudioError::Device("no session has chosen devices".into()))),
+                Box::new(|| Err(AudioError::Device("no session has chosen devices".into()))),
+            ),
         }
     }
 }
@@ -42,9 +49,8 @@ impl AudioControls {
         f32::from_bits(self.input_level.load(Ordering::Relaxed))
     }
 
-    fn reset_level(&self) {
-        self.input_level
-            .store(SILENCE_DBFS.to_bits(), Ordering::Relaxed);
+    pub fn bridge(&self) -> CallBridge<CallId> {
+        self.bridge.clone()
     }
 }
 
@@ -56,11 +62,11 @@ pub struct MeteredSource<S> {
 }
 
 impl<S: AudioSource> MeteredSource<S> {
-    pub fn new(inner: S, controls: &AudioControls) -> Self {
+    fn publishing_to(inner: S, level: Arc<AtomicU32>) -> Self {
         MeteredSource {
             inner,
             meter: LevelMeter::default(),
-            level: Arc::clone(&controls.input_level),
+            level,
         }
     }
 }
@@ -83,20 +89,36 @@ fn choice(name: &Option<String>) -> DeviceChoice {
 }
 
 /// The devices from the settings; a chosen device that is gone falls back to the system
-/// default, and no device at all to silence.
+/// default, and no device at all to silence. Calls get endpoints of the shared bridge, which
+/// opens these devices once for all calls.
 pub struct DeviceAudio {
-    input: DeviceChoice,
-    output: DeviceChoice,
-    controls: AudioControls,
+    bridge: CallBridge<CallId>,
 }
 
 impl DeviceAudio {
     pub fn new(settings: &AppSettings, controls: AudioControls) -> DeviceAudio {
         controls.set_volume(settings.volume);
+        let input = choice(&settings.audio_input);
+        let output = choice(&settings.audio_output);
+        // The openers hold the level and gain, not the controls: those own the bridge.
+        let level = Arc::clone(&controls.input_level);
+        let volume = controls.volume.clone();
+        controls.bridge.set_devices(
+            Box::new(move || {
+                level.store(SILENCE_DBFS.to_bits(), Ordering::Relaxed);
+                let source = with_fallback(&input, koppla_audio::devices::open_input)?;
+                let metered = MeteredSource::publishing_to(source, Arc::clone(&level));
+                Ok(Box::new(metered) as Box<dyn AudioSource>)
+            }),
+            Box::new(move || {
+                let sink = with_fallback(&output, koppla_audio::devices::open_output)?;
+                Ok(Box::new(VolumeSink::new(sink, volume.clone())) as Box<dyn AudioSink>)
+            }),
+        );
+        // A new session numbers its calls afresh: what the last one left must not route them.
+        controls.bridge.clear();
         DeviceAudio {
-            input: choice(&settings.audio_input),
-            output: choice(&settings.audio_output),
-            controls,
+            bridge: controls.bridge,
         }
     }
 }
@@ -116,25 +138,12 @@ fn with_fallback<T>(
 }
 
 impl AudioFactory for DeviceAudio {
-    fn source(&mut self, _call: CallId) -> Box<dyn AudioSource> {
-        self.controls.reset_level();
-        match with_fallback(&self.input, koppla_audio::devices::open_input) {
-            Ok(source) => Box::new(MeteredSource::new(source, &self.controls)),
-            Err(err) => {
-                tracing::warn!(%err, "no microphone; sending silence");
-                Box::new(koppla_audio::NullSource)
-            }
-        }
+    fn source(&mut self, call: CallId) -> Box<dyn AudioSource> {
+        Box::new(self.bridge.source(call))
     }
 
-    fn sink(&mut self, _call: CallId) -> Box<dyn AudioSink> {
-        match with_fallback(&self.output, koppla_audio::devices::open_output) {
-            Ok(sink) => Box::new(VolumeSink::new(sink, self.controls.volume.clone())),
-            Err(err) => {
-                tracing::warn!(%err, "no speaker; dropping received audio");
-                Box::new(koppla_audio::NullSink::default())
-            }
-        }
+    fn sink(&mut self, call: CallId) -> Box<dyn AudioSink> {
+        Box::new(self.bridge.sink(call))
     }
 }
 
@@ -173,7 +182,10 @@ mod tests {
         let loud: Vec<i16> = (0..960)
             .map(|i| if i % 2 == 0 { 16_384 } else { -16_384 })
             .collect();
-        let mut source = MeteredSource::new(BufferSource::new(loud.clone()), &controls);
+        let mut source = MeteredSource::publishing_to(
+            BufferSource::new(loud.clone()),
+            Arc::clone(&controls.input_level),
+        );
         let mut frame = vec![0i16; 960];
         assert!(source.read_frame(&mut frame).expect("frame"));
         assert_eq!(frame, loud);
@@ -182,8 +194,6 @@ mod tests {
             (level + 6.02).abs() < 0.1,
             "half scale is -6 dBFS, got {level}"
         );
-        controls.reset_level();
-        assert_eq!(controls.input_level_dbfs(), SILENCE_DBFS);
     }
 
     #[test]

@@ -28,13 +28,24 @@ struct TrackedCall {
 pub struct CallBook {
     calls: HashMap<CallId, TrackedCall>,
     dialling: VecDeque<String>,
+    /// The calls joined in the local conference (see `conference.rs`).
+    conference: Vec<CallId>,
 }
 
 impl CallBook {
     pub fn views(&self) -> Vec<CallView> {
         let mut views: Vec<CallView> = self.calls.values().map(|c| c.view.clone()).collect();
         views.sort_by_key(|view| view.id);
+        crate::conference::annotate(&mut views, &self.conference);
         views
+    }
+
+    pub fn conference(&self) -> &[CallId] {
+        &self.conference
+    }
+
+    pub fn set_conference(&mut self, members: Vec<CallId>) {
+        self.conference = members;
     }
 
     /// Records that the microphone of `call` is (un)muted; false when there is no such call.
@@ -71,6 +82,7 @@ impl CallBook {
     pub fn clear(&mut self) {
         self.calls.clear();
         self.dialling.clear();
+        self.conference.clear();
     }
 }
 
@@ -176,6 +188,7 @@ pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
                 answered_at: None,
                 muted: false,
                 recording: false,
+                conference: None,
             },
             history,
             rejected_here: false,
@@ -203,6 +216,7 @@ pub async fn state_changed(
     reason: Option<String>,
 ) {
     let app_state = app.state::<AppState>();
+    crate::conference::on_call_state(&app_state, call, state);
     let now = koppla_store::unix_millis_now();
     let is_new = !app_state.calls().calls.contains_key(&call);
     if is_new {
@@ -234,6 +248,7 @@ pub async fn state_changed(
                     answered_at: None,
                     muted: false,
                     recording: false,
+                    conference: None,
                 },
                 history,
                 rejected_here: false,
@@ -443,6 +458,7 @@ mod tests {
                 answered_at: Some(1),
                 muted: false,
                 recording: false,
+                conference: None,
             },
             history: None,
             rejected_here: false,

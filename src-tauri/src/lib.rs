@@ -8,6 +8,7 @@ mod call_commands;
 mod call_keys;
 mod calls;
 mod commands;
+mod conference;
 mod contacts;
 mod dial_request;
 mod embedded;
@@ -82,6 +83,8 @@ pub fn run() {
             call_commands::calls_list,
             call_commands::call_place,
             call_commands::call_action,
+            conference::conference_merge,
+            conference::conference_split,
             search::search,
             search::search_enter,
             contacts::contacts_list,

@@ -214,6 +214,7 @@ mod tests {
             answered_at: None,
             muted: false,
             recording: false,
+            conference: None,
         }
     }
 

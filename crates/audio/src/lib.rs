@@ -4,6 +4,7 @@
 //!
 //! Frame contract: mono, `i16`, 48 000 Hz, 20 ms frames of [`FRAME_SAMPLES`] samples.
 
+pub mod bridge;
 mod error;
 pub mod level;
 pub mod memory;
@@ -17,6 +18,7 @@ pub mod wav;
 pub mod devices;
 pub mod hotplug;
 
+pub use bridge::{BridgeSink, BridgeSource, CallBridge};
 pub use error::AudioError;
 pub use level::{Level, LevelMeter};
 pub use memory::{BufferSource, CaptureHandle, CaptureSink};

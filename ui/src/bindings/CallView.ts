@@ -17,4 +17,8 @@ endReason: string | null,
 /**
  * Unix milliseconds.
  */
-startedAt: number, answeredAt: number | null, muted: boolean, recording: boolean, };
+startedAt: number, answeredAt: number | null, muted: boolean, recording: boolean, 
+/**
+ * How many calls are in the local conference this call is part of; absent when none.
+ */
+conference?: number, };
