@@ -446,6 +446,7 @@ test("settings: call shortcuts are recorded, checked and used; external app, tem
   await page.getByTestId("template-2").press("Enter");
   await page.getByTestId("setting-emailSeparator").selectOption("comma");
   await page.getByTestId("settings-messages").screenshot({ path: `${shots}/settings-messages.png` });
+  await page.screenshot({ path: `${shots}/settings-external-and-messages.png` });
 
   await page.reload();
   await page.getByTestId("tab-settings").click();

@@ -7,6 +7,7 @@ import type { AppSettings, ContactView, SearchResultsView } from "../ipc";
 import { ContactsView } from "./contacts";
 import { CallKeysSettings } from "./settings-keys";
 import { MessageSettings } from "./settings-messages";
+import { SettingsView } from "./settings";
 
 const ipc = vi.hoisted(() => ({ opened: [] as string[], contacts: [] as unknown[] }));
 vi.mock("../ipc", async (original) => ({
@@ -15,6 +16,8 @@ vi.mock("../ipc", async (original) => ({
     ipc.opened.push(url);
   },
   contactsList: async () => ipc.contacts,
+  hotkeyGet: async () => "F8",
+  audioDevices: async () => ({ inputs: [], outputs: [], defaultInput: null, defaultOutput: null, error: null }),
 }));
 
 const root = document.createElement("div");
@@ -105,6 +108,26 @@ describe("call shortcuts in Settings", () => {
     expect(last(saved)?.callKeys.focusSearch).toBe("");
     expect(q<HTMLInputElement>("key-focusSearch")?.value).toBe("Inget");
     expect(q<HTMLButtonElement>("key-clear-focusSearch")?.disabled).toBe(true);
+  });
+});
+
+describe("external application in Settings", () => {
+  it("chooses when it opens on incoming calls, next to the address template", async () => {
+    const { saved, rerender } = savingShell({ ...TEST_SETTINGS, externalAppUrl: "https://crm.example.se/?tel={number}" });
+    const session = { state: "online", kind: "builtin", username: "anna", display_name: null, registered: true,
+      registration_error: null, switch_features: true } as const;
+    rerender(() => <SettingsView session={session} />);
+    const select = q<HTMLSelectElement>("setting-externalAppOpen")!;
+    expect(select.value).toBe("off");
+    expect([...select.options].map((o) => o.textContent)).toEqual(["Nej, bara med knappen", "När det ringer", "När jag svarar"]);
+    select.value = "whenRinging";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    await settle();
+    expect(last(saved)?.externalAppOpen).toBe("whenRinging");
+    expect(last(saved)?.externalAppUrl).toBe("https://crm.example.se/?tel={number}");
+    // Every group of the new settings is on the page.
+    expect(q("settings-keys")).not.toBeNull();
+    expect(q("settings-messages")).not.toBeNull();
   });
 });
 
