@@ -90,6 +90,9 @@ export const callsList = () => invoke<CallView[]>("calls_list");
  * through `onCalls`. */
 export const callPlace = (target: string) => invoke<void>("call_place", { target });
 export const callAction = (id: number, action: CallAction) => invoke<void>("call_action", { id, action });
+/** "merge" resumes held calls and joins every answered call into one conference; "split" ends it
+ * and holds all but the newest member. Call views then show `conference` with the member count. */
+export const conference = (action: "merge" | "split") => invoke<void>(`conference_${action}`);
 
 // Search
 export const search = (query: string, limit = 20) => invoke<SearchResultsView>("search", { query, limit });

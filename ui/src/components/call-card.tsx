@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
-import { callAction, type CallAction, type CallView } from "../ipc";
+import { callAction, conference, type CallAction, type CallView } from "../ipc";
 import { endReasonKey, isRingingIn, isTalking } from "../lib/calls";
 import { externalAppLink, formatDuration } from "../lib/format";
 import { Keypad } from "./keypad";
@@ -14,11 +14,14 @@ interface Props {
 
 /** One call: who, its phase and timer, and the buttons that make sense in that phase. */
 export function CallCard({ call, now }: Props) {
-  const { t, settings, run } = useShell();
+  const { t, settings, run, calls } = useShell();
   const [panel, setPanel] = useState<"keypad" | "transfer" | null>(null);
   const act = (action: CallAction) => void run(() => callAction(call.id, action));
   const toggle = (which: "keypad" | "transfer") => setPanel((open) => (open === which ? null : which));
   const talking = isTalking(call);
+  const inConference = call.conference !== undefined;
+  // Answered calls, held or not: those a merge joins.
+  const canMerge = calls.filter(isTalking).length >= 2;
   const external = externalAppLink(settings.externalAppUrl, call.remote);
 
   const ended = call.phase === "ended" ? endReasonKey(call.endReason) : null;
@@ -40,6 +43,11 @@ export function CallCard({ call, now }: Props) {
             </time>
           )}
           {call.recording && call.phase !== "ended" && <span class="rec">● {t("call.recording")}</span>}
+          {inConference && call.phase !== "ended" && (
+            <span class="conference" data-testid="call-in-conference">
+              {t("call.inConference", { count: String(call.conference) })}
+            </span>
+          )}
         </div>
       </header>
 
@@ -82,9 +90,20 @@ export function CallCard({ call, now }: Props) {
           >
             {t(call.recording ? "call.stopRecord" : "call.record")}
           </button>
-          <button disabled title={t("call.conferenceSoon")} data-testid="call-conference">
-            {t("call.conference")}
-          </button>
+          {inConference ? (
+            <button aria-pressed data-testid="call-conference" onClick={() => void run(() => conference("split"))}>
+              {t("call.conferenceSplit")}
+            </button>
+          ) : (
+            <button
+              disabled={!canMerge}
+              title={canMerge ? t("call.conferenceHint") : t("call.conferenceNeedsTwo")}
+              data-testid="call-conference"
+              onClick={() => void run(() => conference("merge"))}
+            >
+              {t("call.conference")}
+            </button>
+          )}
           {external && (
             <a class="button" href={external} target="_blank" rel="noopener noreferrer">
               {t("call.external")}

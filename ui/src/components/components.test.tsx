@@ -60,7 +60,7 @@ describe("CallCard", () => {
     expect(root.querySelector("[data-testid=call-answer]")).toBeNull();
     const conference = root.querySelector("[data-testid=call-conference]") as HTMLButtonElement;
     expect(conference.disabled).toBe(true);
-    expect(conference.title).toBe("kommer snart");
+    expect(conference.title).toBe("Kräver minst två besvarade samtal");
   });
 
   it("offers answer and reject for a ringing incoming call, without a timer", () => {
