@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { useShell } from "../context";
 import { openExternal } from "../ipc";
 import { mailtoLink } from "../lib/mail";
@@ -15,6 +15,17 @@ interface Props {
 export function MessageMenu({ name, emails, compact = false }: Props) {
   const { t, settings, run } = useShell();
   const [open, setOpen] = useState(false);
+  const box = useRef<HTMLSpanElement>(null);
+
+  // A click elsewhere closes the menu, as menus do.
+  useEffect(() => {
+    if (!open) return;
+    const away = (event: MouseEvent) => {
+      if (!box.current?.contains(event.target as Node)) setOpen(false);
+    };
+    document.addEventListener("mousedown", away);
+    return () => document.removeEventListener("mousedown", away);
+  }, [open]);
   const address = emails.find((email) => mailtoLink([email], settings.emailSeparator) !== null);
 
   const send = (template?: string) => {
@@ -24,7 +35,15 @@ export function MessageMenu({ name, emails, compact = false }: Props) {
   };
 
   return (
-    <span class="message-menu">
+    <span
+      class="message-menu"
+      ref={box}
+      onKeyDown={(event) => {
+        if (event.key !== "Escape" || !open) return;
+        event.stopPropagation();
+        setOpen(false);
+      }}
+    >
       <button
         type="button"
         data-testid="send-message"

@@ -92,6 +92,21 @@ describe("call shortcuts in Settings", () => {
     expect(q("keys-error")).toBeNull();
   });
 
+  it("lets Tab move on and Esc cancel without saving", async () => {
+    const { saved, rerender } = savingShell();
+    rerender(() => <CallKeysSettings />);
+    const hangup = q<HTMLInputElement>("key-hangup")!;
+    hangup.focus();
+    const tab = new KeyboardEvent("keydown", { key: "Tab", code: "Tab", bubbles: true, cancelable: true });
+    hangup.dispatchEvent(tab);
+    expect(tab.defaultPrevented).toBe(false);
+    press(hangup, "Escape", "Escape");
+    await settle();
+    expect(document.activeElement).not.toBe(hangup);
+    expect(q<HTMLInputElement>("key-hangup")?.value).toBe("Ctrl+Shift+E");
+    expect(saved).toHaveLength(0);
+  });
+
   it("keeps the recorder's keys from the rest of the window, and can switch a shortcut off", async () => {
     const { saved, rerender } = savingShell();
     let reachedWindow = 0;
@@ -175,6 +190,27 @@ describe("Send message", () => {
       "mailto:britt@ek.se?subject=Jag%20sitter%20i%20m%C3%B6te%2C%20%C3%A5terkommer&body=Jag%20sitter%20i%20m%C3%B6te%2C%20%C3%A5terkommer",
     ]);
     expect(q("message-templates")).toBeNull();
+  });
+
+  it("closes on Escape and on a click elsewhere", async () => {
+    render(
+      <WithShell shell={testShell()}>
+        <MessageMenu name="Britt Ek" emails={["britt@ek.se"]} />
+      </WithShell>,
+      root,
+    );
+    q<HTMLButtonElement>("send-message")?.click();
+    await settle();
+    press(q("message-templates")!, "Escape", "Escape");
+    await settle();
+    expect(q("message-templates")).toBeNull();
+    q<HTMLButtonElement>("send-message")?.click();
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 150)); // effects run after paint
+    document.body.dispatchEvent(new MouseEvent("mousedown", { bubbles: true }));
+    await settle();
+    expect(q("message-templates")).toBeNull();
+    expect(ipc.opened).toEqual([]);
   });
 
   it("is unavailable without an e-mail address and says why", () => {

@@ -40,16 +40,18 @@ export function CallKeysSettings() {
   };
 
   const onKeyDown = (action: ShortcutAction, event: KeyboardEvent) => {
-    // The recorder owns every key while it listens, so nothing else in the window reacts.
+    const field = event.currentTarget as HTMLElement | null;
+    const plain = !event.ctrlKey && !event.altKey && !event.metaKey;
+    // Tab and Shift+Tab still move on, so the form works without a mouse.
+    if (plain && event.key === "Tab") return;
+    // Otherwise the recorder owns every key while it listens, so nothing else in the window reacts.
     event.preventDefault();
     event.stopPropagation();
-    const plain = !event.ctrlKey && !event.altKey && !event.metaKey && !event.shiftKey;
-    if (plain && event.key === "Escape") {
-      setRecording(null);
-      (event.currentTarget as HTMLElement | null)?.blur();
+    if (plain && !event.shiftKey && event.key === "Escape") {
+      setError(null);
+      field?.blur();
       return;
     }
-    if (plain && event.key === "Tab") return;
     const pressed = comboFromEvent(event);
     if (!pressed) return;
     const parsed = parseCombo(pressed);
@@ -64,7 +66,7 @@ export function CallKeysSettings() {
       return;
     }
     store(action, parsed.combo);
-    setRecording(null);
+    field?.blur();
   };
 
   return (
