@@ -296,6 +296,10 @@ pub struct CallView {
     pub answered_at: Option<i64>,
     pub muted: bool,
     pub recording: bool,
+    /// How many calls are in the local conference this call is part of; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub conference: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
