@@ -6,10 +6,13 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use koppla_audio::bridge::DeviceProcessing;
 use koppla_audio::hotplug::DeviceChoice;
 use koppla_audio::level::{LevelMeter, SILENCE_DBFS};
 use koppla_audio::volume::{GainControl, VolumeSink};
 use koppla_audio::{AudioError, AudioSink, AudioSource, CallBridge};
+#[cfg(target_os = "linux")]
+use koppla_media::processing::VoiceProcessor;
 use koppla_ua::runtime::AudioFactory;
 use koppla_ua::CallId;
 use tauri::State;
@@ -115,6 +118,7 @@ impl DeviceAudio {
                 Ok(Box::new(VolumeSink::new(sink, volume.clone())) as Box<dyn AudioSink>)
             }),
         );
+        controls.bridge.set_processing(device_processing());
         // A new session numbers its calls afresh: what the last one left must not route them.
         controls.bridge.clear();
         DeviceAudio {
@@ -144,6 +148,40 @@ impl AudioFactory for DeviceAudio {
 
     fn sink(&mut self, call: CallId) -> Box<dyn AudioSink> {
         Box::new(self.bridge.sink(call))
+    }
+
+    /// The bridge processes the shared microphone against the whole speaker mix; a call's
+    /// own stage would see only its own far end and would process conference partners too.
+    #[cfg(target_os = "linux")]
+    fn processor(&mut self, _call: CallId) -> Box<dyn VoiceProcessor> {
+        Box::new(koppla_media::processing::PassThrough)
+    }
+}
+
+/// Echo cancellation, gain control and noise suppression for the shared devices. Only the
+/// Linux build links the WebRTC module; elsewhere audio passes through as it did per call.
+#[cfg(target_os = "linux")]
+fn device_processing() -> Option<Box<dyn DeviceProcessing>> {
+    let processor = koppla_media::processing::processor_for(Default::default());
+    Some(Box::new(VoiceProcessing(processor)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn device_processing() -> Option<Box<dyn DeviceProcessing>> {
+    None
+}
+
+#[cfg(target_os = "linux")]
+struct VoiceProcessing(Box<dyn VoiceProcessor>);
+
+#[cfg(target_os = "linux")]
+impl DeviceProcessing for VoiceProcessing {
+    fn render(&mut self, speaker: &[i16]) {
+        self.0.process_render(speaker);
+    }
+
+    fn capture(&mut self, mic: &mut [i16]) {
+        self.0.process_capture(mic);
     }
 }
 

@@ -25,6 +25,15 @@ pub type OpenInput = Box<dyn FnMut() -> Result<Box<dyn AudioSource>, AudioError>
 /// Opens the shared speaker; called when the first call needs it.
 pub type OpenOutput = Box<dyn FnMut() -> Result<Box<dyn AudioSink>, AudioError> + Send>;
 
+/// Voice processing on the shared devices. One stage for all calls, because the speaker mix
+/// of every call is what echoes back into the one microphone.
+pub trait DeviceProcessing: Send {
+    /// What the speaker is about to play: the echo reference.
+    fn render(&mut self, speaker: &[i16]);
+    /// The microphone frame, processed in place before it goes to any call.
+    fn capture(&mut self, mic: &mut [i16]);
+}
+
 /// Steps to wait (one second) before opening a device again after it failed, so a missing
 /// device is not probed fifty times a second.
 const REOPEN_AFTER_STEPS: u32 = 50;
@@ -78,10 +87,13 @@ struct Shared<K> {
     mixer: Mixer<K>,
     input: Device<dyn AudioSource>,
     output: Device<dyn AudioSink>,
+    processing: Option<Box<dyn DeviceProcessing>>,
 }
 
 impl<K: Ord + Copy> Shared<K> {
     fn step(&mut self) {
+        let mut speaker = vec![0i16; FRAME_SAMPLES];
+        let received = self.mixer.receive(&mut speaker);
         let mut mic = vec![0i16; FRAME_SAMPLES];
         if let Some(source) = self.input.get("microphone") {
             if let Err(err) = source.read_frame(&mut mic) {
@@ -89,8 +101,11 @@ impl<K: Ord + Copy> Shared<K> {
                 self.input.failed(&err, "microphone");
             }
         }
-        let mut speaker = vec![0i16; FRAME_SAMPLES];
-        self.mixer.step(&mic, &mut speaker);
+        if let Some(processing) = self.processing.as_mut() {
+            processing.render(&speaker);
+            processing.capture(&mut mic);
+        }
+        self.mixer.send(&received, &mic);
         if let Some(sink) = self.output.get("speaker") {
             if let Err(err) = sink.write_frame(&speaker) {
                 self.output.failed(&err, "speaker");
@@ -142,6 +157,7 @@ impl<K: Ord + Copy + Send + 'static> CallBridge<K> {
                 mixer: Mixer::new(depth),
                 input: Device::new(open_input),
                 output: Device::new(open_output),
+                processing: None,
             })),
         }
     }
@@ -151,6 +167,11 @@ impl<K: Ord + Copy + Send + 'static> CallBridge<K> {
         let mut shared = lock(&self.shared);
         shared.input.open = open_input;
         shared.output.open = open_output;
+    }
+
+    /// Echo cancellation and the like for the shared microphone; `None` passes audio through.
+    pub fn set_processing(&self, processing: Option<Box<dyn DeviceProcessing>>) {
+        lock(&self.shared).processing = processing;
     }
 
     /// The pair a call's media session uses.

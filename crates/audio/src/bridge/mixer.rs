@@ -71,55 +71,64 @@ impl<K: Ord + Copy> Mixer<K> {
         self.legs.entry(call).or_default()
     }
 
-    /// Whether `a` hears `b` beyond the microphone: both connected and in the conference.
-    fn partners(&self, a: K, b: K) -> bool {
-        a != b && self.conference.contains(&a) && self.conference.contains(&b)
+    /// One 20 ms step without voice processing: [`Mixer::receive`], then [`Mixer::send`].
+    #[cfg(test)]
+    pub fn step(&mut self, mic: &[i16], speaker: &mut [i16]) {
+        let received = self.receive(speaker);
+        self.send(&received, mic);
     }
 
-    /// One 20 ms step: takes one received frame from every call, writes the speaker mix of
-    /// the connected calls to `speaker`, and queues one outgoing frame for every call.
-    /// Held calls get silence so that every leg advances by exactly one frame per step,
-    /// which is what lets any call's read drive the steps.
-    pub fn step(&mut self, mic: &[i16], speaker: &mut [i16]) {
-        let len = speaker.len();
-        let received: Vec<(K, bool, Option<Vec<i16>>)> = self
+    /// First half of a step: takes one received frame from every call and writes the mix of
+    /// the connected calls to `speaker`.
+    pub fn receive(&mut self, speaker: &mut [i16]) -> Received<K> {
+        let frames: Vec<(K, Option<Vec<i16>>)> = self
             .legs
             .iter_mut()
-            .map(|(call, leg)| (*call, leg.connected, leg.from_call.pop()))
+            .map(|(call, leg)| {
+                let frame = leg.from_call.pop();
+                // A held call's audio is discarded, not kept for later.
+                (*call, frame.filter(|_| leg.connected))
+            })
             .collect();
-        let mut mix = vec![0i32; len];
-        for (_, connected, frame) in &received {
-            if let (true, Some(frame)) = (connected, frame) {
+        let mut mix = vec![0i32; speaker.len()];
+        for (_, frame) in &frames {
+            if let Some(frame) = frame {
                 add(&mut mix, frame);
             }
         }
         for (out, sum) in speaker.iter_mut().zip(&mix) {
             *out = saturate(*sum);
         }
-        let outgoing: Vec<(K, Vec<i16>)> = received
-            .iter()
-            .map(|(call, connected, _)| {
-                let mut sum = vec![0i32; len];
-                if *connected {
-                    add(&mut sum, mic);
-                    for (other, other_connected, frame) in &received {
-                        if let (true, Some(frame)) = (other_connected, frame) {
-                            if self.partners(*call, *other) {
-                                add(&mut sum, frame);
-                            }
-                        }
+        Received { frames }
+    }
+
+    /// Second half: queues one outgoing frame for every call, `mic` plus conference partners
+    /// for the connected ones. Held calls get silence so that every leg advances by exactly
+    /// one frame per step, which is what lets any call's read drive the steps.
+    pub fn send(&mut self, received: &Received<K>, mic: &[i16]) {
+        let depth = self.depth;
+        let conference = &self.conference;
+        for (call, leg) in self.legs.iter_mut() {
+            let mut sum = vec![0i32; mic.len()];
+            if leg.connected {
+                add(&mut sum, mic);
+                for (other, frame) in &received.frames {
+                    let partners =
+                        other != call && conference.contains(call) && conference.contains(other);
+                    if let (true, Some(frame)) = (partners, frame) {
+                        add(&mut sum, frame);
                     }
                 }
-                (*call, sum.into_iter().map(saturate).collect())
-            })
-            .collect();
-        let depth = self.depth;
-        for (call, frame) in outgoing {
-            if let Some(leg) = self.legs.get_mut(&call) {
-                leg.to_call.push(frame, depth);
             }
+            leg.to_call
+                .push(sum.into_iter().map(saturate).collect(), depth);
         }
     }
+}
+
+/// The frames one step took from the calls; `None` for a call that had none or is held.
+pub struct Received<K> {
+    frames: Vec<(K, Option<Vec<i16>>)>,
 }
 
 fn add(acc: &mut [i32], frame: &[i16]) {

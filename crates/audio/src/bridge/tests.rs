@@ -287,3 +287,42 @@ fn a_removed_call_sends_silence_and_its_audio_goes_nowhere() {
     assert!(!hears(&speaker, rig.hz(1)) && !hears(rig.sent(0), rig.hz(1)));
     assert!(rig.bridge.conference().is_empty());
 }
+
+/// Records the echo reference and turns the microphone down, as an echo canceller would.
+struct Recorder(Arc<std::sync::Mutex<Vec<i16>>>);
+
+impl DeviceProcessing for Recorder {
+    fn render(&mut self, speaker: &[i16]) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(speaker);
+    }
+    fn capture(&mut self, mic: &mut [i16]) {
+        for s in mic.iter_mut() {
+            *s /= 4;
+        }
+    }
+}
+
+#[test]
+fn processing_sees_the_speaker_mix_and_shapes_the_microphone_for_every_call() {
+    let mut rig = Rig::new(&[(1, 800.0), (2, 1100.0)]);
+    let reference = Arc::new(std::sync::Mutex::new(Vec::new()));
+    rig.bridge
+        .set_processing(Some(Box::new(Recorder(Arc::clone(&reference)))));
+    let speaker = rig.run(30);
+    let reference = reference.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(
+        &reference[reference.len() - speaker.len()..],
+        &speaker[..],
+        "the echo reference is exactly what the speaker played"
+    );
+    for i in 0..2 {
+        let level = tone_level(rig.sent(i), MIC_HZ);
+        assert!(
+            (level - TONE_AMPLITUDE / 4.0).abs() < 0.01,
+            "call {i} gets the processed microphone, level {level}"
+        );
+    }
+}
