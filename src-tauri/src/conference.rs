@@ -14,9 +14,13 @@ use crate::session::commands_and_domain;
 use crate::AppState;
 
 /// Whether a call in `state` exchanges audio with the user. Early media (a ringback or an
-/// announcement before answer) is heard; held and ringing calls are not.
+/// announcement before answer) and the other side's music on hold are heard; calls the user
+/// held, and calls not yet answered, are not.
 pub fn connected(state: CallState) -> bool {
-    matches!(state, CallState::Early | CallState::Established)
+    matches!(
+        state,
+        CallState::Early | CallState::Established | CallState::RemoteHeld
+    )
 }
 
 /// What merging does: resume the held calls, then join all of them.
@@ -221,14 +225,18 @@ mod tests {
     }
 
     #[test]
-    fn only_early_and_established_calls_are_connected() {
-        assert!(connected(CallState::Established));
-        assert!(connected(CallState::Early));
+    fn calls_held_here_or_unanswered_are_not_connected() {
+        for state in [
+            CallState::Early,
+            CallState::Established,
+            CallState::RemoteHeld,
+        ] {
+            assert!(connected(state), "{state:?}");
+        }
         for state in [
             CallState::Calling,
             CallState::Ringing,
             CallState::Held,
-            CallState::RemoteHeld,
             CallState::Ended,
         ] {
             assert!(!connected(state), "{state:?}");
