@@ -43,6 +43,8 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
         _ => None,
     };
     let rejecting = action == CallAction::Reject;
+    // Answering or resuming a call puts the one the user was talking to on hold.
+    let takes_over = matches!(action, CallAction::Answer | CallAction::Resume);
     let recording = match action {
         CallAction::StartRecording => Some(crate::recordings::prepare(&app, id)?),
         _ => None,
@@ -53,6 +55,9 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
     if rejecting {
         // Before the command: the call may end before this function runs again.
         state.calls().mark_rejected(id);
+    }
+    if takes_over {
+        crate::conference::hold_others(&state, &commands, id).await?;
     }
     commands
         .send(command)

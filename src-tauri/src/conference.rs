@@ -66,6 +66,33 @@ pub fn split_plan(views: &[CallView], members: &[CallId]) -> Vec<CallId> {
         .collect()
 }
 
+/// The calls to hold before answering or resuming `call`, so that the user talks to one call
+/// (or one conference) at a time: every other talking call outside `call`'s conference.
+pub fn others_to_hold(views: &[CallView], conference: &[CallId], call: CallId) -> Vec<CallId> {
+    let joined = |id: CallId| conference.contains(&call) && conference.contains(&id);
+    views
+        .iter()
+        .filter(|v| v.id != call && v.phase == CallPhase::Established && !joined(v.id))
+        .map(|v| v.id)
+        .collect()
+}
+
+/// Holds what [`others_to_hold`] names; runs before an answer or resume goes to the engine.
+pub async fn hold_others(
+    state: &AppState,
+    commands: &tokio::sync::mpsc::Sender<Command>,
+    call: CallId,
+) -> UiResult<()> {
+    let hold = {
+        let book = state.calls();
+        others_to_hold(&book.views(), book.conference(), call)
+    };
+    for other in hold {
+        send(commands, Command::Hold(Some(other))).await?;
+    }
+    Ok(())
+}
+
 /// Marks the members in the views the UI gets, with the size of the conference.
 pub fn annotate(views: &mut [CallView], members: &[CallId]) {
     let size = u32::try_from(members.len()).unwrap_or(u32::MAX);
@@ -203,6 +230,28 @@ mod tests {
         ];
         assert_eq!(split_plan(&views, &[1, 2, 3]), vec![1]);
         assert!(split_plan(&views, &[]).is_empty());
+    }
+
+    #[test]
+    fn answering_or_resuming_holds_the_other_talking_calls_but_not_partners() {
+        let views = [
+            view(1, CallPhase::Established),
+            view(2, CallPhase::Established),
+            view(3, CallPhase::Held),
+            view(4, CallPhase::Ringing),
+        ];
+        assert_eq!(others_to_hold(&views, &[], 4), vec![1, 2]);
+        assert_eq!(others_to_hold(&views, &[], 3), vec![1, 2]);
+        assert_eq!(
+            others_to_hold(&views, &[1, 3], 3),
+            vec![2],
+            "1 is 3's partner"
+        );
+        assert_eq!(
+            others_to_hold(&views, &[1, 2], 4),
+            vec![1, 2],
+            "a new call holds the conference"
+        );
     }
 
     #[test]
