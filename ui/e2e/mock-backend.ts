@@ -200,6 +200,10 @@ mockIPC(
       }
       case "call_action":
         return calls.act(Number(payload.id), payload.action as CallAction);
+      case "conference_merge":
+        return calls.merge();
+      case "conference_split":
+        return calls.split();
       case "search":
         return searchAll(String(payload.query ?? ""), Number(payload.limit ?? 20), state.contacts);
       case "search_enter": {

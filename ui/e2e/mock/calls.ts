@@ -77,6 +77,7 @@ export class MockCalls {
   private end(call: CallView, reason: string) {
     call.phase = "ended";
     call.endReason = reason;
+    this.leaveConference(call);
     this.changed();
     this.onEnded({
       direction: call.direction, remote: call.remote, displayName: call.remoteName, startedAt: call.startedAt,
@@ -147,5 +148,37 @@ export class MockCalls {
         break;
     }
     this.changed();
+  }
+
+  /** Like conference_merge: resumes the held calls and joins every answered call. */
+  merge(): void {
+    const members = this.calls.filter((c) => ["established", "held", "remoteHeld"].includes(c.phase));
+    if (members.length < 2) fail("conference_needs_two", "a conference needs at least two answered calls");
+    for (const call of members) {
+      if (call.phase === "held") call.phase = "established";
+      call.conference = members.length;
+    }
+    this.changed();
+  }
+
+  /** Like conference_split: ends the conference and holds every member but the newest. */
+  split(): void {
+    const members = this.calls.filter((c) => c.conference !== undefined);
+    const newest = Math.max(...members.map((c) => c.id));
+    for (const call of members) {
+      delete call.conference;
+      if (call.id !== newest && call.phase === "established") call.phase = "held";
+    }
+    this.changed();
+  }
+
+  private leaveConference(call: CallView) {
+    if (call.conference === undefined) return;
+    delete call.conference;
+    const rest = this.calls.filter((c) => c.conference !== undefined);
+    for (const other of rest) {
+      if (rest.length < 2) delete other.conference;
+      else other.conference = rest.length;
+    }
   }
 }
