@@ -37,6 +37,9 @@ pub struct Config {
     /// Shared contacts every user sees (created at startup when missing).
     #[serde(default)]
     pub contacts: Vec<SharedContact>,
+    /// Call queues answered by the switch and offered to logged-in agents.
+    #[serde(default)]
+    pub queues: Vec<crate::queue_config::QueueConfig>,
 }
 
 /// A shared directory contact, e.g. a supplier or the building's reception.
@@ -279,6 +282,7 @@ impl Default for Config {
             activities: default_activities(),
             users: Vec::new(),
             contacts: Vec::new(),
+            queues: Vec::new(),
         }
     }
 }
@@ -373,6 +377,20 @@ impl Config {
         if self.server.realm.is_empty() {
             return Err(ConfigError::Invalid("realm must not be empty".into()));
         }
+        let usernames: Vec<&str> = self.users.iter().map(|u| u.username.as_str()).collect();
+        let mut ids = std::collections::HashSet::new();
+        for q in &self.queues {
+            q.validate(&usernames).map_err(ConfigError::Invalid)?;
+            if !ids.insert(q.id.as_str()) {
+                return Err(ConfigError::Invalid(format!("duplicate queue {:?}", q.id)));
+            }
+            if !numbers.insert(crate::model::normalize_number(&q.number)) {
+                return Err(ConfigError::Invalid(format!(
+                    "number {:?} used twice",
+                    q.number
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -395,6 +413,11 @@ mod tests {
             .contacts
             .iter()
             .any(|c| c.kind == crate::model::ContactKind::Vip));
+        assert_eq!(cfg.queues.len(), 1);
+        assert_eq!(
+            cfg.queues[0].overflow,
+            crate::queue_config::Overflow::Voicemail("alice".into())
+        );
     }
 
     #[test]

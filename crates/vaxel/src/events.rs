@@ -1,6 +1,6 @@
 //! Events pushed to API clients over the WebSocket and to SIP watchers.
 
-use crate::model::ActivityStatus;
+use crate::model::{ActivityStatus, QueueStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,12 +25,9 @@ pub enum Event {
         new_messages: u32,
         old_messages: u32,
     },
-    /// A queue's waiting/agent counters; everyone sees it.
-    QueueCounters {
-        queue: String,
-        waiting: u32,
-        agents: u32,
-    },
+    /// A call queue's counters changed (waiting callers, agents logged in and free, answered
+    /// and abandoned today); everyone sees it.
+    QueueChanged { queue: QueueStatus },
     /// The number of registered devices for a user changed; everyone sees it.
     Registration { username: String, devices: u32 },
     /// A user was added or their directory entry changed; clients refetch the directory.
@@ -62,11 +59,24 @@ mod tests {
         assert_eq!(v["type"], "missed_call");
         assert!(e.visible_to("bob"));
         assert!(!e.visible_to("alice"));
-        let q = Event::QueueCounters {
-            queue: "support".into(),
-            waiting: 1,
-            agents: 2,
+        let q = Event::QueueChanged {
+            queue: QueueStatus {
+                id: "support".into(),
+                number: "7000".into(),
+                name: "Support".into(),
+                waiting: 1,
+                longest_wait_secs: 4,
+                oldest_waiting_since: Some(1_800_000_000),
+                logged_in: vec!["bob".into()],
+                agents_logged_in: 1,
+                agents_free: 0,
+                answered_today: 3,
+                abandoned_today: 1,
+            },
         };
         assert!(q.visible_to("alice"));
+        let v = serde_json::to_value(&q).unwrap();
+        assert_eq!(v["type"], "queue_changed");
+        assert_eq!(v["queue"]["waiting"], 1);
     }
 }

@@ -32,6 +32,14 @@ impl MediaControl for NoMedia {
     ) -> Option<SocketAddr> {
         Some(SocketAddr::from(([127, 0, 0, 1], 30008)))
     }
+    fn queue_hold(&mut self, _: &str, _: Option<SocketAddr>, _: u8, _: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::from(([127, 0, 0, 1], 30010)))
+    }
+    fn queue_agent_side(&mut self, _: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::from(([127, 0, 0, 1], 30012)))
+    }
+    fn queue_bridge(&mut self, _: &str, _: Option<SocketAddr>) {}
+    fn queue_voicemail(&mut self, _: &str, _: u8, _: &str, _: &str) {}
     fn release(&mut self, _: &str) {}
 }
 

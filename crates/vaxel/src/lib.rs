@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod events;
 pub mod fuzzing;
 pub mod model;
+pub mod queue_config;
 mod server;
 pub mod sip;
 pub mod sms;

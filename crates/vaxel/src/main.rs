@@ -15,8 +15,12 @@ use std::process::ExitCode;
 /// behind NAT, an echo test number and a "you are user X" number, presence
 /// (PUBLISH/SUBSCRIBE/NOTIFY with PIDF + RPID activities), missed calls and voicemail (calls
 /// unanswered within `ring_timeout_secs` are recorded to WAV under `voicemail_dir`; message
-/// waiting over SUBSCRIBE message-summary), and a JSON client API (login, directory,
-/// activities, contacts, missed calls, voicemail, live events over WebSocket) for the Koppla app.
+/// waiting over SUBSCRIBE message-summary), call queues (`[[queues]]`: the switch answers the
+/// queue number, plays hold music and offers the call to free logged-in members by
+/// `ring_all`, `round_robin` or `longest_idle`, with overflow to busy, voicemail or another
+/// number after `max_wait_secs`), and a JSON client API (login, directory, activities,
+/// contacts, missed calls, voicemail, queue login/logout and counters, live events over
+/// WebSocket) for the Koppla app.
 ///
 /// Everything is configured in one TOML file; see vaxel.example.toml next to the source for
 /// every setting with comments. Passwords never go in that file: give each user a

@@ -183,3 +183,26 @@ mod tests {
         assert_eq!(ContactKind::parse("friend"), None);
     }
 }
+
+/// A call queue's counters as API clients see them (`GET /api/v1/queues`, `queue_changed`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct QueueStatus {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    /// Callers waiting for an agent (answered by the switch, hearing hold music).
+    pub waiting: u32,
+    /// How long the longest-waiting caller has waited, in seconds.
+    pub longest_wait_secs: u64,
+    /// Unix time the longest-waiting caller arrived (lets clients count up themselves).
+    pub oldest_waiting_since: Option<i64>,
+    /// Members currently logged in to the queue.
+    pub logged_in: Vec<String>,
+    pub agents_logged_in: u32,
+    /// Logged-in agents who could take a call now (registered, reachable, not on a call).
+    pub agents_free: u32,
+    /// Calls an agent answered today (UTC).
+    pub answered_today: u32,
+    /// Callers who hung up while waiting today (UTC).
+    pub abandoned_today: u32,
+}

@@ -7,11 +7,12 @@ use crate::model::UserRecord;
 use crate::sip::directory::Numbering;
 use crate::sip::driver::load_directory;
 use crate::sip::media::UdpMedia;
+use crate::sip::queue_media::{generated_music, QueueAudio};
 use crate::sip::voicemail_media::{load_greeting, VoicemailSettings};
 use crate::sip::{CallPolicy, UserCallSettings};
-use crate::sip::{CoreConfig, SipCore};
+use crate::sip::{CoreConfig, QueueDef, SipCore};
 use crate::sms::{sender_from_config, SmsLogin};
-use crate::state::{AppState, Clock, Shared, SystemClock};
+use crate::state::{AppState, Clock, QueueBoard, Shared, SystemClock};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub enum StartError {
     },
     #[error("voicemail greeting {path}: {detail}")]
     Greeting { path: PathBuf, detail: String },
+    #[error("queue audio {path}: {detail}")]
+    QueueAudio { path: PathBuf, detail: String },
     #[error("cannot resolve trunk {uri}: {detail}")]
     Trunk { uri: String, detail: String },
     #[error("cannot bind {what} on {addr}: {source}")]
@@ -222,6 +225,7 @@ impl Vaxel {
             }
         }
         let (events, _) = broadcast::channel(256);
+        let (queue_tx, queue_rx) = tokio::sync::mpsc::channel(64);
         let state: AppState = Arc::new(Shared {
             store,
             activities: Activities::new(config.activities.clone()),
@@ -230,6 +234,7 @@ impl Vaxel {
             clock,
             token_ttl_secs: i64::try_from(config.server.token_ttl_secs).unwrap_or(i64::MAX),
             realm: config.server.realm.clone(),
+            queues: QueueBoard::new(queue_tx),
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -371,6 +376,27 @@ impl Vaxel {
                 recorded: recorded_tx,
             });
         }
+        for q in &config.queues {
+            let load = |path: &Option<PathBuf>| match path {
+                Some(p) => load_greeting(p).map_err(|e| StartError::QueueAudio {
+                    path: p.clone(),
+                    detail: e.to_string(),
+                }),
+                None => Ok(Vec::new()),
+            };
+            let music = load(&q.hold_music)?;
+            media = media.with_queue_audio(
+                &q.id,
+                QueueAudio {
+                    announcement: load(&q.announcement)?,
+                    music: if music.is_empty() {
+                        generated_music()
+                    } else {
+                        music
+                    },
+                },
+            );
+        }
         let directory = load_directory(&state).await?;
         let now_unix = u64::try_from(state.clock.now()).unwrap_or(0);
         let mut core = SipCore::new(
@@ -385,6 +411,13 @@ impl Vaxel {
             let (new, old) = state.store.voicemail_counts(u.id).await?;
             core.mwi_changed(&u.username, new, old, std::time::Instant::now());
         }
+        core.set_queues(
+            config.queues.iter().map(QueueDef::from).collect(),
+            std::time::Instant::now(),
+        );
+        for s in core.queue_statuses(std::time::Instant::now()) {
+            state.queues.update(s);
+        }
         let listeners = crate::sip::driver::Listeners {
             udp: sip_socket,
             tcp: tcp.map(|(l, _)| l),
@@ -396,6 +429,7 @@ impl Vaxel {
             state.clone(),
             done_rx,
             recorded_rx,
+            queue_rx,
             stop_rx.clone(),
         )));
         tracing::info!(%api_addr, %sip_addr, ?sip_tcp_addr, ?sip_tls_addr, "vaxel started");

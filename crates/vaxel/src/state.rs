@@ -2,11 +2,52 @@
 
 use crate::activity::{unix_now, Activities};
 use crate::events::Event;
+use crate::model::QueueStatus;
 use crate::model::{ActivityChoice, ActivityStatus, DirectoryEntry, UserRecord};
+use crate::sip::QueueError;
 use crate::sms::SmsLogin;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A queue login or logout for the SIP side, which owns queue state.
+#[derive(Debug)]
+pub struct QueueCommand {
+    pub queue: String,
+    pub user: String,
+    pub login: bool,
+    pub reply: oneshot::Sender<Result<QueueStatus, QueueError>>,
+}
+
+/// The API's view of the call queues: the counters as last published by the SIP side, and
+/// the way to send it logins.
+pub struct QueueBoard {
+    pub statuses: std::sync::RwLock<Vec<QueueStatus>>,
+    pub commands: mpsc::Sender<QueueCommand>,
+}
+
+impl QueueBoard {
+    pub fn new(commands: mpsc::Sender<QueueCommand>) -> QueueBoard {
+        QueueBoard {
+            statuses: std::sync::RwLock::new(Vec::new()),
+            commands,
+        }
+    }
+
+    /// Replaces (or adds) one queue's counters.
+    pub fn update(&self, status: QueueStatus) {
+        if let Ok(mut list) = self.statuses.write() {
+            match list.iter_mut().find(|s| s.id == status.id) {
+                Some(s) => *s = status,
+                None => list.push(status),
+            }
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<QueueStatus> {
+        self.statuses.read().map(|l| l.clone()).unwrap_or_default()
+    }
+}
 
 /// Why a user could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +89,7 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     pub token_ttl_secs: i64,
     pub realm: String,
+    pub queues: QueueBoard,
 }
 
 pub type AppState = Arc<Shared>;

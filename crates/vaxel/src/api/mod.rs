@@ -1,6 +1,7 @@
 //! Client API: JSON over HTTP(S) under `/api/v1` plus a WebSocket event stream.
 
 mod handlers;
+mod queues;
 mod voicemail;
 mod ws;
 
@@ -31,6 +32,8 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     TooMany(String),
     #[error("{0}")]
     Unavailable(String),
@@ -49,6 +52,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized | ApiError::BadLogin => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(detail) => {
@@ -116,7 +120,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Koppla Växel client API", description = "Directory, activity (presence), contacts, missed calls, voicemail and login for Koppla clients."),
+    info(title = "Koppla Växel client API", description = "Directory, activity (presence), contacts, missed calls, voicemail, call queues and login for Koppla clients."),
     paths(
         handlers::login,
         handlers::sms_request,
@@ -134,6 +138,9 @@ impl FromRequestParts<AppState> for AuthUser {
         voicemail::audio,
         voicemail::mark_heard,
         voicemail::delete,
+        queues::list,
+        queues::login,
+        queues::logout,
         ws::events,
     ),
     components(schemas(crate::events::Event)),
@@ -188,6 +195,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/voicemails/{id}", delete(voicemail::delete))
         .route("/api/v1/voicemails/{id}/audio", get(voicemail::audio))
         .route("/api/v1/voicemails/{id}/heard", post(voicemail::mark_heard))
+        .route("/api/v1/queues", get(queues::list))
+        .route("/api/v1/queues/{id}/login", post(queues::login))
+        .route("/api/v1/queues/{id}/logout", post(queues::logout))
         .route("/api/v1/events", get(ws::events))
         .route("/api/v1/openapi.json", get(openapi_doc))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
@@ -196,3 +206,5 @@ pub fn router(state: AppState) -> Router {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_queues;

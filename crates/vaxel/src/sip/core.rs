@@ -37,6 +37,8 @@ pub enum CoreEvent {
     Registration { username: String, devices: u32 },
     /// A call to a user ended unanswered.
     MissedCall { username: String, from: String },
+    /// A queue's counters changed.
+    QueueChanged(crate::model::QueueStatus),
 }
 
 /// Media plumbing the core asks for; the driver implements it with UDP sockets, tests with fakes.
@@ -70,6 +72,22 @@ pub trait MediaControl: Send {
         mailbox: &str,
         caller: &str,
     ) -> Option<SocketAddr>;
+    /// Answers a queued caller: plays the queue's announcement and hold audio to `remote` and
+    /// prepares a relay toward an agent. Returns the caller-facing RTP address.
+    fn queue_hold(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        payload_type: u8,
+        queue: &str,
+    ) -> Option<SocketAddr>;
+    /// The agent-facing RTP address of a queued call's relay (for offers to agents).
+    fn queue_agent_side(&mut self, call_id: &str) -> Option<SocketAddr>;
+    /// Stops the hold audio and relays the caller to the agent at `agent`.
+    fn queue_bridge(&mut self, call_id: &str, agent: Option<SocketAddr>);
+    /// Stops the hold audio and records the caller into `mailbox` (reports completion like an
+    /// announcement when the maximum length is reached).
+    fn queue_voicemail(&mut self, call_id: &str, payload_type: u8, mailbox: &str, caller: &str);
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }
@@ -116,6 +134,7 @@ pub struct SipCore {
     pub(crate) own: HashMap<String, Instant>,
     /// Mailbox (new, old) message counts as last reported by the driver.
     pub(crate) mwi: HashMap<String, (u32, u32)>,
+    pub(crate) queues: super::queue::Queues,
 }
 
 /// First value of a header.
@@ -155,6 +174,7 @@ impl SipCore {
             presence: Presence::default(),
             own: HashMap::new(),
             mwi: HashMap::new(),
+            queues: Default::default(),
         }
     }
 
@@ -273,6 +293,7 @@ impl SipCore {
             Ok(SipMessage::Response(resp)) => self.on_response(resp, src, now),
             Err(e) => self.reject_malformed(data, src, &e),
         }
+        self.queue_step(now);
     }
 
     /// Answers 400 to a request we cannot parse when it carries enough to route a response;
@@ -359,6 +380,7 @@ impl SipCore {
             _ if in_dialog && self.local_calls.contains_key(&call_id) => {
                 self.local_in_dialog(req, src, now)
             }
+            _ if self.queues.legs.contains_key(&call_id) => self.leg_in_dialog(req, src, now),
             Method::Subscribe if in_dialog => self.on_subscribe(req, src, now),
             _ if in_dialog => self.forward_in_dialog(req, src, now),
             Method::Invite => self.on_invite(req, src, now),
@@ -466,5 +488,7 @@ impl SipCore {
         self.proxy_tick(now);
         self.local_tick(now);
         self.presence_tick(now);
+        self.queue_tick(now);
+        self.queue_step(now);
     }
 }

@@ -95,6 +95,7 @@ pub async fn run(
     state: AppState,
     mut announcements: mpsc::UnboundedReceiver<String>,
     mut recorded: mpsc::UnboundedReceiver<Recorded>,
+    mut queue_cmds: mpsc::Receiver<crate::state::QueueCommand>,
     mut stop: watch::Receiver<bool>,
 ) {
     let socket = listeners.udp;
@@ -164,6 +165,11 @@ pub async fn run(
             },
             Some(call_id) = announcements.recv() => core.announcement_done(&call_id, Instant::now()),
             Some(r) = recorded.recv() => store_voicemail(&state, r).await,
+            Some(c) = queue_cmds.recv() => {
+                let result = core.queue_login(&c.queue, &c.user, c.login, Instant::now());
+                // The API caller may have gone away; the login stands regardless.
+                let _ = c.reply.send(result);
+            }
             _ = stop.changed() => if *stop.borrow() { break },
         }
         while let Some(o) = core.poll_transmit() {
@@ -197,6 +203,10 @@ async fn handle_event(state: &AppState, e: CoreEvent) {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot load user"),
             }
+        }
+        CoreEvent::QueueChanged(queue) => {
+            state.queues.update(queue.clone());
+            state.publish(Event::QueueChanged { queue })
         }
         CoreEvent::Registration { username, devices } => {
             state.publish(Event::Registration { username, devices })

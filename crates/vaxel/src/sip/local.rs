@@ -16,8 +16,19 @@ const MAX_LOCAL_CALL: Duration = Duration::from_secs(600);
 pub(crate) enum LocalKind {
     Echo,
     Announce(String),
-    Voicemail { mailbox: String, caller: String },
+    Voicemail {
+        mailbox: String,
+        caller: String,
+    },
+    /// A call queue (index into the core's queues, and its id).
+    Queue {
+        queue: usize,
+        id: String,
+    },
 }
+
+/// A connected queue call is a conversation and may last as long as a proxied one.
+const MAX_QUEUE_CALL: Duration = Duration::from_secs(12 * 3600);
 
 pub(crate) struct LocalCall {
     ok: Response,
@@ -29,6 +40,7 @@ pub(crate) struct LocalCall {
     remote_contact: String,
     remote_from: String,
     our_to: String,
+    max_age: Duration,
 }
 
 impl SipCore {
@@ -39,7 +51,7 @@ impl SipCore {
         // Announcements are encoded as G.711 here; echo returns whatever codec the caller sends.
         let pt = match &kind {
             LocalKind::Echo => pts.first().copied(),
-            LocalKind::Announce(_) | LocalKind::Voicemail { .. } => {
+            LocalKind::Announce(_) | LocalKind::Voicemail { .. } | LocalKind::Queue { .. } => {
                 pts.iter().copied().find(|p| *p == 0 || *p == 8)
             }
         };
@@ -64,6 +76,7 @@ impl SipCore {
             LocalKind::Voicemail { mailbox, caller } => {
                 self.media.voicemail(&call_id, remote, pt, mailbox, caller)
             }
+            LocalKind::Queue { id, .. } => self.media.queue_hold(&call_id, remote, pt, id),
         };
         let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
         else {
@@ -82,6 +95,26 @@ impl SipCore {
         ok.body = answer.into_bytes();
         let our_to = hv(&ok.headers, "To").unwrap_or_default();
         self.send(src, SipMessage::Response(ok.clone()));
+        let from = hv(&req.headers, "From").unwrap_or_default();
+        let max_age = if let LocalKind::Queue { queue, .. } = kind {
+            // Toward agents the caller keeps their identity, under a tag of our own.
+            let bare = from.split(";tag=").next().unwrap_or("").to_string();
+            let caller = super::util::uri_user(&m::addr_uri(&from)).unwrap_or_default();
+            let call = super::queue::QueueCall {
+                queue,
+                from: bare,
+                caller,
+                offer: offer.to_string(),
+                pt,
+                since: now,
+                phase: super::queue::Phase::Waiting,
+                legs: Vec::new(),
+            };
+            self.queue_enqueue(&call_id, call);
+            MAX_QUEUE_CALL
+        } else {
+            MAX_LOCAL_CALL
+        };
         self.local_calls.insert(
             call_id,
             LocalCall {
@@ -94,8 +127,9 @@ impl SipCore {
                 remote_contact: hv(&req.headers, "Contact")
                     .map(|c| m::addr_uri(&c))
                     .unwrap_or_default(),
-                remote_from: hv(&req.headers, "From").unwrap_or_default(),
+                remote_from: from,
                 our_to,
+                max_age,
             },
         );
     }
@@ -112,7 +146,7 @@ impl SipCore {
         match req.method {
             Method::Bye => {
                 self.reply(&req, src, 200, None, &[], None);
-                self.end_local(&call_id);
+                self.end_local(&call_id, now);
             }
             Method::Invite => {
                 // Re-INVITE (e.g. hold): keep the same media, answer with the same SDP.
@@ -144,17 +178,19 @@ impl SipCore {
         tracing::debug!(%call_id, "CANCEL after local answer ignored");
     }
 
-    fn end_local(&mut self, call_id: &str) {
+    fn end_local(&mut self, call_id: &str, now: Instant) {
         self.local_calls.remove(call_id);
         self.media.release(call_id);
+        self.queue_caller_gone(call_id, now);
     }
 
     /// Hangs up a local call from the switch side.
-    fn bye_local(&mut self, call_id: &str, now: Instant) {
+    pub(crate) fn hang_up_local(&mut self, call_id: &str, now: Instant) {
         let Some(c) = self.local_calls.remove(call_id) else {
             return;
         };
         self.media.release(call_id);
+        self.queue_caller_gone(call_id, now);
         let branch = m::new_branch();
         let dest = self.resolve_dest(&c.remote_contact).unwrap_or(c.src);
         let mut headers = Headers::default();
@@ -185,7 +221,7 @@ impl SipCore {
 
     /// The driver reports that an announcement finished playing.
     pub fn announcement_done(&mut self, call_id: &str, now: Instant) {
-        self.bye_local(call_id, now);
+        self.hang_up_local(call_id, now);
     }
 
     pub(crate) fn local_tick(&mut self, now: Instant) {
@@ -193,7 +229,7 @@ impl SipCore {
         let mut end = Vec::new();
         for (id, c) in self.local_calls.iter_mut() {
             let age = now.saturating_duration_since(c.started);
-            if age >= MAX_LOCAL_CALL || (!c.acked && age >= Duration::from_secs(32)) {
+            if age >= c.max_age || (!c.acked && age >= Duration::from_secs(32)) {
                 end.push(id.clone());
             } else if !c.acked && now >= c.next_retransmit {
                 resend.push((c.src, c.ok.clone()));
@@ -205,7 +241,7 @@ impl SipCore {
             self.send(to, SipMessage::Response(r));
         }
         for id in end {
-            self.bye_local(&id, now);
+            self.hang_up_local(&id, now);
         }
     }
 }

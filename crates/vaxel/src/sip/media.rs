@@ -1,13 +1,14 @@
 //! UDP media for the switch: per-call relay with symmetric-RTP latching (so NATed phones hear
 //! each other), the echo endpoint, and spoken announcements (espeak-ng, or a tone fallback).
 
+use super::announce::announce_loop;
 use super::core::MediaControl;
 use super::g711;
+use super::queue_media::{QueueAudio, QueueMedia};
 use super::voicemail_media::{self, VoicemailSettings};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -15,13 +16,13 @@ use tokio::task::JoinHandle;
 /// Where one side of a relayed call receives audio: what its SDP said, until a packet from it
 /// shows the real (possibly NAT-translated) address.
 #[derive(Default, Clone, Copy)]
-struct Peer {
-    sdp: Option<SocketAddr>,
-    latched: Option<SocketAddr>,
+pub(super) struct Peer {
+    pub(super) sdp: Option<SocketAddr>,
+    pub(super) latched: Option<SocketAddr>,
 }
 
 impl Peer {
-    fn dest(&self) -> Option<SocketAddr> {
+    pub(super) fn dest(&self) -> Option<SocketAddr> {
         self.latched.or(self.sdp)
     }
 }
@@ -38,6 +39,7 @@ struct CallMedia {
     tasks: Vec<JoinHandle<()>>,
     /// Ends a voicemail recording gracefully (the file must be finished, not aborted).
     stop: Option<oneshot::Sender<()>>,
+    queue: Option<QueueMedia>,
 }
 
 /// Outgoing RTP stream state for audio the switch itself sends.
@@ -58,6 +60,11 @@ impl RtpOut {
             ts: rand::random(),
             first: true,
         }
+    }
+
+    /// SSRC, sequence number and timestamp the next packet will carry.
+    pub(crate) fn next(&self) -> (u32, u16, u32) {
+        (self.ssrc, self.seq, self.ts)
     }
 
     /// One G.711 packet for a 20 ms frame of 8 kHz PCM.
@@ -85,9 +92,10 @@ pub struct UdpMedia {
     calls: HashMap<String, CallMedia>,
     done: mpsc::UnboundedSender<String>,
     voicemail: Option<VoicemailSettings>,
+    queue_audio: HashMap<String, Arc<QueueAudio>>,
 }
 
-fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
+pub(super) fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
     let std = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
     std.set_nonblocking(true).ok()?;
     let addr = std.local_addr().ok()?;
@@ -107,13 +115,37 @@ impl UdpMedia {
             calls: HashMap::new(),
             done,
             voicemail: None,
+            queue_audio: HashMap::new(),
         }
+    }
+
+    /// Sets what callers of queue `id` hear while waiting (otherwise generated hold music).
+    pub fn with_queue_audio(mut self, id: &str, audio: QueueAudio) -> UdpMedia {
+        self.queue_audio.insert(id.to_string(), Arc::new(audio));
+        self
     }
 
     /// Enables voicemail recording.
     pub fn with_voicemail(mut self, settings: VoicemailSettings) -> UdpMedia {
         self.voicemail = Some(settings);
         self
+    }
+
+    /// Starts a voicemail recording. Not kept in `tasks`: release() stops it through `stop` so
+    /// the file gets finished.
+    fn record(&mut self, job: voicemail_media::Job) {
+        let Some(settings) = self.voicemail.clone() else {
+            return;
+        };
+        let (stop, stopped) = oneshot::channel();
+        let call_id = job.call_id.clone();
+        tokio::spawn(voicemail_media::run(
+            job,
+            settings,
+            stopped,
+            self.done.clone(),
+        ));
+        self.calls.entry(call_id).or_default().stop = Some(stop);
     }
 
     fn public(&self, a: SocketAddr) -> SocketAddr {
@@ -138,7 +170,11 @@ impl UdpMedia {
 
 /// Index 0 = caller, 1 = callee. A packet arriving on side i comes from peer i and goes out
 /// of the other socket to peer 1-i.
-async fn relay_loop(caller: Arc<UdpSocket>, callee: Arc<UdpSocket>, peers: Arc<Mutex<[Peer; 2]>>) {
+pub(super) async fn relay_loop(
+    caller: Arc<UdpSocket>,
+    callee: Arc<UdpSocket>,
+    peers: Arc<Mutex<[Peer; 2]>>,
+) {
     let mut b1 = [0u8; 2048];
     let mut b2 = [0u8; 2048];
     loop {
@@ -168,87 +204,6 @@ async fn echo_loop(sock: UdpSocket) {
     while let Ok((n, src)) = sock.recv_from(&mut buf).await {
         let _ = sock.send_to(&buf[..n], src).await;
     }
-}
-
-/// Speech as 8 kHz PCM: espeak-ng when installed, otherwise three short beeps.
-async fn synthesize(text: &str) -> Vec<i16> {
-    match espeak(text).await {
-        Some(s) if !s.is_empty() => s,
-        _ => {
-            tracing::warn!("espeak-ng unavailable; announcing with a tone sequence");
-            tone_sequence()
-        }
-    }
-}
-
-fn tone_sequence() -> Vec<i16> {
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        out.extend((0..2400).map(|i| {
-            ((f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16
-        }));
-        out.extend(std::iter::repeat_n(0i16, 1600));
-    }
-    out
-}
-
-async fn espeak(text: &str) -> Option<Vec<i16>> {
-    let dir = tempfile::tempdir().ok()?;
-    let path = dir.path().join("say.wav");
-    let status = tokio::process::Command::new("espeak-ng")
-        .args(["-v", "en", "-s", "150", "-w"])
-        .arg(&path)
-        .arg("--")
-        .arg(text)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .await
-        .ok()?;
-    if !status.success() {
-        return None;
-    }
-    tokio::task::spawn_blocking(move || {
-        let mut r = hound::WavReader::open(&path).ok()?;
-        let spec = r.spec();
-        let samples: Vec<i16> = r
-            .samples::<i16>()
-            .filter_map(Result::ok)
-            .step_by(usize::from(spec.channels.max(1)))
-            .collect();
-        Some(g711::resample(&samples, spec.sample_rate, 8000))
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-async fn announce_loop(
-    sock: UdpSocket,
-    mut dest: Option<SocketAddr>,
-    text: String,
-    pt: u8,
-    call_id: String,
-    done: mpsc::UnboundedSender<String>,
-) {
-    let mut pcm = synthesize(&text).await;
-    // A short lead-in so the first words are not lost while the phone sets up audio.
-    let mut with_lead = vec![0i16; 4000];
-    with_lead.append(&mut pcm);
-    let mut rtp = RtpOut::new(pt);
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    let mut buf = [0u8; 2048];
-    for frame in with_lead.chunks(160) {
-        tick.tick().await;
-        // Latch onto the caller's real address once it sends anything (NAT).
-        while let Ok((_, src)) = sock.try_recv_from(&mut buf) {
-            dest = Some(src);
-        }
-        let Some(to) = dest else { continue };
-        let _ = sock.send_to(&rtp.packet(frame), to).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = done.send(call_id);
 }
 
 impl MediaControl for UdpMedia {
@@ -324,26 +279,66 @@ impl MediaControl for UdpMedia {
         mailbox: &str,
         caller: &str,
     ) -> Option<SocketAddr> {
-        let settings = self.voicemail.clone()?;
+        self.voicemail.as_ref()?;
         let (sock, addr) = bind(self.bind_ip)?;
-        let (stop, stopped) = oneshot::channel();
-        let job = voicemail_media::Job {
-            sock,
+        self.record(voicemail_media::Job {
+            sock: Arc::new(sock),
             dest: remote,
             pt: payload_type,
             call_id: call_id.to_string(),
             mailbox: mailbox.to_string(),
             caller: caller.to_string(),
-        };
-        // Not kept in `tasks`: release() stops it through `stop` so the file gets finished.
-        tokio::spawn(voicemail_media::run(
-            job,
-            settings,
-            stopped,
-            self.done.clone(),
-        ));
-        self.calls.entry(call_id.to_string()).or_default().stop = Some(stop);
+        });
         Some(self.public(addr))
+    }
+
+    fn queue_hold(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        payload_type: u8,
+        queue: &str,
+    ) -> Option<SocketAddr> {
+        let audio = self
+            .queue_audio
+            .get(queue)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(QueueAudio::default()));
+        let q = QueueMedia::start(self.bind_ip, remote, payload_type, audio)?;
+        let addr = self.public(q.caller_addr);
+        self.calls.entry(call_id.to_string()).or_default().queue = Some(q);
+        Some(addr)
+    }
+
+    fn queue_agent_side(&mut self, call_id: &str) -> Option<SocketAddr> {
+        let a = self.calls.get(call_id)?.queue.as_ref()?.agent_addr;
+        Some(self.public(a))
+    }
+
+    fn queue_bridge(&mut self, call_id: &str, agent: Option<SocketAddr>) {
+        if let Some(c) = self.calls.get_mut(call_id) {
+            if let Some(task) = c.queue.as_mut().map(|q| q.bridge(agent)) {
+                c.tasks.push(task);
+            }
+        }
+    }
+
+    fn queue_voicemail(&mut self, call_id: &str, payload_type: u8, mailbox: &str, caller: &str) {
+        let taken = self
+            .calls
+            .get_mut(call_id)
+            .and_then(|c| c.queue.as_mut())
+            .map(|q| q.take_caller());
+        if let Some((sock, dest)) = taken {
+            self.record(voicemail_media::Job {
+                sock,
+                dest,
+                pt: payload_type,
+                call_id: call_id.to_string(),
+                mailbox: mailbox.to_string(),
+                caller: caller.to_string(),
+            });
+        }
     }
 
     fn release(&mut self, call_id: &str) {
@@ -372,6 +367,7 @@ impl Drop for UdpMedia {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+    use std::time::Duration;
 
     const LO: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 

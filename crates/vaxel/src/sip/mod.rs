@@ -1,5 +1,6 @@
 //! The SIP side: a sans-IO core ([`SipCore`]) fed datagrams and `now`, and a thin tokio driver.
 
+mod announce;
 mod core;
 pub mod directory;
 pub mod driver;
@@ -11,6 +12,9 @@ pub mod media;
 pub mod pidf;
 pub mod presence;
 mod proxy;
+pub mod queue;
+mod queue_legs;
+pub mod queue_media;
 mod register;
 pub mod registrar;
 mod responses;
@@ -21,6 +25,7 @@ pub mod voicemail;
 pub mod voicemail_media;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
+pub use self::queue::{QueueDef, QueueError};
 pub use self::voicemail::{CallPolicy, UserCallSettings};
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,15 @@ pub(crate) const LINGER: Duration = Duration::from_secs(32);
 pub(crate) struct CallInfo {
     pub caller_tag: String,
     pub last_seen: Instant,
+    /// The switch's users on the call (caller and callee where they are users); queue agents
+    /// on such a call are busy.
+    pub users: Vec<String>,
+}
+
+impl CallInfo {
+    pub(crate) fn involves(&self, user: &str) -> bool {
+        self.users.iter().any(|u| u == user)
+    }
 }
 
 pub(crate) struct Branch {
@@ -289,6 +298,10 @@ impl SipCore {
         );
         tracing::info!(%caller, %dialled, ?target, "call");
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        if let Some(q) = self.queue_for_number(&dialled) {
+            let kind = self.queue_kind(q);
+            return self.local_invite(req, src, now, kind);
+        }
         let (dests, callee): (Vec<(String, Flow)>, Option<String>) = match target {
             Target::Echo => return self.local_invite(req, src, now, LocalKind::Echo),
             Target::WhoAmI => {
@@ -352,6 +365,9 @@ impl SipCore {
             CallInfo {
                 caller_tag: tag_of(&req.headers, "From").unwrap_or_default(),
                 last_seen: now,
+                users: std::iter::once(caller.clone())
+                    .chain(callee.clone())
+                    .collect(),
             },
         );
         let ring_timeout = callee

@@ -24,6 +24,10 @@ impl SipCore {
         let rest: Vec<String> = v[1..].to_vec();
         let mut fwd = resp.clone();
         fwd.headers = with_list(&resp.headers, "Via", &rest);
+        if let Some(leg) = self.queues.leg_branches.get(&branch).cloned() {
+            self.on_leg_response(&leg, &resp, now);
+            return;
+        }
         if self.own.contains_key(&branch) {
             self.on_own_response(&resp, now);
             return;

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 mod calls;
 mod presence;
+mod queue_waiting;
+mod queues;
 mod ring_timeout;
 mod routing;
 
@@ -72,6 +74,34 @@ impl MediaControl for FakeMedia {
             .unwrap()
             .push(format!("voicemail {call_id} {pt} {mailbox} {caller}"));
         Some("127.0.0.1:43000".parse().unwrap())
+    }
+    fn queue_hold(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        pt: u8,
+        queue: &str,
+    ) -> Option<SocketAddr> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("queue_hold {call_id} {remote:?} {pt} {queue}"));
+        Some("127.0.0.1:44000".parse().unwrap())
+    }
+    fn queue_agent_side(&mut self, _call_id: &str) -> Option<SocketAddr> {
+        Some("127.0.0.1:44002".parse().unwrap())
+    }
+    fn queue_bridge(&mut self, call_id: &str, agent: Option<SocketAddr>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("queue_bridge {call_id} {agent:?}"));
+    }
+    fn queue_voicemail(&mut self, call_id: &str, pt: u8, mailbox: &str, caller: &str) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("queue_voicemail {call_id} {pt} {mailbox} {caller}"));
     }
     fn release(&mut self, call_id: &str) {
         self.0.lock().unwrap().push(format!("release {call_id}"));

@@ -105,7 +105,8 @@ pub fn rtp_pcm(pkt: &[u8]) -> Option<Vec<i16>> {
 }
 
 pub(super) struct Job {
-    pub sock: UdpSocket,
+    /// Shared with a queue's relay when a queued caller overflows to voicemail.
+    pub sock: std::sync::Arc<UdpSocket>,
     pub dest: Option<SocketAddr>,
     pub pt: u8,
     pub call_id: String,

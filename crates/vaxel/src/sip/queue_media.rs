@@ -1,0 +1,355 @@
+//! Media of a queued call: two relay sockets from the start. The caller's SDP answer names the
+//! caller-facing one, which plays the announcement and hold music while the caller waits; when
+//! an agent answers (their offer named the agent-facing one) the hold audio stops and the two
+//! sockets relay to each other, so the caller needs no re-INVITE. The agent's packets are
+//! renumbered into the hold stream's SSRC, sequence and timestamp space: to the caller it stays
+//! one stream (phones such as baresip drop a new stream whose sequence numbers are "older").
+
+use super::media::{bind, Peer, RtpOut};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::task::JoinHandle;
+
+const RATE: u32 = 8000;
+const FRAME: usize = 160;
+
+/// What a queue's callers hear, as 8 kHz PCM.
+#[derive(Debug, Clone, Default)]
+pub struct QueueAudio {
+    /// Played once after answering (may be empty).
+    pub announcement: Vec<i16>,
+    /// Repeated while waiting; empty means the generated melody.
+    pub music: Vec<i16>,
+}
+
+/// A quiet four-note arpeggio with a pause: recognisably "please hold", not a ring or busy
+/// tone that would make callers hang up.
+pub fn generated_music() -> Vec<i16> {
+    let mut out = Vec::new();
+    for hz in [523.25, 659.25, 783.99, 659.25] {
+        let n = RATE as usize * 300 / 1000;
+        let fade = RATE as usize * 40 / 1000;
+        out.extend((0..n).map(|i| {
+            let env = (i.min(n - i) as f64 / fade as f64).min(1.0);
+            let t = i as f64 / f64::from(RATE);
+            ((t * 2.0 * std::f64::consts::PI * hz).sin() * 3000.0 * env) as i16
+        }));
+    }
+    out.extend(std::iter::repeat_n(0i16, RATE as usize * 600 / 1000));
+    out
+}
+
+pub(super) struct QueueMedia {
+    caller: Arc<UdpSocket>,
+    agent: Arc<UdpSocket>,
+    pub caller_addr: SocketAddr,
+    pub agent_addr: SocketAddr,
+    /// 0 = caller, 1 = agent, as in the relay.
+    peers: Arc<Mutex<[Peer; 2]>>,
+    hold: Option<JoinHandle<()>>,
+    /// Where the hold stream's numbering stands (none until it sent a packet).
+    stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
+}
+
+impl QueueMedia {
+    pub(super) fn start(
+        ip: IpAddr,
+        remote: Option<SocketAddr>,
+        pt: u8,
+        audio: Arc<QueueAudio>,
+    ) -> Option<QueueMedia> {
+        let (c, caller_addr) = bind(ip)?;
+        let (a, agent_addr) = bind(ip)?;
+        let caller = Arc::new(c);
+        let peers = Arc::new(Mutex::new([Peer::default(); 2]));
+        if let Ok(mut p) = peers.lock() {
+            p[0].sdp = remote;
+        }
+        let stream = Arc::new(Mutex::new(None));
+        let hold = tokio::spawn(hold_loop(
+            caller.clone(),
+            peers.clone(),
+            pt,
+            audio,
+            stream.clone(),
+        ));
+        Some(QueueMedia {
+            caller,
+            agent: Arc::new(a),
+            caller_addr,
+            agent_addr,
+            peers,
+            hold: Some(hold),
+            stream,
+        })
+    }
+
+    fn stop_hold(&mut self) {
+        if let Some(h) = self.hold.take() {
+            h.abort();
+        }
+    }
+
+    /// Connects the caller to the agent at `agent` (its SDP address; latching fixes NAT).
+    pub(super) fn bridge(&mut self, agent: Option<SocketAddr>) -> JoinHandle<()> {
+        self.stop_hold();
+        if let Ok(mut p) = self.peers.lock() {
+            p[1].sdp = agent;
+        }
+        let renumber = self.stream.lock().ok().and_then(|s| *s).map(Renumber::new);
+        tokio::spawn(bridge_loop(
+            self.caller.clone(),
+            self.agent.clone(),
+            self.peers.clone(),
+            renumber,
+        ))
+    }
+
+    /// Stops the hold audio and hands over the caller's socket and address (for voicemail).
+    pub(super) fn take_caller(&mut self) -> (Arc<UdpSocket>, Option<SocketAddr>) {
+        self.stop_hold();
+        let dest = self.peers.lock().ok().and_then(|p| p[0].dest());
+        (self.caller.clone(), dest)
+    }
+}
+
+impl Drop for QueueMedia {
+    fn drop(&mut self) {
+        self.stop_hold();
+    }
+}
+
+/// Maps the agent's RTP numbering onto the continuation of the hold stream.
+struct Renumber {
+    ssrc: u32,
+    /// Output seq/ts of the first packet since the last anchor.
+    base: (u16, u32),
+    /// The agent's SSRC, seq and ts of that packet.
+    anchor: Option<(u32, u16, u32)>,
+    /// Output seq/ts of the last packet sent.
+    last: (u16, u32),
+}
+
+impl Renumber {
+    fn new((ssrc, seq, ts): (u32, u16, u32)) -> Renumber {
+        Renumber {
+            ssrc,
+            base: (seq, ts),
+            anchor: None,
+            last: (seq.wrapping_sub(1), ts.wrapping_sub(FRAME as u32)),
+        }
+    }
+
+    /// Rewrites one packet in place; anything not RTP v2 passes untouched.
+    fn apply(&mut self, pkt: &mut [u8]) {
+        if pkt.len() < 12 || pkt[0] >> 6 != 2 {
+            return;
+        }
+        let seq = u16::from_be_bytes([pkt[2], pkt[3]]);
+        let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
+        let ssrc = u32::from_be_bytes([pkt[8], pkt[9], pkt[10], pkt[11]]);
+        let (a_seq, a_ts) = match self.anchor {
+            Some((s, a_seq, a_ts)) if s == ssrc => (a_seq, a_ts),
+            _ => {
+                // First packet, or the agent's phone started a new stream: continue right after
+                // the last packet sent, and mark the discontinuity.
+                self.base = (
+                    self.last.0.wrapping_add(1),
+                    self.last.1.wrapping_add(FRAME as u32),
+                );
+                self.anchor = Some((ssrc, seq, ts));
+                pkt[1] |= 0x80;
+                (seq, ts)
+            }
+        };
+        let out_seq = self.base.0.wrapping_add(seq.wrapping_sub(a_seq));
+        let out_ts = self.base.1.wrapping_add(ts.wrapping_sub(a_ts));
+        pkt[2..4].copy_from_slice(&out_seq.to_be_bytes());
+        pkt[4..8].copy_from_slice(&out_ts.to_be_bytes());
+        pkt[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
+        self.last = (out_seq, out_ts);
+    }
+}
+
+/// The relay of a connected queue call: index 0 = caller, 1 = agent; the agent's packets are
+/// renumbered for the caller when the hold stream ran.
+async fn bridge_loop(
+    caller: Arc<UdpSocket>,
+    agent: Arc<UdpSocket>,
+    peers: Arc<Mutex<[Peer; 2]>>,
+    mut renumber: Option<Renumber>,
+) {
+    let mut b1 = [0u8; 2048];
+    let mut b2 = [0u8; 2048];
+    loop {
+        let (from_side, n, src) = tokio::select! {
+            r = caller.recv_from(&mut b1) => match r { Ok((n, s)) => (0usize, n, s), Err(_) => continue },
+            r = agent.recv_from(&mut b2) => match r { Ok((n, s)) => (1usize, n, s), Err(_) => continue },
+        };
+        let dest = match peers.lock() {
+            Ok(mut p) => {
+                p[from_side].latched = Some(src);
+                p[1 - from_side].dest()
+            }
+            Err(_) => return,
+        };
+        let Some(dest) = dest else { continue };
+        if from_side == 0 {
+            let _ = agent.send_to(&b1[..n], dest).await;
+        } else {
+            if let Some(r) = renumber.as_mut() {
+                r.apply(&mut b2[..n]);
+            }
+            let _ = caller.send_to(&b2[..n], dest).await;
+        }
+    }
+}
+
+async fn hold_loop(
+    sock: Arc<UdpSocket>,
+    peers: Arc<Mutex<[Peer; 2]>>,
+    pt: u8,
+    audio: Arc<QueueAudio>,
+    stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
+) {
+    let generated;
+    let music: &[i16] = if audio.music.is_empty() {
+        generated = generated_music();
+        &generated
+    } else {
+        &audio.music
+    };
+    // A short lead-in so the start is not lost while the phone sets up audio.
+    let lead = vec![0i16; 2400];
+    let once = lead.iter().chain(audio.announcement.iter()).copied();
+    let mut samples = once.chain(music.iter().copied().cycle());
+    let mut rtp = RtpOut::new(pt);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut buf = [0u8; 2048];
+    let mut frame = Vec::with_capacity(FRAME);
+    loop {
+        tick.tick().await;
+        frame.clear();
+        frame.extend(samples.by_ref().take(FRAME));
+        if frame.len() < FRAME {
+            frame.resize(FRAME, 0);
+        }
+        let mut dest = None;
+        while let Ok((_, src)) = sock.try_recv_from(&mut buf) {
+            dest = Some(src);
+        }
+        let to = match peers.lock() {
+            Ok(mut p) => {
+                if dest.is_some() {
+                    p[0].latched = dest;
+                }
+                p[0].dest()
+            }
+            Err(_) => return,
+        };
+        if let Some(to) = to {
+            let _ = sock.send_to(&rtp.packet(&frame), to).await;
+            if let Ok(mut s) = stream.lock() {
+                *s = Some(rtp.next());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    const LO: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[tokio::test]
+    async fn holds_then_relays_both_ways() {
+        let caller = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let agent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut q = QueueMedia::start(
+            LO,
+            Some(caller.local_addr().unwrap()),
+            0,
+            Arc::new(QueueAudio::default()),
+        )
+        .unwrap();
+        let mut buf = [0u8; 512];
+        let (n, src) = tokio::time::timeout(Duration::from_secs(2), caller.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (n, src),
+            (12 + FRAME, q.caller_addr),
+            "hold audio as PCMU RTP"
+        );
+        assert_eq!(buf[1] & 0x7f, 0);
+        let _relay = q.bridge(Some(agent.local_addr().unwrap()));
+        agent.send_to(b"agent-rtp", q.agent_addr).await.unwrap();
+        // Hold packets already in flight may arrive first.
+        let got = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                let (n, _) = caller.recv_from(&mut buf).await.unwrap();
+                if &buf[..n] == b"agent-rtp" {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(got.is_ok(), "agent audio reaches the caller");
+        caller.send_to(b"caller-rtp", q.caller_addr).await.unwrap();
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), agent.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], b"caller-rtp");
+    }
+
+    fn rtp(seq: u16, ts: u32, ssrc: u32) -> Vec<u8> {
+        let mut p = vec![0x80, 0];
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&ts.to_be_bytes());
+        p.extend_from_slice(&ssrc.to_be_bytes());
+        p.extend_from_slice(&[0xff; 160]);
+        p
+    }
+
+    fn fields(p: &[u8]) -> (bool, u16, u32, u32) {
+        (
+            p[1] & 0x80 != 0,
+            u16::from_be_bytes([p[2], p[3]]),
+            u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
+            u32::from_be_bytes([p[8], p[9], p[10], p[11]]),
+        )
+    }
+
+    #[test]
+    fn agent_packets_continue_the_hold_stream() {
+        // The hold stream's next packet would be seq 65535, ts 1000, SSRC 7.
+        let mut r = Renumber::new((7, 65535, 1000));
+        let mut p = rtp(100, 50_000, 99);
+        r.apply(&mut p);
+        assert_eq!(fields(&p), (true, 65535, 1000, 7), "continues, marked");
+        let mut p = rtp(102, 50_320, 99);
+        r.apply(&mut p);
+        assert_eq!(fields(&p), (false, 1, 1320, 7), "gaps and wrap preserved");
+        // A new SSRC from the agent (e.g. after a re-INVITE) continues after the last packet.
+        let mut p = rtp(5, 9, 42);
+        r.apply(&mut p);
+        assert_eq!(fields(&p), (true, 2, 1480, 7));
+        let mut short = vec![0x80, 0, 1];
+        r.apply(&mut short);
+        assert_eq!(short, [0x80, 0, 1]);
+    }
+
+    #[test]
+    fn generated_music_is_quiet_and_loops_with_a_pause() {
+        let m = generated_music();
+        assert_eq!(m.len(), 4 * 2400 + 4800);
+        assert!(m.iter().all(|s| s.unsigned_abs() <= 3000));
+        assert!(m[m.len() - 4800..].iter().all(|s| *s == 0));
+    }
+}

@@ -1,0 +1,151 @@
+//! A call queue with real peers: a baresip caller dials the queue number, the switch answers
+//! and plays hold music, offers the call to a baresip agent, and bridges them; audio is
+//! checked both ways through the switch's relay, and the queue counters move on the event bus.
+
+use koppla_interop::audio::{read_wav, sweep, verify_transmission, write_wav, Wav};
+use koppla_interop::{Baresip, BaresipOptions, Codec, TestDir};
+use koppla_vaxel::config::{Config, UserConfig};
+use koppla_vaxel::events::Event;
+use koppla_vaxel::queue_config::{Overflow, QueueConfig, Strategy};
+use koppla_vaxel::{Vaxel, VaxelHandle};
+use std::time::Duration;
+
+const PW_VAR: &str = "VAXEL_QUEUE_INTEROP_PASSWORD";
+const PW: &str = "queue-pw-3";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn seconds(party: usize) -> f64 {
+    8.0 + 1.5 * party as f64
+}
+
+fn baresip(dir: &TestDir, domain: &str, user: &str, party: usize) -> Baresip {
+    let (rate, channels) = Codec::Pcmu.baresip_pipeline_format();
+    let input = dir.path().join(format!("in-{party}.wav"));
+    write_wav(&input, rate, channels, &sweep(rate, seconds(party), 0.5)).expect("write wav");
+    let mut o = BaresipOptions::new(user, PW, domain);
+    o.codecs = vec![Codec::Pcmu];
+    o.audio_in = Some(input);
+    o.record_dir = Some(dir.sub(&format!("rec-{user}")).expect("rec dir"));
+    Baresip::start(o, dir.path()).unwrap_or_else(|e| panic!("baresip {user}: {e}"))
+}
+
+/// Checks `party`'s sweep is in the recording; returns the recording and where the sweep starts.
+fn assert_received(path: &std::path::Path, party: usize, what: &str) -> (Wav, f64) {
+    let reference = Wav {
+        rate: 8000,
+        samples: sweep(8000, seconds(party), 0.5),
+    };
+    let rec = read_wav(path).unwrap_or_else(|e| panic!("{what}: cannot read recording: {e}"));
+    let report = verify_transmission(&reference, &rec);
+    assert!(
+        report.passes(0.6, 3),
+        "{what}: signal of party {party} not found in {}: {report}",
+        path.display()
+    );
+    eprintln!("{what}: ok, best ncc {:.3}", report.best_ncc());
+    let delay = report.delay_s(0.6).unwrap_or(0.0);
+    (rec, delay)
+}
+
+fn start(rt: &tokio::runtime::Runtime) -> VaxelHandle {
+    std::env::set_var(PW_VAR, PW);
+    let mut cfg = Config::ephemeral();
+    for (u, n) in [("alice", "1001"), ("bob", "1002")] {
+        cfg.users.push(UserConfig {
+            username: u.into(),
+            name: u.into(),
+            short_number: Some(n.into()),
+            password_env: Some(PW_VAR.into()),
+            ..Default::default()
+        });
+    }
+    cfg.queues.push(QueueConfig {
+        id: "support".into(),
+        number: "7000".into(),
+        name: "Support".into(),
+        members: vec!["bob".into()],
+        strategy: Strategy::RingAll,
+        agent_ring_secs: 20,
+        max_wait_secs: 120,
+        overflow: Overflow::Busy,
+        announcement: None,
+        hold_music: None,
+    });
+    rt.block_on(Vaxel::start(cfg)).expect("vaxel starts")
+}
+
+/// The queue's counters from `queue_changed` events seen so far: (max waiting, answered).
+fn counters(events: &mut tokio::sync::broadcast::Receiver<Event>, seen: &mut (u32, u32)) {
+    while let Ok(ev) = events.try_recv() {
+        if let Event::QueueChanged { queue } = ev {
+            seen.0 = seen.0.max(queue.waiting);
+            seen.1 = queue.answered_today;
+        }
+    }
+}
+
+#[test]
+fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let handle = start(&rt);
+    let domain = handle.sip_addr.to_string();
+    let mut events = handle.state.events.subscribe();
+    let dir = TestDir::new("vaxel-queue").expect("temp dir");
+    let mut caller = baresip(&dir, &domain, "alice", 0);
+    let mut agent = baresip(&dir, &domain, "bob", 1);
+    caller.wait_registered().expect("alice registers");
+    agent.wait_registered().expect("bob registers");
+
+    caller.dial(&format!("sip:7000@{domain}")).expect("dial");
+    // The switch answers at once: the caller is in a call (hearing hold music) before any agent.
+    caller
+        .wait("CALL_ESTABLISHED", WAIT)
+        .unwrap_or_else(|e| panic!("queue answers: {e}\n{}", caller.log_tail(40)));
+    agent
+        .wait("CALL_INCOMING", WAIT)
+        .unwrap_or_else(|e| panic!("agent rings: {e}\n{}", agent.log_tail(40)));
+    let mut seen = (0, 0);
+    counters(&mut events, &mut seen);
+    assert_eq!(seen.0, 1, "one caller waited");
+    // Let the caller hold for a while before the agent picks up.
+    std::thread::sleep(Duration::from_secs(2));
+    agent.accept().expect("accept");
+    agent
+        .wait("CALL_ESTABLISHED", WAIT)
+        .expect("agent established");
+    std::thread::sleep(Duration::from_secs(5));
+    // The agent hangs up; the switch ends the caller's side too.
+    agent.hangup().expect("hangup");
+    agent.wait("CALL_CLOSED", WAIT).expect("agent closed");
+    caller
+        .wait("CALL_CLOSED", WAIT)
+        .unwrap_or_else(|e| panic!("caller closed: {e}\n{}", caller.log_tail(40)));
+    std::thread::sleep(Duration::from_millis(300));
+    counters(&mut events, &mut seen);
+    assert_eq!(seen.1, 1, "answered_today counted");
+    caller.stop();
+    agent.stop();
+    let rc = caller.recordings().expect("caller recordings");
+    let ra = agent.recordings().expect("agent recordings");
+    assert_received(&ra.received, 0, "caller -> agent via the queue relay");
+    let (rec, agent_from) = assert_received(&rc.received, 1, "agent -> caller via the queue relay");
+    // Before the agent's audio the caller heard the generated hold music, not silence.
+    let before = rec
+        .samples
+        .get(..(agent_from * f64::from(rec.rate)) as usize)
+        .unwrap_or_default();
+    let loudest = before
+        .chunks(rec.rate as usize / 5)
+        .map(|c| (c.iter().map(|s| s * s).sum::<f32>() / c.len().max(1) as f32).sqrt())
+        .fold(0.0f32, f32::max);
+    eprintln!("hold music before {agent_from:.2} s: loudest 200 ms rms {loudest:.3}");
+    assert!(
+        loudest > 0.02,
+        "no hold music before the agent answered (rms {loudest})"
+    );
+    rt.block_on(handle.shutdown());
+}
