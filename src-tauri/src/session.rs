@@ -116,7 +116,9 @@ fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
 
 /// Where to register and, for Koppla Växel, where its client API is.
 struct Target {
-    sip: SocketAddr,
+    /// Known for the built-in switch; for a server name the call engine locates it (RFC 3263:
+    /// NAPTR, SRV with failover, then A/AAAA) without blocking the app.
+    sip: Option<SocketAddr>,
     domain: String,
     api: Option<String>,
 }
@@ -145,7 +147,7 @@ async fn target_for(app: &AppHandle, request: &LoginRequest) -> UiResult<Target>
             .ok_or_else(|| UiError::new("switch_start", "the built-in switch did not start"))?;
         crate::embedded::ensure_user(handle, &request.username, &request.password).await?;
         return Ok(Target {
-            sip: handle.sip_addr,
+            sip: Some(handle.sip_addr),
             domain: handle.sip_addr.to_string(),
             api: Some(format!("http://{}", handle.api_addr)),
         });
@@ -158,13 +160,9 @@ async fn target_for(app: &AppHandle, request: &LoginRequest) -> UiResult<Target>
         .ok_or_else(|| UiError::new("invalid_input", "enter the server address"))?;
     let uri = koppla_ua::SipUri::parse(&format!("sip:{server}"))
         .map_err(|err| UiError::new("invalid_server", err))?;
-    let transport = parse_transport(request.transport.as_deref())?;
-    let sip = uri
-        .resolve(transport)
-        .map_err(|err| UiError::new("invalid_server", err))?;
     let api = (request.kind == AccountKind::Vaxel).then(|| format!("https://{}", uri.host));
     Ok(Target {
-        sip,
+        sip: None,
         domain: uri.host_port(),
         api,
     })
@@ -190,7 +188,9 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
         transport,
     )
     .map_err(|err| UiError::new("invalid_input", err))?;
-    account.server = Some(target.sip);
+    if target.sip.is_some() {
+        account.server = target.sip;
+    }
     let bind = SocketAddr::from(([0, 0, 0, 0], 0));
     let config = RuntimeConfig {
         ua: UaConfig::new(account, bind),

@@ -1,5 +1,5 @@
 //! What the app does with the switch's live event stream, as a state machine fed frames and
-//! `now`: my own activity is shown at once; colleagues' changes are gathered into one
+//! `now`: my own activity and queue counters are shown at once; colleagues' changes are gathered into one
 //! directory reload (at 08:00 many people change activity within seconds); a lost stream is
 //! reconnected with growing pauses, and after a reconnect everything is fetched again because
 //! events may have been missed.
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::switch_api::Activity;
+use crate::switch_api::{Activity, QueueStatus};
 
 /// How long colleagues' changes are gathered before the directory is reloaded once.
 pub const DIRECTORY_SETTLE: Duration = Duration::from_millis(300);
@@ -17,7 +17,7 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// The switch reverts an expired activity when asked, not by an event; ask a little after.
 const EXPIRY_SLACK: Duration = Duration::from_secs(1);
 
-/// The events the app reacts to; the stream also carries others (queues, MWI) it ignores.
+/// The events the app reacts to; the stream also carries others (MWI) it ignores.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SwitchEvent {
@@ -27,6 +27,9 @@ pub enum SwitchEvent {
     },
     DirectoryChanged {
         username: String,
+    },
+    QueueChanged {
+        queue: QueueStatus,
     },
     /// The switch dropped events for this (slow) client.
     Resync,
@@ -42,6 +45,10 @@ pub enum FeedAction {
     ReloadOwn,
     /// Reload the directory so search results show colleagues' activities.
     ReloadDirectory,
+    /// A queue's counters or logged-in agents changed.
+    ShowQueue(QueueStatus),
+    /// Fetch every queue: the stream may have missed changes.
+    ReloadQueues,
 }
 
 #[derive(Debug)]
@@ -68,7 +75,7 @@ impl Feed {
         self.failures = 0;
         if reconnect {
             self.reload_directory_at = Some(now);
-            vec![FeedAction::ReloadOwn]
+            vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
         } else {
             Vec::new()
         }
@@ -96,8 +103,9 @@ impl Feed {
             }
             SwitchEvent::Resync => {
                 self.reload_directory_soon(now);
-                vec![FeedAction::ReloadOwn]
+                vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
             }
+            SwitchEvent::QueueChanged { queue } => vec![FeedAction::ShowQueue(queue)],
             SwitchEvent::Other => Vec::new(),
         }
     }
@@ -193,10 +201,48 @@ mod tests {
     }
 
     #[test]
+    fn queue_changes_are_shown_at_once() {
+        let now = Instant::now();
+        let mut feed = Feed::new("anna");
+        // As the switch sends it (crates/vaxel events.rs, QueueStatus).
+        let frame = serde_json::json!({
+            "type": "queue_changed",
+            "queue": {"id": "support", "number": "800", "name": "Support", "waiting": 2,
+                      "longest_wait_secs": 45, "oldest_waiting_since": 1_795_000_000_i64,
+                      "logged_in": ["anna", "bo"], "agents_logged_in": 2, "agents_free": 1,
+                      "answered_today": 17, "abandoned_today": 3}
+        });
+        let actions = feed.frame(&frame.to_string(), now);
+        let [FeedAction::ShowQueue(queue)] = actions.as_slice() else {
+            panic!("expected ShowQueue, got {actions:?}");
+        };
+        assert_eq!(queue.id, "support");
+        assert_eq!(queue.waiting, 2);
+        assert_eq!(queue.oldest_waiting_since, Some(1_795_000_000));
+        assert_eq!(queue.logged_in, ["anna", "bo"]);
+        assert_eq!((queue.answered_today, queue.abandoned_today), (17, 3));
+        assert_eq!(feed.deadline(), None, "queues do not touch the directory");
+
+        let idle = r#"{"type":"queue_changed","queue":{"id":"q","number":"1","name":"Q",
+            "waiting":0,"longest_wait_secs":0,"oldest_waiting_since":null,"logged_in":[],
+            "agents_logged_in":0,"agents_free":0,"answered_today":0,"abandoned_today":0}}"#;
+        let actions = feed.frame(idle, now);
+        assert!(matches!(
+            actions.as_slice(),
+            [FeedAction::ShowQueue(QueueStatus {
+                oldest_waiting_since: None,
+                ..
+            })]
+        ));
+        let torn = r#"{"type":"queue_changed","queue":{"id":"q","waiting":"many"}}"#;
+        assert!(feed.frame(torn, now).is_empty());
+    }
+
+    #[test]
     fn unknown_and_broken_frames_are_ignored() {
         let now = Instant::now();
         let mut feed = Feed::new("anna");
-        let queue = r#"{"type":"queue_counters","queue":"support","waiting":1,"agents":2}"#;
+        let queue = r#"{"type":"some_future_event","queue":"support","waiting":1}"#;
         assert!(feed.frame(queue, now).is_empty());
         assert!(feed.frame("not json", now).is_empty());
         assert!(feed.frame(r#"{"type":"activity_changed"}"#, now).is_empty());
@@ -235,7 +281,10 @@ mod tests {
         let now = Instant::now();
         let mut feed = Feed::new("anna");
         let actions = feed.frame(r#"{"type":"resync","missed":12}"#, now);
-        assert_eq!(actions, vec![FeedAction::ReloadOwn]);
+        assert_eq!(
+            actions,
+            vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
+        );
         assert_eq!(feed.deadline(), Some(now + DIRECTORY_SETTLE));
     }
 
@@ -253,7 +302,10 @@ mod tests {
         assert_eq!(waits[2], Duration::from_secs(4));
         assert!(waits.iter().all(|wait| *wait <= MAX_RETRY));
         assert_eq!(waits[7], MAX_RETRY);
-        assert_eq!(feed.connected(now), vec![FeedAction::ReloadOwn]);
+        assert_eq!(
+            feed.connected(now),
+            vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
+        );
         assert_eq!(feed.poll(now), Some(FeedAction::ReloadDirectory));
         assert_eq!(
             feed.disconnected(now) - now,
