@@ -281,6 +281,20 @@ impl SipCore {
         self.send(to, SipMessage::Response(resp));
     }
 
+    /// 403 for an authenticated user asking for something that is not theirs, saying why in a
+    /// Warning header (RFC 3261 20.43) so the phone's log tells the admin.
+    pub(crate) fn forbid(&mut self, req: &Request, to: Flow, why: &str) {
+        let warning = format!("399 vaxel \"{why}\"");
+        self.reply(
+            req,
+            to,
+            403,
+            Some(&m::new_tag()),
+            &[("Warning", warning)],
+            None,
+        );
+    }
+
     /// Feeds one received UDP datagram.
     pub fn handle(&mut self, data: &[u8], src: SocketAddr, now: Instant) {
         self.handle_from(data, Flow::udp(src), now)

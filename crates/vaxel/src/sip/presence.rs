@@ -276,17 +276,7 @@ impl SipCore {
         let target = uri_user(&req.uri.to_string())
             .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
         if target.as_deref() != Some(user.as_str()) {
-            self.reply(
-                &req,
-                src,
-                403,
-                Some(&m::new_tag()),
-                &[(
-                    "Warning",
-                    "399 vaxel \"may only publish own presence\"".into(),
-                )],
-                None,
-            );
+            self.forbid(&req, src, "may only publish own presence");
             return;
         }
         let expires = expires_of(&req.headers)

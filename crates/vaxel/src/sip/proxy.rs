@@ -271,17 +271,7 @@ impl SipCore {
                 .find(&from_user)
                 .is_some_and(|u| u.username == user);
             if !own {
-                self.reply(
-                    &req,
-                    src,
-                    403,
-                    Some(&m::new_tag()),
-                    &[(
-                        "Warning",
-                        "399 vaxel \"From does not match credentials\"".into(),
-                    )],
-                    None,
-                );
+                self.forbid(&req, src, "From does not match credentials");
                 return;
             }
             user

@@ -20,17 +20,7 @@ impl SipCore {
             return;
         };
         if auth_user != user {
-            self.reply(
-                &req,
-                src,
-                403,
-                Some(&m::new_tag()),
-                &[(
-                    "Warning",
-                    "399 vaxel \"may only register own address\"".into(),
-                )],
-                None,
-            );
+            self.forbid(&req, src, "may only register own address");
             return;
         }
         let default_expires = hv(&req.headers, "Expires")
