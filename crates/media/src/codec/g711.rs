@@ -1,9 +1,9 @@
 //! G.711 A-law / µ-law (ITU-T G.711), segment arithmetic as in the reference code, with
 //! decode tables built at compile time.
 
-use koppla_audio::{Resampler, FRAME_SAMPLES, SAMPLE_RATE};
+use koppla_audio::{Resampler, SAMPLE_RATE};
 
-use super::plc::RepeatPlc;
+use super::plc::UpsampledPlc;
 use super::{check_frame, Codec, CodecError, CodecKind};
 
 const SEG_AEND: [i16; 8] = [0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF];
@@ -112,8 +112,7 @@ pub fn ulaw_decode(u: u8) -> i16 {
 pub struct G711 {
     alaw: bool,
     down: Resampler,
-    up: Resampler,
-    plc: RepeatPlc,
+    plc: UpsampledPlc,
     scratch: Vec<i16>,
 }
 
@@ -122,8 +121,7 @@ impl G711 {
         Ok(Self {
             alaw,
             down: Resampler::new(SAMPLE_RATE, 8000)?,
-            up: Resampler::new(8000, SAMPLE_RATE)?,
-            plc: RepeatPlc::default(),
+            plc: UpsampledPlc::new(Resampler::new(8000, SAMPLE_RATE)?),
             scratch: Vec::new(),
         })
     }
@@ -156,16 +154,12 @@ impl Codec for G711 {
         }
         let table = if self.alaw { &ALAW_TABLE } else { &ULAW_TABLE };
         let narrow: Vec<i16> = payload.iter().map(|&b| table[usize::from(b)]).collect();
-        let start = out.len();
-        self.up.process(&narrow, out);
-        if out.len() - start == FRAME_SAMPLES {
-            self.plc.good_frame(&out[start..]);
-        }
+        self.plc.decoded(&narrow, out);
         Ok(())
     }
 
     fn conceal(&mut self, out: &mut Vec<i16>) -> Result<(), CodecError> {
-        self.plc.conceal(out, FRAME_SAMPLES);
+        self.plc.conceal(out);
         Ok(())
     }
 }

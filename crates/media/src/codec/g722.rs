@@ -3,9 +3,9 @@
 
 use audio_codec::g722::{G722Decoder, G722Encoder};
 use audio_codec::{Decoder as _, Encoder as _};
-use koppla_audio::{Resampler, FRAME_SAMPLES, SAMPLE_RATE};
+use koppla_audio::{Resampler, SAMPLE_RATE};
 
-use super::plc::RepeatPlc;
+use super::plc::UpsampledPlc;
 use super::{check_frame, Codec, CodecError, CodecKind};
 
 /// Largest payload accepted: 120 ms.
@@ -15,8 +15,7 @@ pub struct G722 {
     enc: G722Encoder,
     dec: G722Decoder,
     down: Resampler,
-    up: Resampler,
-    plc: RepeatPlc,
+    plc: UpsampledPlc,
     scratch: Vec<i16>,
 }
 
@@ -26,8 +25,7 @@ impl G722 {
             enc: G722Encoder::new(),
             dec: G722Decoder::new(),
             down: Resampler::new(SAMPLE_RATE, 16000)?,
-            up: Resampler::new(16000, SAMPLE_RATE)?,
-            plc: RepeatPlc::default(),
+            plc: UpsampledPlc::new(Resampler::new(16000, SAMPLE_RATE)?),
             scratch: Vec::new(),
         })
     }
@@ -71,16 +69,12 @@ impl Codec for G722 {
                 len: payload.len(),
             })?;
         wide.truncate(n);
-        let start = out.len();
-        self.up.process(&wide, out);
-        if out.len() - start == FRAME_SAMPLES {
-            self.plc.good_frame(&out[start..]);
-        }
+        self.plc.decoded(&wide, out);
         Ok(())
     }
 
     fn conceal(&mut self, out: &mut Vec<i16>) -> Result<(), CodecError> {
-        self.plc.conceal(out, FRAME_SAMPLES);
+        self.plc.conceal(out);
         Ok(())
     }
 }

@@ -2,6 +2,36 @@
 //! frame with a fade (-6 dB per lost frame), reaching silence after a few frames. Simple
 //! and free of clicks at frame edges because the fade ramps inside each frame.
 
+use koppla_audio::{Resampler, FRAME_SAMPLES};
+
+/// The decode side of a codec without its own PLC: decoded audio is resampled to the engine's
+/// rate, whole frames are remembered, lost frames are concealed from the last one.
+pub(crate) struct UpsampledPlc {
+    up: Resampler,
+    plc: RepeatPlc,
+}
+
+impl UpsampledPlc {
+    pub fn new(up: Resampler) -> Self {
+        UpsampledPlc {
+            up,
+            plc: RepeatPlc::default(),
+        }
+    }
+
+    pub fn decoded(&mut self, samples: &[i16], out: &mut Vec<i16>) {
+        let start = out.len();
+        self.up.process(samples, out);
+        if out.len() - start == FRAME_SAMPLES {
+            self.plc.good_frame(&out[start..]);
+        }
+    }
+
+    pub fn conceal(&mut self, out: &mut Vec<i16>) {
+        self.plc.conceal(out, FRAME_SAMPLES);
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RepeatPlc {
     last: Vec<i16>,
