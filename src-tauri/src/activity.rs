@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::errors::{UiError, UiResult};
 use crate::ipc_types::{ActivityChange, ActivityOptionView, ActivityView, SearchResultsView};
-use crate::switch_api::{Activity, ActivityOption, Me, SwitchClient};
+use crate::switch_api::{Activity, ActivityOption, Me, QueueStatus, SwitchClient};
 use crate::switch_feed::{Feed, FeedAction};
 use crate::AppState;
 
@@ -48,6 +48,7 @@ impl From<ActivityOption> for ActivityOptionView {
 
 struct Linked {
     client: SwitchClient,
+    username: String,
     current: ActivityView,
     options: Option<Vec<ActivityOptionView>>,
     feed: tauri::async_runtime::JoinHandle<()>,
@@ -64,9 +65,14 @@ impl SwitchLink {
         f(&mut self.linked.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn client(&self) -> UiResult<SwitchClient> {
+    pub fn client(&self) -> UiResult<SwitchClient> {
         self.with(|linked| linked.as_ref().map(|l| l.client.clone()))
-            .ok_or_else(|| UiError::new("no_switch", "activities need Koppla Växel"))
+            .ok_or_else(|| UiError::new("no_switch", "this needs Koppla Växel"))
+    }
+
+    /// My user name on the switch, when there is one.
+    pub fn username(&self) -> Option<String> {
+        self.with(|linked| linked.as_ref().map(|l| l.username.clone()))
     }
 }
 
@@ -120,13 +126,14 @@ impl SwitchLink {
 pub enum FeedOutput {
     Own(Activity),
     DirectoryChanged,
+    Queue(QueueStatus),
 }
 
 /// Starts following the switch for this session.
 pub fn start(app: &AppHandle, client: SwitchClient, me: Me) {
     let state = app.state::<AppState>();
     let (tx, mut rx) = mpsc::channel(16);
-    let feed = tauri::async_runtime::spawn(run_feed(client.clone(), me.username, tx));
+    let feed = tauri::async_runtime::spawn(run_feed(client.clone(), me.username.clone(), tx));
     let handle = app.clone();
     // Ends by itself when the feed is stopped and its sender dropped.
     tauri::async_runtime::spawn(async move {
@@ -144,6 +151,7 @@ pub fn start(app: &AppHandle, client: SwitchClient, me: Me) {
     let previous = state.switch.with(|linked| {
         linked.replace(Linked {
             client,
+            username: me.username,
             current: current.clone(),
             options: None,
             feed,
@@ -177,6 +185,7 @@ async fn apply(app: &AppHandle, output: FeedOutput) {
             state.search.refresh().await;
             let _ = app.emit(SEARCH_EVENT, ());
         }
+        FeedOutput::Queue(queue) => crate::queues::show(app, queue),
     }
 }
 
@@ -282,6 +291,25 @@ async fn perform_all(
             FeedAction::ReloadDirectory => {
                 if out.send(FeedOutput::DirectoryChanged).await.is_err() {
                     return false;
+                }
+                continue;
+            }
+            FeedAction::ShowQueue(queue) => {
+                if out.send(FeedOutput::Queue(queue)).await.is_err() {
+                    return false;
+                }
+                continue;
+            }
+            FeedAction::ReloadQueues => {
+                // A switch without queues (or an older one) answers an error: nothing to show.
+                let queues = client.queues().await.unwrap_or_else(|err| {
+                    tracing::debug!(%err, "could not fetch the queues");
+                    Vec::new()
+                });
+                for queue in queues {
+                    if out.send(FeedOutput::Queue(queue)).await.is_err() {
+                        return false;
+                    }
                 }
                 continue;
             }

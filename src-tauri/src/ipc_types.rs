@@ -504,6 +504,26 @@ pub struct HistoryRow {
     pub seen: bool,
 }
 
+/// A call queue on the switch, for the queues panel (`queues_list`, event `queue-changed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct QueueView {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub waiting: u32,
+    /// Unix seconds the longest-waiting caller arrived; the UI counts the wait up from it.
+    #[ts(type = "number | null")]
+    pub oldest_waiting_since: Option<i64>,
+    pub agents_logged_in: u32,
+    pub agents_free: u32,
+    pub answered_today: u32,
+    pub abandoned_today: u32,
+    /// Whether I am logged in to the queue (calls are offered to me).
+    pub me_logged_in: bool,
+}
+
 /// An error the UI shows; `code` is stable for translation, `message` is English detail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -20,6 +20,7 @@ mod ipc_types;
 mod links;
 mod main_window;
 mod notices;
+mod queues;
 mod recordings;
 mod ringtone;
 mod search;
@@ -96,6 +97,8 @@ pub fn run() {
             activity::activity_current,
             activity::activity_options,
             activity::activity_set,
+            queues::queues_list,
+            queues::queue_login,
             audio::audio_devices,
             audio::audio_level,
             external::open_external,

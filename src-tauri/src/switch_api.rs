@@ -1,5 +1,5 @@
 //! A small typed client for the Koppla Växel client API (`crates/vaxel/openapi.json`): login,
-//! the configured activities, my activity, and where the live event stream is.
+//! the configured activities, my activity, call queues, and where the live event stream is.
 
 use std::time::Duration;
 
@@ -21,6 +21,10 @@ pub enum SwitchApiError {
     Unauthorized,
     #[error("the switch refused: {0}")]
     Rejected(String),
+    #[error("not a member of queue {0}")]
+    NotQueueMember(String),
+    #[error("the switch has no queue {0}")]
+    UnknownQueue(String),
     #[error("the switch answered HTTP {0}")]
     Status(u16),
     #[error("unexpected answer from the switch: {0}")]
@@ -35,6 +39,8 @@ impl From<SwitchApiError> for UiError {
             SwitchApiError::BadLogin => "wrong_password",
             SwitchApiError::Unauthorized => "session_expired",
             SwitchApiError::Rejected(_) => "rejected",
+            SwitchApiError::NotQueueMember(_) => "not_queue_member",
+            SwitchApiError::UnknownQueue(_) => "unknown_queue",
             SwitchApiError::Status(_) | SwitchApiError::Decode(_) => "switch",
         };
         UiError::new(code, err)
@@ -70,6 +76,24 @@ pub struct Me {
     #[serde(default)]
     pub name: String,
     pub activity: Activity,
+}
+
+/// A call queue's counters (`QueueStatus`), from the list or a `queue_changed` event.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct QueueStatus {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub waiting: u32,
+    pub longest_wait_secs: u64,
+    /// Unix seconds the longest-waiting caller arrived; lets the UI count up by itself.
+    pub oldest_waiting_since: Option<i64>,
+    /// User names of the members logged in now.
+    pub logged_in: Vec<String>,
+    pub agents_logged_in: u32,
+    pub agents_free: u32,
+    pub answered_today: u32,
+    pub abandoned_today: u32,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +236,44 @@ impl SwitchClient {
         decode(checked(response).await?).await
     }
 
+    pub async fn queues(&self) -> Result<Vec<QueueStatus>, SwitchApiError> {
+        self.get("queues").await
+    }
+
+    /// Logs me in to or out of a queue; the switch refuses (403) when I am not a member.
+    pub async fn queue_login(&self, id: &str, login: bool) -> Result<QueueStatus, SwitchApiError> {
+        let response = self
+            .http
+            .post(self.queue_url(id, login)?)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        match response.status().as_u16() {
+            403 => Err(SwitchApiError::NotQueueMember(id.to_string())),
+            404 => Err(SwitchApiError::UnknownQueue(id.to_string())),
+            _ => decode(checked(response).await?).await,
+        }
+    }
+
+    /// The id comes from the switch but still goes through URL escaping: a `/` or `?` in it
+    /// must not reach another endpoint.
+    fn queue_url(&self, id: &str, login: bool) -> Result<reqwest::Url, SwitchApiError> {
+        let mut url = reqwest::Url::parse(&self.base)
+            .map_err(|err| SwitchApiError::InsecureAddress(format!("{}: {err}", self.base)))?;
+        url.path_segments_mut()
+            .map_err(|()| SwitchApiError::InsecureAddress(self.base.clone()))?
+            .pop_if_empty()
+            .extend([
+                "api",
+                "v1",
+                "queues",
+                id,
+                if login { "login" } else { "logout" },
+            ]);
+        Ok(url)
+    }
+
     /// Ends the token's session on the switch.
     pub async fn logout(&self) -> Result<(), SwitchApiError> {
         let response = self
@@ -284,6 +346,25 @@ mod tests {
         assert_eq!(
             client("http://127.0.0.1:4000").events_url(),
             "ws://127.0.0.1:4000/api/v1/events?token=abc"
+        );
+    }
+
+    #[test]
+    fn queue_ids_cannot_leave_their_path() {
+        let client = SwitchClient {
+            base: "https://vaxel.example.se/växel".into(),
+            token: "abc".into(),
+            http: reqwest::Client::new(),
+        };
+        let url = client.queue_url("support", true).map(String::from);
+        assert_eq!(
+            url.ok().as_deref(),
+            Some("https://vaxel.example.se/v%C3%A4xel/api/v1/queues/support/login")
+        );
+        let url = client.queue_url("../me?x=1", false).map(String::from);
+        assert_eq!(
+            url.ok().as_deref(),
+            Some("https://vaxel.example.se/v%C3%A4xel/api/v1/queues/..%2Fme%3Fx=1/logout")
         );
     }
 
