@@ -192,6 +192,50 @@ test("own activity: the picker saves it, changes from another client and colleag
   assert.deepEqual(errors, []);
 });
 
+test("queues: counters tick, the toggle logs me in, the ACD view puts them first, plain SIP has none", async () => {
+  const { page, errors } = await openApp();
+  const support = page.getByTestId("queue-support");
+  const sales = page.getByTestId("queue-sales");
+  await support.waitFor();
+  assert.equal(await text(page.locator("#queues-heading")), "Köer");
+  assert.equal(await text(support.getByTestId("queue-waiting")), "2");
+  assert.match(await support.getAttribute("class"), /busy/);
+  assert.doesNotMatch(await sales.getAttribute("class"), /busy/);
+  // The longest wait counts up by itself from the arrival time the switch sent.
+  const first = await text(support.getByTestId("queue-longest"));
+  assert.match(first, /^01:2\d$/);
+  await page.waitForFunction((was) => document.querySelector("[data-testid=queue-support] [data-testid=queue-longest]")
+    ?.textContent !== was, first, { timeout: 3000 });
+  assert.equal(await text(support.getByTestId("queue-agents")), "1 / 3");
+  assert.equal(await text(support.getByTestId("queue-today")), "41 / 2");
+
+  const toggle = sales.getByTestId("queue-login");
+  assert.equal(await text(toggle), "Utloggad");
+  await toggle.click();
+  await sales.getByTestId("queue-login").filter({ hasText: "Inloggad" }).waitFor();
+  assert.equal(await toggle.getAttribute("aria-checked"), "true");
+  assert.equal(await text(sales.getByTestId("queue-agents")), "2 / 2");
+
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("setting-viewMode").selectOption("acd");
+  await page.getByTestId("tab-start").click();
+  await page.evaluate(() => window.koppla.queueCaller("sales"));
+  await sales.getByTestId("queue-waiting").filter({ hasText: /^1$/ }).waitFor();
+  assert.match(await sales.getAttribute("class"), /busy/);
+  assert.equal(await page.locator("section.start > :first-child").getAttribute("data-testid"), "queues");
+  await page.screenshot({ path: `${shots}/acd-queues.png` });
+
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("setting-viewMode").selectOption("normal");
+  await page.getByTestId("logout").click();
+  await page.getByTestId("login-tab-sip").click();
+  await page.getByTestId("login-server").fill("sip.example.com");
+  await logIn(page);
+  await page.getByTestId("contact-field").waitFor();
+  assert.equal(await page.getByTestId("queues").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test("a call shows its timer, holds and resumes, sends keypad digits, and lands in history", async () => {
   const { page, errors } = await openApp();
   await page.getByTestId("search").fill("070-555 12 34");

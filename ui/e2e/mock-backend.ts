@@ -16,6 +16,7 @@ import type { LoginRequest } from "../src/bindings/LoginRequest";
 import type { SessionView } from "../src/bindings/SessionView";
 import { MockCalls } from "./mock/calls";
 import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
+import { MockQueues } from "./mock/queues";
 import { searchAll } from "./mock/directory";
 import { load, save } from "./mock/store";
 import { checkKeys, parseCombo, SHORTCUT_ACTIONS } from "../src/lib/shortcuts";
@@ -46,6 +47,8 @@ function outcome(input: string): DialOutcome {
 let activity: ActivityView = activityFor("available", null, null);
 
 const hasSwitch = () => state.session.state === "online" && state.session.switch_features;
+
+const queues = new MockQueues((queue) => void emit("queue-changed", queue));
 
 /** Like src-tauri activity.rs + the switch: checks the id and end time, then tells every client. */
 function activitySet(change: ActivityChange): ActivityView {
@@ -219,6 +222,14 @@ mockIPC(
         return ACTIVITY_OPTIONS.map((o) => ({ ...o }));
       case "activity_set":
         return activitySet(payload.change as ActivityChange);
+      case "queues_list":
+        // Like queues.rs: no switch, no queues (the panel stays hidden).
+        return hasSwitch() ? queues.list() : [];
+      case "queue_login": {
+        if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+        const id = String(payload.id);
+        return queues.login(id, Boolean(payload.login)) ?? fail("unknown_queue", `the switch has no queue ${id}`);
+      }
       case "audio_devices":
         return audioDevices();
       case "audio_level":
@@ -283,6 +294,10 @@ mockIPC(
   colleagueActivity(entryId: string, id: string, note: string | null = null) {
     setColleagueActivity(entryId, id, note);
     void emit("search-changed", null);
+  },
+  /** A caller starts waiting in a queue (the switch's queue_changed event). */
+  queueCaller(id: string) {
+    queues.callerArrives(id);
   },
   /** The engine could not write a recording (disk full, folder gone). */
   recordingFailed(reason: string) {

@@ -20,6 +20,7 @@ import type { HistoryFilter } from "./bindings/HistoryFilter";
 import type { HistoryRow } from "./bindings/HistoryRow";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
 import type { LoginRequest } from "./bindings/LoginRequest";
+import type { QueueView } from "./bindings/QueueView";
 import type { SearchResultsView } from "./bindings/SearchResultsView";
 import type { SessionView } from "./bindings/SessionView";
 import type { UiError } from "./bindings/UiError";
@@ -43,6 +44,7 @@ export type {
   HistoryRow,
   HotkeyStatus,
   LoginRequest,
+  QueueView,
   SearchResultsView,
   SessionView,
   UiError,
@@ -55,6 +57,7 @@ export const EVENTS = {
   history: "history-changed",
   activity: "activity-changed",
   search: "search-changed",
+  queue: "queue-changed",
   notice: "engine-notice",
 } as const;
 
@@ -104,6 +107,11 @@ export const activityCurrent = () => invoke<ActivityView | null>("activity_curre
 export const activityOptions = () => invoke<ActivityOptionView[]>("activity_options");
 export const activitySet = (change: ActivityChange) => invoke<ActivityView>("activity_set", { change });
 
+// Call queues on Koppla Växel (an empty list with a plain SIP account)
+export const queuesList = () => invoke<QueueView[]>("queues_list");
+/** Logs me in to (`login` true) or out of a queue; answers the queue as it is now. */
+export const queueLogin = (id: string, login: boolean) => invoke<QueueView>("queue_login", { id, login });
+
 // Sound devices
 export const audioDevices = () => invoke<AudioDevicesView>("audio_devices");
 /** The microphone level in dBFS; -96 is silence. */
@@ -139,6 +147,9 @@ export const onHistory = (handler: () => void) => listen<null>(EVENTS.history, (
 /** My activity changed, here or in another client. */
 export const onActivity = (handler: (activity: ActivityView) => void) =>
   listen<ActivityView>(EVENTS.activity, (event) => handler(event.payload));
+/** One queue's counters or agents changed (the switch's event stream). */
+export const onQueue = (handler: (queue: QueueView) => void) =>
+  listen<QueueView>(EVENTS.queue, (event) => handler(event.payload));
 /** Search results may differ now (a colleague's activity changed): run the query again. */
 export const onSearchChanged = (handler: () => void) => listen<null>(EVENTS.search, () => handler());
 /** A problem the engine reports on its own, e.g. a recording that could not be written. */

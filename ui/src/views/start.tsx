@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { OwnActivity } from "../components/activity";
 import { ContactField } from "../components/contact-field";
+import { QueuesPanel } from "../components/queues";
 import { SearchHit } from "../components/search-hit";
 import { useShell } from "../context";
 import { useDebounced } from "../hooks";
@@ -109,8 +110,13 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
     }
   };
 
+  // The ACD view is for agents: their queues come first; elsewhere they sit below the search.
+  const acd = settings.viewMode === "acd";
+  const queues = session.switch_features && <QueuesPanel prominent={acd} />;
+
   return (
     <section class="start">
+      {acd && queues}
       <div class="me">
         <div>
           <strong>{session.display_name ?? session.username}</strong>
@@ -192,6 +198,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
           ))}
         </ul>
       )}
+      {!acd && queues}
     </section>
   );
 }
