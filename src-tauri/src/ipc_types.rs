@@ -520,6 +520,8 @@ pub struct QueueView {
     pub agents_free: u32,
     pub answered_today: u32,
     pub abandoned_today: u32,
+    /// Whether I may log in to the queue (a member); others only watch its counters.
+    pub me_member: bool,
     /// Whether I am logged in to the queue (calls are offered to me).
     pub me_logged_in: bool,
 }

@@ -11,9 +11,10 @@ use crate::AppState;
 /// One queue changed; the payload is its [`QueueView`].
 pub const QUEUE_EVENT: &str = "queue-changed";
 
-/// The switch names logged-in agents; the UI only needs to know whether I am one of them.
+/// The switch names members and logged-in agents; the UI only needs to know whether I am one.
 pub fn view(queue: QueueStatus, me: &str) -> QueueView {
     QueueView {
+        me_member: queue.members.is_empty() || queue.members.iter().any(|m| m == me),
         me_logged_in: queue.logged_in.iter().any(|agent| agent == me),
         id: queue.id,
         number: queue.number,
@@ -69,6 +70,7 @@ mod tests {
             id: "support".into(),
             number: "800".into(),
             name: "Support".into(),
+            members: ["anna", "bo", "annika"].map(String::from).to_vec(),
             waiting: 3,
             longest_wait_secs: 70,
             oldest_waiting_since: Some(1_795_000_000),
@@ -96,6 +98,20 @@ mod tests {
             (3, 1, 12, 2)
         );
         assert_eq!(shown.oldest_waiting_since, Some(1_795_000_000));
+    }
+
+    #[test]
+    fn only_members_may_log_in() {
+        assert!(view(status(&[]), "anna").me_member);
+        assert!(!view(status(&["anna"]), "carl").me_member);
+        let older_switch = QueueStatus {
+            members: Vec::new(),
+            ..status(&[])
+        };
+        assert!(
+            view(older_switch, "carl").me_member,
+            "a switch that names no members lets everyone try"
+        );
     }
 }
 

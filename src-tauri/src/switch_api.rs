@@ -84,6 +84,9 @@ pub struct QueueStatus {
     pub id: String,
     pub number: String,
     pub name: String,
+    /// Users who may log in; empty from a switch that does not say (everyone may try).
+    #[serde(default)]
+    pub members: Vec<String>,
     pub waiting: u32,
     pub longest_wait_secs: u64,
     /// Unix seconds the longest-waiting caller arrived; lets the UI count up by itself.

@@ -208,6 +208,10 @@ test("queues: counters tick, the toggle logs me in, the ACD view puts them first
     ?.textContent !== was, first, { timeout: 3000 });
   assert.equal(await text(support.getByTestId("queue-agents")), "1 / 3");
   assert.equal(await text(support.getByTestId("queue-today")), "41 / 2");
+  // The switchboard queue is not mine: its counters show, its login toggle does not.
+  const switchboard = page.getByTestId("queue-switchboard");
+  assert.equal(await text(switchboard.getByTestId("queue-waiting")), "1");
+  assert.equal(await switchboard.getByTestId("queue-login").count(), 0);
 
   const toggle = sales.getByTestId("queue-login");
   assert.equal(await text(toggle), "Utloggad");

@@ -64,6 +64,7 @@ mod tests {
                 id: "support".into(),
                 number: "7000".into(),
                 name: "Support".into(),
+                members: vec!["alice".into(), "bob".into()],
                 waiting: 1,
                 longest_wait_secs: 4,
                 oldest_waiting_since: Some(1_800_000_000),

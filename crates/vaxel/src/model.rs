@@ -190,6 +190,8 @@ pub struct QueueStatus {
     pub id: String,
     pub number: String,
     pub name: String,
+    /// Users who may log in to the queue (its configured members).
+    pub members: Vec<String>,
     /// Callers waiting for an agent (answered by the switch, hearing hold music).
     pub waiting: u32,
     /// How long the longest-waiting caller has waited, in seconds.

@@ -7,9 +7,11 @@ const nowS = () => Math.floor(Date.now() / 1000);
 function initial(): QueueView[] {
   return [
     { id: "support", number: "7000", name: "Support", waiting: 2, oldestWaitingSince: nowS() - 83,
-      agentsLoggedIn: 3, agentsFree: 1, answeredToday: 41, abandonedToday: 2, meLoggedIn: true },
+      agentsLoggedIn: 3, agentsFree: 1, answeredToday: 41, abandonedToday: 2, meMember: true, meLoggedIn: true },
     { id: "sales", number: "7001", name: "Försäljning", waiting: 0, oldestWaitingSince: null,
-      agentsLoggedIn: 1, agentsFree: 1, answeredToday: 12, abandonedToday: 0, meLoggedIn: false },
+      agentsLoggedIn: 1, agentsFree: 1, answeredToday: 12, abandonedToday: 0, meMember: true, meLoggedIn: false },
+    { id: "switchboard", number: "7002", name: "Växel", waiting: 1, oldestWaitingSince: nowS() - 12,
+      agentsLoggedIn: 2, agentsFree: 0, answeredToday: 87, abandonedToday: 5, meMember: false, meLoggedIn: false },
   ];
 }
 
@@ -22,10 +24,10 @@ export class MockQueues {
     return this.queues.map((q) => ({ ...q }));
   }
 
-  /** Null for an unknown queue; the caller answers the switch's 404 as `unknown_queue`. */
+  /** Null for an unknown queue or one I am not a member of (the switch answers 404 or 403). */
   login(id: string, login: boolean): QueueView | null {
     const queue = this.queues.find((q) => q.id === id);
-    if (!queue) return null;
+    if (!queue || !queue.meMember) return null;
     if (queue.meLoggedIn !== login) {
       queue.meLoggedIn = login;
       queue.agentsLoggedIn += login ? 1 : -1;

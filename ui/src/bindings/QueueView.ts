@@ -9,6 +9,10 @@ export type QueueView = { id: string, number: string, name: string, waiting: num
  */
 oldestWaitingSince: number | null, agentsLoggedIn: number, agentsFree: number, answeredToday: number, abandonedToday: number, 
 /**
+ * Whether I may log in to the queue (a member); others only watch its counters.
+ */
+meMember: boolean, 
+/**
  * Whether I am logged in to the queue (calls are offered to me).
  */
 meLoggedIn: boolean, };

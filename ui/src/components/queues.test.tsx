@@ -33,7 +33,7 @@ const NOW_S = 1_795_000_000;
 
 const queue = (over: Partial<QueueView> = {}): QueueView => ({
   id: "support", number: "7000", name: "Support", waiting: 0, oldestWaitingSince: null,
-  agentsLoggedIn: 2, agentsFree: 1, answeredToday: 17, abandonedToday: 3, meLoggedIn: true, ...over,
+  agentsLoggedIn: 2, agentsFree: 1, answeredToday: 17, abandonedToday: 3, meMember: true, meLoggedIn: true, ...over,
 });
 
 beforeEach(() => {
@@ -109,6 +109,12 @@ describe("QueuesPanel", () => {
     expect(toggle.textContent).toBe("Utloggad");
     expect(toggle.getAttribute("aria-checked")).toBe("false");
     expect(toggle.getAttribute("aria-label")).toBe("Inloggad i Försäljning");
+  });
+
+  it("shows a queue I am not a member of without a login toggle", async () => {
+    await mount([queue({ id: "switchboard", name: "Växel", waiting: 2, meMember: false, meLoggedIn: false })]);
+    expect(text(`${row("switchboard")} [data-testid=queue-waiting]`)).toBe("2");
+    expect(root.querySelector(`${row("switchboard")} [data-testid=queue-login]`)).toBeNull();
   });
 
   it("ticks the longest wait every second while someone waits", async () => {

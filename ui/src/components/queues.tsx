@@ -102,16 +102,18 @@ export function QueueList({ queues, nowMs, prominent, onLogin }: ListProps) {
                   </dd>
                 </div>
               </dl>
-              <button
-                class="queue-login"
-                role="switch"
-                aria-checked={queue.meLoggedIn}
-                aria-label={t("queues.toggle", { name: queue.name })}
-                data-testid="queue-login"
-                onClick={() => onLogin(queue, !queue.meLoggedIn)}
-              >
-                {t(queue.meLoggedIn ? "queues.loggedIn" : "queues.loggedOut")}
-              </button>
+              {queue.meMember && (
+                <button
+                  class="queue-login"
+                  role="switch"
+                  aria-checked={queue.meLoggedIn}
+                  aria-label={t("queues.toggle", { name: queue.name })}
+                  data-testid="queue-login"
+                  onClick={() => onLogin(queue, !queue.meLoggedIn)}
+                >
+                  {t(queue.meLoggedIn ? "queues.loggedIn" : "queues.loggedOut")}
+                </button>
+              )}
             </li>
           );
         })}

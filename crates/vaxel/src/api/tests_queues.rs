@@ -140,5 +140,10 @@ async fn agents_log_in_and_out_and_clients_see_queue_changed() {
         .await
         .unwrap();
     assert_eq!(list[0]["logged_in"], json!(["alice", "bob"]));
+    assert_eq!(
+        list[0]["members"],
+        json!(["alice", "bob"]),
+        "carol sees who may log in"
+    );
     handle.shutdown().await;
 }
