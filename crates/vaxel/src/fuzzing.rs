@@ -39,6 +39,7 @@ impl MediaControl for NoMedia {
         Some(SocketAddr::from(([127, 0, 0, 1], 30012)))
     }
     fn queue_bridge(&mut self, _: &str, _: Option<SocketAddr>) {}
+    fn queue_unbridge(&mut self, _: &str) {}
     fn queue_voicemail(&mut self, _: &str, _: u8, _: &str, _: &str) {}
     fn release(&mut self, _: &str) {}
 }

@@ -1,6 +1,7 @@
 //! A call queue with real peers: a baresip caller dials the queue number, the switch answers
 //! and plays hold music, offers the call to a baresip agent, and bridges them; audio is
 //! checked both ways through the switch's relay, and the queue counters move on the event bus.
+//! An agent's blind transfer (REFER) hands the caller to a colleague, audio checked again.
 
 use koppla_interop::audio::{read_wav, sweep, verify_transmission, write_wav, Wav};
 use koppla_interop::{Baresip, BaresipOptions, Codec, TestDir};
@@ -18,10 +19,11 @@ fn seconds(party: usize) -> f64 {
     8.0 + 1.5 * party as f64
 }
 
-fn baresip(dir: &TestDir, domain: &str, user: &str, party: usize) -> Baresip {
+/// A baresip phone for `user` that plays a sweep of `secs` seconds into its calls.
+fn baresip(dir: &TestDir, domain: &str, user: &str, secs: f64) -> Baresip {
     let (rate, channels) = Codec::Pcmu.baresip_pipeline_format();
-    let input = dir.path().join(format!("in-{party}.wav"));
-    write_wav(&input, rate, channels, &sweep(rate, seconds(party), 0.5)).expect("write wav");
+    let input = dir.path().join(format!("in-{user}.wav"));
+    write_wav(&input, rate, channels, &sweep(rate, secs, 0.5)).expect("write wav");
     let mut o = BaresipOptions::new(user, PW, domain);
     o.codecs = vec![Codec::Pcmu];
     o.audio_in = Some(input);
@@ -29,17 +31,18 @@ fn baresip(dir: &TestDir, domain: &str, user: &str, party: usize) -> Baresip {
     Baresip::start(o, dir.path()).unwrap_or_else(|e| panic!("baresip {user}: {e}"))
 }
 
-/// Checks `party`'s sweep is in the recording; returns the recording and where the sweep starts.
-fn assert_received(path: &std::path::Path, party: usize, what: &str) -> (Wav, f64) {
+/// Checks the sweep of `secs` seconds is in the recording; returns the recording and where
+/// the sweep starts.
+fn assert_received(path: &std::path::Path, secs: f64, what: &str) -> (Wav, f64) {
     let reference = Wav {
         rate: 8000,
-        samples: sweep(8000, seconds(party), 0.5),
+        samples: sweep(8000, secs, 0.5),
     };
     let rec = read_wav(path).unwrap_or_else(|e| panic!("{what}: cannot read recording: {e}"));
     let report = verify_transmission(&reference, &rec);
     assert!(
         report.passes(0.6, 3),
-        "{what}: signal of party {party} not found in {}: {report}",
+        "{what}: sweep of {secs} s not found in {}: {report}",
         path.display()
     );
     eprintln!("{what}: ok, best ncc {:.3}", report.best_ncc());
@@ -50,7 +53,7 @@ fn assert_received(path: &std::path::Path, party: usize, what: &str) -> (Wav, f6
 fn start(rt: &tokio::runtime::Runtime) -> VaxelHandle {
     std::env::set_var(PW_VAR, PW);
     let mut cfg = Config::ephemeral();
-    for (u, n) in [("alice", "1001"), ("bob", "1002")] {
+    for (u, n) in [("alice", "1001"), ("bob", "1002"), ("carol", "1003")] {
         cfg.users.push(UserConfig {
             username: u.into(),
             name: u.into(),
@@ -95,8 +98,8 @@ fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways
     let domain = handle.sip_addr.to_string();
     let mut events = handle.state.events.subscribe();
     let dir = TestDir::new("vaxel-queue").expect("temp dir");
-    let mut caller = baresip(&dir, &domain, "alice", 0);
-    let mut agent = baresip(&dir, &domain, "bob", 1);
+    let mut caller = baresip(&dir, &domain, "alice", seconds(0));
+    let mut agent = baresip(&dir, &domain, "bob", seconds(1));
     caller.wait_registered().expect("alice registers");
     agent.wait_registered().expect("bob registers");
 
@@ -131,8 +134,16 @@ fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways
     agent.stop();
     let rc = caller.recordings().expect("caller recordings");
     let ra = agent.recordings().expect("agent recordings");
-    assert_received(&ra.received, 0, "caller -> agent via the queue relay");
-    let (rec, agent_from) = assert_received(&rc.received, 1, "agent -> caller via the queue relay");
+    assert_received(
+        &ra.received,
+        seconds(0),
+        "caller -> agent via the queue relay",
+    );
+    let (rec, agent_from) = assert_received(
+        &rc.received,
+        seconds(1),
+        "agent -> caller via the queue relay",
+    );
     // Before the agent's audio the caller heard the generated hold music, not silence.
     let before = rec
         .samples
@@ -146,6 +157,74 @@ fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways
     assert!(
         loudest > 0.02,
         "no hold music before the agent answered (rms {loudest})"
+    );
+    rt.block_on(handle.shutdown());
+}
+
+#[test]
+fn a_baresip_agent_transfers_the_queue_call_to_a_colleague() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let handle = start(&rt);
+    let domain = handle.sip_addr.to_string();
+    let dir = TestDir::new("vaxel-queue-transfer").expect("temp dir");
+    // The caller's sweep lasts the whole call, through hold, bob and the transfer to carol.
+    let (caller_secs, carol_secs) = (30.0, 7.0);
+    let mut caller = baresip(&dir, &domain, "alice", caller_secs);
+    let mut agent = baresip(&dir, &domain, "bob", seconds(1));
+    let mut carol = baresip(&dir, &domain, "carol", carol_secs);
+    for p in [&mut caller, &mut agent, &mut carol] {
+        p.wait_registered().expect("registers");
+    }
+    caller.dial(&format!("sip:7000@{domain}")).expect("dial");
+    caller
+        .wait("CALL_ESTABLISHED", WAIT)
+        .expect("queue answers");
+    agent.wait("CALL_INCOMING", WAIT).expect("agent rings");
+    agent.accept().expect("accept");
+    agent
+        .wait("CALL_ESTABLISHED", WAIT)
+        .expect("agent established");
+    std::thread::sleep(Duration::from_secs(2));
+
+    agent
+        .transfer(&format!("sip:1003@{domain}"))
+        .expect("transfer");
+    carol
+        .wait("CALL_INCOMING", WAIT)
+        .unwrap_or_else(|e| panic!("carol rings: {e}\n{}", agent.log_tail(40)));
+    agent.wait("CALL_CLOSED", WAIT).unwrap_or_else(|e| {
+        panic!(
+            "bob's call ends after the transfer: {e}\n{}",
+            agent.log_tail(40)
+        )
+    });
+    carol.accept().expect("carol accepts");
+    carol
+        .wait("CALL_ESTABLISHED", WAIT)
+        .expect("carol established");
+    std::thread::sleep(Duration::from_secs(8));
+    carol.hangup().expect("carol hangs up");
+    caller
+        .wait("CALL_CLOSED", WAIT)
+        .unwrap_or_else(|e| panic!("caller closed: {e}\n{}", caller.log_tail(40)));
+    for p in [&mut caller, &mut agent, &mut carol] {
+        p.stop();
+    }
+    let rc = caller.recordings().expect("caller recordings");
+    let rk = carol.recordings().expect("carol recordings");
+    assert_received(
+        &rk.received,
+        caller_secs,
+        "caller -> carol after the transfer",
+    );
+    assert_received(
+        &rc.received,
+        carol_secs,
+        "carol -> caller after the transfer",
     );
     rt.block_on(handle.shutdown());
 }

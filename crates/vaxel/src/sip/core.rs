@@ -85,6 +85,9 @@ pub trait MediaControl: Send {
     fn queue_agent_side(&mut self, call_id: &str) -> Option<SocketAddr>;
     /// Stops the hold audio and relays the caller to the agent at `agent`.
     fn queue_bridge(&mut self, call_id: &str, agent: Option<SocketAddr>);
+    /// Stops relaying to the agent and plays hold audio to the caller again (the agent
+    /// transferred the call; the next `queue_bridge` connects the new agent).
+    fn queue_unbridge(&mut self, call_id: &str);
     /// Stops the hold audio and records the caller into `mailbox` (reports completion like an
     /// announcement when the maximum length is reached).
     fn queue_voicemail(&mut self, call_id: &str, payload_type: u8, mailbox: &str, caller: &str);

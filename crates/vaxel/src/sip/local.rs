@@ -107,6 +107,7 @@ impl SipCore {
                 offer: offer.to_string(),
                 pt,
                 since: now,
+                overflow_from: now,
                 phase: super::queue::Phase::Waiting,
                 legs: Vec::new(),
             };

@@ -316,10 +316,14 @@ impl MediaControl for UdpMedia {
     }
 
     fn queue_bridge(&mut self, call_id: &str, agent: Option<SocketAddr>) {
-        if let Some(c) = self.calls.get_mut(call_id) {
-            if let Some(task) = c.queue.as_mut().map(|q| q.bridge(agent)) {
-                c.tasks.push(task);
-            }
+        if let Some(q) = self.calls.get_mut(call_id).and_then(|c| c.queue.as_mut()) {
+            q.bridge(agent);
+        }
+    }
+
+    fn queue_unbridge(&mut self, call_id: &str) {
+        if let Some(q) = self.calls.get_mut(call_id).and_then(|c| c.queue.as_mut()) {
+            q.unbridge();
         }
     }
 

@@ -15,6 +15,7 @@ mod proxy;
 pub mod queue;
 mod queue_legs;
 pub mod queue_media;
+mod queue_transfer;
 mod register;
 pub mod registrar;
 mod responses;

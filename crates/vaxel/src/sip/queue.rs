@@ -68,6 +68,8 @@ pub(crate) enum Phase {
     Bridged(String),
     /// Max wait passed; the caller is leaving a message.
     Voicemail,
+    /// An agent transferred the caller, who hears hold audio while the target rings.
+    Transferring,
 }
 
 pub(crate) struct QueueCall {
@@ -79,6 +81,8 @@ pub(crate) struct QueueCall {
     pub offer: String,
     pub pt: u8,
     pub since: Instant,
+    /// Where the queue's max wait counts from: arrival, or the return after a transfer failed.
+    pub overflow_from: Instant,
     pub phase: Phase,
     /// Agent legs (Call-IDs) currently ringing or connected.
     pub legs: Vec<String>,
@@ -184,6 +188,7 @@ impl SipCore {
             id: q.def.id.clone(),
             number: q.def.number.clone(),
             name: q.def.name.clone(),
+            members: q.def.members.clone(),
             waiting: u32::try_from(waiting).unwrap_or(u32::MAX),
             longest_wait_secs: wait.unwrap_or(0),
             oldest_waiting_since: wait
@@ -295,7 +300,10 @@ impl SipCore {
         let Some(call) = self.queues.calls.get_mut(call_id) else {
             return false;
         };
-        if !matches!(call.phase, Phase::Waiting | Phase::Overflowed) {
+        if !matches!(
+            call.phase,
+            Phase::Waiting | Phase::Overflowed | Phase::Transferring
+        ) {
             return false;
         }
         if call.phase == Phase::Waiting {
@@ -305,6 +313,14 @@ impl SipCore {
         }
         call.phase = Phase::Bridged(leg_id.to_string());
         true
+    }
+
+    /// Whether leg `leg_id` is the agent connected to queued call `call_id`.
+    pub(crate) fn queue_connected_by(&self, call_id: &str, leg_id: &str) -> bool {
+        self.queues
+            .calls
+            .get(call_id)
+            .is_some_and(|c| matches!(&c.phase, Phase::Bridged(l) if l == leg_id))
     }
 
     /// The caller's side ended (they hung up, or the switch hung up on them).
@@ -325,18 +341,18 @@ impl SipCore {
 
     /// Applies max-wait overflow to calls that waited too long.
     pub(crate) fn queue_tick(&mut self, now: Instant) {
-        let due: Vec<String> =
-            self.queues
-                .calls
-                .iter()
-                .filter(|(_, c)| {
-                    c.phase == Phase::Waiting
-                        && self.queues.list.get(c.queue).is_some_and(|q| {
-                            now.saturating_duration_since(c.since) >= q.def.max_wait
-                        })
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
+        let due: Vec<String> = self
+            .queues
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                c.phase == Phase::Waiting
+                    && self.queues.list.get(c.queue).is_some_and(|q| {
+                        now.saturating_duration_since(c.overflow_from) >= q.def.max_wait
+                    })
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
         for call_id in due {
             self.overflow(&call_id, now);
         }
@@ -399,14 +415,24 @@ impl SipCore {
         }
     }
 
-    /// A leg ended without connecting; a forwarded call with nobody left ringing is over.
+    /// A leg ended without connecting; a forwarded call with nobody left ringing is over, a
+    /// transferred one waits in its queue again (at the front: it keeps its arrival time).
     pub(crate) fn queue_leg_failed(&mut self, call_id: &str, leg_id: &str, now: Instant) {
         let Some(call) = self.queues.calls.get_mut(call_id) else {
             return;
         };
         call.legs.retain(|l| l != leg_id);
-        if call.phase == Phase::Overflowed && call.legs.is_empty() {
-            self.hang_up_local(call_id, now);
+        if !call.legs.is_empty() {
+            return;
+        }
+        match call.phase {
+            Phase::Overflowed => self.hang_up_local(call_id, now),
+            Phase::Transferring => {
+                tracing::info!(caller = %call.caller, "transfer not answered, caller back in the queue");
+                call.phase = Phase::Waiting;
+                call.overflow_from = now;
+            }
+            _ => {}
         }
     }
 

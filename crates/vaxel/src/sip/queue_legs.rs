@@ -15,7 +15,7 @@ pub(crate) struct Leg {
     /// The queued caller's Call-ID.
     pub call: String,
     pub agent: String,
-    dest: Flow,
+    pub(crate) dest: Flow,
     invite: Request,
     branch: String,
     provisional: bool,
@@ -29,7 +29,15 @@ pub(crate) struct Leg {
     next_retransmit: Instant,
     interval: Duration,
     cancelled_at: Option<Instant>,
+    /// CSeq of the last request the switch sent in the leg's dialog.
+    cseq: u32,
+    /// When the agent transferred the caller away; the switch ends the leg if the agent's
+    /// phone does not hang up by itself.
+    pub transferred_at: Option<Instant>,
 }
+
+/// How long an agent's phone gets to hang up after a transfer before the switch does.
+const TRANSFER_GRACE: Duration = Duration::from_secs(4);
 
 impl SipCore {
     /// Rings every registered device of `agent` for queued call `call_id`.
@@ -101,6 +109,8 @@ impl SipCore {
                     next_retransmit: now + T1,
                     interval: T1,
                     cancelled_at: None,
+                    cseq: 1,
+                    transferred_at: None,
                 },
             );
             if let Some(c) = self.queues.calls.get_mut(call_id) {
@@ -125,7 +135,7 @@ impl SipCore {
         r
     }
 
-    /// An in-dialog request toward the agent (ACK for the 2xx, BYE), on a new branch.
+    /// An in-dialog request toward the agent (ACK for the 2xx, BYE, NOTIFY), on a new branch.
     fn in_leg(&mut self, leg: &Leg, method: Method, cseq: u32, now: Instant) -> Option<Request> {
         let (to, target) = leg.dialog.clone()?;
         let uri = rsip::Uri::try_from(target.as_str()).ok()?;
@@ -163,7 +173,7 @@ impl SipCore {
         let Some(leg) = self.remove_leg(leg_id, now) else {
             return;
         };
-        if let Some(bye) = self.in_leg(&leg, Method::Bye, 2, now) {
+        if let Some(bye) = self.in_leg(&leg, Method::Bye, leg.cseq + 1, now) {
             self.send(leg.dest, SipMessage::Request(bye));
         }
     }
@@ -255,17 +265,52 @@ impl SipCore {
         }
     }
 
-    /// A request inside an agent's leg: BYE ends the caller's side too; a re-INVITE keeps
-    /// the relay and gets our offer back as the answer.
+    /// Sends a request in a connected leg's dialog (the next CSeq), with extra headers and
+    /// body; false when the leg is gone or not connected.
+    pub(crate) fn leg_request(
+        &mut self,
+        leg_id: &str,
+        method: Method,
+        headers: &[(&str, String)],
+        body: &[u8],
+        now: Instant,
+    ) -> bool {
+        let Some(leg) = self.queues.legs.get_mut(leg_id) else {
+            return false;
+        };
+        leg.cseq += 1;
+        let (cseq, dest) = (leg.cseq, leg.dest);
+        let Some(leg) = self.queues.legs.remove(leg_id) else {
+            return false;
+        };
+        let req = self.in_leg(&leg, method, cseq, now);
+        self.queues.legs.insert(leg_id.to_string(), leg);
+        let Some(mut req) = req else {
+            return false;
+        };
+        for (name, value) in headers {
+            req.headers.push(m::make_header(name, value));
+        }
+        req.body = body.to_vec();
+        self.send(dest, SipMessage::Request(req));
+        true
+    }
+
+    /// A request inside an agent's leg: BYE ends the caller's side too while the leg carries
+    /// the call (not after the agent transferred it); REFER transfers the caller; a re-INVITE
+    /// keeps the relay and gets our offer back as the answer.
     pub(crate) fn leg_in_dialog(&mut self, req: Request, src: Flow, now: Instant) {
         let leg_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         match req.method {
             Method::Bye => {
                 self.reply(&req, src, 200, None, &[], None);
                 if let Some(leg) = self.remove_leg(&leg_id, now) {
-                    self.hang_up_local(&leg.call, now);
+                    if self.queue_connected_by(&leg.call, &leg_id) {
+                        self.hang_up_local(&leg.call, now);
+                    }
                 }
             }
+            Method::Refer => self.leg_refer(&req, src, &leg_id, now),
             Method::Invite => {
                 let body = self
                     .queues
@@ -287,7 +332,7 @@ impl SipCore {
             Method::Info | Method::Options | Method::Notify => {
                 self.reply(&req, src, 200, None, &[], None)
             }
-            // REFER, UPDATE and the like would need the switch to act for both legs.
+            // UPDATE and the like would need the switch to act for both legs.
             _ => self.reply(&req, src, 501, None, &[], None),
         }
     }
@@ -298,7 +343,14 @@ impl SipCore {
         let mut resend = Vec::new();
         let mut cancel = Vec::new();
         let mut dead = Vec::new();
+        let mut transferred = Vec::new();
         for (id, leg) in self.queues.legs.iter_mut() {
+            if leg
+                .transferred_at
+                .is_some_and(|t| now.saturating_duration_since(t) >= TRANSFER_GRACE)
+            {
+                transferred.push(id.clone());
+            }
             if leg.dialog.is_some() {
                 continue;
             }
@@ -323,8 +375,8 @@ impl SipCore {
         for (dest, r) in resend {
             self.send(dest, SipMessage::Request(r));
         }
-        for id in cancel {
-            self.leg_hang_up(&id, now);
+        for id in cancel.iter().chain(&transferred) {
+            self.leg_hang_up(id, now);
         }
         for id in dead {
             if let Some(leg) = self.remove_leg(&id, now) {

@@ -49,8 +49,12 @@ pub(super) struct QueueMedia {
     /// 0 = caller, 1 = agent, as in the relay.
     peers: Arc<Mutex<[Peer; 2]>>,
     hold: Option<JoinHandle<()>>,
+    /// The relay between caller and agent while they are connected.
+    relay: Option<JoinHandle<()>>,
     /// Where the hold stream's numbering stands (none until it sent a packet).
     stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
+    pt: u8,
+    audio: Arc<QueueAudio>,
 }
 
 impl QueueMedia {
@@ -67,49 +71,70 @@ impl QueueMedia {
         if let Ok(mut p) = peers.lock() {
             p[0].sdp = remote;
         }
-        let stream = Arc::new(Mutex::new(None));
-        let hold = tokio::spawn(hold_loop(
-            caller.clone(),
-            peers.clone(),
-            pt,
-            audio,
-            stream.clone(),
-        ));
-        Some(QueueMedia {
+        let mut q = QueueMedia {
             caller,
             agent: Arc::new(a),
             caller_addr,
             agent_addr,
             peers,
-            hold: Some(hold),
-            stream,
-        })
+            hold: None,
+            relay: None,
+            stream: Arc::new(Mutex::new(None)),
+            pt,
+            audio,
+        };
+        q.hold(true);
+        Some(q)
     }
 
-    fn stop_hold(&mut self) {
-        if let Some(h) = self.hold.take() {
-            h.abort();
+    /// Plays hold audio to the caller, after the queue's announcement when `announce`.
+    fn hold(&mut self, announce: bool) {
+        self.hold = Some(tokio::spawn(hold_loop(
+            self.caller.clone(),
+            self.peers.clone(),
+            self.pt,
+            (self.audio.clone(), announce),
+            self.stream.clone(),
+        )));
+    }
+
+    fn stop(&mut self) {
+        for task in [self.hold.take(), self.relay.take()].into_iter().flatten() {
+            task.abort();
         }
     }
 
     /// Connects the caller to the agent at `agent` (its SDP address; latching fixes NAT).
-    pub(super) fn bridge(&mut self, agent: Option<SocketAddr>) -> JoinHandle<()> {
-        self.stop_hold();
+    pub(super) fn bridge(&mut self, agent: Option<SocketAddr>) {
+        self.stop();
         if let Ok(mut p) = self.peers.lock() {
-            p[1].sdp = agent;
+            p[1] = Peer {
+                sdp: agent,
+                latched: None,
+            };
         }
         let renumber = self.stream.lock().ok().and_then(|s| *s).map(Renumber::new);
-        tokio::spawn(bridge_loop(
+        self.relay = Some(tokio::spawn(bridge_loop(
             self.caller.clone(),
             self.agent.clone(),
             self.peers.clone(),
             renumber,
-        ))
+        )));
+    }
+
+    /// Disconnects the agent and plays hold music to the caller again (without the
+    /// announcement, which they heard on arrival).
+    pub(super) fn unbridge(&mut self) {
+        self.stop();
+        if let Ok(mut p) = self.peers.lock() {
+            p[1] = Peer::default();
+        }
+        self.hold(false);
     }
 
     /// Stops the hold audio and hands over the caller's socket and address (for voicemail).
     pub(super) fn take_caller(&mut self) -> (Arc<UdpSocket>, Option<SocketAddr>) {
-        self.stop_hold();
+        self.stop();
         let dest = self.peers.lock().ok().and_then(|p| p[0].dest());
         (self.caller.clone(), dest)
     }
@@ -117,7 +142,7 @@ impl QueueMedia {
 
 impl Drop for QueueMedia {
     fn drop(&mut self) {
-        self.stop_hold();
+        self.stop();
     }
 }
 
@@ -211,7 +236,7 @@ async fn hold_loop(
     sock: Arc<UdpSocket>,
     peers: Arc<Mutex<[Peer; 2]>>,
     pt: u8,
-    audio: Arc<QueueAudio>,
+    (audio, announce): (Arc<QueueAudio>, bool),
     stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
 ) {
     let generated;
@@ -223,7 +248,8 @@ async fn hold_loop(
     };
     // A short lead-in so the start is not lost while the phone sets up audio.
     let lead = vec![0i16; 2400];
-    let once = lead.iter().chain(audio.announcement.iter()).copied();
+    let announcement: &[i16] = if announce { &audio.announcement } else { &[] };
+    let once = lead.iter().chain(announcement).copied();
     let mut samples = once.chain(music.iter().copied().cycle());
     let mut rtp = RtpOut::new(pt);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -287,7 +313,7 @@ mod tests {
             "hold audio as PCMU RTP"
         );
         assert_eq!(buf[1] & 0x7f, 0);
-        let _relay = q.bridge(Some(agent.local_addr().unwrap()));
+        q.bridge(Some(agent.local_addr().unwrap()));
         agent.send_to(b"agent-rtp", q.agent_addr).await.unwrap();
         // Hold packets already in flight may arrive first.
         let got = tokio::time::timeout(Duration::from_secs(2), async {
@@ -302,6 +328,44 @@ mod tests {
         assert!(got.is_ok(), "agent audio reaches the caller");
         caller.send_to(b"caller-rtp", q.caller_addr).await.unwrap();
         let (n, _) = tokio::time::timeout(Duration::from_secs(2), agent.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], b"caller-rtp");
+
+        // The agent transfers the call: hold music again, the old agent hears nothing more.
+        q.unbridge();
+        let held = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                let (n, _) = caller.recv_from(&mut buf).await.unwrap();
+                if n == 12 + FRAME {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(held.is_ok(), "the caller hears hold audio after unbridge");
+        caller.send_to(b"caller-rtp", q.caller_addr).await.unwrap();
+        let leak =
+            tokio::time::timeout(Duration::from_millis(300), agent.recv_from(&mut buf)).await;
+        assert!(leak.is_err(), "nothing reaches the old agent");
+
+        // The transfer target answers: the relay connects the caller to them.
+        let target = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        q.bridge(Some(target.local_addr().unwrap()));
+        target.send_to(b"target-rtp", q.agent_addr).await.unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                let (n, _) = caller.recv_from(&mut buf).await.unwrap();
+                if &buf[..n] == b"target-rtp" {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(got.is_ok(), "the target's audio reaches the caller");
+        caller.send_to(b"caller-rtp", q.caller_addr).await.unwrap();
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), target.recv_from(&mut buf))
             .await
             .unwrap()
             .unwrap();

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 mod calls;
 mod presence;
+mod queue_transfer;
 mod queue_waiting;
 mod queues;
 mod ring_timeout;
@@ -96,6 +97,12 @@ impl MediaControl for FakeMedia {
             .lock()
             .unwrap()
             .push(format!("queue_bridge {call_id} {agent:?}"));
+    }
+    fn queue_unbridge(&mut self, call_id: &str) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("queue_unbridge {call_id}"));
     }
     fn queue_voicemail(&mut self, call_id: &str, pt: u8, mailbox: &str, caller: &str) {
         self.0
