@@ -55,6 +55,28 @@ impl AudioControls {
     pub fn bridge(&self) -> CallBridge<CallId> {
         self.bridge.clone()
     }
+
+    /// Uses the devices and volume from the settings; calls in progress move to them at once.
+    pub fn use_devices(&self, settings: &AppSettings) {
+        self.set_volume(settings.volume);
+        let input = choice(&settings.audio_input);
+        let output = choice(&settings.audio_output);
+        // The openers hold the level and gain, not the controls: those own the bridge.
+        let level = Arc::clone(&self.input_level);
+        let volume = self.volume.clone();
+        self.bridge.set_devices(
+            Box::new(move || {
+                level.store(SILENCE_DBFS.to_bits(), Ordering::Relaxed);
+                let source = with_fallback(&input, koppla_audio::devices::open_input)?;
+                let metered = MeteredSource::publishing_to(source, Arc::clone(&level));
+                Ok(Box::new(metered) as Box<dyn AudioSource>)
+            }),
+            Box::new(move || {
+                let sink = with_fallback(&output, koppla_audio::devices::open_output)?;
+                Ok(Box::new(VolumeSink::new(sink, volume.clone())) as Box<dyn AudioSink>)
+            }),
+        );
+    }
 }
 
 /// Passes the microphone through while publishing its level for the meter.
@@ -84,7 +106,7 @@ impl<S: AudioSource> AudioSource for MeteredSource<S> {
     }
 }
 
-fn choice(name: &Option<String>) -> DeviceChoice {
+pub fn choice(name: &Option<String>) -> DeviceChoice {
     match name {
         Some(name) if !name.trim().is_empty() => DeviceChoice::Named(name.clone()),
         _ => DeviceChoice::SystemDefault,
@@ -100,24 +122,7 @@ pub struct DeviceAudio {
 
 impl DeviceAudio {
     pub fn new(settings: &AppSettings, controls: AudioControls) -> DeviceAudio {
-        controls.set_volume(settings.volume);
-        let input = choice(&settings.audio_input);
-        let output = choice(&settings.audio_output);
-        // The openers hold the level and gain, not the controls: those own the bridge.
-        let level = Arc::clone(&controls.input_level);
-        let volume = controls.volume.clone();
-        controls.bridge.set_devices(
-            Box::new(move || {
-                level.store(SILENCE_DBFS.to_bits(), Ordering::Relaxed);
-                let source = with_fallback(&input, koppla_audio::devices::open_input)?;
-                let metered = MeteredSource::publishing_to(source, Arc::clone(&level));
-                Ok(Box::new(metered) as Box<dyn AudioSource>)
-            }),
-            Box::new(move || {
-                let sink = with_fallback(&output, koppla_audio::devices::open_output)?;
-                Ok(Box::new(VolumeSink::new(sink, volume.clone())) as Box<dyn AudioSink>)
-            }),
-        );
+        controls.use_devices(settings);
         controls.bridge.set_processing(device_processing());
         // A new session numbers its calls afresh: what the last one left must not route them.
         controls.bridge.clear();

@@ -3,6 +3,7 @@
 
 mod activity;
 mod audio;
+mod audio_hotplug;
 mod autostart;
 mod call_commands;
 mod call_keys;
@@ -122,6 +123,7 @@ pub fn run() {
             }
             hotkey::register_default(app.handle());
             tray::create(app.handle())?;
+            audio_hotplug::spawn(app.handle().clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 autostart::adopt_os_choice(&handle).await;

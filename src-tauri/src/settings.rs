@@ -88,7 +88,13 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
         }
     }
     let saved = save(&state, settings).await?;
-    state.audio.set_volume(saved.volume);
+    if (&saved.audio_input, &saved.audio_output) != (&previous.audio_input, &previous.audio_output)
+    {
+        // A call in progress moves to the new headset or speaker at once.
+        state.audio.use_devices(&saved);
+    } else {
+        state.audio.set_volume(saved.volume);
+    }
     if saved.view_mode != previous.view_mode {
         crate::main_window::apply_view_mode(&app, saved.view_mode);
     }

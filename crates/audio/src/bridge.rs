@@ -162,11 +162,22 @@ impl<K: Ord + Copy + Send + 'static> CallBridge<K> {
         }
     }
 
-    /// Changes which devices the next opening uses; open devices stay until the calls end.
+    /// Changes the devices; calls in progress move to them on their next frame.
     pub fn set_devices(&self, open_input: OpenInput, open_output: OpenOutput) {
         let mut shared = lock(&self.shared);
         shared.input.open = open_input;
         shared.output.open = open_output;
+        shared.input.close();
+        shared.output.close();
+    }
+
+    /// Opens the devices again on the next frame (with the same choice), for when the system
+    /// default changed or a chosen headset was plugged in or out during a call. Without
+    /// calls the devices are closed and nothing happens.
+    pub fn reopen(&self) {
+        let mut shared = lock(&self.shared);
+        shared.input.close();
+        shared.output.close();
     }
 
     /// Echo cancellation and the like for the shared microphone; `None` passes audio through.

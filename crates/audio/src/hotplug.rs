@@ -139,6 +139,30 @@ pub fn reopen_target(
     (open_on != Some(want.as_str())).then_some(want)
 }
 
+/// Whether streams opened for `choice` must be opened again after `events` (`snap` is the
+/// state after them): the followed default changed, the chosen device came back or went, or
+/// the default changed while the chosen device is missing (the stream runs on the default).
+pub fn must_reopen(
+    choice: &DeviceChoice,
+    direction: Direction,
+    events: &[DeviceEvent],
+    snap: &DeviceSnapshot,
+) -> bool {
+    events.iter().any(|event| match (choice, event) {
+        (choice, DeviceEvent::DefaultChanged { direction: d, .. }) if *d == direction => {
+            match choice {
+                DeviceChoice::SystemDefault => true,
+                DeviceChoice::Named(n) => !snap.names(direction).contains(n),
+            }
+        }
+        (
+            DeviceChoice::Named(n),
+            DeviceEvent::Added { direction: d, name } | DeviceEvent::Removed { direction: d, name },
+        ) => *d == direction && name == n,
+        _ => false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +254,63 @@ mod tests {
             resolve(&follow, Direction::Input, &DeviceSnapshot::default()),
             None
         );
+    }
+
+    #[test]
+    fn what_moves_a_call_to_other_devices() {
+        let mut t = HotplugTracker::default();
+        t.update(snap(&["mic"], &["spk"], Some("mic"), Some("spk")));
+        let follow = DeviceChoice::SystemDefault;
+        let headset = DeviceChoice::Named("headset".into());
+        let (input, output) = (Direction::Input, Direction::Output);
+
+        // A headset is plugged in and becomes the default output.
+        let s2 = snap(&["mic"], &["spk", "headset"], Some("mic"), Some("headset"));
+        let ev = t.update(s2.clone());
+        assert!(
+            must_reopen(&follow, output, &ev, &s2),
+            "following the default"
+        );
+        assert!(
+            must_reopen(&headset, output, &ev, &s2),
+            "the chosen one is back"
+        );
+        assert!(
+            !must_reopen(&follow, input, &ev, &s2),
+            "the microphone stays"
+        );
+
+        // Another output appears: nothing a call uses changed.
+        let s3 = snap(
+            &["mic"],
+            &["spk", "headset", "hdmi"],
+            Some("mic"),
+            Some("headset"),
+        );
+        let ev = t.update(s3.clone());
+        assert!(!must_reopen(&follow, output, &ev, &s3));
+        assert!(!must_reopen(&headset, output, &ev, &s3));
+
+        // The default moves to hdmi while the chosen headset is still there: it stays.
+        let s4 = snap(
+            &["mic"],
+            &["spk", "headset", "hdmi"],
+            Some("mic"),
+            Some("hdmi"),
+        );
+        let ev = t.update(s4.clone());
+        assert!(must_reopen(&follow, output, &ev, &s4));
+        assert!(!must_reopen(&headset, output, &ev, &s4));
+
+        // The headset is unplugged: the call falls back to the default.
+        let s5 = snap(&["mic"], &["spk", "hdmi"], Some("mic"), Some("hdmi"));
+        let ev = t.update(s5.clone());
+        assert!(must_reopen(&headset, output, &ev, &s5));
+        assert!(!must_reopen(&follow, output, &ev, &s5));
+
+        // Without the headset the call runs on the default, so its changes matter.
+        let s6 = snap(&["mic"], &["spk", "hdmi"], Some("mic"), Some("spk"));
+        let ev = t.update(s6.clone());
+        assert!(must_reopen(&headset, output, &ev, &s6));
     }
 }

@@ -104,10 +104,10 @@ impl Rig {
         }
         let keep = 10 * FRAME_SAMPLES;
         for p in &mut self.parties {
-            p.sent.drain(..p.sent.len() - keep);
+            p.sent.drain(..p.sent.len().saturating_sub(keep));
         }
         let played = self.speaker.samples()[before..].to_vec();
-        played[played.len() - keep..].to_vec()
+        played[played.len().saturating_sub(keep)..].to_vec()
     }
 
     fn sent(&self, i: usize) -> &[i16] {
@@ -356,4 +356,57 @@ fn readers_in_any_order_never_starve_and_never_overflow() {
         assert!(rig.bridge.queued(call) <= 2, "call {call} lags behind");
         assert_eq!(rig.bridge.dropped(call), 0, "call {call} lost audio");
     }
+}
+
+#[test]
+fn new_devices_take_over_a_call_in_progress() {
+    let mut rig = Rig::new(&[(1, 800.0)]);
+    rig.run(10);
+    assert_eq!(rig.opened.load(Ordering::SeqCst), 1);
+    let (headset, headset_speaker) = CaptureSink::new();
+    let headset_mic = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&headset_mic);
+    rig.bridge.set_devices(
+        Box::new(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(ToneSource::new(700.0, TONE_AMPLITUDE)) as Box<dyn AudioSource>)
+        }),
+        Box::new(move || Ok(Box::new(headset.clone()) as Box<dyn AudioSink>)),
+    );
+    let before = rig.speaker.samples().len();
+    rig.parties[0].sent.clear();
+    rig.run(20);
+    assert_eq!(
+        headset_mic.load(Ordering::SeqCst),
+        1,
+        "the headset opened mid-call"
+    );
+    assert_eq!(
+        rig.speaker.samples().len(),
+        before,
+        "the old speaker gets nothing more"
+    );
+    let heard = headset_speaker.samples();
+    assert!(
+        hears(&heard[heard.len() - 10 * FRAME_SAMPLES..], 800.0),
+        "the call plays on the headset"
+    );
+    assert!(hears(rig.sent(0), 700.0), "the headset microphone is sent");
+    assert!(!hears(rig.sent(0), MIC_HZ), "the old microphone is not");
+
+    rig.bridge.reopen();
+    rig.run(2);
+    assert_eq!(
+        headset_mic.load(Ordering::SeqCst),
+        2,
+        "reopen opens the chosen device again"
+    );
+}
+
+#[test]
+fn reopening_without_calls_opens_nothing() {
+    let rig = Rig::new(&[]);
+    rig.bridge.reopen();
+    assert_eq!(rig.bridge.devices_open(), (false, false));
+    assert_eq!(rig.opened.load(Ordering::SeqCst), 0);
 }
