@@ -42,6 +42,17 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
         CallAction::Unmute => Some(false),
         _ => None,
     };
+    if let Some(muted) = muted {
+        // In the bridge, not the media session: muting the session would also silence the
+        // conference partners it forwards.
+        let state = app.state::<AppState>();
+        state.audio.bridge().set_mic_muted(id, muted);
+        let mut book = state.calls();
+        if book.set_muted(id, muted) {
+            crate::calls::emit_calls(&app, &book);
+        }
+        return Ok(());
+    }
     let rejecting = action == CallAction::Reject;
     // Answering or resuming a call puts the one the user was talking to on hold.
     let takes_over = matches!(action, CallAction::Answer | CallAction::Resume);
@@ -63,11 +74,5 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
         .send(command)
         .await
         .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))?;
-    if let Some(muted) = muted {
-        let mut book = state.calls();
-        if book.set_muted(id, muted) {
-            crate::calls::emit_calls(&app, &book);
-        }
-    }
     Ok(())
 }

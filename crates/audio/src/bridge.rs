@@ -214,6 +214,12 @@ impl<K: Ord + Copy + Send + 'static> CallBridge<K> {
         lock(&self.shared).mixer.leg(call).connected = connected;
     }
 
+    /// Mutes the microphone toward `call` only: conference partners still hear each other
+    /// through it, which muting the call's media session would silence too.
+    pub fn set_mic_muted(&self, call: K, muted: bool) {
+        lock(&self.shared).mixer.leg(call).mic_muted = muted;
+    }
+
     /// Whether `call` is connected now.
     pub fn is_connected(&self, call: K) -> bool {
         lock(&self.shared)

@@ -42,6 +42,8 @@ impl Fifo {
 pub struct Leg {
     /// Talking with this call now (not held, not ringing).
     pub connected: bool,
+    /// Muted: the microphone is left out of what this call gets; conference partners are not.
+    pub mic_muted: bool,
     /// What the call will send: microphone plus conference partners.
     pub to_call: Fifo,
     /// What the call received and the next step will play or forward.
@@ -111,7 +113,9 @@ impl<K: Ord + Copy> Mixer<K> {
         for (call, leg) in self.legs.iter_mut() {
             let mut sum = vec![0i32; mic.len()];
             if leg.connected {
-                add(&mut sum, mic);
+                if !leg.mic_muted {
+                    add(&mut sum, mic);
+                }
                 for (other, frame) in &received.frames {
                     let partners =
                         other != call && conference.contains(call) && conference.contains(other);

@@ -410,3 +410,26 @@ fn reopening_without_calls_opens_nothing() {
     assert_eq!(rig.bridge.devices_open(), (false, false));
     assert_eq!(rig.opened.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn muting_a_conference_call_keeps_its_partners_talking() {
+    let mut rig = Rig::new(&[(1, 800.0), (2, 1100.0), (3, 1400.0)]);
+    rig.bridge.set_conference(&[1, 2]);
+    rig.bridge.set_mic_muted(1, true);
+    let speaker = rig.run(30);
+    assert!(
+        !hears(rig.sent(0), MIC_HZ),
+        "the muted call gets no microphone"
+    );
+    assert!(hears(rig.sent(0), rig.hz(1)), "but still hears its partner");
+    assert!(
+        hears(rig.sent(1), MIC_HZ),
+        "the partner still gets the microphone"
+    );
+    assert!(hears(rig.sent(1), rig.hz(0)), "and the muted call's party");
+    assert!(hears(rig.sent(2), MIC_HZ), "other calls are not muted");
+    assert!(hears(&speaker, rig.hz(0)), "I still hear the muted call");
+    rig.bridge.set_mic_muted(1, false);
+    rig.run(30);
+    assert!(hears(rig.sent(0), MIC_HZ), "unmuted");
+}
