@@ -415,6 +415,10 @@ impl Vaxel {
             config.queues.iter().map(QueueDef::from).collect(),
             std::time::Instant::now(),
         );
+        for q in &config.queues {
+            let stored = state.store.queue_state(&q.id).await?;
+            core.restore_queue(&q.id, &stored, std::time::Instant::now());
+        }
         for s in core.queue_statuses(std::time::Instant::now()) {
             state.queues.update(s);
         }

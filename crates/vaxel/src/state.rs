@@ -34,12 +34,29 @@ impl QueueBoard {
         }
     }
 
-    /// Replaces (or adds) one queue's counters.
-    pub fn update(&self, status: QueueStatus) {
-        if let Ok(mut list) = self.statuses.write() {
-            match list.iter_mut().find(|s| s.id == status.id) {
-                Some(s) => *s = status,
-                None => list.push(status),
+    /// Replaces (or adds) one queue's counters; true when what the store keeps (logins,
+    /// answered and abandoned counts) changed.
+    pub fn update(&self, status: QueueStatus) -> bool {
+        let kept = |s: &QueueStatus| {
+            (
+                s.logged_in.clone(),
+                s.members.clone(),
+                s.answered_today,
+                s.abandoned_today,
+            )
+        };
+        let Ok(mut list) = self.statuses.write() else {
+            return false;
+        };
+        match list.iter_mut().find(|s| s.id == status.id) {
+            Some(s) => {
+                let changed = kept(s) != kept(&status);
+                *s = status;
+                changed
+            }
+            None => {
+                list.push(status);
+                true
             }
         }
     }

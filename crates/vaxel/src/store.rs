@@ -7,7 +7,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 
+mod queues;
 mod voicemail;
+
+pub use queues::{QueueCounters, StoredQueue};
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]

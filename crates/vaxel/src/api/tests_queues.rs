@@ -147,3 +147,67 @@ async fn agents_log_in_and_out_and_clients_see_queue_changed() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_logged_out_agent_stays_logged_out_after_a_restart() {
+    std::env::set_var(PW_VAR, "pw");
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut cfg = Config::ephemeral();
+        cfg.server.database = format!("sqlite://{}", dir.path().join("vaxel.db").display());
+        cfg.users = vec![user("alice", "1001"), user("bob", "1002")];
+        cfg.queues = vec![QueueConfig {
+            id: "support".into(),
+            number: "7000".into(),
+            name: "Support".into(),
+            members: vec!["alice".into(), "bob".into()],
+            strategy: Strategy::RingAll,
+            agent_ring_secs: 15,
+            max_wait_secs: 300,
+            overflow: Overflow::Busy,
+            announcement: None,
+            hold_music: None,
+        }];
+        cfg
+    };
+    let http = reqwest::Client::new();
+    let handle = Vaxel::start(config()).await.unwrap();
+    let base = format!("http://{}/api/v1", handle.api_addr);
+    let bob = token(&http, &base, "bob").await;
+    let r = http
+        .post(format!("{base}/queues/support/logout"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The SIP side stores the change when it publishes it.
+    let stored = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let s = handle.state.store.queue_state("support").await.unwrap();
+            if s.logins.contains(&("bob".to_string(), false)) {
+                break s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("bob's logout is stored");
+    assert!(stored.logins.contains(&("alice".to_string(), true)));
+    handle.shutdown().await;
+
+    let handle = Vaxel::start(config()).await.unwrap();
+    let base = format!("http://{}/api/v1", handle.api_addr);
+    let alice = token(&http, &base, "alice").await;
+    let list: Value = http
+        .get(format!("{base}/queues"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["logged_in"], json!(["alice"]), "bob is still out");
+    handle.shutdown().await;
+}

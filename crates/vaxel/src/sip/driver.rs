@@ -205,7 +205,12 @@ async fn handle_event(state: &AppState, e: CoreEvent) {
             }
         }
         CoreEvent::QueueChanged(queue) => {
-            state.queues.update(queue.clone());
+            if state.queues.update(queue.clone()) {
+                let day = state.clock.now().div_euclid(86_400);
+                if let Err(e) = state.store.save_queue(&queue, day).await {
+                    tracing::warn!(error = %e, queue = %queue.id, "cannot store queue state");
+                }
+            }
             state.publish(Event::QueueChanged { queue })
         }
         CoreEvent::Registration { username, devices } => {

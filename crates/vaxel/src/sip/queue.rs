@@ -7,6 +7,7 @@ use super::core::{CoreEvent, SipCore};
 use super::local::LocalKind;
 use crate::model::QueueStatus;
 use crate::queue_config::{Overflow, QueueConfig, Strategy};
+use crate::store::StoredQueue;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -117,6 +118,33 @@ impl SipCore {
                 day,
             })
             .collect();
+    }
+
+    /// Brings back what a restart must not lose: members' own login choices (members with
+    /// none stored start logged in; former members are ignored) and the counters when they
+    /// are from today.
+    pub fn restore_queue(&mut self, id: &str, stored: &StoredQueue, now: Instant) {
+        let today = self.now_unix(now) / 86_400;
+        let Some(q) = self.queues.list.iter_mut().find(|q| q.def.id == id) else {
+            return;
+        };
+        for (user, logged_in) in &stored.logins {
+            if !q.def.members.contains(user) {
+                continue;
+            }
+            if *logged_in {
+                q.logged_in.insert(user.clone());
+            } else {
+                q.logged_in.remove(user);
+            }
+        }
+        if let Some(c) = stored
+            .counters
+            .filter(|c| u64::try_from(c.day).is_ok_and(|d| d == today))
+        {
+            q.answered = c.answered;
+            q.abandoned = c.abandoned;
+        }
     }
 
     /// The queue a dialled user part calls, if any.

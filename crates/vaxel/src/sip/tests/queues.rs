@@ -397,3 +397,46 @@ fn busy_unreachable_unregistered_and_logged_out_agents_are_skipped() {
         Err(crate::sip::QueueError::UnknownQueue(_))
     ));
 }
+
+#[test]
+fn a_restart_keeps_logins_and_todays_counters() {
+    use crate::store::{QueueCounters, StoredQueue};
+    let mut w = world_with(queue(Strategy::RingAll, &["bob", "carol"], Overflow::Busy));
+    let today = i64::try_from(1_800_000_000u64 / 86_400).unwrap();
+    let stored = StoredQueue {
+        logins: vec![
+            ("bob".into(), false),
+            ("mallory".into(), true),
+            ("carol".into(), true),
+        ],
+        counters: Some(QueueCounters {
+            day: today,
+            answered: 12,
+            abandoned: 3,
+        }),
+    };
+    w.core.restore_queue("support", &stored, w.now);
+    let s = status(&w);
+    assert_eq!(
+        s.logged_in,
+        ["carol"],
+        "bob stays logged out, mallory is no member"
+    );
+    assert_eq!((s.answered_today, s.abandoned_today), (12, 3));
+
+    // Yesterday's counters start a new day at zero; a member with no stored choice is in.
+    let mut w = world_with(queue(Strategy::RingAll, &["bob", "carol"], Overflow::Busy));
+    let yesterday = StoredQueue {
+        logins: vec![("bob".into(), false)],
+        counters: Some(QueueCounters {
+            day: today - 1,
+            answered: 40,
+            abandoned: 9,
+        }),
+    };
+    w.core.restore_queue("support", &yesterday, w.now);
+    let s = status(&w);
+    assert_eq!(s.logged_in, ["carol"]);
+    assert_eq!((s.answered_today, s.abandoned_today), (0, 0));
+    w.core.restore_queue("nosuch", &yesterday, w.now);
+}
