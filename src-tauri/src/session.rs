@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use koppla_sip::{Transport, TransportConfig};
+use koppla_sip::{TlsConfig, Transport, TransportConfig};
 use koppla_ua::runtime::{self, Command, RuntimeConfig};
 use koppla_ua::{Account, Secret, UaConfig, UaEvent};
 use serde::{Deserialize, Serialize};
@@ -135,6 +135,21 @@ fn parse_transport(name: Option<&str>) -> UiResult<Transport> {
     }
 }
 
+/// TLS toward the server, verified against the system's trust store (where a company's CA is
+/// deployed) and the public roots, by the domain's name (by address when it is one).
+fn tls_for(domain: &str) -> UiResult<TlsConfig> {
+    let host = koppla_ua::SipUri::parse(&format!("sip:{domain}"))
+        .map_err(|err| UiError::new("invalid_server", err))?
+        .host;
+    let name = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_err()
+        .then_some(host);
+    TlsConfig::system(name).map_err(|err| UiError::new("tls", err.to_string()))
+}
+
 async fn target_for(app: &AppHandle, request: &LoginRequest) -> UiResult<Target> {
     let state = app.state::<AppState>();
     if request.kind == AccountKind::Builtin {
@@ -192,9 +207,13 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
         account.server = target.sip;
     }
     let bind = SocketAddr::from(([0, 0, 0, 0], 0));
+    let mut transport_config = TransportConfig::new(bind);
+    if transport == Transport::Tls {
+        transport_config.tls = Some(tls_for(&target.domain)?);
+    }
     let config = RuntimeConfig {
         ua: UaConfig::new(account, bind),
-        transport: TransportConfig::new(bind),
+        transport: transport_config,
         auto_answer: state.settings().auto_answer,
         audio: Box::new(crate::audio::DeviceAudio::new(
             &state.settings(),
@@ -473,3 +492,7 @@ pub(crate) async fn commands_and_domain(
         .ok_or_else(|| UiError::new("not_logged_in", "log in before calling"))?;
     Ok((active.commands.clone(), active.domain.clone()))
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -75,7 +75,8 @@ enum Cmd {
         /// Registration expiry to ask for, seconds
         #[arg(long, default_value_t = 3600)]
         expires: u32,
-        /// PEM file with CA certificates to trust for TLS instead of the public roots
+        /// PEM file with CA certificates to trust for TLS instead of the system's trust store
+        /// and the public roots
         #[arg(long)]
         ca_file: Option<PathBuf>,
         /// PEM certificate chain for accepting inbound SIP over TLS (with --tls-key)
@@ -214,7 +215,7 @@ async fn run(cli: Cli) -> Result<()> {
                 let pem = std::fs::read(f).with_context(|| format!("--ca-file {}", f.display()))?;
                 TlsConfig::with_roots_pem(&pem, name)?
             }
-            None => TlsConfig::webpki(name)?,
+            None => TlsConfig::system(name)?,
         };
         if let (Some(c), Some(k)) = (&tls_cert, &tls_key) {
             let cert = std::fs::read(c).with_context(|| format!("--tls-cert {}", c.display()))?;

@@ -38,6 +38,7 @@ export const en: Record<TextKey, string> = {
   "error.registration_failed": "registration with the server failed",
   "error.network": "the server cannot be reached",
   "error.invalid_server": "invalid server address",
+  "error.tls": "could not set up the secure (TLS) connection",
   "error.invalid_input": "the details are incomplete or wrong",
   "error.not_logged_in": "you are not logged in",
   "error.not_found": "no longer exists",

@@ -36,6 +36,7 @@ export const sv = {
   "error.registration_failed": "registreringen hos servern misslyckades",
   "error.network": "servern går inte att nå",
   "error.invalid_server": "ogiltig serveradress",
+  "error.tls": "den säkra anslutningen (TLS) kunde inte förberedas",
   "error.invalid_input": "uppgifterna är ofullständiga eller felaktiga",
   "error.not_logged_in": "du är inte inloggad",
   "error.not_found": "finns inte längre",

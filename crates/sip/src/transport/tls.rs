@@ -1,5 +1,6 @@
-//! TLS settings for the transport: verified server certificates (webpki roots, or custom roots
-//! for tests and private switches) and an optional server certificate for inbound TLS.
+//! TLS settings for the transport: verified server certificates (the system's trust store plus
+//! the Mozilla roots, or custom roots for tests and private switches) and an optional server
+//! certificate for inbound TLS.
 
 use super::TransportError;
 use rustls::pki_types::pem::PemObject;
@@ -34,6 +35,26 @@ impl TlsConfig {
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        Ok(Self {
+            client: Arc::new(client_with_roots(roots)?),
+            server: None,
+            server_name,
+        })
+    }
+
+    /// Verify servers against the operating system's trust store, where a company's IT puts
+    /// its own CA (on Linux `SSL_CERT_FILE`/`SSL_CERT_DIR` override it), plus the Mozilla
+    /// roots so a machine with an empty or unreadable store still reaches public servers.
+    pub fn system(server_name: Option<String>) -> Result<Self, TransportError> {
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let native = rustls_native_certs::load_native_certs();
+        for err in &native.errors {
+            tracing::warn!(%err, "part of the system's certificate store could not be read");
+        }
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, ignored, "system CA certificates loaded");
         Ok(Self {
             client: Arc::new(client_with_roots(roots)?),
             server: None,
