@@ -50,7 +50,13 @@ fn assert_received(path: &std::path::Path, secs: f64, what: &str) -> (Wav, f64) 
     (rec, delay)
 }
 
-fn start(rt: &tokio::runtime::Runtime) -> VaxelHandle {
+/// A runtime with a switch of alice, bob and carol and a support queue (7000) of bob.
+fn start() -> (tokio::runtime::Runtime, VaxelHandle) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     std::env::set_var(PW_VAR, PW);
     let mut cfg = Config::ephemeral();
     for (u, n) in [("alice", "1001"), ("bob", "1002"), ("carol", "1003")] {
@@ -74,7 +80,8 @@ fn start(rt: &tokio::runtime::Runtime) -> VaxelHandle {
         announcement: None,
         hold_music: None,
     });
-    rt.block_on(Vaxel::start(cfg)).expect("vaxel starts")
+    let handle = rt.block_on(Vaxel::start(cfg)).expect("vaxel starts");
+    (rt, handle)
 }
 
 /// The queue's counters from `queue_changed` events seen so far: (max waiting, answered).
@@ -89,12 +96,7 @@ fn counters(events: &mut tokio::sync::broadcast::Receiver<Event>, seen: &mut (u3
 
 #[test]
 fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let handle = start(&rt);
+    let (rt, handle) = start();
     let domain = handle.sip_addr.to_string();
     let mut events = handle.state.events.subscribe();
     let dir = TestDir::new("vaxel-queue").expect("temp dir");
@@ -163,12 +165,7 @@ fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways
 
 #[test]
 fn a_baresip_agent_transfers_the_queue_call_to_a_colleague() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let handle = start(&rt);
+    let (rt, handle) = start();
     let domain = handle.sip_addr.to_string();
     let dir = TestDir::new("vaxel-queue-transfer").expect("temp dir");
     // The caller's sweep lasts the whole call, through hold, bob and the transfer to carol.

@@ -33,15 +33,11 @@ async fn token(http: &reqwest::Client, base: &str, username: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn agents_log_in_and_out_and_clients_see_queue_changed() {
+/// alice and bob, both members of the support queue (7000).
+fn support_config() -> Config {
     std::env::set_var(PW_VAR, "pw");
     let mut cfg = Config::ephemeral();
-    cfg.users = vec![
-        user("alice", "1001"),
-        user("bob", "1002"),
-        user("carol", "1003"),
-    ];
+    cfg.users = vec![user("alice", "1001"), user("bob", "1002")];
     cfg.queues = vec![QueueConfig {
         id: "support".into(),
         number: "7000".into(),
@@ -54,6 +50,13 @@ async fn agents_log_in_and_out_and_clients_see_queue_changed() {
         announcement: None,
         hold_music: None,
     }];
+    cfg
+}
+
+#[tokio::test]
+async fn agents_log_in_and_out_and_clients_see_queue_changed() {
+    let mut cfg = support_config();
+    cfg.users.push(user("carol", "1003"));
     let handle = Vaxel::start(cfg).await.unwrap();
     let base = format!("http://{}/api/v1", handle.api_addr);
     let http = reqwest::Client::new();
@@ -150,24 +153,10 @@ async fn agents_log_in_and_out_and_clients_see_queue_changed() {
 
 #[tokio::test]
 async fn a_logged_out_agent_stays_logged_out_after_a_restart() {
-    std::env::set_var(PW_VAR, "pw");
     let dir = tempfile::tempdir().unwrap();
     let config = || {
-        let mut cfg = Config::ephemeral();
+        let mut cfg = support_config();
         cfg.server.database = format!("sqlite://{}", dir.path().join("vaxel.db").display());
-        cfg.users = vec![user("alice", "1001"), user("bob", "1002")];
-        cfg.queues = vec![QueueConfig {
-            id: "support".into(),
-            number: "7000".into(),
-            name: "Support".into(),
-            members: vec!["alice".into(), "bob".into()],
-            strategy: Strategy::RingAll,
-            agent_ring_secs: 15,
-            max_wait_secs: 300,
-            overflow: Overflow::Busy,
-            announcement: None,
-            hold_music: None,
-        }];
         cfg
     };
     let http = reqwest::Client::new();
