@@ -33,6 +33,17 @@ async fn token(http: &reqwest::Client, base: &str, username: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
+async fn queues(http: &reqwest::Client, base: &str, token: &str) -> Value {
+    http.get(format!("{base}/queues"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// alice and bob, both members of the support queue (7000).
 fn support_config() -> Config {
     std::env::set_var(PW_VAR, "pw");
@@ -63,15 +74,7 @@ async fn agents_log_in_and_out_and_clients_see_queue_changed() {
     let alice = token(&http, &base, "alice").await;
     let carol = token(&http, &base, "carol").await;
 
-    let list: Value = http
-        .get(format!("{base}/queues"))
-        .bearer_auth(&carol)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = queues(&http, &base, &carol).await;
     assert_eq!(list[0]["id"], "support");
     assert_eq!(list[0]["agents_logged_in"], 2);
     assert_eq!(list[0]["agents_free"], 0, "nobody registered");
@@ -133,15 +136,7 @@ async fn agents_log_in_and_out_and_clients_see_queue_changed() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let list: Value = http
-        .get(format!("{base}/queues"))
-        .bearer_auth(&carol)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = queues(&http, &base, &carol).await;
     assert_eq!(list[0]["logged_in"], json!(["alice", "bob"]));
     assert_eq!(
         list[0]["members"],
@@ -188,15 +183,7 @@ async fn a_logged_out_agent_stays_logged_out_after_a_restart() {
     let handle = Vaxel::start(config()).await.unwrap();
     let base = format!("http://{}/api/v1", handle.api_addr);
     let alice = token(&http, &base, "alice").await;
-    let list: Value = http
-        .get(format!("{base}/queues"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = queues(&http, &base, &alice).await;
     assert_eq!(list[0]["logged_in"], json!(["alice"]), "bob is still out");
     handle.shutdown().await;
 }
