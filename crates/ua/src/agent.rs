@@ -78,6 +78,11 @@ pub struct UserAgent {
     server_failed: bool,
     /// Calls whose INVITE to the server went unanswered, to re-send to the next server.
     awaiting_server: Vec<CallId>,
+    /// How long the server may stay silent before failing over, when there is another.
+    fast_failover: Option<std::time::Duration>,
+    /// REGISTER and INVITE transactions to the server that have had no answer yet, with
+    /// the time the fast failover gives up on them.
+    silent: HashMap<TransactionKey, Instant>,
 }
 
 impl UserAgent {
@@ -94,6 +99,8 @@ impl UserAgent {
             names: HashMap::new(),
             server_failed: false,
             awaiting_server: Vec::new(),
+            fast_failover: None,
+            silent: HashMap::new(),
         }
     }
 
@@ -155,6 +162,12 @@ impl UserAgent {
         let key = self
             .tl
             .send_request(req.clone(), dest, self.transport(), now)?;
+        let to_server = self.cfg.account.server == Some(dest);
+        if let (Some(wait), true) = (self.fast_failover, to_server) {
+            if matches!(owner, Owner::Register | Owner::Invite(_)) {
+                self.silent.insert(key.clone(), now + wait);
+            }
+        }
         self.owners.insert(key.clone(), (owner, req));
         Ok(key)
     }
@@ -246,9 +259,11 @@ impl UserAgent {
                 } => self.on_request(key, request, source, now),
                 TransactionEvent::Ack { request, .. } => self.on_ack(request, now),
                 TransactionEvent::Response { key, response, .. } => {
+                    self.silent.remove(&key);
                     self.on_response(key, response, now)
                 }
                 TransactionEvent::Timeout { key } => {
+                    self.silent.remove(&key);
                     self.on_timeout(key, now);
                     Ok(())
                 }
@@ -316,15 +331,20 @@ impl UserAgent {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.tl.poll_timeout(), self.reg.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.tl.poll_timeout(),
+            self.reg.next_deadline(),
+            self.silent.values().min().copied(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tl.handle_timeout(now);
         self.process_tl_events(now);
+        self.server_silent(now);
         if let Some(req) = self.reg.on_timer(&self.cfg, now) {
             if let Err(e) = self
                 .server()

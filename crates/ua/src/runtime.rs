@@ -148,6 +148,7 @@ pub async fn run(
         registrar,
         out,
     };
+    rt.ua.set_fast_failover(rt.registrar.fast_failover());
     let mut quitting: Option<TokioInstant> = None;
     loop {
         let deadline = [rt.ua.poll_timeout(), rt.registrar.next_refresh()]

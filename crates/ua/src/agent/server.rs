@@ -26,6 +26,17 @@ impl UserAgent {
         std::mem::take(&mut self.server_failed)
     }
 
+    /// With another target to try (`Some`), a server that answers a REGISTER or INVITE with
+    /// nothing at all for `wait` counts as failed. RFC 3263 fails over on a timeout, but a
+    /// live server answers within milliseconds, so the full 32 s of Timer F/B would only keep
+    /// the user waiting for the backup. With one target (`None`) the timers run out as usual.
+    pub fn set_fast_failover(&mut self, wait: Option<std::time::Duration>) {
+        self.fast_failover = wait;
+        if wait.is_none() {
+            self.silent.clear();
+        }
+    }
+
     /// Sending to `dest` failed in the transport (a refused or broken connection). If that
     /// is the server, what we sent it fails at once instead of waiting for Timer F/B.
     pub fn transport_failed(&mut self, dest: SocketAddr, now: Instant) {
@@ -36,25 +47,47 @@ impl UserAgent {
             .owners
             .iter()
             .filter(|(_, (o, _))| matches!(o, Owner::Register | Owner::Invite(_)))
-            .map(|(k, (o, _))| (k.clone(), *o))
+            .map(|(k, _)| k.clone())
             .collect();
-        for (key, owner) in failed {
-            match owner {
-                Owner::Register => {
-                    self.owners.remove(&key);
-                    self.server_failed = true;
-                    let mut evs = Vec::new();
-                    self.reg.on_unreachable(now, &mut evs);
-                    self.push_events(evs);
-                }
-                Owner::Invite(id) => {
-                    let current = self.calls.get(&id).is_some_and(|c| c.invite_key == key);
-                    if current && self.hold_for_fail_over(id) {
-                        self.owners.remove(&key);
-                    }
-                }
-                _ => {}
+        for key in failed {
+            self.give_up_on_server(&key, now);
+        }
+    }
+
+    /// Fails over from the server when a REGISTER or INVITE to it had no answer at all for
+    /// the fast-failover wait.
+    pub(super) fn server_silent(&mut self, now: Instant) {
+        let due: Vec<_> = self
+            .silent
+            .iter()
+            .filter(|(_, deadline)| **deadline <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            self.silent.remove(&key);
+            tracing::info!("the server has not answered; failing over early");
+            self.give_up_on_server(&key, now);
+        }
+    }
+
+    /// The server will not answer transaction `key`: a registration fails over, an INVITE
+    /// waits for the next server. The transaction's own timeout later finds no owner.
+    fn give_up_on_server(&mut self, key: &koppla_sip::TransactionKey, now: Instant) {
+        match self.owners.get(key).map(|(o, _)| *o) {
+            Some(Owner::Register) => {
+                self.owners.remove(key);
+                self.server_failed = true;
+                let mut evs = Vec::new();
+                self.reg.on_unreachable(now, &mut evs);
+                self.push_events(evs);
             }
+            Some(Owner::Invite(id)) => {
+                let current = self.calls.get(&id).is_some_and(|c| &c.invite_key == key);
+                if current && self.hold_for_fail_over(id) {
+                    self.owners.remove(key);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -16,6 +16,10 @@ const MIN_REFRESH: Duration = Duration::from_secs(30);
 /// After a failed re-lookup, the old targets are kept and DNS asked again this much later.
 const RETRY_REFRESH: Duration = Duration::from_secs(60);
 
+/// With a backup target, a server silent this long after a REGISTER or INVITE is left for
+/// the next one (a live server answers within milliseconds, even across the world).
+const FAST_FAILOVER: Duration = Duration::from_secs(4);
+
 pub(super) type Refreshed = Result<Targets, DnsError>;
 
 pub(super) struct Registrar {
@@ -29,6 +33,12 @@ pub(super) struct Registrar {
 }
 
 impl Registrar {
+    /// How long the agent waits for a silent server before failing over; only with a
+    /// target left to fail over to.
+    pub(super) fn fast_failover(&self) -> Option<Duration> {
+        (self.targets.all().len() > 1).then_some(FAST_FAILOVER)
+    }
+
     /// Locates the server now when it is not known yet; the runtime cannot start without it
     /// (its local address follows the route to the server).
     pub(super) async fn start(
@@ -137,6 +147,7 @@ impl Runtime {
         let current = self.registrar.current();
         let keep = current.is_some_and(|c| targets.all().contains(&c));
         self.registrar.targets = targets;
+        self.ua.set_fast_failover(self.registrar.fast_failover());
         if keep {
             while self.registrar.current() != current {
                 self.registrar.targets.fail_over();

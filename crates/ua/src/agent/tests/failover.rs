@@ -150,3 +150,73 @@ fn with_no_server_left_a_waiting_invite_ends_as_timed_out() {
         Some((CallState::Ended, Some("timeout".into())))
     );
 }
+
+#[test]
+fn with_a_backup_a_silent_registrar_is_left_after_four_seconds() {
+    let mut net = dead_primary_net();
+    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    let now = net.now;
+    net.ua(5070).register(now).unwrap();
+    net.advance(Duration::from_millis(3900));
+    assert!(!net.ua(5070).take_server_failure(), "not yet");
+    net.advance(Duration::from_millis(200));
+    assert!(net.ua(5070).take_server_failure(), "4 s of silence");
+    let now = net.now;
+    net.ua(5070).fail_over(addr(BACKUP), now).unwrap();
+    net.pump();
+    assert!(net.ua(5070).is_registered());
+    // The abandoned REGISTER's own Timer F later changes nothing.
+    net.advance(Duration::from_secs(40));
+    assert!(!net.ua(5070).take_server_failure());
+    assert!(net.ua(5070).is_registered());
+}
+
+#[test]
+fn an_answering_server_is_never_left_early() {
+    let mut net = registered_then_primary_dies();
+    // The primary is back and answers: fast failover must not leave it.
+    let primary: SocketAddr = REGISTRAR.parse().unwrap();
+    net.add(primary, registrar(Algorithm::Md5, 3600));
+    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    let now = net.now;
+    net.ua(5070).register(now).unwrap();
+    net.advance(Duration::from_secs(10));
+    assert!(!net.ua(5070).take_server_failure());
+    assert!(net.ua(5070).is_registered());
+}
+
+#[test]
+fn with_a_backup_an_invite_the_server_ignores_moves_after_four_seconds() {
+    let mut net = registered_then_primary_dies();
+    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    let now = net.now;
+    let call = net
+        .ua(5070)
+        .call("sip:bob@example.com", addr(6070), now)
+        .unwrap();
+    net.advance(Duration::from_millis(4100));
+    assert!(net.ua(5070).take_server_failure());
+    let now = net.now;
+    net.ua(5070).fail_over(addr(BACKUP), now).unwrap();
+    net.pump();
+    assert!(net
+        .events(BACKUP)
+        .iter()
+        .any(|e| matches!(e, UaEvent::Incoming { .. })));
+    assert_eq!(
+        net.ua(5070).call_state(call),
+        Some(CallState::Ringing),
+        "the call rings through the backup"
+    );
+}
+
+#[test]
+fn without_a_backup_the_transaction_timers_decide() {
+    let mut net = dead_primary_net();
+    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    net.ua(5070).set_fast_failover(None);
+    let now = net.now;
+    net.ua(5070).register(now).unwrap();
+    net.advance(Duration::from_secs(10));
+    assert!(!net.ua(5070).take_server_failure());
+}
