@@ -151,7 +151,7 @@ pub fn expect_outgoing(app: &AppHandle, target: &str) {
     state.calls().dialling.push_back(target.to_string());
 }
 
-pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
+pub async fn incoming(app: &AppHandle, call: CallId, from: String, via: Option<String>) {
     let state = app.state::<AppState>();
     let started = koppla_store::unix_millis_now();
     let number = remote_number(&from);
@@ -182,6 +182,7 @@ pub async fn incoming(app: &AppHandle, call: CallId, from: String) {
                 direction: CallDirection::Incoming,
                 remote: number,
                 remote_name: name,
+                via,
                 phase: CallPhase::Ringing,
                 end_reason: None,
                 started_at: started,
@@ -242,6 +243,7 @@ pub async fn state_changed(
                     direction: CallDirection::Outgoing,
                     remote: remote_number(&target),
                     remote_name: name,
+                    via: None,
                     phase: CallPhase::Calling,
                     end_reason: None,
                     started_at: now,
@@ -452,6 +454,7 @@ mod tests {
                 direction: CallDirection::Outgoing,
                 remote: "9999".into(),
                 remote_name: None,
+                via: None,
                 phase: CallPhase::Established,
                 end_reason: None,
                 started_at: 0,

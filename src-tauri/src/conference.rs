@@ -185,6 +185,7 @@ mod tests {
             direction: CallDirection::Incoming,
             remote: format!("10{id}"),
             remote_name: None,
+            via: None,
             phase,
             end_reason: None,
             started_at: 0,

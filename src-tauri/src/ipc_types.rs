@@ -286,6 +286,10 @@ pub struct CallView {
     /// The other party's address or number.
     pub remote: String,
     pub remote_name: Option<String>,
+    /// Who an incoming call came through: a switch queue or a forwarding colleague.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub via: Option<String>,
     pub phase: CallPhase,
     /// Why it ended: "busy", "declined", "notFound", "cancelled", "hangup", "failed"...
     pub end_reason: Option<String>,

@@ -208,6 +208,7 @@ mod tests {
             direction,
             remote: "1001".into(),
             remote_name: None,
+            via: None,
             phase,
             end_reason: None,
             started_at: 0,

@@ -310,7 +310,9 @@ async fn pump_events(
                 }
                 None => update_online(&app, false, Some(reason)),
             },
-            UaEvent::Incoming { call, from } => crate::calls::incoming(&app, call, from).await,
+            UaEvent::Incoming { call, from, via } => {
+                crate::calls::incoming(&app, call, from, via).await
+            }
             UaEvent::CallState {
                 call,
                 state,

@@ -128,8 +128,12 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
             json!({"event": "registration_failed", "reason": reason})
         }
         UaEvent::Unregistered => json!({"event": "unregistered"}),
-        UaEvent::Incoming { call, from } => {
-            json!({"event": "incoming", "call": call, "from": from})
+        UaEvent::Incoming { call, from, via } => {
+            let mut v = json!({"event": "incoming", "call": call, "from": from});
+            if let (Some(via), Some(obj)) = (via, v.as_object_mut()) {
+                obj.insert("via".into(), json!(via));
+            }
+            v
         }
         UaEvent::CallState {
             call,

@@ -51,6 +51,9 @@ pub enum UaEvent {
     Incoming {
         call: CallId,
         from: String,
+        /// Who the call came through, from RFC 5806 `Diversion` (a switch's queue, or a
+        /// colleague's forwarding): the display name, else the number.
+        via: Option<String>,
     },
     CallState {
         call: CallId,

@@ -9,7 +9,11 @@ export type CallView = { id: number, direction: CallDirection,
 /**
  * The other party's address or number.
  */
-remote: string, remoteName: string | null, phase: CallPhase, 
+remote: string, remoteName: string | null, 
+/**
+ * Who an incoming call came through: a switch queue or a forwarding colleague.
+ */
+via?: string, phase: CallPhase, 
 /**
  * Why it ended: "busy", "declined", "notFound", "cancelled", "hangup", "failed"...
  */

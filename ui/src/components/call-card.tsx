@@ -34,6 +34,11 @@ export function CallCard({ call, now }: Props) {
           <small>{t(call.direction === "incoming" ? "call.incoming" : "call.outgoing")}</small>
           <strong class="who">{call.remoteName ?? call.remote}</strong>
           {call.remoteName && <small class="number">{call.remote}</small>}
+          {call.via && (
+            <small class="via" data-testid="call-via">
+              {t("call.via", { via: call.via })}
+            </small>
+          )}
         </div>
         <div class="state">
           <span data-testid="call-phase">{phaseText}</span>

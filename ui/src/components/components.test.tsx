@@ -69,6 +69,13 @@ describe("CallCard", () => {
     expect(root.querySelector("[data-testid=call-reject]")).not.toBeNull();
     expect(root.querySelector("[data-testid=call-timer]")).toBeNull();
     expect(root.textContent).toContain("Enter svarar");
+    expect(root.querySelector("[data-testid=call-via]")).toBeNull();
+  });
+
+  it("names the queue an incoming call came through", () => {
+    const queued = call({ direction: "incoming", phase: "ringing", answeredAt: null, via: "Support" });
+    render(<WithShell shell={testShell()}><CallCard call={queued} now={5_000} /></WithShell>, root);
+    expect(root.querySelector("[data-testid=call-via]")?.textContent).toBe("via Support");
   });
 
   it("shows resume for a held call and the external app link with the encoded number", () => {

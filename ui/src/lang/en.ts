@@ -127,6 +127,7 @@ export const en: Record<TextKey, string> = {
   "settings.audioRingtone": "Ringtone",
   "settings.audioHint": "Changed devices apply from the next call.",
   "call.incoming": "Incoming call",
+  "call.via": "via {via}",
   "call.outgoing": "Outgoing call",
   "call.phase.calling": "Calling …",
   "call.phase.ringing": "Ringing …",

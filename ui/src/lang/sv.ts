@@ -125,6 +125,7 @@ export const sv = {
   "settings.audioRingtone": "Ringsignal",
   "settings.audioHint": "Ändrade enheter gäller från nästa samtal.",
   "call.incoming": "Inkommande samtal",
+  "call.via": "via {via}",
   "call.outgoing": "Utgående samtal",
   "call.phase.calling": "Ringer upp …",
   "call.phase.ringing": "Det ringer …",

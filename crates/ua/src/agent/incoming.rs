@@ -108,6 +108,7 @@ impl UserAgent {
         let from = message::header(&msg, "From")
             .map(|f| message::addr_uri(&f))
             .unwrap_or_default();
+        let via = message::header(&msg, "Diversion").and_then(|d| diverted_from(&d));
         let local_tag = new_tag();
         let mut ringing = message::response_for(&req, 180, Some(&local_tag));
         message::set_header(&mut ringing.headers, "Contact", &self.contact());
@@ -143,7 +144,11 @@ impl UserAgent {
                 replaces,
             },
         );
-        self.events.push_back(UaEvent::Incoming { call: id, from });
+        self.events.push_back(UaEvent::Incoming {
+            call: id,
+            from,
+            via,
+        });
         self.set_state(id, CallState::Ringing, None);
         Ok(())
     }
@@ -396,4 +401,59 @@ fn dtmf_from_info(body: &[u8]) -> Option<char> {
         let c = v.trim().chars().next()?;
         matches!(c, '0'..='9' | '*' | '#' | 'A'..='D').then_some(c)
     })
+}
+
+/// The name (or else the number) of the first entry of a `Diversion` header, at most 64
+/// characters and without control characters: it is shown to the user as it came.
+fn diverted_from(value: &str) -> Option<String> {
+    let first = match value.find('>') {
+        Some(end) => &value[..=end],
+        None => value.split(',').next().unwrap_or(value),
+    };
+    let name = first
+        .split_once('<')
+        .map(|(name, _)| name.trim().trim_matches('"').trim())
+        .filter(|name| !name.is_empty());
+    let shown = match name {
+        Some(name) => name.to_string(),
+        None => {
+            let uri = message::addr_uri(first);
+            let rest = uri.split_once(':').map_or(uri.as_str(), |(_, r)| r);
+            rest.split(['@', ';', '>'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let shown: String = shown.chars().filter(|c| !c.is_control()).take(64).collect();
+    (!shown.trim().is_empty()).then(|| shown.trim().to_string())
+}
+
+#[cfg(test)]
+mod diversion_tests {
+    use super::diverted_from;
+
+    #[test]
+    fn the_queue_or_forwarder_is_named() {
+        assert_eq!(
+            diverted_from("\"Support\" <sip:7000@vaxel>;reason=unconditional").as_deref(),
+            Some("Support")
+        );
+        assert_eq!(
+            diverted_from("<sip:3267@pbx.example.com>;reason=no-answer;counter=1").as_deref(),
+            Some("3267")
+        );
+        assert_eq!(
+            diverted_from("<sip:1001@a>;reason=busy, <sip:1002@b>;reason=no-answer").as_deref(),
+            Some("1001"),
+            "the first entry"
+        );
+        assert_eq!(diverted_from("sip:42@host").as_deref(), Some("42"));
+        assert_eq!(diverted_from("<>"), None);
+        assert_eq!(diverted_from("\"\" <sip:@h>"), None);
+        let hostile = format!("\"{}\u{7}\" <sip:1@h>", "x".repeat(500));
+        let shown = diverted_from(&hostile).expect("named");
+        assert_eq!(shown.chars().count(), 64);
+        assert!(!shown.contains('\u{7}'));
+    }
 }

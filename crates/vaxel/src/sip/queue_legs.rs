@@ -46,6 +46,14 @@ impl SipCore {
             return;
         };
         let (from, offer, pt) = (call.from.clone(), call.offer.clone(), call.pt);
+        // RFC 5806: agents' phones show which queue the caller dialled.
+        let diversion = self.queues.list.get(call.queue).map(|q| {
+            let name = q.def.name.replace(['"', '\\'], "");
+            format!(
+                "\"{name}\" <sip:{}@{}>;reason=unconditional",
+                q.def.number, self.cfg.realm
+            )
+        });
         let Some(local) = self.media.queue_agent_side(call_id) else {
             return;
         };
@@ -73,6 +81,9 @@ impl SipCore {
                 &format!("<sip:{agent}@{}>", self.cfg.realm),
             ));
             headers.push(m::make_header("Call-ID", &leg_id));
+            if let Some(d) = &diversion {
+                headers.push(m::make_header("Diversion", d));
+            }
             headers.push(m::make_header("CSeq", "1 INVITE"));
             headers.push(m::make_header(
                 "Contact",

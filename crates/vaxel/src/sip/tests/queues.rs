@@ -195,6 +195,11 @@ fn ring_all_offers_every_free_agent_and_bridges_the_first_answer() {
         "offer names the agent side of the relay: {body}"
     );
     assert!(m::header_values_in(&inv.headers, "From")[0].contains("sip:alice@koppla"));
+    assert_eq!(
+        m::header_values_in(&inv.headers, "Diversion"),
+        ["\"Support\" <sip:7000@koppla>;reason=unconditional"],
+        "the agent's phone can show the queue"
+    );
     assert_ne!(
         m::header_values_in(&inv.headers, "Call-ID")[0],
         "q-1",
