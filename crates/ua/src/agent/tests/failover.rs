@@ -151,10 +151,15 @@ fn with_no_server_left_a_waiting_invite_ends_as_timed_out() {
     );
 }
 
+/// What the runtime sets when the server has a backup target.
+fn fast_failover(net: &mut Net) {
+    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+}
+
 #[test]
 fn with_a_backup_a_silent_registrar_is_left_after_four_seconds() {
     let mut net = dead_primary_net();
-    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    fast_failover(&mut net);
     let now = net.now;
     net.ua(5070).register(now).unwrap();
     net.advance(Duration::from_millis(3900));
@@ -177,7 +182,7 @@ fn an_answering_server_is_never_left_early() {
     // The primary is back and answers: fast failover must not leave it.
     let primary: SocketAddr = REGISTRAR.parse().unwrap();
     net.add(primary, registrar(Algorithm::Md5, 3600));
-    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    fast_failover(&mut net);
     let now = net.now;
     net.ua(5070).register(now).unwrap();
     net.advance(Duration::from_secs(10));
@@ -188,7 +193,7 @@ fn an_answering_server_is_never_left_early() {
 #[test]
 fn with_a_backup_an_invite_the_server_ignores_moves_after_four_seconds() {
     let mut net = registered_then_primary_dies();
-    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    fast_failover(&mut net);
     let now = net.now;
     let call = net
         .ua(5070)
@@ -213,7 +218,7 @@ fn with_a_backup_an_invite_the_server_ignores_moves_after_four_seconds() {
 #[test]
 fn without_a_backup_the_transaction_timers_decide() {
     let mut net = dead_primary_net();
-    net.ua(5070).set_fast_failover(Some(Duration::from_secs(4)));
+    fast_failover(&mut net);
     net.ua(5070).set_fast_failover(None);
     let now = net.now;
     net.ua(5070).register(now).unwrap();

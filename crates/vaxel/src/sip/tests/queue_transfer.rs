@@ -37,11 +37,7 @@ fn media_log(w: &World) -> Vec<String> {
 /// alice calls the queue, bob (its only member) answers; carol is registered too.
 fn bob_answers(call_id: &str) -> (World, Phone, Phone, Phone, String, Request) {
     let mut w = world_with(queue(Strategy::RingAll, &["bob"], Overflow::Busy));
-    let (mut a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
+    let (mut a, mut b, mut c) = alice_bob_carol();
     assert_eq!(w.register(&mut b, PW), 200);
     assert_eq!(w.register(&mut c, PW), 200);
     let (to, out) = call_queue(&mut w, &mut a, call_id);
@@ -137,11 +133,7 @@ fn agent_can_move_the_caller_to_another_queue() {
         vec![queue(Strategy::RingAll, &["bob"], Overflow::Busy), sales],
         w.now,
     );
-    let (mut a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
+    let (mut a, mut b, mut c) = alice_bob_carol();
     assert_eq!(w.register(&mut b, PW), 200);
     assert_eq!(w.register(&mut c, PW), 200);
     let (_, out) = call_queue(&mut w, &mut a, "q-t3");

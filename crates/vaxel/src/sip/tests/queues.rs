@@ -20,6 +20,15 @@ pub(super) fn queue(strategy: Strategy, members: &[&str], overflow: Overflow) ->
     }
 }
 
+/// The caller and two agents' phones, on ports of their own.
+pub(super) fn alice_bob_carol() -> (Phone, Phone, Phone) {
+    (
+        phone("alice", 5071),
+        phone("bob", 5081),
+        phone("carol", 5091),
+    )
+}
+
 pub(super) fn world_with(q: QueueDef) -> World {
     let mut w = world();
     w.core.directory_mut().upsert(super::user("dave", "1004"));
@@ -172,11 +181,7 @@ pub(super) fn hang_up(
 #[test]
 fn ring_all_offers_every_free_agent_and_bridges_the_first_answer() {
     let mut w = world_with(queue(Strategy::RingAll, &["bob", "carol"], Overflow::Busy));
-    let (mut a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
+    let (mut a, mut b, mut c) = alice_bob_carol();
     assert_eq!(w.register(&mut b, PW), 200);
     assert_eq!(w.register(&mut c, PW), 200);
     queue_events(&mut w);
@@ -287,11 +292,7 @@ fn round_robin_takes_turns() {
         &["bob", "carol"],
         Overflow::Busy,
     ));
-    let (mut a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
+    let (mut a, mut b, mut c) = alice_bob_carol();
     assert_eq!(w.register(&mut b, PW), 200);
     assert_eq!(w.register(&mut c, PW), 200);
     let mut answered_by = Vec::new();
@@ -323,11 +324,7 @@ fn round_robin_moves_on_when_an_agent_declines_or_rings_out() {
         &["bob", "carol"],
         Overflow::Busy,
     ));
-    let (mut a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
+    let (mut a, mut b, mut c) = alice_bob_carol();
     assert_eq!(w.register(&mut b, PW), 200);
     assert_eq!(w.register(&mut c, PW), 200);
     let (_, out) = call_queue(&mut w, &mut a, "rr-x");
