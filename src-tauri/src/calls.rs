@@ -121,12 +121,6 @@ pub fn remote_number(uri: &str) -> String {
         .to_string()
 }
 
-fn display_name(uri: &str) -> Option<String> {
-    let (name, _) = uri.split_once('<')?;
-    let name = name.trim().trim_matches('"').trim();
-    (!name.is_empty()).then(|| name.to_string())
-}
-
 /// Pushes the call list to the UI and lets the ringtone follow it.
 pub fn emit_calls(app: &AppHandle, book: &CallBook) {
     let views = book.views();
@@ -151,11 +145,18 @@ pub fn expect_outgoing(app: &AppHandle, target: &str) {
     state.calls().dialling.push_back(target.to_string());
 }
 
-pub async fn incoming(app: &AppHandle, call: CallId, from: String, via: Option<String>) {
+/// A call rings: the name is the one the user knows the number by, else the caller's own.
+pub async fn incoming(
+    app: &AppHandle,
+    call: CallId,
+    from: String,
+    caller_name: Option<String>,
+    via: Option<String>,
+) {
     let state = app.state::<AppState>();
     let started = koppla_store::unix_millis_now();
     let number = remote_number(&from);
-    let name = known_name(&state, &number).or_else(|| display_name(&from));
+    let name = known_name(&state, &number).or(caller_name);
     let history = state
         .store
         .start_call(&NewCall {
@@ -379,11 +380,6 @@ mod tests {
             "anna"
         );
         assert_eq!(remote_number("tel:+46701234567"), "+46701234567");
-        assert_eq!(
-            display_name("\"Anna S\" <sip:anna@x>").as_deref(),
-            Some("Anna S")
-        );
-        assert_eq!(display_name("sip:anna@x"), None);
     }
 
     #[test]

@@ -310,9 +310,12 @@ async fn pump_events(
                 }
                 None => update_online(&app, false, Some(reason)),
             },
-            UaEvent::Incoming { call, from, via } => {
-                crate::calls::incoming(&app, call, from, via).await
-            }
+            UaEvent::Incoming {
+                call,
+                from,
+                name,
+                via,
+            } => crate::calls::incoming(&app, call, from, name, via).await,
             UaEvent::CallState {
                 call,
                 state,

@@ -128,10 +128,19 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
             json!({"event": "registration_failed", "reason": reason})
         }
         UaEvent::Unregistered => json!({"event": "unregistered"}),
-        UaEvent::Incoming { call, from, via } => {
+        UaEvent::Incoming {
+            call,
+            from,
+            name,
+            via,
+        } => {
             let mut v = json!({"event": "incoming", "call": call, "from": from});
-            if let (Some(via), Some(obj)) = (via, v.as_object_mut()) {
-                obj.insert("via".into(), json!(via));
+            if let Some(obj) = v.as_object_mut() {
+                for (key, value) in [("name", name), ("via", via)] {
+                    if let Some(value) = value {
+                        obj.insert(key.into(), json!(value));
+                    }
+                }
             }
             v
         }

@@ -51,6 +51,8 @@ pub enum UaEvent {
     Incoming {
         call: CallId,
         from: String,
+        /// The caller's display name as their From header gave it.
+        name: Option<String>,
         /// Who the call came through, from RFC 5806 `Diversion` (a switch's queue, or a
         /// colleague's forwarding): the display name, else the number.
         via: Option<String>,

@@ -453,8 +453,19 @@ impl Runtime {
                 }
             }
             UaEvent::MediaStop { call } => self.stop_media(call).await,
-            UaEvent::Incoming { call, from, via } => {
-                self.emit(UaEvent::Incoming { call, from, via }).await;
+            UaEvent::Incoming {
+                call,
+                from,
+                name,
+                via,
+            } => {
+                self.emit(UaEvent::Incoming {
+                    call,
+                    from,
+                    name,
+                    via,
+                })
+                .await;
                 if self.auto_answer || self.ua.replaces(call).is_some() {
                     self.answer(call).await;
                 }

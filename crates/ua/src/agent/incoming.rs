@@ -105,9 +105,9 @@ impl UserAgent {
         if message::header(&msg, "Contact").is_none() {
             return self.reply(&key, &req, 400, now);
         }
-        let from = message::header(&msg, "From")
-            .map(|f| message::addr_uri(&f))
-            .unwrap_or_default();
+        let from_header = message::header(&msg, "From").unwrap_or_default();
+        let from = message::addr_uri(&from_header);
+        let name = display_name(&from_header);
         let via = message::header(&msg, "Diversion").and_then(|d| diverted_from(&d));
         let local_tag = new_tag();
         let mut ringing = message::response_for(&req, 180, Some(&local_tag));
@@ -147,6 +147,7 @@ impl UserAgent {
         self.events.push_back(UaEvent::Incoming {
             call: id,
             from,
+            name,
             via,
         });
         self.set_state(id, CallState::Ringing, None);
@@ -410,28 +411,45 @@ fn diverted_from(value: &str) -> Option<String> {
         Some(end) => &value[..=end],
         None => value.split(',').next().unwrap_or(value),
     };
-    let name = first
-        .split_once('<')
-        .map(|(name, _)| name.trim().trim_matches('"').trim())
-        .filter(|name| !name.is_empty());
-    let shown = match name {
-        Some(name) => name.to_string(),
-        None => {
-            let uri = message::addr_uri(first);
-            let rest = uri.split_once(':').map_or(uri.as_str(), |(_, r)| r);
-            rest.split(['@', ';', '>'])
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        }
-    };
-    let shown: String = shown.chars().filter(|c| !c.is_control()).take(64).collect();
-    (!shown.trim().is_empty()).then(|| shown.trim().to_string())
+    display_name(first).or_else(|| {
+        let uri = message::addr_uri(first);
+        let rest = uri.split_once(':').map_or(uri.as_str(), |(_, r)| r);
+        shown(rest.split(['@', ';', '>']).next().unwrap_or_default())
+    })
+}
+
+/// The display name of a name-addr (`"Anna Berg" <sip:…>`), bounded like [`shown`].
+fn display_name(value: &str) -> Option<String> {
+    let (name, _) = value.split_once('<')?;
+    shown(name.trim().trim_matches('"'))
+}
+
+/// Text from the network as the user sees it: no control characters, at most 64
+/// characters, never blank.
+fn shown(text: &str) -> Option<String> {
+    let text: String = text.chars().filter(|c| !c.is_control()).take(64).collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 #[cfg(test)]
 mod diversion_tests {
-    use super::diverted_from;
+    use super::{display_name, diverted_from};
+
+    #[test]
+    fn a_caller_name_is_taken_as_sent_but_bounded() {
+        assert_eq!(
+            display_name("\"Anna Berg\" <sip:anna@example.com>;tag=1").as_deref(),
+            Some("Anna Berg")
+        );
+        assert_eq!(display_name("Bo <sip:bo@h>").as_deref(), Some("Bo"));
+        assert_eq!(display_name("<sip:anna@example.com>;tag=1"), None);
+        assert_eq!(display_name("sip:anna@example.com"), None);
+        assert_eq!(
+            display_name("\"\u{1b}[31m\" <sip:x@h>"),
+            Some("[31m".into())
+        );
+    }
 
     #[test]
     fn the_queue_or_forwarder_is_named() {
