@@ -452,6 +452,12 @@ test("a link asks before calling and prefills the number", async () => {
   const prompt = page.getByTestId("dial-request-number");
   await prompt.waitFor();
   assert.equal(await prompt.textContent(), "Ringa 070-123 45 67?");
+  // The search box is filled by an effect after the prompt renders: wait one render for it.
+  await page.waitForFunction(
+    () => document.querySelector("[data-testid=search]")?.value === "070-123 45 67",
+    null,
+    { timeout: 5000 },
+  );
   assert.equal(await page.getByTestId("search").inputValue(), "070-123 45 67");
   await page.screenshot({ path: `${shots}/dial-request.png` });
   await page.getByTestId("dial-request-call").click();
