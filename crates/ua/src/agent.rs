@@ -162,11 +162,10 @@ impl UserAgent {
         let key = self
             .tl
             .send_request(req.clone(), dest, self.transport(), now)?;
-        let to_server = self.cfg.account.server == Some(dest);
-        if let (Some(wait), true) = (self.fast_failover, to_server) {
-            if matches!(owner, Owner::Register | Owner::Invite(_)) {
-                self.silent.insert(key.clone(), now + wait);
-            }
+        let watched = self.cfg.account.server == Some(dest)
+            && matches!(owner, Owner::Register | Owner::Invite(_));
+        if let Some(wait) = self.fast_failover.filter(|_| watched) {
+            self.silent.insert(key.clone(), now + wait);
         }
         self.owners.insert(key.clone(), (owner, req));
         Ok(key)

@@ -37,20 +37,15 @@ impl QueueBoard {
     /// Replaces (or adds) one queue's counters; true when what the store keeps (logins,
     /// answered and abandoned counts) changed.
     pub fn update(&self, status: QueueStatus) -> bool {
-        let kept = |s: &QueueStatus| {
-            (
-                s.logged_in.clone(),
-                s.members.clone(),
-                s.answered_today,
-                s.abandoned_today,
-            )
-        };
         let Ok(mut list) = self.statuses.write() else {
             return false;
         };
         match list.iter_mut().find(|s| s.id == status.id) {
             Some(s) => {
-                let changed = kept(s) != kept(&status);
+                let changed = s.logged_in != status.logged_in
+                    || s.members != status.members
+                    || s.answered_today != status.answered_today
+                    || s.abandoned_today != status.abandoned_today;
                 *s = status;
                 changed
             }

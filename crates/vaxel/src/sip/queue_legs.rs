@@ -277,7 +277,7 @@ impl SipCore {
     }
 
     /// Sends a request in a connected leg's dialog (the next CSeq), with extra headers and
-    /// body; false when the leg is gone or not connected.
+    /// body; nothing when the leg is gone or not connected.
     pub(crate) fn leg_request(
         &mut self,
         leg_id: &str,
@@ -285,26 +285,22 @@ impl SipCore {
         headers: &[(&str, String)],
         body: &[u8],
         now: Instant,
-    ) -> bool {
-        let Some(leg) = self.queues.legs.get_mut(leg_id) else {
-            return false;
+    ) {
+        let Some(mut leg) = self.queues.legs.remove(leg_id) else {
+            return;
         };
         leg.cseq += 1;
-        let (cseq, dest) = (leg.cseq, leg.dest);
-        let Some(leg) = self.queues.legs.remove(leg_id) else {
-            return false;
-        };
-        let req = self.in_leg(&leg, method, cseq, now);
+        let req = self.in_leg(&leg, method, leg.cseq, now);
+        let dest = leg.dest;
         self.queues.legs.insert(leg_id.to_string(), leg);
         let Some(mut req) = req else {
-            return false;
+            return;
         };
         for (name, value) in headers {
             req.headers.push(m::make_header(name, value));
         }
         req.body = body.to_vec();
         self.send(dest, SipMessage::Request(req));
-        true
     }
 
     /// A request inside an agent's leg: BYE ends the caller's side too while the leg carries
