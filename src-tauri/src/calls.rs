@@ -268,6 +268,7 @@ pub async fn state_changed(
                 tracked.view.direction == CallDirection::Incoming,
                 tracked.view.answered_at.is_some(),
                 tracked.rejected_here,
+                reason.as_deref().unwrap_or_default(),
             );
         tracked.view.phase = phase(state);
         let first_answer = state == CallState::Established && tracked.view.answered_at.is_none();

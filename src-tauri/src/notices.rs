@@ -55,9 +55,10 @@ pub fn missed(language: &str, name: Option<&str>, number: &str) -> Notice {
 }
 
 /// A call is missed when it came in and was never answered; one the user turned down here
-/// was seen, so it gets no notice (history still lists it as missed).
-pub fn is_missed(incoming: bool, answered: bool, rejected_here: bool) -> bool {
-    incoming && !answered && !rejected_here
+/// was seen, so it gets no notice (history still lists it as missed), and one a colleague or
+/// another device of the user's answered (the switch said so, RFC 3326) was taken care of.
+pub fn is_missed(incoming: bool, answered: bool, rejected_here: bool, end_reason: &str) -> bool {
+    incoming && !answered && !rejected_here && end_reason != koppla_ua::events::ANSWERED_ELSEWHERE
 }
 
 pub fn show(app: &AppHandle, notice: Notice) {
@@ -105,9 +106,13 @@ mod tests {
 
     #[test]
     fn only_unanswered_incoming_calls_not_turned_down_here_are_missed() {
-        assert!(is_missed(true, false, false));
-        assert!(!is_missed(true, true, false));
-        assert!(!is_missed(true, false, true));
-        assert!(!is_missed(false, false, false));
+        assert!(is_missed(true, false, false, "cancelled"));
+        assert!(!is_missed(true, true, false, "bye"));
+        assert!(!is_missed(true, false, true, "cancelled"));
+        assert!(!is_missed(false, false, false, "cancelled"));
+        assert!(
+            !is_missed(true, false, false, "answered_elsewhere"),
+            "a colleague or another device answered"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! * [`message`]: parse/serialize and header helpers.
 //! * [`auth`]: HTTP digest (RFC 8760 / RFC 7616) client responses and server-side challenge/verify.
 //! * [`transaction`]: the RFC 3261 section 17 transaction layer, driven by `now: Instant`.
+//! * [`reason`]: the RFC 3326 `Reason` header ("call completed elsewhere").
 //! * [`framing`]: Content-Length framing for stream transports.
 //! * [`dialog`]: dialog state and in-dialog request building.
 //! * [`transport`]: a tokio driver that owns UDP/TCP/TLS sockets and feeds the layer.
@@ -17,6 +18,7 @@ pub mod dialog;
 pub use dialog::Dialog;
 pub mod framing;
 pub mod fuzzing;
+pub mod reason;
 pub mod transaction;
 
 pub use transaction::{

@@ -49,6 +49,9 @@ pub enum EndReason {
     NotFound,
     /// Caller gave up before answer (CANCEL).
     Cancelled,
+    /// Another device or a colleague answered (CANCEL with RFC 3326 `Reason: SIP;cause=200`):
+    /// the call was taken care of, so it is not missed.
+    AnsweredElsewhere,
     NoAnswer,
     Failed,
     /// The app stopped during the call; the real end is unknown.
@@ -64,6 +67,7 @@ impl EndReason {
             EndReason::Declined => "declined",
             EndReason::NotFound => "not_found",
             EndReason::Cancelled => "cancelled",
+            EndReason::AnsweredElsewhere => "answered_elsewhere",
             EndReason::NoAnswer => "no_answer",
             EndReason::Failed => "failed",
             EndReason::Interrupted => "interrupted",
@@ -78,6 +82,7 @@ impl EndReason {
             "declined" => EndReason::Declined,
             "not_found" => EndReason::NotFound,
             "cancelled" => EndReason::Cancelled,
+            "answered_elsewhere" => EndReason::AnsweredElsewhere,
             "no_answer" => EndReason::NoAnswer,
             "failed" => EndReason::Failed,
             "interrupted" => EndReason::Interrupted,
@@ -242,14 +247,17 @@ impl Store {
             .await
     }
 
-    /// Ends the call; an incoming call that was never answered becomes missed.
+    /// Ends the call; an incoming call that was never answered becomes missed, unless it was
+    /// answered elsewhere.
     pub async fn call_ended(&self, id: CallId, at_ms: i64, reason: &EndReason) -> Result<()> {
         let done = sqlx::query(
             "UPDATE calls SET ended_at = ?, end_reason = ?, \
-             missed = (direction = 'in' AND answered_at IS NULL) WHERE id = ? AND ended_at IS NULL",
+             missed = (direction = 'in' AND answered_at IS NULL AND ? = 0) \
+             WHERE id = ? AND ended_at IS NULL",
         )
         .bind(at_ms)
         .bind(reason.as_str())
+        .bind(*reason == EndReason::AnsweredElsewhere)
         .bind(id.0)
         .execute(&self.pool)
         .await?;

@@ -266,7 +266,9 @@ impl UserAgent {
                     self.on_timeout(key, now);
                     Ok(())
                 }
-                TransactionEvent::Cancelled { invite } => self.on_cancelled(invite, now),
+                TransactionEvent::Cancelled { invite, cancel } => {
+                    self.on_cancelled(invite, &cancel, now)
+                }
                 TransactionEvent::AckTimeout { key } => {
                     let id = self
                         .calls

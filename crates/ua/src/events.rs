@@ -39,6 +39,10 @@ impl fmt::Display for CallState {
     }
 }
 
+/// The end reason of an incoming call whose ringing stopped because another device or a
+/// colleague answered it (the CANCEL carried RFC 3326 `Reason: SIP;cause=200`): not missed.
+pub const ANSWERED_ELSEWHERE: &str = "answered_elsewhere";
+
 #[derive(Debug, Clone)]
 pub enum UaEvent {
     Registered {

@@ -165,6 +165,7 @@ export const en: Record<TextKey, string> = {
   "call.ended.declined": "Declined",
   "call.ended.notFound": "Number not found",
   "call.ended.cancelled": "Cancelled",
+  "call.ended.answeredElsewhere": "Answered elsewhere",
   "call.ended.hangup": "Ended",
   "call.ended.failed": "Failed",
   "call.ended.transferred": "Transferred",

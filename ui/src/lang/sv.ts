@@ -163,6 +163,7 @@ export const sv = {
   "call.ended.declined": "Avvisat",
   "call.ended.notFound": "Numret finns inte",
   "call.ended.cancelled": "Avbrutet",
+  "call.ended.answeredElsewhere": "Besvarat på annat håll",
   "call.ended.hangup": "Avslutat",
   "call.ended.failed": "Misslyckades",
   "call.ended.transferred": "Kopplat vidare",

@@ -42,6 +42,7 @@ describe("endReasonKey", () => {
     expect(endReasonKey("not_found")).toBe("notFound");
     expect(endReasonKey("notFound")).toBe("notFound");
     expect(endReasonKey("no_answer")).toBe("noAnswer");
+    expect(endReasonKey("answered_elsewhere")).toBe("answeredElsewhere");
   });
   it("gives null for unknown or missing reasons, including prototype names", () => {
     expect(endReasonKey("gremlins")).toBeNull();

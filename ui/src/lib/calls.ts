@@ -40,6 +40,7 @@ const END_REASONS: Record<string, string> = {
   not_found: "notFound",
   notFound: "notFound",
   cancelled: "cancelled",
+  answered_elsewhere: "answeredElsewhere",
   no_answer: "noAnswer",
   noAnswer: "noAnswer",
   failed: "failed",

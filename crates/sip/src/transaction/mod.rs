@@ -125,8 +125,12 @@ pub enum TransactionEvent {
     /// Timer B/F fired: treat as 408.
     Timeout { key: TransactionKey },
     /// The peer CANCELled a pending INVITE; the CANCEL got its 200 already. Send the final
-    /// response (normally 487) on `invite`.
-    Cancelled { invite: TransactionKey },
+    /// response (normally 487) on `invite`. `cancel` is the CANCEL itself, for its `Reason`
+    /// (RFC 3326: a ring stopped because someone else answered is not a missed call).
+    Cancelled {
+        invite: TransactionKey,
+        cancel: Request,
+    },
     /// Our final response to an INVITE was never ACKed (timer H, or timer L for a 2xx).
     AckTimeout { key: TransactionKey },
 }
@@ -306,7 +310,7 @@ impl TransactionLayer {
         }
         if pending {
             self.events
-                .push_back(TransactionEvent::Cancelled { invite });
+                .push_back(TransactionEvent::Cancelled { invite, cancel });
         }
     }
 

@@ -282,7 +282,7 @@ fn cancel_matches_pending_invite_and_unknown_cancel_gets_481() {
     )
     .unwrap();
     assert!(
-        matches!(l.poll_event(), Some(TransactionEvent::Cancelled { invite }) if invite == key)
+        matches!(l.poll_event(), Some(TransactionEvent::Cancelled { invite, .. }) if invite == key)
     );
     assert_eq!(first_line(&drain(&mut l)[0]), "SIP/2.0 200 OK");
     l.handle_incoming(

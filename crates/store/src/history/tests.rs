@@ -82,6 +82,29 @@ async fn unanswered_incoming_is_missed_and_counted_until_seen() {
 }
 
 #[tokio::test]
+async fn a_ring_answered_elsewhere_is_not_missed() {
+    let (_dir, store) = temp_store().await;
+    let elsewhere = store.start_call(&incoming(1_000)).await.unwrap();
+    store
+        .call_ended(elsewhere, 4_000, &EndReason::AnsweredElsewhere)
+        .await
+        .unwrap();
+    let rec = store.get_call(elsewhere).await.unwrap();
+    assert!(!rec.missed);
+    assert_eq!(rec.end_reason, Some(EndReason::AnsweredElsewhere));
+    assert_eq!(store.missed_unseen_count().await.unwrap(), 0);
+    assert!(store
+        .list_calls(CallFilter::Missed, Page::first(10))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        EndReason::parse(EndReason::AnsweredElsewhere.as_str()),
+        EndReason::AnsweredElsewhere
+    );
+}
+
+#[tokio::test]
 async fn paging_is_newest_first_and_recordings_filter_works() {
     let (_dir, store) = temp_store().await;
     let mut ids = Vec::new();

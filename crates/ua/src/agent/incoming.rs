@@ -3,7 +3,7 @@
 
 use super::{UaError, UserAgent, ALLOW};
 use crate::call::{Call, Side, Transfer};
-use crate::events::{CallId, CallState, UaEvent};
+use crate::events::{CallId, CallState, UaEvent, ANSWERED_ELSEWHERE};
 use koppla_media::MediaOffer;
 use koppla_sip::message::{self, new_tag};
 use koppla_sip::{Method, Request, SipMessage, TransactionKey};
@@ -372,6 +372,7 @@ impl UserAgent {
     pub(super) fn on_cancelled(
         &mut self,
         invite: TransactionKey,
+        cancel: &Request,
         now: Instant,
     ) -> Result<(), UaError> {
         let Some(id) = self
@@ -386,7 +387,13 @@ impl UserAgent {
             let resp = message::response_for(&call.invite, 487, Some(&call.local_tag));
             self.tl.send_response(&invite, resp, now)?;
         }
-        self.end_call(id, "cancelled", now);
+        // A fork that lost to another device's (or a colleague's) answer was not missed.
+        let reason = if koppla_sip::reason::completed_elsewhere(&cancel.headers) {
+            ANSWERED_ELSEWHERE
+        } else {
+            "cancelled"
+        };
+        self.end_call(id, reason, now);
         Ok(())
     }
 }

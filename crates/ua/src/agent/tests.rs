@@ -472,6 +472,61 @@ fn cancel_before_answer() {
     );
 }
 
+/// A switch that stops the ring because another device answered says so in the CANCEL
+/// (RFC 3326); the call then ends as answered elsewhere, which the app does not count as missed.
+#[test]
+fn cancel_with_reason_completed_elsewhere_is_not_a_plain_cancel() {
+    for (reason, expected) in [
+        (
+            Some(koppla_sip::reason::COMPLETED_ELSEWHERE),
+            "answered_elsewhere",
+        ),
+        (Some("Q.850;cause=26"), "answered_elsewhere"),
+        (
+            Some("SIP;cause=487;text=\"Request terminated\""),
+            "cancelled",
+        ),
+        (None, "cancelled"),
+    ] {
+        let mut net = two_party();
+        let now = net.now;
+        net.ua(5070)
+            .call("sip:bob@127.0.0.1:5080", addr(6070), now)
+            .unwrap();
+        net.pump();
+        net.events(5080);
+        // The CANCEL a forking switch would send in place of alice's: same transaction.
+        let invite = net
+            .ua(5080)
+            .calls
+            .values()
+            .next()
+            .expect("bob rings")
+            .invite
+            .clone();
+        let mut cancel = invite;
+        cancel.method = koppla_sip::Method::Cancel;
+        cancel.body = Vec::new();
+        message::remove_header(&mut cancel.headers, "Content-Type");
+        message::remove_header(&mut cancel.headers, "Contact");
+        let cseq =
+            message::header_values_in(&cancel.headers, "CSeq")[0].replace("INVITE", "CANCEL");
+        message::set_header(&mut cancel.headers, "CSeq", &cseq);
+        if let Some(r) = reason {
+            cancel.headers.push(message::make_header("Reason", r));
+        }
+        net.ua(5080)
+            .input(SipMessage::Request(cancel), addr(5070), now);
+        net.pump();
+        assert_eq!(
+            last_state(&net.events(5080)),
+            Some((CallState::Ended, Some(expected.into()))),
+            "{reason:?}"
+        );
+        assert_eq!(net.sent("SIP/2.0 487"), 1, "the INVITE still gets its 487");
+    }
+}
+
 #[test]
 fn busy_and_decline_and_not_found_map_to_reasons() {
     let mut net = two_party();

@@ -20,7 +20,12 @@ impl SipCore {
                     .filter(|b| b.final_code.is_none() && !b.cancelled)
                 {
                     b.cancelled = true;
-                    let c = Self::hop_request(b, Method::Cancel, None);
+                    let mut c = Self::hop_request(b, Method::Cancel, None);
+                    // The caller's own Reason (e.g. its other fork answered) travels on, so the
+                    // callee's phone can tell "answered elsewhere" from "caller gave up".
+                    for r in m::header_values_in(&req.headers, "Reason") {
+                        c.headers.push(m::make_header("Reason", &r));
+                    }
                     self.send(b.dest, SipMessage::Request(c));
                 }
             }

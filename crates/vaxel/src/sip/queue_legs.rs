@@ -7,6 +7,7 @@ use super::flow::Flow;
 use super::proxy::{T1, TIMER_B};
 use super::sdp;
 use koppla_sip::message as m;
+use koppla_sip::reason::COMPLETED_ELSEWHERE;
 use koppla_sip::rsip::{self, Headers, Method, Request, Response, SipMessage};
 use koppla_sip::Transport;
 use std::time::{Duration, Instant};
@@ -167,6 +168,16 @@ impl SipCore {
 
     /// Ends a leg from the switch side: CANCEL while ringing, BYE when connected.
     pub(crate) fn leg_hang_up(&mut self, leg_id: &str, now: Instant) {
+        self.leg_end(leg_id, None, now);
+    }
+
+    /// Stops an offer that lost to another agent's answer. Its CANCEL says so (RFC 3326), so the
+    /// agent's phone logs the ring as answered elsewhere instead of as a missed call.
+    pub(crate) fn leg_lost_to_other_answer(&mut self, leg_id: &str, now: Instant) {
+        self.leg_end(leg_id, Some(COMPLETED_ELSEWHERE), now);
+    }
+
+    fn leg_end(&mut self, leg_id: &str, reason: Option<&str>, now: Instant) {
         let Some(leg) = self.queues.legs.get_mut(leg_id) else {
             return;
         };
@@ -174,7 +185,10 @@ impl SipCore {
             if !leg.cancelled {
                 leg.cancelled = true;
                 leg.cancelled_at = Some(now);
-                let cancel = Self::hop(leg, Method::Cancel, None);
+                let mut cancel = Self::hop(leg, Method::Cancel, None);
+                if let Some(reason) = reason {
+                    cancel.headers.push(m::make_header("Reason", reason));
+                }
                 let dest = leg.dest;
                 self.send(dest, SipMessage::Request(cancel));
             }
@@ -257,7 +271,7 @@ impl SipCore {
                         })
                         .unwrap_or_default();
                     for o in others {
-                        self.leg_hang_up(&o, now);
+                        self.leg_lost_to_other_answer(&o, now);
                     }
                 } else {
                     // Too late: the caller left or another agent was first.

@@ -6,6 +6,7 @@ use super::flow::{via_transport, Flow};
 use super::proxy::{vias, with_list, Branch, InviteTx, LINGER, TIMER_B};
 use super::util::via_response_addr;
 use koppla_sip::message as m;
+use koppla_sip::reason::COMPLETED_ELSEWHERE;
 use koppla_sip::rsip::{self, Method, Response, SipMessage};
 use std::time::{Duration, Instant};
 
@@ -110,7 +111,10 @@ impl SipCore {
                     .filter(|b| b.final_code.is_none() && !b.cancelled)
                 {
                     b.cancelled = true;
-                    let c = Self::hop_request(b, Method::Cancel, None);
+                    let mut c = Self::hop_request(b, Method::Cancel, None);
+                    // RFC 3326: the user's other devices log this ring as answered, not missed.
+                    c.headers
+                        .push(m::make_header("Reason", COMPLETED_ELSEWHERE));
                     self.send(b.dest, SipMessage::Request(c));
                 }
             }

@@ -87,7 +87,14 @@ fn call_forks_to_all_devices_relays_media_and_cancels_the_rest() {
     let cancel = out.iter().find(|(to, msg)| {
         *to == b1.addr && matches!(msg, SipMessage::Request(r) if r.method.to_string() == "CANCEL")
     });
-    assert!(cancel.is_some(), "ringing device gets CANCEL");
+    let Some((_, SipMessage::Request(cancel))) = cancel else {
+        panic!("ringing device gets CANCEL: {out:?}")
+    };
+    assert_eq!(
+        m::header_values_in(&cancel.headers, "Reason"),
+        [koppla_sip::reason::COMPLETED_ELSEWHERE],
+        "the other device logs the ring as answered elsewhere (RFC 3326)"
+    );
     let log = w.media.0.lock().unwrap().clone();
     assert!(
         log.iter()
@@ -228,4 +235,43 @@ fn unreachable_activity_diverts_or_announces() {
         .unwrap()
         .iter()
         .any(|l| l.contains("bob N is not available: Lunch. Back at one")));
+}
+
+/// A CANCEL from the caller travels on with the caller's own `Reason`, so the callee's phone can
+/// tell "answered elsewhere" from "the caller gave up"; without one, none is made up.
+#[test]
+fn caller_cancel_carries_its_reason_to_the_callee() {
+    for reason in [Some(koppla_sip::reason::COMPLETED_ELSEWHERE), None] {
+        let mut w = world();
+        let mut a = phone("alice", 5071);
+        let mut b = phone("bob", 5081);
+        assert_eq!(w.register(&mut b, PW), 200);
+        let out = invite(&mut w, &mut a, "1002", "call-c");
+        assert!(
+            out.iter().any(|(to, _)| *to == b.addr),
+            "bob rings: {out:?}"
+        );
+        let cancel = format!(
+            "CANCEL sip:1002@koppla SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKinv2;rport\r\nMax-Forwards: 70\r\n\
+From: <sip:alice@koppla>;tag=t-alice\r\nTo: <sip:1002@koppla>\r\nCall-ID: call-c\r\nCSeq: {c} CANCEL\r\n{r}Content-Length: 0\r\n\r\n",
+            a = a.addr,
+            c = a.cseq,
+            r = reason.map(|r| format!("Reason: {r}\r\n")).unwrap_or_default()
+        );
+        let out = w.feed(cancel.as_bytes(), a.addr);
+        assert_eq!(response(&out, 0).1, 200, "the CANCEL is confirmed: {out:?}");
+        let fwd = out
+            .iter()
+            .find_map(|(to, msg)| match msg {
+                SipMessage::Request(r) if *to == b.addr && r.method.to_string() == "CANCEL" => {
+                    Some(r.clone())
+                }
+                _ => None,
+            })
+            .expect("bob's phone gets the CANCEL");
+        assert_eq!(
+            m::header_values_in(&fwd.headers, "Reason"),
+            reason.map(str::to_string).into_iter().collect::<Vec<_>>()
+        );
+    }
 }

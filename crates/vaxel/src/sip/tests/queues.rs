@@ -222,10 +222,12 @@ fn ring_all_offers_every_free_agent_and_bridges_the_first_answer() {
         .is_empty());
     let out = w.feed(&reply(inv, 200, "c", SDP_B, c.addr), c.addr);
     assert_eq!(sent(&out, c.addr, Method::Ack).len(), 1, "2xx is ACKed");
-    assert_eq!(
-        sent(&out, b.addr, Method::Cancel).len(),
-        1,
-        "bob stops ringing"
+    let cancel = sent(&out, b.addr, Method::Cancel);
+    assert_eq!(cancel.len(), 1, "bob stops ringing");
+    assert!(
+        koppla_sip::reason::completed_elsewhere(&cancel[0].headers),
+        "bob's phone must not log a missed call: {:?}",
+        cancel[0].headers
     );
     let log = w.media.0.lock().unwrap().clone();
     assert!(
@@ -338,7 +340,12 @@ fn round_robin_moves_on_when_an_agent_declines_or_rings_out() {
     w.now += Duration::from_secs(11);
     w.core.tick(w.now);
     let out = w.drain();
-    assert_eq!(sent(&out, c.addr, Method::Cancel).len(), 1);
+    let cancel = sent(&out, c.addr, Method::Cancel);
+    assert_eq!(cancel.len(), 1);
+    assert!(
+        !koppla_sip::reason::completed_elsewhere(&cancel[0].headers),
+        "nobody answered: carol did miss this offer"
+    );
     let out = w.feed(&reply(&inv[0], 487, "c", "", c.addr), c.addr);
     assert_eq!(sent(&out, b.addr, Method::Invite).len(), 1);
 }
