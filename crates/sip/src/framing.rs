@@ -22,6 +22,8 @@ pub struct StreamDecoder {
     pings: usize,
     /// Keep-alive bytes seen so far in the current run (they may arrive split).
     crlf_run: usize,
+    /// Number of keep-alive pongs (a lone CRLF) seen, for a client checking its flow is alive.
+    pongs: usize,
 }
 
 impl StreamDecoder {
@@ -36,6 +38,17 @@ impl StreamDecoder {
     /// Keep-alive pings received since the last call.
     pub fn take_pings(&mut self) -> usize {
         std::mem::take(&mut self.pings)
+    }
+
+    /// Keep-alive pongs (RFC 5626 4.4.1: a single CRLF) received since the last call. A CRLF
+    /// still waiting for its possible second half counts as a pong here, so only the side that
+    /// sends pings (a client) should ask; a server keeps asking [`Self::take_pings`] only.
+    pub fn take_pongs(&mut self) -> usize {
+        if self.crlf_run == 2 {
+            self.crlf_run = 0;
+            self.pongs += 1;
+        }
+        std::mem::take(&mut self.pongs)
     }
 
     /// Next complete message, `Ok(None)` if more bytes are needed.
@@ -53,6 +66,9 @@ impl StreamDecoder {
         }
         if self.buf.is_empty() {
             return Ok(None);
+        }
+        if self.crlf_run == 2 {
+            self.pongs += 1;
         }
         self.crlf_run = 0;
         let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") else {
@@ -111,6 +127,23 @@ mod tests {
         }
         assert_eq!(got, vec![MSG.to_vec(), MSG.to_vec()]);
         assert_eq!(dec.take_pings(), 1);
+    }
+
+    #[test]
+    fn counts_pongs_before_messages_and_at_the_end_of_input() {
+        let mut dec = StreamDecoder::new();
+        dec.push(b"\r\n");
+        dec.push(MSG);
+        assert_eq!(dec.next_message().unwrap(), Some(MSG.to_vec()));
+        assert_eq!(dec.next_message().unwrap(), None);
+        dec.push(b"\r\n");
+        assert_eq!(dec.next_message().unwrap(), None);
+        assert_eq!(dec.take_pongs(), 2);
+        assert_eq!(dec.take_pings(), 0);
+        assert_eq!(dec.take_pongs(), 0, "counted once");
+        dec.push(b"\r\n\r\n");
+        assert_eq!(dec.next_message().unwrap(), None);
+        assert_eq!((dec.take_pings(), dec.take_pongs()), (1, 0));
     }
 
     #[test]

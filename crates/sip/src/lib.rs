@@ -25,4 +25,6 @@ pub use transaction::{
     TransactionError, TransactionEvent, TransactionKey, TransactionLayer, Transmit, Transport,
 };
 pub mod transport;
-pub use transport::{Incoming, SipTransport, TlsConfig, TransportConfig, TransportError};
+pub use transport::{
+    FlowEvent, Incoming, SipTransport, TlsConfig, TransportConfig, TransportError,
+};

@@ -41,6 +41,25 @@ pub struct Incoming {
     pub transport: Transport,
 }
 
+/// What happened to a stream connection, for a client watching its flow to the server
+/// (RFC 5626 4.4: a flow that fails is a registration that needs renewing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowEvent {
+    /// The peer answered a keep-alive ping with a pong (a lone CRLF, RFC 5626 4.4.1).
+    Pong {
+        transport: Transport,
+        peer: SocketAddr,
+    },
+    /// The connection is gone: closed or reset by the peer, or its input was unframeable.
+    Closed {
+        transport: Transport,
+        peer: SocketAddr,
+    },
+}
+
+/// Flow events kept for a reader that is slow or absent; later ones are dropped.
+const FLOW_EVENTS: usize = 64;
+
 /// What to bind. `port 0` picks a free port; TCP tries to share UDP's port so one Contact
 /// serves both.
 #[derive(Debug, Clone)]
@@ -80,12 +99,15 @@ pub struct SipTransport {
     conns: Connections,
     incoming_tx: mpsc::Sender<Incoming>,
     incoming_rx: mpsc::Receiver<Incoming>,
+    flow_tx: mpsc::Sender<FlowEvent>,
+    flow_rx: Option<mpsc::Receiver<FlowEvent>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl SipTransport {
     pub async fn bind(cfg: TransportConfig) -> Result<Self, TransportError> {
         let (incoming_tx, incoming_rx) = mpsc::channel(256);
+        let (flow_tx, flow_rx) = mpsc::channel(FLOW_EVENTS);
         let conns: Connections = Arc::default();
         let mut tasks = Vec::new();
         let mut port = cfg.bind.port();
@@ -109,6 +131,7 @@ impl SipTransport {
                 None,
                 conns.clone(),
                 incoming_tx.clone(),
+                flow_tx.clone(),
             )));
             Some(addr)
         } else {
@@ -124,6 +147,7 @@ impl SipTransport {
                     tls.acceptor(),
                     conns.clone(),
                     incoming_tx.clone(),
+                    flow_tx.clone(),
                 )));
                 Some(addr)
             }
@@ -137,8 +161,40 @@ impl SipTransport {
             conns,
             incoming_tx,
             incoming_rx,
+            flow_tx,
+            flow_rx: Some(flow_rx),
             tasks,
         })
+    }
+
+    /// Pongs and closed connections, for whoever watches its flows (taken once; `None` after).
+    pub fn take_flow_events(&mut self) -> Option<mpsc::Receiver<FlowEvent>> {
+        self.flow_rx.take()
+    }
+
+    /// Sends a keep-alive ping (CRLFCRLF, RFC 5626 4.4.1) on the open connection to `dest`.
+    /// Unlike [`Self::send`] it never opens a connection: a ping proves only the flow it
+    /// travels on, and a fresh connection would hide that the old one died.
+    pub async fn ping(&self, transport: Transport, dest: SocketAddr) -> Result<(), TransportError> {
+        let closed = || TransportError::Io {
+            transport,
+            dest,
+            source: io::Error::new(io::ErrorKind::NotConnected, "no open connection"),
+        };
+        if transport == Transport::Udp {
+            return Err(TransportError::NotEnabled(transport));
+        }
+        let conn = self
+            .conns
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&(transport, dest)).cloned())
+            .filter(|c| !c.tx.is_closed())
+            .ok_or_else(closed)?;
+        conn.tx
+            .send(b"\r\n\r\n".to_vec())
+            .await
+            .map_err(|_| closed())
     }
 
     /// The bound address for a transport, if enabled.
@@ -243,6 +299,7 @@ impl SipTransport {
                 transport,
                 self.conns.clone(),
                 self.incoming_tx.clone(),
+                self.flow_tx.clone(),
             )
         } else {
             spawn_connection(
@@ -252,6 +309,7 @@ impl SipTransport {
                 transport,
                 self.conns.clone(),
                 self.incoming_tx.clone(),
+                self.flow_tx.clone(),
             )
         };
         Ok(Conn { tx: sender, local })
@@ -323,6 +381,7 @@ async fn tcp_acceptor(
     tls: Option<tokio_rustls::TlsAcceptor>,
     conns: Connections,
     tx: mpsc::Sender<Incoming>,
+    flows: mpsc::Sender<FlowEvent>,
 ) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
@@ -341,14 +400,16 @@ async fn tcp_acceptor(
                     Transport::Tcp,
                     conns.clone(),
                     tx.clone(),
+                    flows.clone(),
                 );
             }
             Some(acc) => {
-                let (acc, conns, tx) = (acc.clone(), conns.clone(), tx.clone());
+                let (acc, conns, tx, flows) =
+                    (acc.clone(), conns.clone(), tx.clone(), flows.clone());
                 tokio::spawn(async move {
                     match acc.accept(stream).await {
                         Ok(s) => {
-                            spawn_connection(s, peer, local, Transport::Tls, conns, tx);
+                            spawn_connection(s, peer, local, Transport::Tls, conns, tx, flows);
                         }
                         Err(e) => tracing::warn!(%peer, "TLS handshake failed: {e}"),
                     }
@@ -366,6 +427,7 @@ fn spawn_connection<S>(
     transport: Transport,
     conns: Connections,
     tx: mpsc::Sender<Incoming>,
+    flows: mpsc::Sender<FlowEvent>,
 ) -> mpsc::Sender<Vec<u8>>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
@@ -393,7 +455,7 @@ where
     tokio::spawn(async move {
         let mut dec = StreamDecoder::new();
         let mut buf = vec![0u8; 16 * 1024];
-        loop {
+        'read: loop {
             let n = match rd.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
@@ -405,20 +467,21 @@ where
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(%peer, "closing stream: {e}");
-                        if let Ok(mut m) = conns.lock() {
-                            m.remove(&(transport, peer));
-                        }
-                        return;
+                        break 'read;
                     }
                 }
             }
             for _ in 0..dec.take_pings() {
                 let _ = pong_tx.send(b"\r\n".to_vec()).await;
             }
+            if dec.take_pongs() > 0 {
+                let _ = flows.try_send(FlowEvent::Pong { transport, peer });
+            }
         }
         if let Ok(mut m) = conns.lock() {
             m.remove(&(transport, peer));
         }
+        let _ = flows.try_send(FlowEvent::Closed { transport, peer });
     });
     out_tx
 }

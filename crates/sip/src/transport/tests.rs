@@ -142,3 +142,57 @@ async fn garbage_is_dropped_not_delivered() {
     let got = recv(&mut b).await;
     assert_eq!(message::call_id(&got.msg).unwrap(), "t1");
 }
+
+async fn next_flow_event(rx: &mut mpsc::Receiver<FlowEvent>) -> FlowEvent {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("timed out")
+        .expect("flow channel closed")
+}
+
+#[tokio::test]
+async fn pongs_and_a_closed_connection_are_reported() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut a = SipTransport::bind(TransportConfig::new(local()))
+        .await
+        .unwrap();
+    let mut flows = a.take_flow_events().unwrap();
+    assert!(a.take_flow_events().is_none(), "taken once");
+    let server = TcpListener::bind(local()).await.unwrap();
+    let b_addr = server.local_addr().unwrap();
+    assert!(
+        a.ping(Transport::Tcp, b_addr).await.is_err(),
+        "a ping never opens a connection"
+    );
+    a.send(Transmit {
+        dest: b_addr,
+        transport: Transport::Tcp,
+        bytes: OPTIONS.as_bytes().to_vec(),
+    })
+    .await
+    .unwrap();
+    let (mut conn, _) = server.accept().await.unwrap();
+    let mut got = vec![0u8; OPTIONS.len()];
+    conn.read_exact(&mut got).await.unwrap();
+    a.ping(Transport::Tcp, b_addr).await.unwrap();
+    let mut ping = [0u8; 4];
+    conn.read_exact(&mut ping).await.unwrap();
+    assert_eq!(&ping, b"\r\n\r\n");
+    conn.write_all(b"\r\n").await.unwrap();
+    assert_eq!(
+        next_flow_event(&mut flows).await,
+        FlowEvent::Pong {
+            transport: Transport::Tcp,
+            peer: b_addr
+        }
+    );
+    drop(conn);
+    assert_eq!(
+        next_flow_event(&mut flows).await,
+        FlowEvent::Closed {
+            transport: Transport::Tcp,
+            peer: b_addr
+        }
+    );
+    assert!(a.ping(Transport::Tcp, b_addr).await.is_err());
+}
