@@ -3,6 +3,7 @@
 //! * [`message`]: parse/serialize and header helpers.
 //! * [`auth`]: HTTP digest (RFC 8760 / RFC 7616) client responses and server-side challenge/verify.
 //! * [`transaction`]: the RFC 3261 section 17 transaction layer, driven by `now: Instant`.
+//! * [`request_check`]: the RFC 3261 8.2 checks (400/416/420/483/513) shared by switch and UA.
 //! * [`reason`]: the RFC 3326 `Reason` header ("call completed elsewhere").
 //! * [`framing`]: Content-Length framing for stream transports.
 //! * [`dialog`]: dialog state and in-dialog request building.
@@ -19,6 +20,7 @@ pub use dialog::Dialog;
 pub mod framing;
 pub mod fuzzing;
 pub mod reason;
+pub mod request_check;
 pub mod transaction;
 
 pub use transaction::{

@@ -6,9 +6,19 @@ use crate::call::{Call, Side, Transfer};
 use crate::events::{CallId, CallState, UaEvent, ANSWERED_ELSEWHERE};
 use koppla_media::MediaOffer;
 use koppla_sip::message::{self, new_tag};
+use koppla_sip::request_check::{self, Policy};
 use koppla_sip::{Method, Request, SipMessage, TransactionKey};
 use std::net::SocketAddr;
 use std::time::Instant;
+
+/// The agent is always the UAS of what reaches it; `replaces` is the one extension it does
+/// (its `Supported`). The parser already refused anything over the size limit.
+const UAS_CHECKS: Policy = Policy {
+    supported: &["replaces"],
+    as_uas: true,
+    as_proxy: false,
+    max_size: usize::MAX,
+};
 
 impl UserAgent {
     fn reply(
@@ -41,6 +51,15 @@ impl UserAgent {
         _source: SocketAddr,
         now: Instant,
     ) -> Result<(), UaError> {
+        if let Err(refused) = request_check::check(&req, 0, &UAS_CHECKS) {
+            // RFC 3261 8.2: refuse precisely (400/416/420) instead of ringing or answering.
+            let mut resp = message::response_for(&req, refused.code(), Some(&new_tag()));
+            for (name, value) in refused.headers("koppla") {
+                resp.headers.push(message::make_header(name, &value));
+            }
+            self.tl.send_response(&key, resp, now)?;
+            return Ok(());
+        }
         let msg = SipMessage::Request(req.clone());
         let in_dialog = message::to_tag(&msg).is_some();
         if !in_dialog {

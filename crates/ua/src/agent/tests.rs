@@ -739,6 +739,7 @@ fn stray_in_dialog_requests_get_481_and_errors_are_typed() {
     assert!(String::from_utf8_lossy(&t2.bytes).starts_with("SIP/2.0 481"));
 }
 
+mod conformance;
 mod failover;
 mod names;
 mod nat;

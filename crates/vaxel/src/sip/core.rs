@@ -12,6 +12,7 @@ use crate::activity::Activities;
 use crate::model::ActivityChoice;
 use koppla_sip::auth::{Algorithm, DigestResponse, DigestServer, Verdict};
 use koppla_sip::message as m;
+use koppla_sip::request_check;
 use koppla_sip::rsip::{Headers, Method, Request, SipMessage};
 use koppla_sip::Transport;
 use std::collections::{HashMap, VecDeque};
@@ -306,15 +307,57 @@ impl SipCore {
     /// Feeds one received message: a datagram or one framed message from a stream.
     pub fn handle_from(&mut self, data: &[u8], src: Flow, now: Instant) {
         match m::parse(data) {
-            Ok(SipMessage::Request(req)) => self.on_request(req, src, now),
+            Ok(SipMessage::Request(req)) => {
+                if self.admit(&req, data.len(), src) {
+                    self.on_request(req, src, now)
+                }
+            }
             Ok(SipMessage::Response(resp)) => self.on_response(resp, src, now),
             Err(e) => self.reject_malformed(data, src, &e),
         }
         self.queue_step(now);
     }
 
-    /// Answers 400 to a request we cannot parse when it carries enough to route a response;
-    /// anything else (garbage, broken responses) is dropped.
+    /// The RFC 3261 8.2 checks before acting on a request: answers and returns false when the
+    /// request is refused. The switch is the UAS of REGISTER, OPTIONS, PUBLISH and SUBSCRIBE
+    /// (so an unknown `Require` gets 420) and a proxy for the rest (`Proxy-Require`,
+    /// Max-Forwards). ACK gets no answer, so it is never refused here.
+    fn admit(&mut self, req: &Request, size: usize, src: Flow) -> bool {
+        if req.method == Method::Ack {
+            return true;
+        }
+        let as_uas = matches!(
+            req.method,
+            Method::Register | Method::Options | Method::Publish | Method::Subscribe
+        );
+        let policy = request_check::Policy {
+            // Nothing the switch does needs an extension the caller could require of it.
+            supported: &[],
+            as_uas,
+            as_proxy: !as_uas,
+            max_size: m::MAX_MESSAGE_SIZE,
+        };
+        match request_check::check(req, size, &policy) {
+            Ok(()) => true,
+            Err(refused) => {
+                tracing::debug!(%src, %refused, method = %req.method, "request refused");
+                let tag = m::new_tag();
+                self.reply(
+                    req,
+                    src,
+                    refused.code(),
+                    Some(&tag),
+                    &refused.headers("vaxel"),
+                    None,
+                );
+                false
+            }
+        }
+    }
+
+    /// Answers 400 to a request we cannot parse when it carries enough to route a response
+    /// (501 with `Allow` when the only problem is a method we do not know); anything else
+    /// (garbage, broken responses) is dropped.
     fn reject_malformed(&mut self, data: &[u8], src: Flow, err: &m::ParseError) {
         tracing::debug!(%src, error = %err, "malformed SIP");
         let text = String::from_utf8_lossy(data);
@@ -359,17 +402,33 @@ impl SipCore {
             .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
             .take(100)
             .collect();
-        let mut resp = String::from("SIP/2.0 400 Bad Request\r\n");
+        let unknown = request_check::unknown_method(data).is_some();
+        let mut resp = String::from(if data.len() > m::MAX_MESSAGE_SIZE {
+            "SIP/2.0 513 Message Too Large\r\n"
+        } else if unknown {
+            "SIP/2.0 501 Not Implemented\r\n"
+        } else {
+            "SIP/2.0 400 Bad Request\r\n"
+        });
         for l in copied {
             resp.push_str(&l);
             resp.push_str("\r\n");
+        }
+        if unknown {
+            resp.push_str(&format!("Allow: {ALLOW}\r\n"));
         }
         resp.push_str(&format!(
             "Warning: 399 vaxel \"{reason}\"\r\nContent-Length: 0\r\n\r\n"
         ));
         // Only answer when the answer itself is routable SIP (it needs Via, From, To, Call-ID);
-        // otherwise the sender could not match it anyway.
-        if m::parse(resp.as_bytes()).is_err() {
+        // otherwise the sender could not match it anyway. The parser knows no extension
+        // methods, so an unknown method's CSeq is checked as if it were OPTIONS.
+        let probe = if unknown {
+            resp.replace(&format!(" {method}\r\n"), " OPTIONS\r\n")
+        } else {
+            resp.clone()
+        };
+        if m::parse(probe.as_bytes()).is_err() {
             return;
         }
         self.out.push_back(Outgoing {

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod calls;
+mod conformance;
 mod presence;
 mod queue_transfer;
 mod queue_waiting;

@@ -1,0 +1,68 @@
+//! RFC 3261 8.2 at the agent: a request it must refuse gets 400/416/420 and never rings.
+
+use super::*;
+
+fn invite_text(extra: &str) -> String {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 7000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+    format!(
+        "INVITE sip:bob@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc{n}\r\n\
+Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=a1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: conf-{n}\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:alice@127.0.0.1:5070>\r\n{extra}Content-Type: application/sdp\r\n\
+Content-Length: {len}\r\n\r\n{sdp}",
+        n = extra.len(),
+        len = sdp.len()
+    )
+}
+
+/// Feeds `text` to bob and returns the status of his answer and whether he rang.
+fn feed(text: &str) -> (u16, Vec<(String, String)>, bool) {
+    let mut bob = agent("bob", 5080, "x");
+    let now = Instant::now();
+    let msg = message::parse(text.as_bytes()).expect("test INVITE parses");
+    bob.handle_incoming(msg, addr(5070), Transport::Udp, now);
+    let rang =
+        std::iter::from_fn(|| bob.poll_event()).any(|e| matches!(e, UaEvent::Incoming { .. }));
+    // The transaction layer's 100 Trying comes first; the final answer is what counts.
+    let resp = std::iter::from_fn(|| bob.poll_transmit())
+        .filter_map(|t| match message::parse(&t.bytes) {
+            Ok(SipMessage::Response(r)) if message::status(&r) >= 200 => Some(r),
+            _ => None,
+        })
+        .next();
+    let Some(resp) = resp else {
+        // Ringing: no final answer yet.
+        return (180, Vec::new(), rang);
+    };
+    let headers = resp
+        .headers
+        .iter()
+        .map(message::header_name_value)
+        .collect();
+    (message::status(&resp), headers, rang)
+}
+
+#[test]
+fn an_invite_requiring_an_unknown_extension_is_420_and_never_rings() {
+    let (code, headers, rang) = feed(&invite_text("Require: 100rel, foo\r\n"));
+    assert_eq!(code, 420);
+    assert!(!rang);
+    assert!(
+        headers.contains(&("Unsupported".into(), "100rel, foo".into())),
+        "{headers:?}"
+    );
+    let (code, _, rang) = feed(&invite_text("Supported: foo\r\n"));
+    assert!(rang && code < 300, "Supported is no requirement: {code}");
+}
+
+#[test]
+fn an_invite_with_two_call_ids_is_400_and_never_rings() {
+    let (code, headers, rang) = feed(&invite_text("Call-ID: second\r\n"));
+    assert_eq!(code, 400);
+    assert!(!rang);
+    assert!(
+        headers
+            .iter()
+            .any(|(n, v)| n == "Warning" && v.contains("Call-ID header appears 2 times")),
+        "{headers:?}"
+    );
+}
