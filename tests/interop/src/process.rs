@@ -75,7 +75,10 @@ impl ProcessGuard {
         };
         // If the test process dies without running destructors (SIGKILL, abort), take the peer
         // down with it instead of leaving it bound to its ports.
+        // (Linux only: prctl has no equivalent elsewhere; the harness runs its peers on Linux, but
+        // the crate still compiles for the Windows/macOS check of the whole workspace.)
         // SAFETY: the closure only calls prctl(2), which is async-signal-safe, between fork and exec.
+        #[cfg(target_os = "linux")]
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
@@ -164,13 +167,7 @@ impl ProcessGuard {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
-        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-            // SAFETY: plain kill(2) on the pid of a child we spawned and have not yet reaped, so the
-            // pid cannot have been recycled for another process.
-            unsafe {
-                libc::kill(pid, libc::SIGTERM);
-            }
-        }
+        terminate(&child);
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
@@ -265,6 +262,22 @@ impl Drop for TestDir {
         }
     }
 }
+
+/// Asks a child to exit (SIGTERM) so it can flush its logs; elsewhere there is no polite signal,
+/// and the caller's grace period simply runs out before the hard kill.
+#[cfg(unix)]
+fn terminate(child: &Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: plain kill(2) on the pid of a child we spawned and have not yet reaped, so the
+        // pid cannot have been recycled for another process.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn terminate(_child: &Child) {}
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,17 @@
 use crate::error::{HarnessError, Result};
 
 /// Clock ticks per second for /proc/<pid>/stat times.
+#[cfg(unix)]
 pub fn clock_ticks() -> u64 {
     // SAFETY: sysconf has no memory-safety preconditions.
     let v = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     u64::try_from(v).ok().filter(|v| *v > 0).unwrap_or(100)
+}
+
+/// Without /proc there are no ticks to convert; Linux's usual value keeps the type total.
+#[cfg(not(unix))]
+pub fn clock_ticks() -> u64 {
+    100
 }
 
 /// utime + stime in ticks, parsed from the text of /proc/<pid>/stat.

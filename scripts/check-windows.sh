@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Type-checks the whole workspace for Windows (x86_64-pc-windows-gnu) on this Linux machine, so
+# Windows-only code (cfg(windows) in the app, the `windows` crate, WebView2) never breaks unseen.
+#
+# rustup cannot fetch targets here, so this uses Debian's second toolchain (rustc-web/cargo-web,
+# Rust 1.96) and builds std for the target from its shipped sources (rust-web-src) with
+# -Zbuild-std; RUSTC_BOOTSTRAP unlocks that flag on a stable compiler. C code in build scripts is
+# compiled with mingw-w64. See docs/decisions/0800-cross-os-checks.md.
+#
+# It runs clippy (which type-checks as it goes) with -D warnings over every target of every crate,
+# so Windows-only code meets the same bar as Linux code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64)
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "Installing system packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+TARGET=x86_64-pc-windows-gnu
+# A target dir of its own that outlives the checkout: std and the dependencies are built once
+# (tens of minutes on two cores) and later runs only re-check the workspace's own crates.
+export CARGO_TARGET_DIR="${KOPPLA_WINDOWS_TARGET_DIR:-$HOME/.cache/koppla-windows-target}"
+# Debian's toolchain first, not rustup's proxies (which have no Windows std here).
+export PATH="/usr/bin:$PATH"
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc
+export CXX_x86_64_pc_windows_gnu=x86_64-w64-mingw32-g++
+export AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
+
+/usr/bin/cargo --version
+/usr/bin/cargo clippy --workspace --all-targets --features koppla-app/custom-protocol \
+  -Zbuild-std=std,panic_abort --target "$TARGET" -- -D warnings
+echo "Windows ($TARGET) check passed"
