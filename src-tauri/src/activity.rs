@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::errors::{UiError, UiResult};
 use crate::ipc_types::{ActivityChange, ActivityOptionView, ActivityView, SearchResultsView};
-use crate::switch_api::{Activity, ActivityOption, Me, QueueStatus, SwitchClient};
+use crate::switch_api::{Activity, ActivityOption, Me, MissedCall, QueueStatus, SwitchClient};
 use crate::switch_feed::{Feed, FeedAction};
 use crate::AppState;
 
@@ -74,6 +74,15 @@ impl SwitchLink {
     pub fn username(&self) -> Option<String> {
         self.with(|linked| linked.as_ref().map(|l| l.username.clone()))
     }
+
+    /// The switch's address and my user name there, naming whose lists these are.
+    pub fn account(&self) -> Option<(String, String)> {
+        self.with(|linked| {
+            linked
+                .as_ref()
+                .map(|l| (l.client.base().to_string(), l.username.clone()))
+        })
+    }
 }
 
 /// The switch's directory carries its (English) activity labels; in Swedish, show the
@@ -122,11 +131,13 @@ impl SwitchLink {
 }
 
 /// What the feed hands to the app.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FeedOutput {
     Own(Activity),
     DirectoryChanged,
     Queue(QueueStatus),
+    /// The switch's list of calls it could not put through to me.
+    Missed(Vec<MissedCall>),
 }
 
 /// Starts following the switch for this session.
@@ -186,6 +197,7 @@ async fn apply(app: &AppHandle, output: FeedOutput) {
             let _ = app.emit(SEARCH_EVENT, ());
         }
         FeedOutput::Queue(queue) => crate::queues::show(app, queue),
+        FeedOutput::Missed(calls) => crate::missed_import::merge(app, calls).await,
     }
 }
 
@@ -297,6 +309,17 @@ async fn perform_all(
             FeedAction::ShowQueue(queue) => {
                 if out.send(FeedOutput::Queue(queue)).await.is_err() {
                     return false;
+                }
+                continue;
+            }
+            FeedAction::FetchMissed => {
+                match client.missed_calls().await {
+                    Ok(calls) => {
+                        if out.send(FeedOutput::Missed(calls)).await.is_err() {
+                            return false;
+                        }
+                    }
+                    Err(err) => tracing::info!(%err, "could not fetch my missed calls"),
                 }
                 continue;
             }

@@ -227,3 +227,67 @@ fn search_results_get_the_swedish_activity_label() {
     localise_presence(&mut english, &options, "en");
     assert_eq!(label(&english, 0).as_deref(), Some("Meeting"));
 }
+
+/// Calls the switch could not put through while the app was away reach it at login, through
+/// the feed, and merge into the history exactly once, however often the list is fetched.
+#[tokio::test]
+async fn calls_missed_while_away_arrive_at_login_and_merge_once() {
+    let handle = switch_with(&["anna"]).await;
+    let (anna, _, _) = handle
+        .state
+        .store
+        .user_by_username("anna")
+        .await
+        .expect("store")
+        .expect("anna exists");
+    let now = koppla_vaxel::activity::unix_now();
+    for (caller, ago) in [("bo", 600), ("0701234567", 300)] {
+        handle
+            .state
+            .store
+            .add_missed_call(anna.id, caller, now - ago)
+            .await
+            .expect("missed call stored");
+    }
+
+    let (client, me) = log_in(&handle, "anna").await;
+    let base = client.base().to_string();
+    let (tx, mut rx) = mpsc::channel(16);
+    let feed = tokio::spawn(run_feed(client, me.username, tx));
+    let mut listed = None;
+    while let Some(output) = next_output(&mut rx, Duration::from_secs(5)).await {
+        if let FeedOutput::Missed(calls) = output {
+            listed = Some(calls);
+            break;
+        }
+    }
+    feed.abort();
+    let listed = listed.expect("the feed fetched my missed calls at connect");
+    assert_eq!(
+        listed.iter().map(|c| c.caller.as_str()).collect::<Vec<_>>(),
+        ["0701234567", "bo"],
+        "newest first"
+    );
+
+    let store = koppla_store::Store::open_in_memory()
+        .await
+        .expect("app store");
+    for _ in 0..2 {
+        for call in &listed {
+            let foreign = crate::missed_import::to_foreign(&base, "anna", call).expect("time");
+            store.import_missed(&foreign).await.expect("merged");
+        }
+    }
+    let history = store
+        .list_calls(
+            koppla_store::CallFilter::Missed,
+            koppla_store::Page::first(10),
+        )
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 2, "each call once");
+    assert_eq!(history[0].remote_number, "0701234567");
+    assert_eq!(history[0].started_at_ms, (now - 300) * 1000);
+    assert_eq!(store.missed_unseen_count().await.expect("count"), 2);
+    handle.shutdown().await;
+}

@@ -20,6 +20,7 @@ mod hotkey;
 mod ipc_types;
 mod links;
 mod main_window;
+mod missed_import;
 mod notices;
 mod queues;
 mod recordings;

@@ -54,6 +54,23 @@ pub fn missed(language: &str, name: Option<&str>, number: &str) -> Notice {
     }
 }
 
+/// Several calls missed while the app was closed or offline, told in one notice.
+pub fn missed_while_away(language: &str, count: usize) -> Notice {
+    Notice {
+        title: if swedish(language) {
+            "Missade samtal"
+        } else {
+            "Missed calls"
+        }
+        .into(),
+        body: if swedish(language) {
+            format!("{count} samtal medan du var borta")
+        } else {
+            format!("{count} calls while you were away")
+        },
+    }
+}
+
 /// A call is missed when it came in and was never answered; one the user turned down here
 /// was seen, so it gets no notice (history still lists it as missed), and one a colleague or
 /// another device of the user's answered (the switch said so, RFC 3326) was taken care of.

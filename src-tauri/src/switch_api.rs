@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::UiError;
 
+/// The switch's own wire type, not a copy of it.
+pub use koppla_vaxel::model::MissedCall;
+
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
@@ -241,6 +244,11 @@ impl SwitchClient {
 
     pub async fn queues(&self) -> Result<Vec<QueueStatus>, SwitchApiError> {
         self.get("queues").await
+    }
+
+    /// Calls to me the switch could not put through (newest first), for the history.
+    pub async fn missed_calls(&self) -> Result<Vec<MissedCall>, SwitchApiError> {
+        self.get("me/missed-calls").await
     }
 
     /// Logs me in to or out of a queue; the switch refuses (403) when I am not a member.

@@ -49,6 +49,9 @@ pub enum FeedAction {
     ShowQueue(QueueStatus),
     /// Fetch every queue: the stream may have missed changes.
     ReloadQueues,
+    /// Fetch the calls the switch could not put through to me, to merge them into the history:
+    /// at login (the app may have been closed) and whenever events may have been lost.
+    FetchMissed,
 }
 
 #[derive(Debug)]
@@ -75,9 +78,13 @@ impl Feed {
         self.failures = 0;
         if reconnect {
             self.reload_directory_at = Some(now);
-            vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
+            vec![
+                FeedAction::ReloadOwn,
+                FeedAction::ReloadQueues,
+                FeedAction::FetchMissed,
+            ]
         } else {
-            Vec::new()
+            vec![FeedAction::FetchMissed]
         }
     }
 
@@ -103,7 +110,11 @@ impl Feed {
             }
             SwitchEvent::Resync => {
                 self.reload_directory_soon(now);
-                vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
+                vec![
+                    FeedAction::ReloadOwn,
+                    FeedAction::ReloadQueues,
+                    FeedAction::FetchMissed,
+                ]
             }
             SwitchEvent::QueueChanged { queue } => vec![FeedAction::ShowQueue(queue)],
             SwitchEvent::Other => Vec::new(),
@@ -283,7 +294,11 @@ mod tests {
         let actions = feed.frame(r#"{"type":"resync","missed":12}"#, now);
         assert_eq!(
             actions,
-            vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
+            vec![
+                FeedAction::ReloadOwn,
+                FeedAction::ReloadQueues,
+                FeedAction::FetchMissed
+            ]
         );
         assert_eq!(feed.deadline(), Some(now + DIRECTORY_SETTLE));
     }
@@ -292,9 +307,10 @@ mod tests {
     fn reconnects_back_off_and_reload_after_the_gap() {
         let now = Instant::now();
         let mut feed = Feed::new("anna");
-        assert!(
-            feed.connected(now).is_empty(),
-            "the first connect follows a fresh login"
+        assert_eq!(
+            feed.connected(now),
+            vec![FeedAction::FetchMissed],
+            "the first connect follows a fresh login; only calls missed while away are new"
         );
         let waits: Vec<Duration> = (0..8).map(|_| feed.disconnected(now) - now).collect();
         assert_eq!(waits[0], Duration::from_secs(1));
@@ -304,7 +320,11 @@ mod tests {
         assert_eq!(waits[7], MAX_RETRY);
         assert_eq!(
             feed.connected(now),
-            vec![FeedAction::ReloadOwn, FeedAction::ReloadQueues]
+            vec![
+                FeedAction::ReloadOwn,
+                FeedAction::ReloadQueues,
+                FeedAction::FetchMissed
+            ]
         );
         assert_eq!(feed.poll(now), Some(FeedAction::ReloadDirectory));
         assert_eq!(

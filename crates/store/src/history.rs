@@ -376,5 +376,8 @@ impl Store {
     }
 }
 
+mod imported;
+pub use imported::{ForeignMissed, Imported, SAME_CALL_WINDOW_MS};
+
 #[cfg(test)]
 mod tests;

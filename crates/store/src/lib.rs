@@ -19,7 +19,10 @@ use sqlx::sqlite::{
 
 pub use contacts::{Contact, ContactData, ContactId, ContactKind, PhoneNumber};
 pub use error::{Result, StoreError};
-pub use history::{CallFilter, CallId, CallRecord, CallState, Direction, EndReason, NewCall, Page};
+pub use history::{
+    CallFilter, CallId, CallRecord, CallState, Direction, EndReason, ForeignMissed, Imported,
+    NewCall, Page, SAME_CALL_WINDOW_MS,
+};
 pub use settings::SettingKey;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
