@@ -2,6 +2,7 @@
 //! Registration, proxying, in-dialog routing, local services, voicemail and presence live in
 //! sibling modules as further `impl SipCore` blocks.
 
+use super::auth_throttle::AuthThrottle;
 use super::directory::{Directory, Numbering};
 use super::flow::Flow;
 use super::local::LocalCall;
@@ -139,6 +140,8 @@ pub struct SipCore {
     /// Mailbox (new, old) message counts as last reported by the driver.
     pub(crate) mwi: HashMap<String, (u32, u32)>,
     pub(crate) queues: super::queue::Queues,
+    /// Failed digest attempts per source and user (password guessing is refused for a while).
+    throttle: AuthThrottle,
 }
 
 /// First value of a header.
@@ -179,6 +182,7 @@ impl SipCore {
             own: HashMap::new(),
             mwi: HashMap::new(),
             queues: Default::default(),
+            throttle: AuthThrottle::default(),
         }
     }
 
@@ -520,12 +524,29 @@ impl SipCore {
             challenge(self, false);
             return None;
         }
+        if let Err(refusal) = self.throttle.check(src.addr.ip(), &c.username, now) {
+            // No credential check at all while refused: guessing gets no answer either way.
+            let warning = format!(
+                "399 vaxel \"too many failed logins, try again in {} s\"",
+                refusal.retry_after().as_secs().max(1)
+            );
+            self.reply(
+                req,
+                src,
+                403,
+                Some(&m::new_tag()),
+                &[("Warning", warning)],
+                None,
+            );
+            return None;
+        }
         let ha1 = self.dir.get(&c.username).and_then(|u| match c.algorithm {
             Algorithm::Md5 => u.ha1_md5.clone(),
             Algorithm::Sha256 => u.ha1_sha256.clone(),
         });
         let Some(ha1) = ha1 else {
             tracing::info!(username = %c.username, %src, "SIP auth for unknown user");
+            self.auth_failed(src, &c.username, now);
             self.reply(req, src, 403, Some(&m::new_tag()), &[], None);
             return None;
         };
@@ -533,21 +554,37 @@ impl SipCore {
             .digest
             .verify(&c, req.method.to_string().as_str(), &ha1, now_unix)
         {
-            Verdict::Valid => Some(c.username),
+            Verdict::Valid => {
+                self.throttle.succeeded(src.addr.ip(), &c.username, now);
+                Some(c.username)
+            }
             Verdict::Stale => {
                 challenge(self, true);
                 None
             }
             Verdict::Invalid(why) => {
                 tracing::info!(username = %c.username, %src, %why, "SIP auth failed");
+                self.auth_failed(src, &c.username, now);
                 self.reply(req, src, 403, Some(&m::new_tag()), &[], None);
                 None
             }
         }
     }
 
+    fn auth_failed(&mut self, src: Flow, username: &str, now: Instant) {
+        if self.throttle.failed(src.addr.ip(), username, now) {
+            tracing::warn!(
+                %username,
+                source = %src.addr.ip(),
+                window_s = super::auth_throttle::WINDOW.as_secs(),
+                "too many failed SIP logins: refusing this source or user name for the window"
+            );
+        }
+    }
+
     /// Advances timers: retransmissions, expiries, cleanup.
     pub fn tick(&mut self, now: Instant) {
+        self.throttle.prune(now);
         for user in self.registrar.expire(now) {
             let devices =
                 u32::try_from(self.registrar.lookup(&user, now).len()).unwrap_or(u32::MAX);

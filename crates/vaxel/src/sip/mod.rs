@@ -1,6 +1,7 @@
 //! The SIP side: a sans-IO core ([`SipCore`]) fed datagrams and `now`, and a thin tokio driver.
 
 mod announce;
+mod auth_throttle;
 mod core;
 pub mod directory;
 pub mod driver;
