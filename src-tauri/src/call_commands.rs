@@ -1,11 +1,15 @@
 //! Call commands from the UI: list, place, and act on calls (answer, hold, record, ...). Each
 //! goes to the running call engine of the session.
 
-use koppla_ua::runtime::Command;
+use koppla_dial::DialTarget;
+use koppla_ua::runtime::{CallReply, Command};
+use koppla_ua::CallId;
 use tauri::{AppHandle, Manager, State};
 
+use crate::dial_request::Pending;
 use crate::errors::{UiError, UiResult};
-use crate::ipc_types::{CallAction, CallView, DialOutcome};
+use crate::ipc_types::{CallAction, CallView};
+use crate::placements::PlacedCall;
 use crate::session::commands_and_domain;
 use crate::AppState;
 
@@ -14,25 +18,47 @@ pub fn calls_list(state: State<'_, AppState>) -> Vec<CallView> {
     state.calls().views()
 }
 
-/// Dials a number or SIP address after the same checks as links and the hotkey.
+/// Calls what the user typed or picked in the search box; answers the new call's id.
 #[tauri::command]
-pub async fn call_place(app: AppHandle, target: String) -> UiResult<()> {
-    let candidate = match crate::dial_request::outcome_for_text(&target) {
-        DialOutcome::Dialable { candidate } => candidate,
-        DialOutcome::Refused { code, message } => return Err(UiError { code, message }),
-    };
+pub async fn call_place(app: AppHandle, target: String) -> UiResult<CallId> {
+    let target = crate::dial_request::parse_typed(&target)?;
+    place(&app, &target).await
+}
+
+/// Calls the number a link or the hotkey brought, exactly as it was shown under `id`.
+#[tauri::command]
+pub async fn dial_request_call(app: AppHandle, id: u32) -> UiResult<CallId> {
+    let target = app.state::<Pending>().target(id)?;
+    place(&app, &target).await
+}
+
+fn engine_stopped() -> UiError {
+    UiError::new("not_logged_in", "the call engine has stopped")
+}
+
+/// Places a call to `target` and records what was dialled under the id the engine gave it.
+pub async fn place(app: &AppHandle, target: &DialTarget) -> UiResult<CallId> {
     let state = app.state::<AppState>();
     let (commands, domain) = commands_and_domain(&state).await?;
-    let uri = if candidate.is_sip_address {
-        candidate.dial_string.clone()
-    } else {
-        format!("sip:{}@{domain}", candidate.dial_string)
-    };
-    crate::calls::expect_outgoing(&app, &uri);
+    let call = PlacedCall::new(target, &domain);
+    let (reply, answer) = CallReply::new();
+    // Begun before sending, so the event reader knows to wait for this call's id.
+    let placing = state.placements.begin();
     commands
-        .send(Command::Call(uri))
+        .send(Command::Place {
+            target: call.uri.clone(),
+            reply,
+        })
         .await
-        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))
+        .map_err(|_| engine_stopped())?;
+    match answer.await {
+        Ok(Ok(id)) => {
+            placing.placed(id, call);
+            Ok(id)
+        }
+        Ok(Err(err)) => Err(UiError::new("call_failed", err)),
+        Err(_) => Err(engine_stopped()),
+    }
 }
 
 #[tauri::command]
@@ -70,9 +96,6 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
     if takes_over {
         crate::conference::hold_others(&state, &commands, id).await?;
     }
-    commands
-        .send(command)
-        .await
-        .map_err(|_| UiError::new("not_logged_in", "the call engine has stopped"))?;
+    commands.send(command).await.map_err(|_| engine_stopped())?;
     Ok(())
 }

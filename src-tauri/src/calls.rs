@@ -1,7 +1,7 @@
 //! The calls the user sees: built from the user agent's events, written to history as they
 //! happen (a row exists from the first ring, so a killed app loses nothing), and pushed to the UI.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use koppla_store::{Direction, EndReason, NewCall};
 use koppla_ua::runtime::Command;
@@ -22,12 +22,11 @@ struct TrackedCall {
     rejected_here: bool,
 }
 
-/// Calls in progress. Outgoing calls get their id from the agent's first event, so targets wait
-/// in `dialling` until then (the agent numbers calls in the order it receives them).
+/// Calls in progress. What was dialled for an outgoing call is recorded under its id by the
+/// command that placed it (`placements.rs`).
 #[derive(Default)]
 pub struct CallBook {
     calls: HashMap<CallId, TrackedCall>,
-    dialling: VecDeque<String>,
     /// The calls joined in the local conference (see `conference.rs`).
     conference: Vec<CallId>,
 }
@@ -81,7 +80,6 @@ impl CallBook {
 
     pub fn clear(&mut self) {
         self.calls.clear();
-        self.dialling.clear();
         self.conference.clear();
     }
 }
@@ -137,12 +135,6 @@ fn known_name(state: &AppState, number: &str) -> Option<String> {
         .lookup_caller(number)
         .map(|entry| entry.name.clone())
         .filter(|name| !name.trim().is_empty())
-}
-
-/// Remembers a target so the next new outgoing call gets its name.
-pub fn expect_outgoing(app: &AppHandle, target: &str) {
-    let state = app.state::<AppState>();
-    state.calls().dialling.push_back(target.to_string());
 }
 
 /// A call rings: the name is the one the user knows the number by, else the caller's own.
@@ -222,14 +214,22 @@ pub async fn state_changed(
     let now = koppla_store::unix_millis_now();
     let is_new = !app_state.calls().calls.contains_key(&call);
     if is_new {
-        let target = app_state.calls().dialling.pop_front().unwrap_or_default();
-        let name = known_name(&app_state, &remote_number(&target));
+        // Ours when this app placed it; a call the engine placed by itself (a transfer the far
+        // end asked for) has no record and shows without a number.
+        let placed = app_state
+            .placements
+            .claim(call, crate::placements::CLAIM_PATIENCE)
+            .await;
+        let (target, number) = placed
+            .map(|placed| (placed.uri, placed.number))
+            .unwrap_or_default();
+        let name = known_name(&app_state, &number);
         let history = app_state
             .store
             .start_call(&NewCall {
                 direction: Direction::Outgoing,
                 remote_uri: target.clone(),
-                remote_number: remote_number(&target),
+                remote_number: number.clone(),
                 display_name: name.clone().unwrap_or_default(),
                 started_at_ms: now,
             })
@@ -242,7 +242,7 @@ pub async fn state_changed(
                 view: CallView {
                     id: call,
                     direction: CallDirection::Outgoing,
-                    remote: remote_number(&target),
+                    remote: number,
                     remote_name: name,
                     via: None,
                     phase: CallPhase::Calling,
@@ -316,6 +316,9 @@ pub async fn state_changed(
             tracing::warn!(%err, call, "could not update call history");
         }
     }
+    if let Some(digits) = app_state.placements.dtmf_for(call, state) {
+        key_after_answer(&app_state, call, digits).await;
+    }
     let mut book = app_state.calls();
     emit_calls(app, &book);
     if state == CallState::Ended {
@@ -323,6 +326,23 @@ pub async fn state_changed(
         book.calls.remove(&call);
         drop(book);
         let _ = app.emit(HISTORY_EVENT, ());
+    }
+}
+
+/// Keys the extension dialled after a number (`ankn. 12`) now that the call is answered.
+async fn key_after_answer(state: &AppState, call: CallId, digits: String) {
+    let sent = match crate::session::commands_and_domain(state).await {
+        Ok((commands, _)) => commands
+            .send(Command::Dtmf(digits, Some(call)))
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    if !sent {
+        tracing::warn!(
+            call,
+            "the extension could not be keyed: the call engine has stopped"
+        );
     }
 }
 

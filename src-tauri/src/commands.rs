@@ -2,21 +2,15 @@
 
 use tauri::{AppHandle, Manager, State};
 
-use crate::dial_request::{self, Pending};
+use crate::dial_request::Pending;
 use crate::errors::UiResult;
 use crate::hotkey::{self, HotkeyState};
-use crate::ipc_types::{DialOutcome, DialRequest, HotkeyStatus};
+use crate::ipc_types::{DialRequest, HotkeyStatus};
 
 /// Hands the UI every dial request that arrived since it last asked.
 #[tauri::command]
 pub fn take_pending_dial_requests(pending: State<'_, Pending>) -> Vec<DialRequest> {
     pending.take_all()
-}
-
-/// Checks what the user typed or pasted into the dial box.
-#[tauri::command]
-pub fn parse_dial_input(input: String) -> DialOutcome {
-    dial_request::outcome_for_text(&input)
 }
 
 #[tauri::command]

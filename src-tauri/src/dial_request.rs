@@ -1,13 +1,20 @@
-//! Turns raw input from links and the hotkey into [`DialRequest`]s and queues them for the UI.
+//! Turns raw input from links and the hotkey into [`DialRequest`]s for the UI. Each input is
+//! parsed once, here, by the dial crate; a dialable target stays in Rust under the request's id
+//! (see `pending_dials.rs`) and the UI answers with that id. Typed text goes through the same
+//! parser ([`parse_typed`]).
 //!
 //! Requests are queued rather than only emitted because a link that launches the app arrives
 //! before the webview listens; the UI drains the queue on start and whenever it is told to.
 
 use std::sync::Mutex;
+use std::time::Instant;
 
+use koppla_dial::{DialError, DialPlan, DialTarget};
 use tauri::{AppHandle, Emitter, Manager};
 
+use crate::errors::UiError;
 use crate::ipc_types::{DialCandidate, DialOrigin, DialOutcome, DialRequest, LinkAction};
+use crate::pending_dials::{DialId, PendingDials};
 
 /// Event that tells the UI to call `take_pending_dial_requests`.
 pub const DIAL_REQUEST_EVENT: &str = "dial-request-ready";
@@ -20,36 +27,45 @@ pub struct Pending {
 
 #[derive(Default)]
 struct PendingInner {
-    next_id: u32,
     queue: Vec<DialRequest>,
+    dials: PendingDials,
 }
 
 impl Pending {
-    pub fn take_all(&self) -> Vec<DialRequest> {
-        let mut inner = self
-            .inner
+    fn lock(&self) -> std::sync::MutexGuard<'_, PendingInner> {
+        self.inner
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        std::mem::take(&mut inner.queue)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn take_all(&self) -> Vec<DialRequest> {
+        std::mem::take(&mut self.lock().queue)
+    }
+
+    /// The target shown to the user under `id`.
+    pub fn target(&self, id: DialId) -> Result<DialTarget, UiError> {
+        self.lock()
+            .dials
+            .get(id, Instant::now())
+            .map_err(|err| UiError::new(err.code(), err))
     }
 
     fn push(
         &self,
         origin: DialOrigin,
         raw: &str,
-        outcome: DialOutcome,
+        parsed: &Result<DialTarget, DialError>,
         auto_dial: bool,
     ) -> DialRequest {
-        let mut inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        inner.next_id = inner.next_id.wrapping_add(1);
+        let mut inner = self.lock();
+        let id = inner
+            .dials
+            .add(parsed.as_ref().ok().cloned(), Instant::now());
         let request = DialRequest {
-            id: inner.next_id,
+            id,
             origin,
             raw: shorten(raw),
-            outcome,
+            outcome: to_outcome(parsed),
             auto_dial,
         };
         inner.queue.push(request.clone());
@@ -57,29 +73,42 @@ impl Pending {
     }
 }
 
-/// Checks `raw` and hands the result to the UI. Links never dial silently unless the user chose
-/// "call at once"; the hotkey dials at once because the user highlighted the number themselves.
+/// Checks `raw` and hands the result to the UI. Links never dial unless the user chose "call
+/// at once"; the hotkey dials at once because the user highlighted the number themselves. Both
+/// dial here, in Rust: the UI is only told, so it can show the call's start page.
 pub fn submit(app: &AppHandle, origin: DialOrigin, raw: &str) {
-    let outcome = match origin {
-        DialOrigin::Link => outcome_for_link(raw),
-        DialOrigin::Hotkey | DialOrigin::Typed => outcome_for_text(raw),
+    let parsed = match origin {
+        DialOrigin::Link => koppla_dial::parse_link(raw, &DialPlan::default()),
+        DialOrigin::Hotkey | DialOrigin::Typed => {
+            koppla_dial::clean_selection(raw, &DialPlan::default())
+        }
     };
     let call_links_at_once = app
         .try_state::<crate::AppState>()
         .is_some_and(|state| state.settings().link_action == LinkAction::CallAtOnce);
-    let auto_dial = matches!(outcome, DialOutcome::Dialable { .. })
+    let auto_dial = parsed.is_ok()
         && (origin == DialOrigin::Hotkey || (origin == DialOrigin::Link && call_links_at_once));
-    let request = app.state::<Pending>().push(origin, raw, outcome, auto_dial);
-    match &request.outcome {
-        DialOutcome::Dialable { candidate } => tracing::info!(
+    let request = app.state::<Pending>().push(origin, raw, &parsed, auto_dial);
+    match &parsed {
+        Ok(target) => tracing::info!(
             origin = ?request.origin,
-            dial_string = %candidate.dial_string,
+            dial_string = %dial_string(target),
             auto_dial,
             "dial request accepted"
         ),
-        DialOutcome::Refused { code, .. } => {
-            tracing::info!(origin = ?request.origin, %code, "dial request refused")
+        Err(err) => {
+            tracing::info!(origin = ?request.origin, code = %err.code(), "dial request refused")
         }
+    }
+    if let (true, Ok(target)) = (auto_dial, parsed) {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(err) = crate::call_commands::place(&app, &target).await {
+                tracing::info!(code = %err.code, "automatic dial failed");
+                // The user did not press anything in the window, so say why nothing rings.
+                let _ = app.emit(crate::recordings::NOTICE_EVENT, err);
+            }
+        });
     }
     crate::main_window::raise(app);
     if let Err(err) = app.emit(DIAL_REQUEST_EVENT, request.id) {
@@ -87,24 +116,24 @@ pub fn submit(app: &AppHandle, origin: DialOrigin, raw: &str) {
     }
 }
 
-pub fn outcome_for_link(raw: &str) -> DialOutcome {
-    to_outcome(koppla_dial::parse_link(
-        raw,
-        &koppla_dial::DialPlan::default(),
-    ))
+/// What the user typed or picked in the search box, read by the same parser as a selection.
+pub fn parse_typed(text: &str) -> Result<DialTarget, UiError> {
+    koppla_dial::clean_selection(text, &DialPlan::default())
+        .map_err(|err| UiError::new(err.code(), err))
 }
 
-pub fn outcome_for_text(raw: &str) -> DialOutcome {
-    to_outcome(koppla_dial::clean_selection(
-        raw,
-        &koppla_dial::DialPlan::default(),
-    ))
+/// What the log shows of a target: digits for numbers, the address for SIP.
+fn dial_string(target: &DialTarget) -> String {
+    match target {
+        DialTarget::Phone(number) => number.dial_string.clone(),
+        DialTarget::Sip(address) => address.to_uri(),
+    }
 }
 
-fn to_outcome(parsed: Result<koppla_dial::DialTarget, koppla_dial::DialError>) -> DialOutcome {
+fn to_outcome(parsed: &Result<DialTarget, DialError>) -> DialOutcome {
     match parsed {
         Ok(target) => DialOutcome::Dialable {
-            candidate: candidate_from(&target),
+            candidate: candidate_from(target),
         },
         Err(err) => DialOutcome::Refused {
             code: err.code().to_string(),
@@ -113,18 +142,16 @@ fn to_outcome(parsed: Result<koppla_dial::DialTarget, koppla_dial::DialError>) -
     }
 }
 
-fn candidate_from(target: &koppla_dial::DialTarget) -> DialCandidate {
+fn candidate_from(target: &DialTarget) -> DialCandidate {
     match target {
-        koppla_dial::DialTarget::Phone(number) => DialCandidate {
+        DialTarget::Phone(number) => DialCandidate {
             display: number.display.clone(),
-            dial_string: number.dial_string.clone(),
             e164: number.e164.clone(),
             extension: number.ext.clone(),
             is_sip_address: false,
         },
-        koppla_dial::DialTarget::Sip(address) => DialCandidate {
+        DialTarget::Sip(address) => DialCandidate {
             display: address.display.clone(),
-            dial_string: address.to_uri(),
             e164: None,
             extension: None,
             is_sip_address: true,
@@ -159,20 +186,44 @@ mod tests {
 
     #[test]
     fn javascript_link_is_refused() {
-        match outcome_for_link("javascript:alert(1)") {
-            DialOutcome::Refused { code, .. } => assert!(!code.is_empty()),
+        let parsed = koppla_dial::parse_link("javascript:alert(1)", &DialPlan::default());
+        match to_outcome(&parsed) {
+            DialOutcome::Refused { code, .. } => assert_eq!(code, "unsupported_scheme"),
             other => panic!("expected refusal, got {other:?}"),
         }
     }
 
     #[test]
-    fn tel_link_is_dialable() {
-        match outcome_for_link("tel:+46-70-123-45-67") {
+    fn tel_link_is_dialable_and_kept_under_its_id() {
+        let pending = Pending::default();
+        let parsed = koppla_dial::parse_link("tel:+46-70-123-45-67", &DialPlan::default());
+        let request = pending.push(DialOrigin::Link, "tel:+46-70-123-45-67", &parsed, false);
+        match &request.outcome {
             DialOutcome::Dialable { candidate } => {
                 assert_eq!(candidate.e164.as_deref(), Some("+46701234567"));
+                assert_eq!(candidate.display, "070-123 45 67");
                 assert!(!candidate.is_sip_address);
             }
             other => panic!("expected a number, got {other:?}"),
         }
+        assert_eq!(pending.target(request.id).ok(), parsed.ok());
+        assert_eq!(pending.take_all(), vec![request]);
+        assert!(pending.take_all().is_empty());
+    }
+
+    #[test]
+    fn a_refused_link_leaves_nothing_to_call() {
+        let pending = Pending::default();
+        let parsed = koppla_dial::parse_link("tel:javascript:alert(1)", &DialPlan::default());
+        let request = pending.push(DialOrigin::Link, "tel:javascript:alert(1)", &parsed, false);
+        let err = pending.target(request.id).unwrap_err();
+        assert_eq!(err.code, "dial_unknown");
+    }
+
+    #[test]
+    fn typed_text_uses_the_selection_parser() {
+        let target = parse_typed("Ring 08-123 456 78 ankn. 12").unwrap();
+        assert_eq!(target.dtmf_after_answer(), Some("12"));
+        assert_eq!(parse_typed("hej").unwrap_err().code, "not_a_number");
     }
 }

@@ -17,15 +17,14 @@ pub enum DialOrigin {
     Typed,
 }
 
-/// A number or address that is safe to dial, in the forms the UI needs.
+/// A number or address that is safe to dial, as the UI shows it. What is sent to the switch
+/// stays in Rust under the request's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct DialCandidate {
     /// How a person reads it, e.g. "070-123 45 67" or "alice@example.com".
     pub display: String,
-    /// What is sent to the switch: digits for phone numbers, the address for SIP.
-    pub dial_string: String,
     /// The number in E.164 when it is a public phone number.
     pub e164: Option<String>,
     /// Extension to send as DTMF after the call is answered.
@@ -47,12 +46,14 @@ pub enum DialOutcome {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct DialRequest {
+    /// What `dial_request_call` takes to call this request's number, for a few minutes.
     pub id: u32,
     pub origin: DialOrigin,
     /// The input as received, shortened for display.
     pub raw: String,
     pub outcome: DialOutcome,
-    /// True when the user's settings allow calling without a confirming keypress.
+    /// True when the app is already calling it (the hotkey, or links when the user chose to
+    /// call them at once); the UI only shows the start page then.
     pub auto_dial: bool,
 }
 

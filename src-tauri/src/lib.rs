@@ -22,6 +22,8 @@ mod links;
 mod main_window;
 mod missed_import;
 mod notices;
+mod pending_dials;
+mod placements;
 mod queues;
 mod recordings;
 mod ringtone;
@@ -75,7 +77,6 @@ pub fn run() {
         .manage(hotkey::HotkeyState::default())
         .invoke_handler(tauri::generate_handler![
             commands::take_pending_dial_requests,
-            commands::parse_dial_input,
             commands::hotkey_get,
             commands::hotkey_set,
             settings::settings_get,
@@ -85,6 +86,7 @@ pub fn run() {
             session::logout,
             call_commands::calls_list,
             call_commands::call_place,
+            call_commands::dial_request_call,
             call_commands::call_action,
             conference::conference_merge,
             conference::conference_split,

@@ -346,6 +346,7 @@ async fn stop_active(app: &AppHandle) {
     {
         let mut book = state.calls();
         book.clear();
+        state.placements.clear();
         state.audio.bridge().clear();
         crate::calls::emit_calls(app, &book);
     }

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Volume and microphone level, shared with the call engine.
     pub audio: crate::audio::AudioControls,
     pub ringer: crate::ringtone::Ringer,
+    /// Calls this app placed, by the id the call engine gave them.
+    pub placements: crate::placements::Placements,
     /// Where the built-in switch and recordings live.
     pub data_dir: PathBuf,
     settings: RwLock<AppSettings>,
@@ -32,6 +34,7 @@ impl AppState {
             switch: Default::default(),
             audio: Default::default(),
             ringer: Default::default(),
+            placements: Default::default(),
             data_dir,
             settings: RwLock::new(settings),
             calls: Mutex::new(CallBook::default()),

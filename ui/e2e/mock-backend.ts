@@ -25,6 +25,8 @@ const state = load();
 /** What `open_external` handed to the browser or mail client, for tests to read. */
 const opened: string[] = [];
 const pending: DialRequest[] = [];
+/** Like pending_dials.rs: what a link or the hotkey brought, kept under its request's id. */
+const dials = new Map<number, string>();
 let nextRequestId = 1;
 
 const persist = () => save(state);
@@ -32,15 +34,27 @@ const fail = (code: string, message: string): never => {
   throw { code, message };
 };
 
-function outcome(input: string): DialOutcome {
+/** The digits to dial, or null when the input is not a number (the dial crate's job in Rust). */
+function digitsOf(input: string): string | null {
   const digits = input.replace(/[^\d+]/g, "");
-  if (digits.length < 3 || /javascript:/i.test(input)) {
+  return digits.length < 3 || /javascript:/i.test(input) ? null : digits;
+}
+
+function outcome(input: string): DialOutcome {
+  if (digitsOf(input) === null) {
     return { kind: "refused", code: "not_a_number", message: "not a phone number" };
   }
   return {
     kind: "dialable",
-    candidate: { display: input.trim(), dialString: digits, e164: null, extension: null, isSipAddress: false },
+    candidate: { display: input.trim(), e164: null, extension: null, isSipAddress: false },
   };
+}
+
+/** Like call_commands.rs `place`: starts the call and answers its id. */
+function place(target: string): number {
+  requireOnline();
+  const known = searchAll(target, 1, state.contacts).hits.find((hit) => hit.number === target);
+  return calls.place(target, known?.name ?? null).id;
 }
 
 // My activity lives on the (mock) switch; a new login starts "available" like a fresh switch user.
@@ -161,8 +175,6 @@ mockIPC(
     switch (cmd) {
       case "take_pending_dial_requests":
         return pending.splice(0, pending.length);
-      case "parse_dial_input":
-        return outcome(String(payload.input ?? ""));
       case "hotkey_get":
         return state.settings.hotkey;
       case "hotkey_set": {
@@ -192,14 +204,15 @@ mockIPC(
       case "calls_list":
         return calls.calls.map((call) => ({ ...call }));
       case "call_place": {
-        requireOnline();
         const target = String(payload.target ?? "");
         const parsed = outcome(target);
         if (parsed.kind === "refused") return fail(parsed.code, parsed.message);
-        const known = searchAll(target, 1, state.contacts).hits.find((hit) => hit.number === target);
-        // Like the Rust command, nothing is returned: the new call arrives through calls-changed.
-        calls.place(target, known?.name ?? null);
-        return null;
+        return place(target);
+      }
+      case "dial_request_call": {
+        const target = dials.get(Number(payload.id));
+        if (target === undefined) return fail("dial_unknown", "no number is waiting under that id");
+        return place(target);
       }
       case "call_action":
         return calls.act(Number(payload.id), payload.action as CallAction);
@@ -271,9 +284,20 @@ mockIPC(
 /** Lets tests simulate the world outside the window: links, the hotkey, the far end of calls. */
 (window as unknown as { koppla: unknown }).koppla = {
   async dialRequest(origin: "link" | "hotkey", raw: string) {
-    const autoDial = origin === "hotkey" || state.settings.linkAction === "callAtOnce";
-    const request: DialRequest = { id: nextRequestId++, origin, raw, outcome: outcome(raw), autoDial };
+    const parsed = outcome(raw);
+    const autoDial = parsed.kind === "dialable" && (origin === "hotkey" || state.settings.linkAction === "callAtOnce");
+    const request: DialRequest = { id: nextRequestId++, origin, raw, outcome: parsed, autoDial };
+    const digits = digitsOf(raw);
+    if (digits !== null) dials.set(request.id, digits);
     pending.push(request);
+    // Like dial_request.rs: the hotkey and "call at once" links are dialled here, not by the UI.
+    if (autoDial && digits !== null) {
+      try {
+        place(digits);
+      } catch (error) {
+        await emit("engine-notice", error);
+      }
+    }
     await emit("dial-request-ready", request.id);
   },
   incoming(remote: string, name: string | null = null) {

@@ -11,6 +11,7 @@ import {
   settingsSet,
   type AppSettings,
   type CallView,
+  type PlaceTarget,
   type SessionView,
   type UiError,
 } from "./ipc";
@@ -70,9 +71,9 @@ export function App() {
     [run],
   );
 
-  // Success is "did not throw": call_place may answer with the new call or with nothing (the call
+  // Success is "did not throw": the answer is the new call's id, but the call itself arrives
   // then arrives through onCalls), so the return value is not used.
-  const place = useCallback(async (target: string) => {
+  const place = useCallback(async (target: PlaceTarget) => {
     try {
       await callPlace(target);
       return true;

@@ -2,7 +2,7 @@
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Lang, Translate } from "./i18n";
-import type { AppSettings, CallView, SessionView } from "./ipc";
+import type { AppSettings, CallView, PlaceTarget, SessionView } from "./ipc";
 
 export interface Shell {
   lang: Lang;
@@ -15,7 +15,7 @@ export interface Shell {
   run: <T>(task: () => Promise<T>) => Promise<T | undefined>;
   saveSettings: (next: AppSettings) => Promise<void>;
   /** Places a call; false when it was refused (the notice already says why). */
-  place: (target: string) => Promise<boolean>;
+  place: (target: PlaceTarget) => Promise<boolean>;
   /** Applies a session returned by login/logout without waiting for the event. */
   setSession: (session: SessionView) => void;
 }

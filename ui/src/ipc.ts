@@ -71,7 +71,6 @@ export function asUiError(error: unknown): UiError {
 
 // Links and the hotkey
 export const takePendingDialRequests = () => invoke<DialRequest[]>("take_pending_dial_requests");
-export const parseDialInput = (input: string) => invoke<DialOutcome>("parse_dial_input", { input });
 export const hotkeyGet = () => invoke<string>("hotkey_get");
 export const hotkeySet = (accelerator: string) => invoke<HotkeyStatus>("hotkey_set", { accelerator });
 
@@ -89,9 +88,15 @@ export const logout = () => invoke<SessionView>("logout");
 
 // Calls
 export const callsList = () => invoke<CallView[]>("calls_list");
-/** `target` is a number, SIP address or anything `parseDialInput` accepts; the new call arrives
- * through `onCalls`. */
-export const callPlace = (target: string) => invoke<void>("call_place", { target });
+/** What to call: text the user typed or picked (a number or SIP address, read in Rust by the
+ * same parser as links and the hotkey), or the number a link or the hotkey brought, by the id of
+ * its request — the number itself never comes back from the UI. */
+export type PlaceTarget = string | { requestId: number };
+/** Places a call and answers its id; the call's view arrives through `onCalls`. */
+export const callPlace = (target: PlaceTarget) =>
+  typeof target === "string"
+    ? invoke<number>("call_place", { target })
+    : invoke<number>("dial_request_call", { id: target.requestId });
 export const callAction = (id: number, action: CallAction) => invoke<void>("call_action", { id, action });
 /** "merge" resumes held calls and joins every answered call into one conference; "split" ends it
  * and holds all but the newest member. Call views then show `conference` with the member count. */

@@ -44,6 +44,13 @@ pub fn clean_selection(text: &str, plan: &DialPlan) -> Result<DialTarget, DialEr
     if let Some(link) = leading_link(trimmed) {
         return parse_link(link, plan);
     }
+    // A service code typed or selected on its own (`*21#`, `#21#`): runs start at digits and
+    // would drop its `*` and `#`, dialling a different number.
+    if trimmed.contains(['*', '#']) {
+        if let Ok(number) = crate::number::normalise_number(trimmed, plan) {
+            return Ok(DialTarget::Phone(number));
+        }
+    }
     let chars: Vec<char> = trimmed.chars().collect();
     let mut first_error = None;
     let mut from = 0;
@@ -236,6 +243,15 @@ mod tests {
 
     fn phone(text: &str) -> PhoneNumber {
         phone_with(text, &DialPlan::default())
+    }
+
+    #[test]
+    fn a_service_code_on_its_own_keeps_its_star_and_hash() {
+        let code = phone(" *21# ");
+        assert_eq!(code.dial_string, "*21#");
+        assert_eq!(phone("#31#").dial_string, "#31#");
+        // Numbers without a code still go through the runs.
+        assert_eq!(phone("070-123 45 67").dial_string, "+46701234567");
     }
 
     fn phone_with(text: &str, plan: &DialPlan) -> PhoneNumber {

@@ -28,6 +28,15 @@ impl DialTarget {
         }
     }
 
+    /// Digits to key as DTMF once the call is answered: a number's extension
+    /// (`tel:+46812345678;ext=12`, "08-123 456 78 ankn. 12"). SIP addresses have none.
+    pub fn dtmf_after_answer(&self) -> Option<&str> {
+        match self {
+            DialTarget::Phone(p) => p.ext.as_deref(),
+            DialTarget::Sip(_) => None,
+        }
+    }
+
     /// Text to show the user before dialling.
     pub fn display(&self) -> &str {
         match self {
@@ -51,10 +60,13 @@ mod tests {
             "sip:+46812345678@pbx.example.com;user=phone"
         );
         assert_eq!(t.display(), "08-123 456 78");
+        assert_eq!(t.dtmf_after_answer(), Some("12"));
         let t = parse_link("tel:*21%23;phone-context=example.com", &plan).unwrap();
         assert_eq!(t.to_request_uri("pbx"), "sip:*21%23@pbx;user=phone");
+        assert_eq!(t.dtmf_after_answer(), None);
         let t = parse_link("sip:bob@example.org", &plan).unwrap();
         assert_eq!(t.to_request_uri("ignored.example"), "sip:bob@example.org");
+        assert_eq!(t.dtmf_after_answer(), None);
     }
 
     #[test]

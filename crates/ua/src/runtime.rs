@@ -4,11 +4,13 @@
 mod audio;
 mod dns;
 mod lookup;
+mod place;
 mod recording;
 mod registrar;
 
 pub use audio::{AudioFactory, NullAudio, WithProcessing};
 pub use dns::DnsError;
+pub use place::{CallReply, PlaceError, PlaceResult};
 
 use crate::events::{CallId, CallState, UaEvent};
 use crate::{UaConfig, UserAgent};
@@ -28,6 +30,12 @@ pub enum Command {
     Register,
     Unregister,
     Call(String),
+    /// `Call` that answers on `reply` with the new call's id (or why no call was made) before
+    /// any event of that call goes out.
+    Place {
+        target: String,
+        reply: CallReply,
+    },
     Answer(Option<CallId>),
     Reject(Option<CallId>),
     Hangup(Option<CallId>),
@@ -253,23 +261,12 @@ impl Runtime {
             Command::Register => self.ua.register(now),
             Command::Unregister => self.ua.unregister(now),
             Command::Call(target) => {
-                if let Some(host) = self.ua.lookup_for_call(&target) {
-                    let family = self.ua.config().local_addr;
-                    let then = lookup::Then::Run(Command::Call(target));
-                    self.lookups.start(host, family, then);
-                    return;
-                }
-                let Some(sock) = self.bind_rtp().await else {
-                    return;
-                };
-                let Ok(local) = sock.local_addr() else { return };
-                match self.ua.call(&target, local, now) {
-                    Ok(id) => {
-                        self.pending_rtp.insert(id, sock);
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
+                self.place(target, None).await;
+                return;
+            }
+            Command::Place { target, reply } => {
+                self.place(target, Some(reply)).await;
+                return;
             }
             Command::Answer(id) => match self.pick(id, &[Ringing]) {
                 Some(id) => {
@@ -347,6 +344,39 @@ impl Runtime {
             Command::Quit => Ok(()),
         };
         if let Err(e) = res {
+            self.error(e.to_string()).await;
+        }
+    }
+
+    /// Places a call to `target`, answering `reply` (when there is one) with its id or with
+    /// why none was made. The answer goes out here, before `flush` sends the call's events.
+    async fn place(&mut self, target: String, reply: Option<CallReply>) {
+        if let Some(host) = self.ua.lookup_for_call(&target) {
+            let family = self.ua.config().local_addr;
+            let then = lookup::Then::Run(match reply {
+                Some(reply) => Command::Place { target, reply },
+                None => Command::Call(target),
+            });
+            self.lookups.start(host, family, then);
+            return;
+        }
+        let bound = UdpSocket::bind(SocketAddr::new(self.rtp_ip, 0))
+            .await
+            .and_then(|sock| sock.local_addr().map(|local| (sock, local)));
+        let result = match bound {
+            Err(e) => Err(PlaceError::Media(e.to_string())),
+            Ok((sock, local)) => match self.ua.call(&target, local, std::time::Instant::now()) {
+                Ok(id) => {
+                    self.pending_rtp.insert(id, sock);
+                    Ok(id)
+                }
+                Err(e) => Err(PlaceError::Refused(e.to_string())),
+            },
+        };
+        if let Some(reply) = reply {
+            reply.send(result.clone());
+        }
+        if let Err(e) = result {
             self.error(e.to_string()).await;
         }
     }

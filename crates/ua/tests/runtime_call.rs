@@ -304,3 +304,98 @@ async fn a_host_name_is_resolved_by_the_runtime() {
     alice.quit().await;
     bob.quit().await;
 }
+
+/// Two calls placed back to back, the first refused before it has an id: each placer gets
+/// its own answer, and the second call's events carry the id it was given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn place_answers_each_caller_with_its_own_call_id() {
+    let bob_port = free_port();
+    let bob_audio = Tone {
+        hz: BOB_HZ,
+        seen: Arc::default(),
+    };
+    let bob = start("bob", bob_port, bob_audio, true);
+    let alice_audio = Tone {
+        hz: ALICE_HZ,
+        seen: Arc::default(),
+    };
+    let mut alice = start("alice", free_port(), alice_audio, false);
+    let (first, first_rx) = runtime::CallReply::new();
+    let (second, second_rx) = runtime::CallReply::new();
+    alice
+        .send(Command::Place {
+            target: "sip:bob@127.0.0.1:99999".into(),
+            reply: first,
+        })
+        .await;
+    alice
+        .send(Command::Place {
+            target: format!("sip:bob@127.0.0.1:{bob_port}"),
+            reply: second,
+        })
+        .await;
+    let refused = first_rx.await.expect("the runtime answers the first place");
+    assert!(
+        matches!(refused, Err(runtime::PlaceError::Refused(_))),
+        "{refused:?}"
+    );
+    let id = second_rx
+        .await
+        .expect("the runtime answers the second place")
+        .expect("the second call is placed");
+    let first_state = alice
+        .expect("the new call's first state", |e| {
+            matches!(e, UaEvent::CallState { .. })
+        })
+        .await;
+    assert!(
+        matches!(first_state, UaEvent::CallState { call, state: CallState::Calling, .. } if call == id),
+        "{first_state:?}"
+    );
+    alice.expect_state(CallState::Established).await;
+    alice.send(Command::Hangup(Some(id))).await;
+    alice.expect_state(CallState::Ended).await;
+    alice.quit().await;
+    bob.quit().await;
+}
+
+/// What the app does with an extension (`tel:...;ext=12`): once the call it placed is
+/// answered it keys the digits on that call, and they reach the far end as DTMF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extension_keyed_after_answer_reaches_the_peer() {
+    let bob_port = free_port();
+    let bob_audio = Tone {
+        hz: BOB_HZ,
+        seen: Arc::default(),
+    };
+    let mut bob = start("bob", bob_port, bob_audio, true);
+    let alice_audio = Tone {
+        hz: ALICE_HZ,
+        seen: Arc::default(),
+    };
+    let mut alice = start("alice", free_port(), alice_audio, false);
+    let (reply, rx) = runtime::CallReply::new();
+    alice
+        .send(Command::Place {
+            target: format!("sip:bob@127.0.0.1:{bob_port}"),
+            reply,
+        })
+        .await;
+    let id = rx.await.unwrap().unwrap();
+    alice.expect_state(CallState::Established).await;
+    alice.send(Command::Dtmf("12".into(), Some(id))).await;
+    let mut heard = String::new();
+    for _ in 0..2 {
+        if let UaEvent::Dtmf { digit, .. } = bob
+            .expect("a DTMF digit at Bob", |e| matches!(e, UaEvent::Dtmf { .. }))
+            .await
+        {
+            heard.push(digit);
+        }
+    }
+    assert_eq!(heard, "12");
+    alice.send(Command::Hangup(Some(id))).await;
+    alice.expect_state(CallState::Ended).await;
+    alice.quit().await;
+    bob.quit().await;
+}

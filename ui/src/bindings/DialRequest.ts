@@ -5,12 +5,17 @@ import type { DialOutcome } from "./DialOutcome";
 /**
  * A request to dial that arrived from outside the window (link, hotkey).
  */
-export type DialRequest = { id: number, origin: DialOrigin, 
+export type DialRequest = { 
+/**
+ * What `dial_request_call` takes to call this request's number, for a few minutes.
+ */
+id: number, origin: DialOrigin, 
 /**
  * The input as received, shortened for display.
  */
 raw: string, outcome: DialOutcome, 
 /**
- * True when the user's settings allow calling without a confirming keypress.
+ * True when the app is already calling it (the hotkey, or links when the user chose to
+ * call them at once); the UI only shows the start page then.
  */
 autoDial: boolean, };

@@ -2,7 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { ShellContext, type Shell } from "../context";
 import { translator } from "../i18n";
-import type { AppSettings, CallView } from "../ipc";
+import type { AppSettings, CallView, PlaceTarget } from "../ipc";
 
 export const TEST_SETTINGS: AppSettings = {
   language: "sv", linkAction: "ask", hotkey: "F8", answerWithEnter: true, autoAnswer: false, incomingPopup: true,
@@ -14,8 +14,8 @@ export const TEST_SETTINGS: AppSettings = {
   emailSeparator: "semicolon",
 };
 
-export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: string[] } {
-  const placed: string[] = [];
+export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: PlaceTarget[] } {
+  const placed: PlaceTarget[] = [];
   return {
     lang: "sv",
     t: translator("sv"),

@@ -38,13 +38,11 @@ interface Props {
 /** The logged-in window: tabs, the call list, and the status bar with device controls. */
 export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props) {
   const shell = useShell();
-  const { t, settings, calls, historyVersion, run, place } = shell;
+  const { t, settings, calls, historyVersion, run } = shell;
   const [tab, setTab] = useState<Tab>("start");
   const [dialRequest, setDialRequest] = useState<DialRequest | null>(null);
   const [missed, setMissed] = useState(0);
   const previous = useRef<CallView[]>([]);
-  const latest = useRef({ settings, place });
-  latest.current = { settings, place };
 
   useEffect(() => {
     void run(callsList).then((list) => list && setCalls(list));
@@ -52,13 +50,10 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     const stopHistory = onHistory(onHistoryChanged);
     const stopDial = watchDialRequests((request) => {
       setTab("start");
-      const { outcome } = request;
-      if (request.autoDial && outcome.kind === "dialable") {
-        setDialRequest(null);
-        void latest.current.place(outcome.candidate.dialString);
-      } else {
-        setDialRequest(request);
-      }
+      // The hotkey (and links, when the user chose to call them at once) are dialled by Rust
+      // already; the start page only comes forward. Anything else waits for the user.
+      if (request.autoDial && request.outcome.kind === "dialable") setDialRequest(null);
+      else setDialRequest(request);
     });
     return () => {
       for (const stop of [stopCalls, stopHistory, stopDial]) void stop.then((unlisten) => unlisten());

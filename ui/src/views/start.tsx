@@ -6,7 +6,7 @@ import { SearchHit } from "../components/search-hit";
 import { useShell } from "../context";
 import { useDebounced } from "../hooks";
 import { translateErrorCode } from "../i18n";
-import { onSearchChanged, search, searchEnter, type DialOutcome, type DialRequest, type SearchResultsView, type SessionView } from "../ipc";
+import { onSearchChanged, search, searchEnter, type DialOutcome, type DialRequest, type PlaceTarget, type SearchResultsView, type SessionView } from "../ipc";
 import { clampSearchDelay } from "../lib/format";
 
 interface Props {
@@ -71,7 +71,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
       ? t("dial.refused", { reason: translateErrorCode(lang, outcome.code, outcome.message) })
       : null;
 
-  const callTarget = async (target: string) => {
+  const callTarget = async (target: PlaceTarget) => {
     setStatus(null);
     onDismiss();
     if (await place(target)) {
@@ -142,7 +142,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
                   class="primary"
                   data-testid="dial-request-call"
                   onClick={() =>
-                    request.outcome.kind === "dialable" && void callTarget(request.outcome.candidate.dialString)
+                    request.outcome.kind === "dialable" && void callTarget({ requestId: request.id })
                   }
                 >
                   {t("dial.call")}

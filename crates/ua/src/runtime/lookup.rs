@@ -71,6 +71,12 @@ impl Runtime {
         match done.result {
             Ok(ip) => self.ua.add_resolved(&done.host, ip),
             Err(e) => {
+                if let Then::Run(Command::Place { reply, .. }) = &done.then {
+                    reply.send(Err(super::PlaceError::Lookup {
+                        host: done.host.clone(),
+                        reason: e.clone(),
+                    }));
+                }
                 self.error(format!("cannot resolve {}: {e}", done.host))
                     .await;
                 return;
