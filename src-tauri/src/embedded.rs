@@ -85,6 +85,10 @@ pub async fn ensure_user(handle: &VaxelHandle, username: &str, password: &str) -
 }
 
 #[cfg(test)]
+#[path = "embedded_dial_tests.rs"]
+mod dial_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
