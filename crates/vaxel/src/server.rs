@@ -407,6 +407,10 @@ impl Vaxel {
             std::time::Instant::now(),
             now_unix,
         );
+        // Devices registered over UDP before a restart are reachable at once (decision 0507).
+        let stored = state.store.live_bindings(state.clock.now()).await?;
+        tracing::info!(bindings = stored.len(), "registrations restored");
+        core.restore_bindings(stored, std::time::Instant::now());
         for (u, _, _) in state.store.users().await? {
             let (new, old) = state.store.voicemail_counts(u.id).await?;
             core.mwi_changed(&u.username, new, old, std::time::Instant::now());

@@ -8,9 +8,11 @@ use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 
 mod queues;
+mod registrations;
 mod voicemail;
 
 pub use queues::{QueueCounters, StoredQueue};
+pub use registrations::StoredBinding;
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]

@@ -185,6 +185,13 @@ pub async fn run(
         while let Some(e) = core.poll_event() {
             handle_event(&state, e).await;
         }
+        for (username, bindings) in core.take_binding_changes(Instant::now()) {
+            // Only the registration is lost when this fails: the device is still reachable
+            // until this process stops, and registers again before its binding runs out.
+            if let Err(e) = state.store.save_bindings(&username, &bindings).await {
+                tracing::warn!(error = %e, %username, "cannot store registrations");
+            }
+        }
     }
     for a in acceptors {
         a.abort();

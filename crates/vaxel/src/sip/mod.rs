@@ -9,6 +9,7 @@ pub mod flow;
 pub mod g711;
 mod in_dialog;
 mod local;
+mod location_store;
 pub mod media;
 pub mod pidf;
 pub mod presence;

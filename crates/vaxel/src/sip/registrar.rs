@@ -5,7 +5,7 @@
 //! and TLS that address is the connection, which is reused for calls and NOTIFYs.
 
 use super::flow::Flow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +35,9 @@ pub enum RegisterError {
 #[derive(Default)]
 pub struct Registrar {
     bindings: HashMap<String, Vec<Binding>>,
+    /// Users whose bindings were added, refreshed or removed since [`Registrar::take_changed`]
+    /// (what the driver must write to storage).
+    changed: BTreeSet<String>,
 }
 
 impl Registrar {
@@ -50,6 +53,7 @@ impl Registrar {
     ) -> Result<(), RegisterError> {
         let list = self.bindings.entry(user.to_string()).or_default();
         list.retain(|b| b.expires_at > now);
+        self.changed.insert(user.to_string());
         for u in updates {
             if let Some(existing) = list.iter().find(|b| same_contact(&b.contact, &u.contact)) {
                 if existing.call_id == call_id && cseq <= existing.cseq {
@@ -81,6 +85,27 @@ impl Registrar {
     /// `Contact: *` with expiry 0.
     pub fn remove_all(&mut self, user: &str) {
         self.bindings.remove(user);
+        self.changed.insert(user.to_string());
+    }
+
+    /// Puts back a binding kept over a restart; an expired one, or a contact the user already
+    /// has, is ignored.
+    pub fn restore(&mut self, user: &str, binding: Binding, now: Instant) {
+        if binding.expires_at <= now {
+            return;
+        }
+        let list = self.bindings.entry(user.to_string()).or_default();
+        if !list
+            .iter()
+            .any(|b| same_contact(&b.contact, &binding.contact))
+        {
+            list.push(binding);
+        }
+    }
+
+    /// Users whose bindings changed since the last call.
+    pub fn take_changed(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.changed).into_iter().collect()
     }
 
     /// Drops every binding registered over `flow`; returns the users affected.
@@ -94,6 +119,7 @@ impl Registrar {
             }
             !list.is_empty()
         });
+        self.changed.extend(changed.iter().cloned());
         changed
     }
 
@@ -116,6 +142,7 @@ impl Registrar {
             }
             !list.is_empty()
         });
+        self.changed.extend(changed.iter().cloned());
         changed
     }
 }

@@ -20,6 +20,7 @@ mod presence;
 mod queue_transfer;
 mod queue_waiting;
 mod queues;
+mod restart;
 mod ring_timeout;
 mod routing;
 
