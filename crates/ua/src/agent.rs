@@ -3,6 +3,7 @@
 //! `handle_timeout`; output is drained with `poll_transmit` / `poll_event`.
 
 mod calls;
+mod flow;
 mod incoming;
 mod midcall;
 mod names;
@@ -12,6 +13,7 @@ mod server;
 use crate::call::Call;
 use crate::config::{ConfigError, SipUri, UaConfig};
 use crate::events::{CallId, CallState, UaEvent};
+use crate::keepalive::KeepAlive;
 use crate::registration::Registration;
 use koppla_media::SdpError;
 use koppla_sip::message::ParseError;
@@ -60,6 +62,8 @@ enum Owner {
     ReInvite(CallId),
     Refer(CallId),
     Notify,
+    /// An OPTIONS probe of the registration's flow.
+    KeepAlive,
     Other,
 }
 
@@ -83,11 +87,16 @@ pub struct UserAgent {
     /// REGISTER and INVITE transactions to the server that have had no answer yet, with
     /// the time the fast failover gives up on them.
     silent: HashMap<TransactionKey, Instant>,
+    /// Watches the registration's flow to the registrar.
+    keepalive: KeepAlive,
+    /// Keep-alive pings for the runtime to send.
+    pings: VecDeque<(Transport, SocketAddr)>,
 }
 
 impl UserAgent {
     pub fn new(cfg: UaConfig) -> Self {
         let expires = cfg.account.expires;
+        let keepalive = KeepAlive::for_transport(cfg.account.transport);
         Self {
             cfg,
             tl: TransactionLayer::new(),
@@ -101,6 +110,8 @@ impl UserAgent {
             awaiting_server: Vec::new(),
             fast_failover: None,
             silent: HashMap::new(),
+            keepalive,
+            pings: VecDeque::new(),
         }
     }
 
@@ -224,6 +235,7 @@ impl UserAgent {
     }
 
     pub fn unregister(&mut self, now: Instant) -> Result<(), UaError> {
+        self.keepalive.stop();
         if let Some(req) = self.reg.unregister(&self.cfg) {
             let dest = self.server()?;
             self.send(req, dest, Owner::Register, now)?;
@@ -288,6 +300,7 @@ impl UserAgent {
                 });
             }
         }
+        self.sync_keepalive(now);
     }
 
     fn on_timeout(&mut self, key: TransactionKey, now: Instant) {
@@ -319,7 +332,7 @@ impl UserAgent {
             Owner::Refer(id) => self.events.push_back(UaEvent::Error {
                 message: format!("transfer of call {id} timed out"),
             }),
-            Owner::Notify | Owner::Other => {}
+            Owner::Notify | Owner::KeepAlive | Owner::Other => {}
         }
     }
 
@@ -336,6 +349,7 @@ impl UserAgent {
             self.tl.poll_timeout(),
             self.reg.next_deadline(),
             self.silent.values().min().copied(),
+            self.keepalive.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -356,6 +370,8 @@ impl UserAgent {
                 });
             }
         }
+        self.keepalive_timer(now);
+        self.sync_keepalive(now);
     }
 }
 

@@ -1,16 +1,31 @@
 //! REGISTER state machine: initial registration with digest retry, refresh before expiry,
-//! un-REGISTER, and exponential back-off (1 s .. 5 min) after failures.
+//! un-REGISTER, and exponential back-off (1 s .. 5 min) after failures. After its flow died
+//! (see [`crate::keepalive`]) the registration recovers faster: at once, then with jittered
+//! back-off from 0.5 s to 30 s.
 
 use crate::config::UaConfig;
 use crate::events::UaEvent;
 use koppla_sip::auth::Challenge;
 use koppla_sip::message::{self, new_call_id, new_tag};
 use koppla_sip::{Method, Request, Response, SipMessage};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// A lost flow usually means the server restarted or the network blinked, both over within
+/// seconds, so recovery starts fast; it still backs off so a long outage is not hammered.
+pub const RECOVERY_MIN_BACKOFF: Duration = Duration::from_millis(500);
+pub const RECOVERY_MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Recovery delays vary by this fraction either way, so the phones of a whole office, which
+/// all lose their flow at the same instant when the switch restarts, do not retry in lockstep.
+pub const RECOVERY_JITTER: f64 = 0.25;
+
+/// What the user sees when the flow died (no "password" or status code in it: the app reads
+/// those as a credentials problem).
+pub const FLOW_LOST: &str = "lost the connection to the registrar";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegState {
@@ -37,6 +52,10 @@ pub struct Registration {
     /// A Contact we registered before learning our public address; the next REGISTER
     /// removes it (expires=0) so calls are not forked to an address nobody can reach.
     stale_contact: Option<SocketAddr>,
+    /// Re-registering after the flow died: retries use the recovery back-off until one
+    /// succeeds.
+    recovering: bool,
+    jitter: StdRng,
 }
 
 /// Human reason for a failure response (contract: "wrong password (403)").
@@ -63,6 +82,50 @@ impl Registration {
             retry_at: None,
             backoff: MIN_BACKOFF,
             stale_contact: None,
+            recovering: false,
+            jitter: StdRng::from_os_rng(),
+        }
+    }
+
+    /// Whether the registration is re-registering after its flow died.
+    pub fn is_recovering(&self) -> bool {
+        self.recovering
+    }
+
+    /// When the next retry is due, if one is scheduled.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// The flow the registration lives on died (a closed connection, an unanswered
+    /// keep-alive): we are not registered any more, whatever the last answer said. Reports
+    /// that and returns the REGISTER to send at once; if it fails, retries follow with the
+    /// recovery back-off until one succeeds. A registration already recovering is not sent
+    /// again at once (a server that accepts and drops connections would loop us), only
+    /// rescheduled.
+    pub fn flow_lost(
+        &mut self,
+        cfg: &UaConfig,
+        now: Instant,
+        events: &mut Vec<UaEvent>,
+    ) -> Option<Request> {
+        match self.state {
+            RegState::Registered { .. } | RegState::Registering if !self.recovering => {
+                self.recovering = true;
+                self.backoff = RECOVERY_MIN_BACKOFF;
+                events.push(UaEvent::RegistrationFailed {
+                    reason: FLOW_LOST.into(),
+                });
+                self.register(cfg)
+            }
+            RegState::Registering => {
+                self.fail(FLOW_LOST.into(), now, events);
+                None
+            }
+            RegState::Registered { .. }
+            | RegState::Idle
+            | RegState::Unregistering
+            | RegState::Failed => None,
         }
     }
 
@@ -141,6 +204,7 @@ impl Registration {
 
     pub fn unregister(&mut self, cfg: &UaConfig) -> Option<Request> {
         self.state = RegState::Unregistering;
+        self.recovering = false;
         self.auth_tries = 0;
         self.retry_at = None;
         self.refresh_at = None;
@@ -149,8 +213,15 @@ impl Registration {
 
     fn fail(&mut self, reason: String, now: Instant, events: &mut Vec<UaEvent>) {
         self.state = RegState::Failed;
-        self.retry_at = Some(now + self.backoff);
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        let (delay, max) = if self.recovering {
+            let spread =
+                1.0 - RECOVERY_JITTER + 2.0 * RECOVERY_JITTER * self.jitter.random::<f64>();
+            (self.backoff.mul_f64(spread), RECOVERY_MAX_BACKOFF)
+        } else {
+            (self.backoff, MAX_BACKOFF)
+        };
+        self.retry_at = Some(now + delay);
+        self.backoff = (self.backoff * 2).min(max);
         events.push(UaEvent::RegistrationFailed { reason });
     }
 
@@ -182,6 +253,7 @@ impl Registration {
                 }
                 self.state = RegState::Registered { expires: granted };
                 self.backoff = MIN_BACKOFF;
+                self.recovering = false;
                 self.stale_contact = None;
                 let refresh = (granted / 2).max(granted.saturating_sub(30)).max(1);
                 self.refresh_at = Some(now + Duration::from_secs(refresh.into()));

@@ -16,7 +16,7 @@ use crate::events::{CallId, CallState, UaEvent};
 use crate::{UaConfig, UserAgent};
 use koppla_media::{MediaEvent, MediaSession};
 use koppla_sip::transport::local_ip_for;
-use koppla_sip::{SipTransport, TransportConfig};
+use koppla_sip::{FlowEvent, SipTransport, TransportConfig};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -97,7 +97,11 @@ pub async fn run(
     mut commands: mpsc::Receiver<Command>,
     out: mpsc::Sender<UaEvent>,
 ) -> Result<(), RuntimeError> {
-    let transport = SipTransport::bind(cfg.transport.clone()).await?;
+    let mut transport = SipTransport::bind(cfg.transport.clone()).await?;
+    // Pongs and closed connections tell the agent whether its registration's flow lives.
+    let mut flow_rx = transport
+        .take_flow_events()
+        .unwrap_or_else(|| mpsc::channel(1).1);
     let kind = cfg.ua.account.transport;
     let dns = dns::Dns::new(cfg.dns)?;
     let (registrar, mut refreshed_rx) = registrar::Registrar::start(
@@ -182,6 +186,7 @@ pub async fn run(
             Some((call, ev)) = media_rx.recv() => rt.media_event(call, ev).await,
             Some(done) = lookup_rx.recv() => rt.lookup_done(done).await,
             Some(found) = refreshed_rx.recv() => rt.registrar_refreshed(found).await,
+            Some(ev) = flow_rx.recv() => rt.flow_event(ev),
             _ = tokio::time::sleep_until(deadline) => {
                 rt.ua.handle_timeout(std::time::Instant::now());
             }
@@ -221,6 +226,17 @@ impl Runtime {
         }
         if self.ua.is_registered() {
             let _ = self.ua.unregister(now);
+        }
+    }
+
+    fn flow_event(&mut self, ev: FlowEvent) {
+        let now = std::time::Instant::now();
+        match ev {
+            FlowEvent::Pong { transport, peer } => self.ua.pong(transport, peer, now),
+            FlowEvent::Closed { transport, peer } => {
+                tracing::debug!(%peer, ?transport, "connection closed");
+                self.ua.flow_closed(transport, peer, now)
+            }
         }
     }
 
@@ -436,6 +452,14 @@ impl Runtime {
                 if let Err(e) = self.transport.send(t).await {
                     tracing::warn!(%dest, "send failed: {e}");
                     self.ua.transport_failed(dest, std::time::Instant::now());
+                }
+            }
+            while let Some((transport, dest)) = self.ua.poll_ping() {
+                progressed = true;
+                if let Err(e) = self.transport.ping(transport, dest).await {
+                    tracing::info!(%dest, "keep-alive ping failed: {e}");
+                    self.ua
+                        .flow_closed(transport, dest, std::time::Instant::now());
                 }
             }
             while let Some(ev) = self.ua.poll_event() {

@@ -21,7 +21,12 @@ impl UserAgent {
             return Ok(());
         };
         let code = message::status(&resp);
-        if code >= 200 && matches!(owner, Owner::Register | Owner::Notify | Owner::Other) {
+        if code >= 200
+            && matches!(
+                owner,
+                Owner::Register | Owner::Notify | Owner::KeepAlive | Owner::Other
+            )
+        {
             self.owners.remove(&key);
         }
         match owner {
@@ -55,6 +60,10 @@ impl UserAgent {
                         message: format!("transfer of call {id} refused ({code})"),
                     });
                 }
+                Ok(())
+            }
+            Owner::KeepAlive => {
+                self.keepalive_answered(now);
                 Ok(())
             }
             Owner::Notify | Owner::Other => Ok(()),

@@ -51,6 +51,13 @@ impl Node for Registrar {
             let TransactionEvent::Request { key, request, .. } = ev else {
                 continue;
             };
+            if request.method == koppla_sip::Method::Options {
+                // A keep-alive probe of the registration's flow.
+                let _ = self
+                    .tl
+                    .send_response(&key, response_for(&request, 200, Some("reg")), now);
+                continue;
+            }
             self.registers += 1;
             let m = SipMessage::Request(request.clone());
             self.contacts
@@ -741,6 +748,7 @@ fn stray_in_dialog_requests_get_481_and_errors_are_typed() {
 
 mod conformance;
 mod failover;
+mod flow_recovery;
 mod names;
 mod nat;
 mod offerless;
