@@ -172,6 +172,15 @@ pub async fn run(
             }
             _ = stop.changed() => if *stop.borrow() { break },
         }
+        // Stored before the 200 to the REGISTER leaves: a switch killed right after a device
+        // registered must still know the device when it starts again.
+        for (username, bindings) in core.take_binding_changes(Instant::now()) {
+            // Only the restart copy is lost when this fails: this process still reaches the
+            // device, and the device registers again before its binding runs out.
+            if let Err(e) = state.store.save_bindings(&username, &bindings).await {
+                tracing::warn!(error = %e, %username, "cannot store registrations");
+            }
+        }
         while let Some(o) = core.poll_transmit() {
             tracing::trace!(to = %o.to, "send:\n{}", String::from_utf8_lossy(&o.data));
             if o.to.transport == Transport::Udp {
@@ -184,13 +193,6 @@ pub async fn run(
         }
         while let Some(e) = core.poll_event() {
             handle_event(&state, e).await;
-        }
-        for (username, bindings) in core.take_binding_changes(Instant::now()) {
-            // Only the registration is lost when this fails: the device is still reachable
-            // until this process stops, and registers again before its binding runs out.
-            if let Err(e) = state.store.save_bindings(&username, &bindings).await {
-                tracing::warn!(error = %e, %username, "cannot store registrations");
-            }
         }
     }
     for a in acceptors {
