@@ -24,17 +24,8 @@ APT_PACKAGES=(
   rtpengine-daemon
 )
 
-missing=()
-for package in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  echo "Installing system packages: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+source scripts/apt-install.sh
+apt_install "${APT_PACKAGES[@]}"
 
 if ! command -v cargo >/dev/null; then
   echo "Rust is missing: install it from https://rustup.rs and run this again." >&2

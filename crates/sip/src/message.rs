@@ -136,6 +136,18 @@ fn expand_compact_headers(headers: &mut Headers) {
     }
 }
 
+/// A `Warning` header value (RFC 3261 20.43, code 399: miscellaneous) from free text such as an
+/// error message: control characters, quotes and backslashes are dropped so the text cannot
+/// break out of its quoted string, and it is cut to 100 characters.
+pub fn warning_value(agent: &str, text: &str) -> String {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .take(100)
+        .collect();
+    format!("399 {agent} \"{text}\"")
+}
+
 /// Build a header from name and value, giving rsip's typed variant where it has one.
 pub fn make_header(name: &str, value: &str) -> Header {
     use rsip::headers as h;

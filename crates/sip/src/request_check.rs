@@ -13,7 +13,7 @@
 //! Unknown methods never reach here: the parser has no variant for them, so the raw-bytes
 //! fallback answers them (see [`unknown_method`]).
 
-use crate::message::{header_values_in, split_list};
+use crate::message::{header_values_in, split_list, warning_value};
 use rsip::{Request, Scheme};
 
 /// Headers RFC 3261 (section 20 and 7.3.1) allows only once per message.
@@ -77,13 +77,7 @@ impl Rejection {
         if let Rejection::BadExtension(tags) = self {
             out.push(("Unsupported", tags.join(", ")));
         }
-        let text: String = self
-            .to_string()
-            .chars()
-            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
-            .take(100)
-            .collect();
-        out.push(("Warning", format!("399 {agent} \"{text}\"")));
+        out.push(("Warning", warning_value(agent, &self.to_string())));
         out
     }
 }

@@ -292,7 +292,7 @@ impl SipCore {
     /// 403 for an authenticated user asking for something that is not theirs, saying why in a
     /// Warning header (RFC 3261 20.43) so the phone's log tells the admin.
     pub(crate) fn forbid(&mut self, req: &Request, to: Flow, why: &str) {
-        let warning = format!("399 vaxel \"{why}\"");
+        let warning = m::warning_value("vaxel", why);
         self.reply(
             req,
             to,
@@ -400,12 +400,7 @@ impl SipCore {
                 copied.push(line.to_string());
             }
         }
-        let reason: String = err
-            .to_string()
-            .chars()
-            .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
-            .take(100)
-            .collect();
+        let warning = m::warning_value("vaxel", &err.to_string());
         let unknown = request_check::unknown_method(data).is_some();
         let mut resp = String::from(if data.len() > m::MAX_MESSAGE_SIZE {
             "SIP/2.0 513 Message Too Large\r\n"
@@ -421,9 +416,7 @@ impl SipCore {
         if unknown {
             resp.push_str(&format!("Allow: {ALLOW}\r\n"));
         }
-        resp.push_str(&format!(
-            "Warning: 399 vaxel \"{reason}\"\r\nContent-Length: 0\r\n\r\n"
-        ));
+        resp.push_str(&format!("Warning: {warning}\r\nContent-Length: 0\r\n\r\n"));
         // Only answer when the answer itself is routable SIP (it needs Via, From, To, Call-ID);
         // otherwise the sender could not match it anyway. The parser knows no extension
         // methods, so an unknown method's CSeq is checked as if it were OPTIONS.
@@ -526,9 +519,12 @@ impl SipCore {
         }
         if let Err(refusal) = self.throttle.check(src.addr.ip(), &c.username, now) {
             // No credential check at all while refused: guessing gets no answer either way.
-            let warning = format!(
-                "399 vaxel \"too many failed logins, try again in {} s\"",
-                refusal.retry_after().as_secs().max(1)
+            let warning = m::warning_value(
+                "vaxel",
+                &format!(
+                    "too many failed logins, try again in {} s",
+                    refusal.retry_after().as_secs().max(1)
+                ),
             );
             self.reply(
                 req,

@@ -295,10 +295,7 @@ impl SipCore {
                         src,
                         400,
                         Some(&m::new_tag()),
-                        &[(
-                            "Warning",
-                            format!("399 vaxel \"{}\"", e.to_string().replace('"', "'")),
-                        )],
+                        &[("Warning", m::warning_value("vaxel", &e.to_string()))],
                         None,
                     );
                     return;

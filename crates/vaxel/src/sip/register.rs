@@ -83,7 +83,7 @@ impl SipCore {
                     src,
                     500,
                     Some(&m::new_tag()),
-                    &[("Warning", format!("399 vaxel \"{e}\""))],
+                    &[("Warning", m::warning_value("vaxel", &e.to_string()))],
                     None,
                 );
                 return;

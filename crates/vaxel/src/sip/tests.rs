@@ -271,6 +271,11 @@ impl World {
     }
 
     fn register(&mut self, p: &mut Phone, password: &str) -> u16 {
+        m::status(&self.register_reply(p, password))
+    }
+
+    /// REGISTER, answer the challenge with `password`, and return the switch's final answer.
+    fn register_reply(&mut self, p: &mut Phone, password: &str) -> koppla_sip::rsip::Response {
         let uri = "sip:koppla";
         let to = format!("<sip:{}@koppla>", p.user);
         let call_id = format!("reg-{}-{}", p.user, p.addr.port());
@@ -310,7 +315,7 @@ impl World {
         let SipMessage::Response(r) = &out[0].1 else {
             panic!("expected response")
         };
-        m::status(r)
+        r.clone()
     }
 }
 
