@@ -24,15 +24,15 @@ npm run test:browser
 step "UI build"
 npm run build
 
-step "Windows type check and clippy start in the background (log: test-output/windows-check.log)"
+step "Windows/macOS type check and clippy start in the background (log: test-output/cross-check.log)"
 # It needs the UI build (tauri::generate_context! embeds ui/dist). At the lowest priority it only
 # takes CPU the Linux steps leave idle (the interop tests mostly wait on real time), so it adds
 # little wall time; the result is collected after the webview tests.
 mkdir -p test-output
-setsid nice -n 19 ./scripts/check-windows.sh > test-output/windows-check.log 2>&1 &
-windows_check=$!
+setsid nice -n 19 ./scripts/cross-check.sh > test-output/cross-check.log 2>&1 &
+cross_check=$!
 # If a later step fails, stop the check (its own process group) instead of leaving it running.
-trap 'kill -- "-$windows_check" 2>/dev/null || true' EXIT
+trap 'kill -- "-$cross_check" 2>/dev/null || true' EXIT
 
 step "clippy"
 cargo clippy --workspace --all-targets --features koppla-app/custom-protocol -- -D warnings
@@ -54,12 +54,12 @@ if ! git diff --exit-code -- ui/src/bindings || [ -n "$(git ls-files --others --
   exit 1
 fi
 
-step "Windows check (x86_64-pc-windows-gnu, clippy -D warnings)"
-if ! wait "$windows_check"; then
-  tail -n 60 test-output/windows-check.log >&2
-  echo "the Windows check failed: see test-output/windows-check.log" >&2
+step "Windows and macOS checks (clippy -D warnings)"
+if ! wait "$cross_check"; then
+  tail -n 60 test-output/cross-check.log >&2
+  echo "the Windows/macOS check failed: see test-output/cross-check.log" >&2
   exit 1
 fi
-tail -n 2 test-output/windows-check.log
+tail -n 3 test-output/cross-check.log
 
 step "done"
