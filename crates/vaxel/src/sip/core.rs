@@ -289,8 +289,8 @@ impl SipCore {
         self.send(to, SipMessage::Response(resp));
     }
 
-    /// 403 for an authenticated user asking for something that is not theirs, saying why in a
-    /// Warning header (RFC 3261 20.43) so the phone's log tells the admin.
+    /// 403 saying why in a Warning header (RFC 3261 20.43) so the phone's log tells the admin:
+    /// an authenticated user asking for something that is not theirs, or a refused login.
     pub(crate) fn forbid(&mut self, req: &Request, to: Flow, why: &str) {
         let warning = m::warning_value("vaxel", why);
         self.reply(
@@ -519,21 +519,11 @@ impl SipCore {
         }
         if let Err(refusal) = self.throttle.check(src.addr.ip(), &c.username, now) {
             // No credential check at all while refused: guessing gets no answer either way.
-            let warning = m::warning_value(
-                "vaxel",
-                &format!(
-                    "too many failed logins, try again in {} s",
-                    refusal.retry_after().as_secs().max(1)
-                ),
+            let why = format!(
+                "too many failed logins, try again in {} s",
+                refusal.retry_after().as_secs().max(1)
             );
-            self.reply(
-                req,
-                src,
-                403,
-                Some(&m::new_tag()),
-                &[("Warning", warning)],
-                None,
-            );
+            self.forbid(req, src, &why);
             return None;
         }
         let ha1 = self.dir.get(&c.username).and_then(|u| match c.algorithm {
