@@ -189,7 +189,8 @@ pub fn header_name_value(h: &Header) -> (String, String) {
     }
 }
 
-fn canonical(name: &str) -> &str {
+/// The long form of a header name given in its compact form (`i` → `Call-ID`).
+pub(crate) fn canonical(name: &str) -> &str {
     COMPACT
         .iter()
         .find(|(c, _)| name.eq_ignore_ascii_case(c))

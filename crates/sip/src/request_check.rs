@@ -13,7 +13,7 @@
 //! Unknown methods never reach here: the parser has no variant for them, so the raw-bytes
 //! fallback answers them (see [`unknown_method`]).
 
-use crate::message::{header_values_in, split_list, warning_value};
+use crate::message::{canonical, header_name_value, split_list, warning_value};
 use rsip::{Request, Scheme};
 
 /// Headers RFC 3261 (section 20 and 7.3.1) allows only once per message.
@@ -90,38 +90,51 @@ pub fn check(req: &Request, size: usize, policy: &Policy) -> Result<(), Rejectio
             max: policy.max_size,
         });
     }
-    for header in SINGLE {
-        let count = header_values_in(&req.headers, header).len();
-        if count > 1 {
-            return Err(Rejection::Duplicate { header, count });
+    // One pass over the headers (each header is rendered to text to read its name, so one pass
+    // per question would render them a dozen times for every request).
+    let mut counts = [0usize; SINGLE.len()];
+    let (mut require, mut proxy_require, mut max_forwards) = (Vec::new(), Vec::new(), None);
+    for h in req.headers.iter() {
+        let (name, value) = header_name_value(h);
+        let name = canonical(&name);
+        if let Some(i) = SINGLE.iter().position(|s| s.eq_ignore_ascii_case(name)) {
+            counts[i] += 1;
         }
+        if name.eq_ignore_ascii_case("Require") {
+            require.push(value);
+        } else if name.eq_ignore_ascii_case("Proxy-Require") {
+            proxy_require.push(value);
+        } else if name.eq_ignore_ascii_case("Max-Forwards") && max_forwards.is_none() {
+            max_forwards = Some(value);
+        }
+    }
+    if let Some((header, count)) = SINGLE.iter().zip(counts).find(|(_, count)| *count > 1) {
+        return Err(Rejection::Duplicate { header, count });
     }
     match &req.uri.scheme {
         None | Some(Scheme::Sip) | Some(Scheme::Sips) => {}
         Some(Scheme::Other(s)) if s.eq_ignore_ascii_case("tel") => {}
         Some(Scheme::Other(s)) => return Err(Rejection::UnsupportedScheme(s.clone())),
     }
-    let mut unknown = Vec::new();
-    let mut collect = |name: &str| {
-        for value in header_values_in(&req.headers, name) {
-            for tag in split_list(&value) {
-                let known = policy.supported.iter().any(|s| s.eq_ignore_ascii_case(tag));
-                if !tag.is_empty() && !known && !unknown.iter().any(|u: &String| u == tag) {
-                    unknown.push(tag.to_string());
-                }
+    let mut unknown: Vec<String> = Vec::new();
+    let required = policy
+        .as_uas
+        .then_some(&require)
+        .into_iter()
+        .chain(policy.as_proxy.then_some(&proxy_require))
+        .flatten();
+    for value in required {
+        for tag in split_list(value) {
+            let known = policy.supported.iter().any(|s| s.eq_ignore_ascii_case(tag));
+            if !tag.is_empty() && !known && !unknown.iter().any(|u| u == tag) {
+                unknown.push(tag.to_string());
             }
         }
-    };
-    if policy.as_uas {
-        collect("Require");
-    }
-    if policy.as_proxy {
-        collect("Proxy-Require");
     }
     if !unknown.is_empty() {
         return Err(Rejection::BadExtension(unknown));
     }
-    if let Some(mf) = header_values_in(&req.headers, "Max-Forwards").first() {
+    if let Some(mf) = max_forwards {
         let hops: u8 = mf.trim().parse().map_err(|_| Rejection::BadMaxForwards)?;
         if policy.as_proxy && hops == 0 {
             return Err(Rejection::TooManyHops);
@@ -162,6 +175,22 @@ pub fn unknown_method(raw: &[u8]) -> Option<String> {
         && uri.contains(':')
         && version == "SIP/2.0")
         .then(|| method.to_string())
+}
+
+/// A copy of a message whose CSeq names `OPTIONS` in place of its method. The answer to an
+/// unknown method must name that method in its CSeq, which the parser cannot read; with a known
+/// method in its place, the parser can still check everything else about the answer.
+pub fn with_known_cseq_method(text: &str) -> String {
+    text.split("\r\n")
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("CSeq") => {
+                let number = value.split_whitespace().next().unwrap_or("1");
+                format!("CSeq: {number} OPTIONS")
+            }
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 #[cfg(test)]
@@ -262,6 +291,15 @@ Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n{extra}Content-Length: 0\r\n\r\n"
         let (r, _) = request("sip:b@example.com", "");
         let err = check(&r, 70_000, &UAS).unwrap_err();
         assert_eq!(err.code(), 513);
+    }
+
+    #[test]
+    fn an_unknown_methods_cseq_is_swapped_for_a_known_one() {
+        let text = "SIP/2.0 501 Not Implemented\r\ncseq:  7  NEWMETHOD\r\nCall-ID: x\r\n\r\n";
+        assert_eq!(
+            with_known_cseq_method(text),
+            "SIP/2.0 501 Not Implemented\r\nCSeq: 7 OPTIONS\r\nCall-ID: x\r\n\r\n"
+        );
     }
 
     #[test]

@@ -102,14 +102,8 @@ fn is_501_to_unknown_method(data: &[u8]) -> bool {
     if !text.starts_with("SIP/2.0 501 ") {
         return false;
     }
-    let swapped: Vec<String> = text
-        .split("\r\n")
-        .map(|line| match line.strip_prefix("CSeq: ") {
-            Some(v) => format!("CSeq: {} OPTIONS", v.split(' ').next().unwrap_or("1")),
-            None => line.to_string(),
-        })
-        .collect();
-    koppla_sip::message::parse(swapped.join("\r\n").as_bytes()).is_ok()
+    let swapped = koppla_sip::request_check::with_known_cseq_method(text);
+    koppla_sip::message::parse(swapped.as_bytes()).is_ok()
 }
 
 /// PIDF parsing and activity mapping.

@@ -421,7 +421,7 @@ impl SipCore {
         // otherwise the sender could not match it anyway. The parser knows no extension
         // methods, so an unknown method's CSeq is checked as if it were OPTIONS.
         let probe = if unknown {
-            resp.replace(&format!(" {method}\r\n"), " OPTIONS\r\n")
+            request_check::with_known_cseq_method(&resp)
         } else {
             resp.clone()
         };
