@@ -372,6 +372,21 @@ pub fn addr_uri(value: &str) -> String {
     value.split(';').next().unwrap_or("").trim().to_string()
 }
 
+/// The display name of a name-addr (`"Anna Berg" <sip:…>`) as a user may see it: no control
+/// characters, at most 64 characters, never blank.
+pub fn display_name(value: &str) -> Option<String> {
+    let (name, _) = value.split_once('<')?;
+    let text: String = name
+        .trim()
+        .trim_matches('"')
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
 /// Status code number of a response.
 pub fn status(resp: &Response) -> u16 {
     resp.status_code.code()

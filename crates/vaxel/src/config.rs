@@ -40,6 +40,34 @@ pub struct Config {
     /// Call queues answered by the switch and offered to logged-in agents.
     #[serde(default)]
     pub queues: Vec<crate::queue_config::QueueConfig>,
+    /// Parking calls in personal queues and picking them up.
+    #[serde(default)]
+    pub park: ParkConfig,
+}
+
+/// The `[park]` section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParkConfig {
+    /// Prefix that, followed by a user's number or name, dials their personal queue.
+    pub code: String,
+    /// Seconds until a parked call nobody took rings its owner again.
+    pub recall_secs: u32,
+    /// Most calls one personal queue holds.
+    pub limit: u32,
+    /// Whether users may pick up colleagues' parked calls (each user's `pickup` overrides it).
+    pub pickup_default: bool,
+}
+
+impl Default for ParkConfig {
+    fn default() -> Self {
+        ParkConfig {
+            code: "*6".into(),
+            recall_secs: 60,
+            limit: 8,
+            pickup_default: true,
+        }
+    }
 }
 
 /// A shared directory contact, e.g. a supplier or the building's reception.
@@ -253,6 +281,9 @@ pub struct UserConfig {
     /// This user's ring timeout in seconds (default: the server's).
     #[serde(default)]
     pub ring_timeout_secs: Option<u32>,
+    /// May pick up colleagues' parked calls (default: the `[park]` section's `pickup_default`).
+    #[serde(default)]
+    pub pickup: Option<bool>,
 }
 
 pub fn default_activities() -> Vec<ActivityDef> {
@@ -283,6 +314,7 @@ impl Default for Config {
             users: Vec::new(),
             contacts: Vec::new(),
             queues: Vec::new(),
+            park: ParkConfig::default(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Events pushed to API clients over the WebSocket and to SIP watchers.
 
-use crate::model::{ActivityStatus, QueueStatus};
+use crate::model::{ActivityStatus, ParkedCall, QueueStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,6 +28,9 @@ pub enum Event {
     /// A call queue's counters changed (waiting callers, agents logged in and free, answered
     /// and abandoned today); everyone sees it.
     QueueChanged { queue: QueueStatus },
+    /// The parked calls changed (the whole list); everyone sees it, pickup is checked by the
+    /// switch.
+    ParkedChanged { calls: Vec<ParkedCall> },
     /// The number of registered devices for a user changed; everyone sees it.
     Registration { username: String, devices: u32 },
     /// A user was added or their directory entry changed; clients refetch the directory.

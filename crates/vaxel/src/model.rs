@@ -184,6 +184,29 @@ mod tests {
     }
 }
 
+/// A call waiting in a user's personal queue (parked), as API clients see it
+/// (`GET /api/v1/parked`, `parked_changed`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct ParkedCall {
+    /// The switch's id for it (what `POST /api/v1/parked/{id}/pickup` takes).
+    pub id: String,
+    /// Whose personal queue it waits in: user name and display name.
+    pub owner: String,
+    pub owner_name: String,
+    /// The waiting caller: number or user name, and a name when the switch knows one.
+    pub caller: String,
+    pub caller_name: Option<String>,
+    /// Unix seconds it was parked.
+    pub since: i64,
+}
+
+/// The parked calls and whether the asking user may pick up colleagues' ones.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct ParkedList {
+    pub may_pick_up: bool,
+    pub calls: Vec<ParkedCall>,
+}
+
 /// A call queue's counters as API clients see them (`GET /api/v1/queues`, `queue_changed`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct QueueStatus {

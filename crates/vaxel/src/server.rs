@@ -9,10 +9,10 @@ use crate::sip::driver::load_directory;
 use crate::sip::media::UdpMedia;
 use crate::sip::queue_media::{generated_music, QueueAudio};
 use crate::sip::voicemail_media::{load_greeting, VoicemailSettings};
-use crate::sip::{CallPolicy, UserCallSettings};
+use crate::sip::{CallPolicy, ParkPolicy, UserCallSettings};
 use crate::sip::{CoreConfig, QueueDef, SipCore};
 use crate::sms::{sender_from_config, SmsLogin};
-use crate::state::{AppState, Clock, QueueBoard, Shared, SystemClock};
+use crate::state::{ApiCommands, AppState, Clock, ParkBoard, QueueBoard, Shared, SystemClock};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -169,6 +169,17 @@ fn call_policy(config: &Config) -> CallPolicy {
                 )
             })
             .collect(),
+        park: ParkPolicy {
+            code: config.park.code.clone(),
+            recall: secs(config.park.recall_secs),
+            limit: usize::try_from(config.park.limit).unwrap_or(usize::MAX),
+            pickup_default: config.park.pickup_default,
+            pickup: config
+                .users
+                .iter()
+                .filter_map(|u| Some((u.username.clone(), u.pickup?)))
+                .collect(),
+        },
     }
 }
 
@@ -226,6 +237,8 @@ impl Vaxel {
         }
         let (events, _) = broadcast::channel(256);
         let (queue_tx, queue_rx) = tokio::sync::mpsc::channel(64);
+        let (park_tx, park_rx) = tokio::sync::mpsc::channel(64);
+        let policy = call_policy(&config);
         let state: AppState = Arc::new(Shared {
             store,
             activities: Activities::new(config.activities.clone()),
@@ -235,6 +248,7 @@ impl Vaxel {
             token_ttl_secs: i64::try_from(config.server.token_ttl_secs).unwrap_or(i64::MAX),
             realm: config.server.realm.clone(),
             queues: QueueBoard::new(queue_tx),
+            parked: ParkBoard::new(policy.park.clone(), park_tx),
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -349,7 +363,7 @@ impl Vaxel {
             },
             max_expires: config.server.max_expires,
             trunk,
-            calls: call_policy(&config),
+            calls: policy,
         };
         let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel();
         let (recorded_tx, recorded_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -437,7 +451,10 @@ impl Vaxel {
             state.clone(),
             done_rx,
             recorded_rx,
-            queue_rx,
+            ApiCommands {
+                queue: queue_rx,
+                park: park_rx,
+            },
             stop_rx.clone(),
         )));
         tracing::info!(%api_addr, %sip_addr, ?sip_tcp_addr, ?sip_tls_addr, "vaxel started");

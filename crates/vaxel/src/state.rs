@@ -2,9 +2,9 @@
 
 use crate::activity::{unix_now, Activities};
 use crate::events::Event;
-use crate::model::QueueStatus;
 use crate::model::{ActivityChoice, ActivityStatus, DirectoryEntry, UserRecord};
-use crate::sip::QueueError;
+use crate::model::{ParkedCall, QueueStatus};
+use crate::sip::{ParkError, ParkPolicy, QueueError};
 use crate::sms::SmsLogin;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
@@ -61,6 +61,48 @@ impl QueueBoard {
     }
 }
 
+/// A pickup of a parked call for the SIP side, which owns the personal queues.
+#[derive(Debug)]
+pub struct ParkCommand {
+    pub id: String,
+    pub user: String,
+    pub reply: oneshot::Sender<Result<ParkedCall, ParkError>>,
+}
+
+/// The API's view of the parked calls: the list as last published by the SIP side, who may
+/// pick up colleagues' calls, and the way to ask for a pickup.
+pub struct ParkBoard {
+    pub calls: std::sync::RwLock<Vec<ParkedCall>>,
+    pub policy: ParkPolicy,
+    pub commands: mpsc::Sender<ParkCommand>,
+}
+
+impl ParkBoard {
+    pub fn new(policy: ParkPolicy, commands: mpsc::Sender<ParkCommand>) -> ParkBoard {
+        ParkBoard {
+            calls: std::sync::RwLock::new(Vec::new()),
+            policy,
+            commands,
+        }
+    }
+
+    pub fn replace(&self, calls: Vec<ParkedCall>) {
+        if let Ok(mut list) = self.calls.write() {
+            *list = calls;
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<ParkedCall> {
+        self.calls.read().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// What the client API asks of the SIP side, one channel per feature.
+pub struct ApiCommands {
+    pub queue: mpsc::Receiver<QueueCommand>,
+    pub park: mpsc::Receiver<ParkCommand>,
+}
+
 /// Why a user could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -102,6 +144,7 @@ pub struct Shared {
     pub token_ttl_secs: i64,
     pub realm: String,
     pub queues: QueueBoard,
+    pub parked: ParkBoard,
 }
 
 pub type AppState = Arc<Shared>;

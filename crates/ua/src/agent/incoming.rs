@@ -5,7 +5,7 @@ use super::{UaError, UserAgent, ALLOW};
 use crate::call::{Call, Side, Transfer};
 use crate::events::{CallId, CallState, UaEvent, ANSWERED_ELSEWHERE};
 use koppla_media::MediaOffer;
-use koppla_sip::message::{self, new_tag};
+use koppla_sip::message::{self, display_name, new_tag};
 use koppla_sip::request_check::{self, Policy};
 use koppla_sip::{Method, Request, SipMessage, TransactionKey};
 use std::net::SocketAddr;
@@ -442,12 +442,6 @@ fn diverted_from(value: &str) -> Option<String> {
         let rest = uri.split_once(':').map_or(uri.as_str(), |(_, r)| r);
         shown(rest.split(['@', ';', '>']).next().unwrap_or_default())
     })
-}
-
-/// The display name of a name-addr (`"Anna Berg" <sip:…>`), bounded like [`shown`].
-fn display_name(value: &str) -> Option<String> {
-    let (name, _) = value.split_once('<')?;
-    shown(name.trim().trim_matches('"'))
 }
 
 /// Text from the network as the user sees it: no control characters, at most 64

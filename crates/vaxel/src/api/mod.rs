@@ -1,6 +1,7 @@
 //! Client API: JSON over HTTP(S) under `/api/v1` plus a WebSocket event stream.
 
 mod handlers;
+mod parked;
 mod queues;
 mod voicemail;
 mod ws;
@@ -34,6 +35,8 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     TooMany(String),
     #[error("{0}")]
     Unavailable(String),
@@ -53,6 +56,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(detail) => {
@@ -120,7 +124,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Koppla Växel client API", description = "Directory, activity (presence), contacts, missed calls, voicemail, call queues and login for Koppla clients."),
+    info(title = "Koppla Växel client API", description = "Directory, activity (presence), contacts, missed calls, voicemail, call queues, parked calls and login for Koppla clients."),
     paths(
         handlers::login,
         handlers::sms_request,
@@ -141,6 +145,8 @@ impl FromRequestParts<AppState> for AuthUser {
         queues::list,
         queues::login,
         queues::logout,
+        parked::list,
+        parked::pick_up,
         ws::events,
     ),
     components(schemas(crate::events::Event)),
@@ -198,6 +204,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/queues", get(queues::list))
         .route("/api/v1/queues/{id}/login", post(queues::login))
         .route("/api/v1/queues/{id}/logout", post(queues::logout))
+        .route("/api/v1/parked", get(parked::list))
+        .route("/api/v1/parked/{id}/pickup", post(parked::pick_up))
         .route("/api/v1/events", get(ws::events))
         .route("/api/v1/openapi.json", get(openapi_doc))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

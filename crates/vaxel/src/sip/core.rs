@@ -41,6 +41,8 @@ pub enum CoreEvent {
     MissedCall { username: String, from: String },
     /// A queue's counters changed.
     QueueChanged(crate::model::QueueStatus),
+    /// The parked calls (every personal queue's waiting callers) changed.
+    ParkedChanged(Vec<crate::model::ParkedCall>),
 }
 
 /// Media plumbing the core asks for; the driver implements it with UDP sockets, tests with fakes.
@@ -140,6 +142,7 @@ pub struct SipCore {
     /// Mailbox (new, old) message counts as last reported by the driver.
     pub(crate) mwi: HashMap<String, (u32, u32)>,
     pub(crate) queues: super::queue::Queues,
+    pub(crate) parking: super::park::Parking,
     /// Failed digest attempts per source and user (password guessing is refused for a while).
     throttle: AuthThrottle,
 }
@@ -182,6 +185,7 @@ impl SipCore {
             own: HashMap::new(),
             mwi: HashMap::new(),
             queues: Default::default(),
+            parking: Default::default(),
             throttle: AuthThrottle::default(),
         }
     }

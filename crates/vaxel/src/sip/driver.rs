@@ -95,7 +95,7 @@ pub async fn run(
     state: AppState,
     mut announcements: mpsc::UnboundedReceiver<String>,
     mut recorded: mpsc::UnboundedReceiver<Recorded>,
-    mut queue_cmds: mpsc::Receiver<crate::state::QueueCommand>,
+    mut commands: crate::state::ApiCommands,
     mut stop: watch::Receiver<bool>,
 ) {
     let socket = listeners.udp;
@@ -165,9 +165,14 @@ pub async fn run(
             },
             Some(call_id) = announcements.recv() => core.announcement_done(&call_id, Instant::now()),
             Some(r) = recorded.recv() => store_voicemail(&state, r).await,
-            Some(c) = queue_cmds.recv() => {
+            Some(c) = commands.queue.recv() => {
                 let result = core.queue_login(&c.queue, &c.user, c.login, Instant::now());
                 // The API caller may have gone away; the login stands regardless.
+                let _ = c.reply.send(result);
+            }
+            Some(c) = commands.park.recv() => {
+                let result = core.park_pick_up(&c.id, &c.user, Instant::now());
+                // The API caller may have gone away; the picker's phone rings regardless.
                 let _ = c.reply.send(result);
             }
             _ = stop.changed() => if *stop.borrow() { break },
@@ -221,6 +226,10 @@ async fn handle_event(state: &AppState, e: CoreEvent) {
                 }
             }
             state.publish(Event::QueueChanged { queue })
+        }
+        CoreEvent::ParkedChanged(calls) => {
+            state.parked.replace(calls.clone());
+            state.publish(Event::ParkedChanged { calls })
         }
         CoreEvent::Registration { username, devices } => {
             state.publish(Event::Registration { username, devices })

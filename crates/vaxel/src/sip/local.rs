@@ -25,6 +25,10 @@ pub(crate) enum LocalKind {
         queue: usize,
         id: String,
     },
+    /// A user's personal queue: the call is being parked there.
+    Park {
+        owner: String,
+    },
 }
 
 /// A connected queue call is a conversation and may last as long as a proxied one.
@@ -51,9 +55,10 @@ impl SipCore {
         // Announcements are encoded as G.711 here; echo returns whatever codec the caller sends.
         let pt = match &kind {
             LocalKind::Echo => pts.first().copied(),
-            LocalKind::Announce(_) | LocalKind::Voicemail { .. } | LocalKind::Queue { .. } => {
-                pts.iter().copied().find(|p| *p == 0 || *p == 8)
-            }
+            LocalKind::Announce(_)
+            | LocalKind::Voicemail { .. }
+            | LocalKind::Queue { .. }
+            | LocalKind::Park { .. } => pts.iter().copied().find(|p| *p == 0 || *p == 8),
         };
         let Some(pt) = pt else {
             self.reply(
@@ -77,6 +82,8 @@ impl SipCore {
                 self.media.voicemail(&call_id, remote, pt, mailbox, caller)
             }
             LocalKind::Queue { id, .. } => self.media.queue_hold(&call_id, remote, pt, id),
+            // Parked callers hear the default hold audio (no queue has the id "").
+            LocalKind::Park { .. } => self.media.queue_hold(&call_id, remote, pt, ""),
         };
         let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
         else {
@@ -96,12 +103,21 @@ impl SipCore {
         let our_to = hv(&ok.headers, "To").unwrap_or_default();
         self.send(src, SipMessage::Response(ok.clone()));
         let from = hv(&req.headers, "From").unwrap_or_default();
-        let max_age = if let LocalKind::Queue { queue, .. } = kind {
+        let home = match kind {
+            LocalKind::Queue { queue, .. } => Some(super::queue::Home::Group(queue)),
+            LocalKind::Park { owner } => Some(super::queue::Home::Personal(owner)),
+            _ => None,
+        };
+        let max_age = if let Some(home) = home {
             // Toward agents the caller keeps their identity, under a tag of our own.
             let bare = from.split(";tag=").next().unwrap_or("").to_string();
             let caller = super::util::uri_user(&m::addr_uri(&from)).unwrap_or_default();
+            let owner = match &home {
+                super::queue::Home::Personal(owner) => Some(owner.clone()),
+                super::queue::Home::Group(_) => None,
+            };
             let call = super::queue::QueueCall {
-                queue,
+                home,
                 from: bare,
                 caller,
                 offer: offer.to_string(),
@@ -112,6 +128,9 @@ impl SipCore {
                 legs: Vec::new(),
             };
             self.queue_enqueue(&call_id, call);
+            if let Some(owner) = owner {
+                self.park_add(&call_id, &owner, now);
+            }
             MAX_QUEUE_CALL
         } else {
             MAX_LOCAL_CALL

@@ -11,6 +11,7 @@ mod in_dialog;
 mod local;
 mod location_store;
 pub mod media;
+mod park;
 pub mod pidf;
 pub mod presence;
 mod proxy;
@@ -28,6 +29,7 @@ pub mod voicemail;
 pub mod voicemail_media;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
+pub use self::park::{ParkError, ParkPolicy};
 pub use self::queue::{QueueDef, QueueError};
 pub use self::voicemail::{CallPolicy, UserCallSettings};
 #[cfg(test)]

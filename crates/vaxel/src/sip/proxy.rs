@@ -25,6 +25,8 @@ pub(crate) const LINGER: Duration = Duration::from_secs(32);
 /// Per-call facts the relay needs for in-dialog requests.
 pub(crate) struct CallInfo {
     pub caller_tag: String,
+    /// When the INVITE arrived (parked calls ring their owner when a later call ends).
+    pub started: Instant,
     pub last_seen: Instant,
     /// The switch's users on the call (caller and callee where they are users); queue agents
     /// on such a call are busy.
@@ -292,6 +294,21 @@ impl SipCore {
             let kind = self.queue_kind(q);
             return self.local_invite(req, src, now, kind);
         }
+        if let Some(owner) = self.park_owner(&dialled) {
+            if !self.park_has_room(&owner) {
+                let warning = m::warning_value("vaxel", "the personal queue is full");
+                self.reply(
+                    &req,
+                    src,
+                    486,
+                    Some(&m::new_tag()),
+                    &[("Warning", warning)],
+                    None,
+                );
+                return;
+            }
+            return self.local_invite(req, src, now, LocalKind::Park { owner });
+        }
         let (dests, callee): (Vec<(String, Flow)>, Option<String>) = match target {
             Target::Echo => return self.local_invite(req, src, now, LocalKind::Echo),
             Target::WhoAmI => {
@@ -354,6 +371,7 @@ impl SipCore {
             call_id.clone(),
             CallInfo {
                 caller_tag: tag_of(&req.headers, "From").unwrap_or_default(),
+                started: now,
                 last_seen: now,
                 users: std::iter::once(caller.clone())
                     .chain(callee.clone())

@@ -73,8 +73,17 @@ pub(crate) enum Phase {
     Transferring,
 }
 
+/// Where a queued call waits.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Home {
+    /// A call queue (index into the core's queues).
+    Group(usize),
+    /// A user's personal queue: parked there (`park.rs`).
+    Personal(String),
+}
+
 pub(crate) struct QueueCall {
-    pub queue: usize,
+    pub home: Home,
     /// The caller's From header value without its tag, used as From toward agents.
     pub from: String,
     /// Who called, for voicemail and logs.
@@ -201,14 +210,14 @@ impl SipCore {
             .queues
             .calls
             .values()
-            .filter(|c| c.queue == idx && c.phase == Phase::Waiting)
+            .filter(|c| c.home == Home::Group(idx) && c.phase == Phase::Waiting)
             .map(|c| c.since)
             .min();
         let waiting = self
             .queues
             .calls
             .values()
-            .filter(|c| c.queue == idx && c.phase == Phase::Waiting)
+            .filter(|c| c.home == Home::Group(idx) && c.phase == Phase::Waiting)
             .count();
         let wait = oldest.map(|o| now.saturating_duration_since(o).as_secs());
         let now_unix = i64::try_from(self.now_unix(now)).unwrap_or(i64::MAX);
@@ -235,6 +244,24 @@ impl SipCore {
             || self.queues.legs.values().any(|l| l.agent == user)
     }
 
+    /// Whether `user` got on a call (or a queue offered them one) after `since`. Offers of
+    /// parked calls do not count: one parked call ringing its owner must not make the next
+    /// one ring as soon as it stops.
+    pub(crate) fn user_busy_since(&self, user: &str, since: Instant) -> bool {
+        self.calls
+            .values()
+            .any(|c| c.started > since && c.involves(user))
+            || self.queues.legs.values().any(|l| {
+                l.agent == user
+                    && l.started > since
+                    && self
+                        .queues
+                        .calls
+                        .get(&l.call)
+                        .is_some_and(|c| matches!(c.home, Home::Group(_)))
+            })
+    }
+
     /// Logged-in agents of queue `idx` who could take a call now, in member order.
     fn free_agents(&self, idx: usize, now: Instant) -> Vec<String> {
         let q = &self.queues.list[idx];
@@ -258,7 +285,10 @@ impl SipCore {
 
     /// A caller was answered by a queue (the local call exists already).
     pub(crate) fn queue_enqueue(&mut self, call_id: &str, call: QueueCall) {
-        let queue = self.queues.list.get(call.queue).map(|q| q.def.id.as_str());
+        let queue = match &call.home {
+            Home::Group(idx) => self.queues.list.get(*idx).map(|q| q.def.id.as_str()),
+            Home::Personal(owner) => Some(owner.as_str()),
+        };
         tracing::info!(?queue, caller = %call.caller, "caller queued");
         self.queues.calls.insert(call_id.to_string(), call);
     }
@@ -268,6 +298,7 @@ impl SipCore {
     pub(crate) fn queue_step(&mut self, now: Instant) {
         self.queue_dispatch(now);
         self.queue_publish(now);
+        self.park_step(now);
     }
 
     fn queue_dispatch(&mut self, now: Instant) {
@@ -276,7 +307,9 @@ impl SipCore {
                 .queues
                 .calls
                 .iter()
-                .filter(|(_, c)| c.queue == idx && c.phase == Phase::Waiting && c.legs.is_empty())
+                .filter(|(_, c)| {
+                    c.home == Home::Group(idx) && c.phase == Phase::Waiting && c.legs.is_empty()
+                })
                 .map(|(id, c)| (c.since, id.clone()))
                 .collect();
             waiting.sort();
@@ -286,7 +319,8 @@ impl SipCore {
                     break;
                 };
                 for agent in picked {
-                    self.offer_to(&call_id, &agent, self.queues.list[idx].def.agent_ring, now);
+                    let ring = self.queues.list[idx].def.agent_ring;
+                    self.offer_to(&call_id, &agent, ring, false, now);
                 }
             }
         }
@@ -334,8 +368,8 @@ impl SipCore {
         ) {
             return false;
         }
-        if call.phase == Phase::Waiting {
-            if let Some(q) = self.queues.list.get_mut(call.queue) {
+        if let (Phase::Waiting, Home::Group(idx)) = (&call.phase, &call.home) {
+            if let Some(q) = self.queues.list.get_mut(*idx) {
                 q.answered = q.answered.saturating_add(1);
             }
         }
@@ -357,8 +391,10 @@ impl SipCore {
             return;
         };
         if call.phase == Phase::Waiting {
-            if let Some(q) = self.queues.list.get_mut(call.queue) {
-                q.abandoned = q.abandoned.saturating_add(1);
+            if let Home::Group(idx) = call.home {
+                if let Some(q) = self.queues.list.get_mut(idx) {
+                    q.abandoned = q.abandoned.saturating_add(1);
+                }
             }
             tracing::info!(caller = %call.caller, "queued caller hung up");
         }
@@ -374,8 +410,11 @@ impl SipCore {
             .calls
             .iter()
             .filter(|(_, c)| {
+                let Home::Group(idx) = c.home else {
+                    return false;
+                };
                 c.phase == Phase::Waiting
-                    && self.queues.list.get(c.queue).is_some_and(|q| {
+                    && self.queues.list.get(idx).is_some_and(|q| {
                         now.saturating_duration_since(c.overflow_from) >= q.def.max_wait
                     })
             })
@@ -393,7 +432,10 @@ impl SipCore {
         };
         let legs = std::mem::take(&mut call.legs);
         call.phase = Phase::Overflowed;
-        let Some(def) = self.queues.list.get(call.queue).map(|q| q.def.clone()) else {
+        let Home::Group(idx) = call.home else {
+            return;
+        };
+        let Some(def) = self.queues.list.get(idx).map(|q| q.def.clone()) else {
             return;
         };
         tracing::info!(queue = %def.id, overflow = ?def.overflow, "max wait reached");
@@ -430,7 +472,7 @@ impl SipCore {
                     c.phase = Phase::Overflowed;
                 }
                 let ring = self.cfg.calls.ring_timeout(&user);
-                self.offer_to(call_id, &user, ring, now);
+                self.offer_to(call_id, &user, ring, false, now);
                 if self
                     .queues
                     .calls

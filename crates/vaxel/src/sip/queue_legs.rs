@@ -5,6 +5,7 @@
 use super::core::{hv, SipCore};
 use super::flow::Flow;
 use super::proxy::{T1, TIMER_B};
+use super::queue::Home;
 use super::sdp;
 use koppla_sip::message as m;
 use koppla_sip::reason::COMPLETED_ELSEWHERE;
@@ -25,7 +26,7 @@ pub(crate) struct Leg {
     ack: Option<Request>,
     /// To (with the agent's tag) and remote target once answered.
     dialog: Option<(String, String)>,
-    started: Instant,
+    pub(crate) started: Instant,
     ring_limit: Duration,
     next_retransmit: Instant,
     interval: Duration,
@@ -41,20 +42,38 @@ pub(crate) struct Leg {
 const TRANSFER_GRACE: Duration = Duration::from_secs(4);
 
 impl SipCore {
-    /// Rings every registered device of `agent` for queued call `call_id`.
-    pub(crate) fn offer_to(&mut self, call_id: &str, agent: &str, ring: Duration, now: Instant) {
+    /// Rings every registered device of `agent` for queued call `call_id`; `auto_answer` asks
+    /// the devices to answer at once (RFC 5373), for a pickup the agent asked for.
+    pub(crate) fn offer_to(
+        &mut self,
+        call_id: &str,
+        agent: &str,
+        ring: Duration,
+        auto_answer: bool,
+        now: Instant,
+    ) {
         let Some(call) = self.queues.calls.get(call_id) else {
             return;
         };
         let (from, offer, pt) = (call.from.clone(), call.offer.clone(), call.pt);
         // RFC 5806: agents' phones show which queue the caller dialled.
-        let diversion = self.queues.list.get(call.queue).map(|q| {
-            let name = q.def.name.replace(['"', '\\'], "");
-            format!(
-                "\"{name}\" <sip:{}@{}>;reason=unconditional",
-                q.def.number, self.cfg.realm
-            )
-        });
+        let diversion = match &call.home {
+            Home::Group(idx) => self.queues.list.get(*idx).map(|q| {
+                let name = q.def.name.replace(['"', '\\'], "");
+                format!(
+                    "\"{name}\" <sip:{}@{}>;reason=unconditional",
+                    q.def.number, self.cfg.realm
+                )
+            }),
+            // A parked call shows whose queue it waited in (RFC 5806 "deflection").
+            Home::Personal(owner) => self.dir.get(owner).map(|u| {
+                let name = u.name.replace(['"', '\\'], "");
+                format!(
+                    "\"{name}\" <sip:{}@{}>;reason=deflection",
+                    u.username, self.cfg.realm
+                )
+            }),
+        };
         let Some(local) = self.media.queue_agent_side(call_id) else {
             return;
         };
@@ -84,6 +103,9 @@ impl SipCore {
             headers.push(m::make_header("Call-ID", &leg_id));
             if let Some(d) = &diversion {
                 headers.push(m::make_header("Diversion", d));
+            }
+            if auto_answer {
+                headers.push(m::make_header("Answer-Mode", "Auto"));
             }
             headers.push(m::make_header("CSeq", "1 INVITE"));
             headers.push(m::make_header(

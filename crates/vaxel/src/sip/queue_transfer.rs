@@ -6,7 +6,7 @@
 
 use super::core::{hv, SipCore};
 use super::flow::Flow;
-use super::queue::Phase;
+use super::queue::{Home, Phase};
 use super::util::uri_user;
 use koppla_sip::message as m;
 use koppla_sip::rsip::{Method, Request};
@@ -49,7 +49,7 @@ impl SipCore {
         match target {
             Target::Queue(idx) => {
                 tracing::info!(caller = %call.caller, queue = idx, "agent moved the caller to a queue");
-                call.queue = idx;
+                call.home = Home::Group(idx);
                 call.since = now;
                 call.overflow_from = now;
                 call.phase = Phase::Waiting;
@@ -58,7 +58,7 @@ impl SipCore {
                 tracing::info!(caller = %call.caller, %user, "agent transferred the caller");
                 call.phase = Phase::Transferring;
                 let ring = self.cfg.calls.ring_timeout(&user);
-                self.offer_to(&call_id, &user, ring, now);
+                self.offer_to(&call_id, &user, ring, false, now);
                 // No device took the offer: the caller is back in the queue at once.
                 if self
                     .queues

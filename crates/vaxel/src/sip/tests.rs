@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 mod auth_limits;
 mod calls;
 mod conformance;
+mod park;
 mod presence;
 mod queue_transfer;
 mod queue_waiting;

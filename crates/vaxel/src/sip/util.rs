@@ -2,13 +2,42 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-/// User part of `sip:user@host;params` (None when there is none).
+/// User part of `sip:user@host;params` (None when there is none), with `%XX` escapes
+/// decoded (RFC 3261 19.1.4 compares user parts unescaped: `*21%23` is `*21#` and
+/// `anna.%C3%B6berg` is `anna.öberg`). An escape that does not decode to UTF-8 is kept as sent.
 pub fn uri_user(uri: &str) -> Option<String> {
     let rest = uri.split_once(':').map(|(_, r)| r)?;
     let (user, _) = rest.split_once('@')?;
     let user = user.split(';').next().unwrap_or(user);
     let user = user.split(':').next().unwrap_or(user);
-    (!user.is_empty()).then(|| user.to_string())
+    (!user.is_empty()).then(|| unescape(user))
+}
+
+fn unescape(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 /// Host and port of a URI when the host is an IP literal (no DNS in the core).
@@ -74,6 +103,19 @@ pub fn stamp_via(via: &str, src: SocketAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_parts_are_compared_unescaped() {
+        assert_eq!(uri_user("sip:*21%23@h;user=phone").as_deref(), Some("*21#"));
+        assert_eq!(
+            uri_user("sip:*6anna.%C3%B6berg@h").as_deref(),
+            Some("*6anna.öberg")
+        );
+        // Not an escape, or not UTF-8: kept as sent.
+        assert_eq!(uri_user("sip:a%2@h").as_deref(), Some("a%2"));
+        assert_eq!(uri_user("sip:a%+1b@h").as_deref(), Some("a%+1b"));
+        assert_eq!(uri_user("sip:a%FF@h").as_deref(), Some("a%FF"));
+    }
 
     #[test]
     fn uri_parts() {

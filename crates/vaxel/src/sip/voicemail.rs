@@ -24,6 +24,8 @@ pub struct CallPolicy {
     /// Voicemail is available at all (the server has somewhere to store messages).
     pub voicemail: bool,
     pub users: HashMap<String, UserCallSettings>,
+    /// Parking and pickup.
+    pub park: super::park::ParkPolicy,
 }
 
 impl Default for CallPolicy {
@@ -32,6 +34,7 @@ impl Default for CallPolicy {
             ring_timeout: Duration::from_secs(25),
             voicemail: false,
             users: HashMap::new(),
+            park: Default::default(),
         }
     }
 }

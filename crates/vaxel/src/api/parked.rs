@@ -1,0 +1,62 @@
+//! Parked calls: everyone sees the list; picking a colleague's call up needs the pickup
+//! permission, which the SIP side checks.
+
+use super::{ApiError, AuthUser, ErrorBody};
+use crate::model::{ParkedCall, ParkedList};
+use crate::sip::ParkError;
+use crate::state::{AppState, ParkCommand};
+use axum::extract::{Path, State};
+use axum::Json;
+use tokio::sync::oneshot;
+
+async fn username(state: &AppState, auth: &AuthUser) -> Result<String, ApiError> {
+    Ok(state
+        .store
+        .user_by_id(auth.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?
+        .0
+        .username)
+}
+
+/// Every parked call, oldest first, and whether I may pick up colleagues' ones.
+#[utoipa::path(get, path = "/api/v1/parked",
+    responses((status = 200, body = ParkedList)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<ParkedList>, ApiError> {
+    let me = username(&state, &auth).await?;
+    Ok(Json(ParkedList {
+        may_pick_up: state.parked.policy.may_pick_up(&me),
+        calls: state.parked.snapshot(),
+    }))
+}
+
+/// Rings my devices with a parked call, asking them to answer at once (RFC 5373
+/// `Answer-Mode: Auto`); the call leaves the list when one answers.
+#[utoipa::path(post, path = "/api/v1/parked/{id}/pickup", params(("id" = String, Path)),
+    responses((status = 200, body = ParkedCall), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn pick_up(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<ParkedCall>, ApiError> {
+    let user = username(&state, &auth).await?;
+    let gone = || ApiError::Unavailable("the SIP side is not running".into());
+    let (reply, answer) = oneshot::channel();
+    state
+        .parked
+        .commands
+        .send(ParkCommand { id, user, reply })
+        .await
+        .map_err(|_| gone())?;
+    match answer.await.map_err(|_| gone())? {
+        Ok(call) => Ok(Json(call)),
+        Err(ParkError::NotFound(_)) => Err(ApiError::NotFound),
+        Err(e @ ParkError::NotAllowed(_)) => Err(ApiError::Forbidden(e.to_string())),
+        Err(e @ ParkError::NoDevice(_)) => Err(ApiError::Conflict(e.to_string())),
+    }
+}
