@@ -12,7 +12,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::errors::{UiError, UiResult};
 use crate::ipc_types::{ActivityChange, ActivityOptionView, ActivityView, SearchResultsView};
-use crate::switch_api::{Activity, ActivityOption, Me, MissedCall, QueueStatus, SwitchClient};
+use crate::switch_api::{
+    Activity, ActivityOption, Me, MissedCall, ParkedCall, ParkedList, QueueStatus, SwitchClient,
+};
 use crate::switch_feed::{Feed, FeedAction};
 use crate::AppState;
 
@@ -138,6 +140,10 @@ pub enum FeedOutput {
     Queue(QueueStatus),
     /// The switch's list of calls it could not put through to me.
     Missed(Vec<MissedCall>),
+    /// The parked calls changed (from the stream).
+    Parked(Vec<ParkedCall>),
+    /// The parked calls as fetched, with what I may do with them.
+    ParkedList(ParkedList),
 }
 
 /// Starts following the switch for this session.
@@ -198,6 +204,8 @@ async fn apply(app: &AppHandle, output: FeedOutput) {
         }
         FeedOutput::Queue(queue) => crate::queues::show(app, queue),
         FeedOutput::Missed(calls) => crate::missed_import::merge(app, calls).await,
+        FeedOutput::Parked(calls) => crate::parking::show(app, calls),
+        FeedOutput::ParkedList(list) => crate::parking::replace(app, list),
     }
 }
 
@@ -320,6 +328,24 @@ async fn perform_all(
                         }
                     }
                     Err(err) => tracing::info!(%err, "could not fetch my missed calls"),
+                }
+                continue;
+            }
+            FeedAction::ShowParked(calls) => {
+                if out.send(FeedOutput::Parked(calls)).await.is_err() {
+                    return false;
+                }
+                continue;
+            }
+            FeedAction::ReloadParked => {
+                // An older switch has no parking: nothing to show.
+                match client.parked().await {
+                    Ok(list) => {
+                        if out.send(FeedOutput::ParkedList(list)).await.is_err() {
+                            return false;
+                        }
+                    }
+                    Err(err) => tracing::debug!(%err, "could not fetch the parked calls"),
                 }
                 continue;
             }

@@ -79,6 +79,9 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
         }
         return Ok(());
     }
+    if action == CallAction::Park {
+        return crate::parking::park(&app, id).await;
+    }
     let rejecting = action == CallAction::Reject;
     // Answering or resuming a call puts the one the user was talking to on hold.
     let takes_over = matches!(action, CallAction::Answer | CallAction::Resume);

@@ -386,6 +386,13 @@ pub fn command_for(
             None => return Err(UiError::new("storage", "no file to record to")),
         },
         CallAction::StopRecording => Command::StopRecording(call),
+        // Parking needs the switch's park code: `parking::park` does it.
+        CallAction::Park => {
+            return Err(UiError::new(
+                "no_switch",
+                "parking is a transfer to the switch",
+            ))
+        }
     })
 }
 

@@ -330,6 +330,9 @@ pub enum CallAction {
     AttendedTransfer {
         other: u32,
     },
+    /// Parks the call in my personal queue on the switch (the caller hears hold music and
+    /// anyone allowed may take it from the parked list).
+    Park,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -507,6 +510,27 @@ pub struct HistoryRow {
     pub missed: bool,
     pub recording_path: Option<String>,
     pub seen: bool,
+}
+
+/// A call waiting in someone's personal queue on the switch (parked, or camped on a busy
+/// colleague), as the Calls tab lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ParkedCallView {
+    /// The switch's id for the parked call (what `parked_pick_up` takes).
+    pub id: String,
+    /// The waiting caller's number or user name, and display name when known.
+    pub caller: String,
+    pub caller_name: Option<String>,
+    /// Whose personal queue the call waits in (user name and display name).
+    pub owner: String,
+    pub owner_name: String,
+    /// Whether it waits in my own personal queue.
+    pub mine: bool,
+    /// Unix seconds the call was parked; the UI counts the wait up from it.
+    #[ts(type = "number")]
+    pub since: i64,
 }
 
 /// A call queue on the switch, for the queues panel (`queues_list`, event `queue-changed`).

@@ -22,6 +22,7 @@ mod links;
 mod main_window;
 mod missed_import;
 mod notices;
+mod parking;
 mod pending_dials;
 mod placements;
 mod queues;
@@ -75,6 +76,7 @@ pub fn run() {
         })
         .manage(dial_request::Pending::default())
         .manage(hotkey::HotkeyState::default())
+        .manage(parking::Parking::default())
         .invoke_handler(tauri::generate_handler![
             commands::take_pending_dial_requests,
             commands::hotkey_get,
@@ -103,6 +105,8 @@ pub fn run() {
             activity::activity_set,
             queues::queues_list,
             queues::queue_login,
+            parking::parked_list,
+            parking::parked_pick_up,
             audio::audio_devices,
             audio::audio_level,
             external::open_external,

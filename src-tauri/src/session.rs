@@ -315,6 +315,7 @@ async fn pump_events(
                 from,
                 name,
                 via,
+                ..
             } => crate::calls::incoming(&app, call, from, name, via).await,
             UaEvent::CallState {
                 call,

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::UiError;
 
-/// The switch's own wire type, not a copy of it.
-pub use koppla_vaxel::model::MissedCall;
+/// The switch's own wire types, not copies of them.
+pub use koppla_vaxel::model::{MissedCall, ParkedCall, ParkedList};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -28,6 +28,12 @@ pub enum SwitchApiError {
     NotQueueMember(String),
     #[error("the switch has no queue {0}")]
     UnknownQueue(String),
+    #[error("you may not pick up colleagues' parked calls")]
+    PickupNotAllowed,
+    #[error("the parked call {0} is no longer waiting")]
+    ParkedGone(String),
+    #[error("none of your devices is registered to take the call")]
+    NoDeviceForPickup,
     #[error("the switch answered HTTP {0}")]
     Status(u16),
     #[error("unexpected answer from the switch: {0}")]
@@ -44,6 +50,9 @@ impl From<SwitchApiError> for UiError {
             SwitchApiError::Rejected(_) => "rejected",
             SwitchApiError::NotQueueMember(_) => "not_queue_member",
             SwitchApiError::UnknownQueue(_) => "unknown_queue",
+            SwitchApiError::PickupNotAllowed => "pickup_not_allowed",
+            SwitchApiError::ParkedGone(_) => "parked_gone",
+            SwitchApiError::NoDeviceForPickup => "call_failed",
             SwitchApiError::Status(_) | SwitchApiError::Decode(_) => "switch",
         };
         UiError::new(code, err)
@@ -267,21 +276,43 @@ impl SwitchClient {
         }
     }
 
+    /// Every parked call, and whether I may pick up colleagues' ones.
+    pub async fn parked(&self) -> Result<ParkedList, SwitchApiError> {
+        self.get("parked").await
+    }
+
+    /// Asks the switch to ring my devices with a parked call (they answer by themselves).
+    pub async fn pick_up_parked(&self, id: &str) -> Result<ParkedCall, SwitchApiError> {
+        let response = self
+            .http
+            .post(self.api_url(&["parked", id, "pickup"])?)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        match response.status().as_u16() {
+            403 => Err(SwitchApiError::PickupNotAllowed),
+            404 => Err(SwitchApiError::ParkedGone(id.to_string())),
+            409 => Err(SwitchApiError::NoDeviceForPickup),
+            _ => decode(checked(response).await?).await,
+        }
+    }
+
     /// The id comes from the switch but still goes through URL escaping: a `/` or `?` in it
     /// must not reach another endpoint.
     fn queue_url(&self, id: &str, login: bool) -> Result<reqwest::Url, SwitchApiError> {
+        self.api_url(&["queues", id, if login { "login" } else { "logout" }])
+    }
+
+    /// `<base>/api/v1/<segments>`, each segment escaped.
+    fn api_url(&self, segments: &[&str]) -> Result<reqwest::Url, SwitchApiError> {
         let mut url = reqwest::Url::parse(&self.base)
             .map_err(|err| SwitchApiError::InsecureAddress(format!("{}: {err}", self.base)))?;
         url.path_segments_mut()
             .map_err(|()| SwitchApiError::InsecureAddress(self.base.clone()))?
             .pop_if_empty()
-            .extend([
-                "api",
-                "v1",
-                "queues",
-                id,
-                if login { "login" } else { "logout" },
-            ]);
+            .extend(["api", "v1"])
+            .extend(segments);
         Ok(url)
     }
 

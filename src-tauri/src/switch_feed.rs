@@ -1,5 +1,5 @@
 //! What the app does with the switch's live event stream, as a state machine fed frames and
-//! `now`: my own activity and queue counters are shown at once; colleagues' changes are gathered into one
+//! `now`: my own activity, queue counters and parked calls are shown at once; colleagues' changes are gathered into one
 //! directory reload (at 08:00 many people change activity within seconds); a lost stream is
 //! reconnected with growing pauses, and after a reconnect everything is fetched again because
 //! events may have been missed.
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use crate::switch_api::{Activity, QueueStatus};
+use crate::switch_api::{Activity, ParkedCall, QueueStatus};
 
 /// How long colleagues' changes are gathered before the directory is reloaded once.
 pub const DIRECTORY_SETTLE: Duration = Duration::from_millis(300);
@@ -31,6 +31,9 @@ pub enum SwitchEvent {
     QueueChanged {
         queue: QueueStatus,
     },
+    ParkedChanged {
+        calls: Vec<ParkedCall>,
+    },
     /// The switch dropped events for this (slow) client.
     Resync,
     #[serde(other)]
@@ -49,6 +52,10 @@ pub enum FeedAction {
     ShowQueue(QueueStatus),
     /// Fetch every queue: the stream may have missed changes.
     ReloadQueues,
+    /// The parked calls changed (the whole list).
+    ShowParked(Vec<ParkedCall>),
+    /// Fetch the parked calls: at login and whenever events may have been lost.
+    ReloadParked,
     /// Fetch the calls the switch could not put through to me, to merge them into the history:
     /// at login (the app may have been closed) and whenever events may have been lost.
     FetchMissed,
@@ -82,9 +89,10 @@ impl Feed {
                 FeedAction::ReloadOwn,
                 FeedAction::ReloadQueues,
                 FeedAction::FetchMissed,
+                FeedAction::ReloadParked,
             ]
         } else {
-            vec![FeedAction::FetchMissed]
+            vec![FeedAction::FetchMissed, FeedAction::ReloadParked]
         }
     }
 
@@ -114,9 +122,11 @@ impl Feed {
                     FeedAction::ReloadOwn,
                     FeedAction::ReloadQueues,
                     FeedAction::FetchMissed,
+                    FeedAction::ReloadParked,
                 ]
             }
             SwitchEvent::QueueChanged { queue } => vec![FeedAction::ShowQueue(queue)],
+            SwitchEvent::ParkedChanged { calls } => vec![FeedAction::ShowParked(calls)],
             SwitchEvent::Other => Vec::new(),
         }
     }
@@ -250,6 +260,30 @@ mod tests {
     }
 
     #[test]
+    fn parked_calls_are_shown_as_the_switch_serialises_them() {
+        let now = Instant::now();
+        let mut feed = Feed::new("anna");
+        // Serialised by the switch's own type, so the two cannot drift apart.
+        let event = koppla_vaxel::events::Event::ParkedChanged {
+            calls: vec![ParkedCall {
+                id: "p1".into(),
+                owner: "anna".into(),
+                owner_name: "Anna".into(),
+                caller: "0701234567".into(),
+                caller_name: None,
+                since: 1_800_000_000,
+            }],
+        };
+        let frame = serde_json::to_string(&event).expect("event serialises");
+        let actions = feed.frame(&frame, now);
+        let [FeedAction::ShowParked(calls)] = actions.as_slice() else {
+            panic!("expected ShowParked, got {actions:?}");
+        };
+        assert_eq!(calls[0].id, "p1");
+        assert_eq!(feed.deadline(), None);
+    }
+
+    #[test]
     fn unknown_and_broken_frames_are_ignored() {
         let now = Instant::now();
         let mut feed = Feed::new("anna");
@@ -297,7 +331,8 @@ mod tests {
             vec![
                 FeedAction::ReloadOwn,
                 FeedAction::ReloadQueues,
-                FeedAction::FetchMissed
+                FeedAction::FetchMissed,
+                FeedAction::ReloadParked,
             ]
         );
         assert_eq!(feed.deadline(), Some(now + DIRECTORY_SETTLE));
@@ -309,8 +344,8 @@ mod tests {
         let mut feed = Feed::new("anna");
         assert_eq!(
             feed.connected(now),
-            vec![FeedAction::FetchMissed],
-            "the first connect follows a fresh login; only calls missed while away are new"
+            vec![FeedAction::FetchMissed, FeedAction::ReloadParked],
+            "the first connect follows a fresh login: calls missed while away, and what is parked"
         );
         let waits: Vec<Duration> = (0..8).map(|_| feed.disconnected(now) - now).collect();
         assert_eq!(waits[0], Duration::from_secs(1));
@@ -323,7 +358,8 @@ mod tests {
             vec![
                 FeedAction::ReloadOwn,
                 FeedAction::ReloadQueues,
-                FeedAction::FetchMissed
+                FeedAction::FetchMissed,
+                FeedAction::ReloadParked,
             ]
         );
         assert_eq!(feed.poll(now), Some(FeedAction::ReloadDirectory));

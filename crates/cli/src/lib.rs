@@ -133,6 +133,7 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
             from,
             name,
             via,
+            ..
         } => {
             let mut v = json!({"event": "incoming", "call": call, "from": from});
             if let Some(obj) = v.as_object_mut() {

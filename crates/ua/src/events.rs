@@ -60,6 +60,10 @@ pub enum UaEvent {
         /// Who the call came through, from RFC 5806 `Diversion` (a switch's queue, or a
         /// colleague's forwarding): the display name, else the number.
         via: Option<String>,
+        /// The INVITE asks to be answered without the user (RFC 5373 `Answer-Mode: Auto`,
+        /// as the switch sends for a parked call the user picked up). The runtime honours it
+        /// only while the user expects such a call ([`crate::Command::ExpectAutoAnswer`]).
+        auto_answer: bool,
     },
     CallState {
         call: CallId,

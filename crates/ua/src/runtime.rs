@@ -20,6 +20,7 @@ use koppla_sip::{FlowEvent, SipTransport, TransportConfig};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
@@ -44,6 +45,10 @@ pub enum Command {
     Resume(Option<CallId>),
     Transfer(String, Option<CallId>),
     Attended(CallId, CallId),
+    /// The user asked for a call that will ring asking to be answered at once (they picked up
+    /// a parked call): answer the next such INVITE (RFC 5373 `Answer-Mode: Auto`) arriving
+    /// within this time. Other INVITEs asking that still ring as usual.
+    ExpectAutoAnswer(Duration),
     /// Stop (true) or resume (false) sending the microphone on a call; the call itself goes on.
     Mute(bool, Option<CallId>),
     /// Record a call to a stereo WAV (left = our side, right = the peer), replacing any
@@ -78,6 +83,9 @@ struct Runtime {
     ua: UserAgent,
     transport: SipTransport,
     auto_answer: bool,
+    /// Until when an INVITE asking to be answered at once is answered (see
+    /// [`Command::ExpectAutoAnswer`]).
+    expect_auto_answer: Option<Instant>,
     audio: Box<dyn AudioFactory>,
     rtp_ip: std::net::IpAddr,
     /// RTP sockets bound for calls whose media has not started yet.
@@ -150,6 +158,7 @@ pub async fn run(
         ua: UserAgent::new(cfg.ua),
         transport,
         auto_answer: cfg.auto_answer,
+        expect_auto_answer: None,
         audio: cfg.audio,
         rtp_ip: ip,
         pending_rtp: HashMap::new(),
@@ -357,6 +366,10 @@ impl Runtime {
                     None => Err(crate::UaError::NoSuchCall(id)),
                 }
             }
+            Command::ExpectAutoAnswer(within) => {
+                self.expect_auto_answer = Some(Instant::now() + within);
+                return;
+            }
             Command::Quit => Ok(()),
         };
         if let Err(e) = res {
@@ -512,15 +525,22 @@ impl Runtime {
                 from,
                 name,
                 via,
+                auto_answer,
             } => {
                 self.emit(UaEvent::Incoming {
                     call,
                     from,
                     name,
                     via,
+                    auto_answer,
                 })
                 .await;
-                if self.auto_answer || self.ua.replaces(call).is_some() {
+                let expected = auto_answer
+                    && self
+                        .expect_auto_answer
+                        .take_if(|until| *until > Instant::now())
+                        .is_some();
+                if self.auto_answer || expected || self.ua.replaces(call).is_some() {
                     self.answer(call).await;
                 }
             }

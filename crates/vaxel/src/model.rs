@@ -204,6 +204,11 @@ pub struct ParkedCall {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ParkedList {
     pub may_pick_up: bool,
+    /// What a phone transfers a call to, followed by the user's number or name, to park it
+    /// in that user's personal queue (e.g. `*6`).
+    pub park_code: String,
+    /// Most calls one personal queue holds.
+    pub limit: u32,
     pub calls: Vec<ParkedCall>,
 }
 

@@ -128,6 +128,10 @@ impl UserAgent {
         let from = message::addr_uri(&from_header);
         let name = display_name(&from_header);
         let via = message::header(&msg, "Diversion").and_then(|d| diverted_from(&d));
+        let auto_answer = message::header(&msg, "Answer-Mode").is_some_and(|v| {
+            let mode = v.split(';').next().unwrap_or_default();
+            mode.trim().eq_ignore_ascii_case("auto")
+        });
         let local_tag = new_tag();
         let mut ringing = message::response_for(&req, 180, Some(&local_tag));
         message::set_header(&mut ringing.headers, "Contact", &self.contact());
@@ -168,6 +172,7 @@ impl UserAgent {
             from,
             name,
             via,
+            auto_answer,
         });
         self.set_state(id, CallState::Ringing, None);
         Ok(())

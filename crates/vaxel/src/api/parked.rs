@@ -27,8 +27,11 @@ pub async fn list(
     auth: AuthUser,
 ) -> Result<Json<ParkedList>, ApiError> {
     let me = username(&state, &auth).await?;
+    let policy = &state.parked.policy;
     Ok(Json(ParkedList {
-        may_pick_up: state.parked.policy.may_pick_up(&me),
+        may_pick_up: policy.may_pick_up(&me),
+        park_code: policy.code.clone(),
+        limit: u32::try_from(policy.limit).unwrap_or(u32::MAX),
         calls: state.parked.snapshot(),
     }))
 }

@@ -66,3 +66,31 @@ fn an_invite_with_two_call_ids_is_400_and_never_rings() {
         "{headers:?}"
     );
 }
+
+/// Whether bob's Incoming event for `text` says it asks to be answered at once.
+fn asks_auto_answer(text: &str) -> Option<bool> {
+    let mut bob = agent("bob", 5080, "x");
+    let msg = message::parse(text.as_bytes()).expect("test INVITE parses");
+    bob.handle_incoming(msg, addr(5070), Transport::Udp, Instant::now());
+    std::iter::from_fn(|| bob.poll_event()).find_map(|e| match e {
+        UaEvent::Incoming { auto_answer, .. } => Some(auto_answer),
+        _ => None,
+    })
+}
+
+#[test]
+fn rfc5373_answer_mode_auto_is_reported_with_the_incoming_call() {
+    assert_eq!(asks_auto_answer(&invite_text("")), Some(false));
+    assert_eq!(
+        asks_auto_answer(&invite_text("Answer-Mode: Auto\r\n")),
+        Some(true)
+    );
+    assert_eq!(
+        asks_auto_answer(&invite_text("Answer-Mode: auto;require\r\n")),
+        Some(true)
+    );
+    assert_eq!(
+        asks_auto_answer(&invite_text("Answer-Mode: Manual\r\n")),
+        Some(false)
+    );
+}
