@@ -325,6 +325,72 @@ test("blind and attended transfer end the transferred calls", async () => {
   await page.waitForFunction(() => document.querySelectorAll("article.phase-ended").length >= 2);
 });
 
+test("park: a parked call is listed with its wait, picked up again, and a refused pick-up is explained", async () => {
+  const { page, errors } = await openApp();
+  await page.setViewportSize({ width: 420, height: 720 });
+  await page.evaluate(() => window.koppla.incoming("1003", "Anders Öberg"));
+  await page.getByTestId("call-answer").click();
+  await page.getByTestId("call-timer").waitFor();
+  const parkButton = page.getByTestId("call-park");
+  assert.equal(await parkButton.getAttribute("aria-label"), "Parkera");
+  await page.screenshot({ path: `${shots}/call-park.png` });
+  await parkButton.click();
+  // The call ends here and waits in my personal queue.
+  await page.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  const parked = page.getByTestId("parked");
+  await parked.waitFor();
+  assert.equal(await text(page.locator("#parked-heading")), "Parkerade samtal");
+  const mine = parked.locator("li").first();
+  assert.equal(await text(mine.getByTestId("parked-caller")), "Anders Öberg");
+  assert.equal(await text(mine.getByTestId("parked-owner")), "Min kö · 1003");
+  const first = await text(mine.getByTestId("parked-wait"));
+  assert.match(first, /^00:0\d$/);
+  await page.waitForFunction((was) => document.querySelector("[data-testid=parked] [data-testid=parked-wait]")
+    ?.textContent !== was, first, { timeout: 3000 });
+  await page.getByTestId("calls").locator("article").waitFor({ state: "detached" });
+
+  // A colleague's call I may not take: the switch refuses and the reason is shown in Swedish.
+  await page.evaluate(() => window.koppla.parkedElsewhere("0701234567", "Kund AB", "johanna", "Johanna Berg",
+    { refuse: true, waitedS: 95 }));
+  const theirs = parked.locator("li").filter({ hasText: "Kund AB" });
+  assert.equal(await text(theirs.getByTestId("parked-owner")), "Hos Johanna Berg · 0701234567");
+  assert.match(await text(theirs.getByTestId("parked-wait")), /^01:3\d$/);
+  // It fits the default window without scrolling sideways.
+  const overflow = await page.evaluate(() => {
+    const section = document.querySelector("[data-testid=parked]");
+    return [document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      section.scrollWidth - section.clientWidth];
+  });
+  assert.deepEqual(overflow, [0, 0]);
+  await page.screenshot({ path: `${shots}/parked.png` });
+  await theirs.getByTestId("parked-pick-up").click();
+  await page.getByTestId("parked-error").waitFor();
+  assert.equal(await text(page.getByTestId("parked-error").locator("span")),
+    "Kunde inte ta samtalet: du har inte behörighet att ta kollegors parkerade samtal");
+
+  // Picking up my own call rings me with the caller and the app answers: an active call again.
+  await mine.getByTestId("parked-pick-up").click();
+  const again = page.getByTestId("calls").locator("article.phase-established");
+  await again.waitFor();
+  assert.equal(await text(again.locator(".who")), "Anders Öberg");
+  assert.equal(await parked.locator("li").count(), 1);
+  assert.equal(await page.getByTestId("parked-error").count(), 0);
+
+  // A plain SIP account has no parking: no Park button and no parked list.
+  await again.getByTestId("call-hangup").click();
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("logout").click();
+  await page.getByTestId("login-tab-sip").click();
+  await page.getByTestId("login-server").fill("sip.example.com");
+  await logIn(page);
+  await page.evaluate(() => window.koppla.incoming("1002", "Johanna Berg"));
+  await page.getByTestId("call-answer").click();
+  await page.getByTestId("call-timer").waitFor();
+  assert.equal(await page.getByTestId("call-park").count(), 0);
+  assert.equal(await page.getByTestId("parked").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");

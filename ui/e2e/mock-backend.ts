@@ -16,6 +16,7 @@ import type { LoginRequest } from "../src/bindings/LoginRequest";
 import type { SessionView } from "../src/bindings/SessionView";
 import { MockCalls } from "./mock/calls";
 import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
+import { MockParked } from "./mock/parked";
 import { MockQueues } from "./mock/queues";
 import { searchAll } from "./mock/directory";
 import { load, save } from "./mock/store";
@@ -63,6 +64,7 @@ let activity: ActivityView = activityFor("available", null, null);
 const hasSwitch = () => state.session.state === "online" && state.session.switch_features;
 
 const queues = new MockQueues((queue) => void emit("queue-changed", queue));
+const parked = new MockParked((list) => void emit("parked-changed", list));
 
 /** Like src-tauri activity.rs + the switch: checks the id and end time, then tells every client. */
 function activitySet(change: ActivityChange): ActivityView {
@@ -81,6 +83,26 @@ function audioDevices() {
   }
   return { inputs: ["Inbyggd mikrofon", "USB-headset"], outputs: ["Högtalare", "USB-headset"],
     defaultInput: "Inbyggd mikrofon", defaultOutput: "Högtalare", error: null };
+}
+
+/** Like parking.rs `park`: a blind transfer of an answered call to my personal queue. */
+function park(id: number): null {
+  if (!hasSwitch()) fail("no_switch", "parking needs Koppla Växel");
+  const call = calls.calls.find((c) => c.id === id && c.phase !== "ended") ?? fail("no_such_call", `no call with id ${id}`);
+  parked.checkRoom();
+  calls.act(id, "park");
+  const me = state.session.state === "online" ? state.session : null;
+  parked.add(call.remote, call.remoteName, me?.username ?? "", me?.display_name ?? me?.username ?? "", true);
+  return null;
+}
+
+/** Like parking.rs `parked_pick_up`: the switch rings me with the caller and the app answers. */
+function pickUp(id: string): null {
+  if (!hasSwitch()) fail("not_supported", "parked calls need Koppla Växel");
+  const taken = parked.pickUp(id);
+  const callId = calls.incoming(taken.caller, taken.callerName);
+  setTimeout(() => calls.act(callId, "answer"), 100);
+  return null;
 }
 
 function setSession(session: SessionView) {
@@ -215,6 +237,7 @@ mockIPC(
         return place(target);
       }
       case "call_action":
+        if (payload.action === "park") return park(Number(payload.id));
         return calls.act(Number(payload.id), payload.action as CallAction);
       case "conference_merge":
         return calls.merge();
@@ -243,6 +266,11 @@ mockIPC(
         const id = String(payload.id);
         return queues.login(id, Boolean(payload.login)) ?? fail("unknown_queue", `the switch has no queue ${id}`);
       }
+      case "parked_list":
+        // Like parking.rs: no switch, nothing parked (the section stays hidden).
+        return hasSwitch() ? parked.list() : [];
+      case "parked_pick_up":
+        return pickUp(String(payload.id));
       case "audio_devices":
         return audioDevices();
       case "audio_level":
@@ -322,6 +350,15 @@ mockIPC(
   /** A caller starts waiting in a queue (the switch's queue_changed event). */
   queueCaller(id: string) {
     queues.callerArrives(id);
+  },
+  /** A call parked in a colleague's personal queue (`refuse`: my pick-up is not allowed). */
+  parkedElsewhere(caller: string, callerName: string | null, owner: string, ownerName: string,
+    { refuse = false, waitedS = 0 }: { refuse?: boolean; waitedS?: number } = {}) {
+    return parked.add(caller, callerName, owner, ownerName, false, refuse, waitedS).id;
+  },
+  /** A parked caller hangs up while waiting. */
+  parkedHangup(id: string) {
+    parked.hangUp(id);
   },
   /** The engine could not write a recording (disk full, folder gone). */
   recordingFailed(reason: string) {

@@ -20,6 +20,7 @@ import type { HistoryFilter } from "./bindings/HistoryFilter";
 import type { HistoryRow } from "./bindings/HistoryRow";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
 import type { LoginRequest } from "./bindings/LoginRequest";
+import type { ParkedCallView } from "./bindings/ParkedCallView";
 import type { QueueView } from "./bindings/QueueView";
 import type { SearchResultsView } from "./bindings/SearchResultsView";
 import type { SessionView } from "./bindings/SessionView";
@@ -44,6 +45,7 @@ export type {
   HistoryRow,
   HotkeyStatus,
   LoginRequest,
+  ParkedCallView,
   QueueView,
   SearchResultsView,
   SessionView,
@@ -58,6 +60,7 @@ export const EVENTS = {
   activity: "activity-changed",
   search: "search-changed",
   queue: "queue-changed",
+  parked: "parked-changed",
   notice: "engine-notice",
 } as const;
 
@@ -117,6 +120,14 @@ export const queuesList = () => invoke<QueueView[]>("queues_list");
 /** Logs me in to (`login` true) or out of a queue; answers the queue as it is now. */
 export const queueLogin = (id: string, login: boolean) => invoke<QueueView>("queue_login", { id, login });
 
+// Parked calls on Koppla Växel (an empty list with a plain SIP account). A call is parked with
+// `callAction(id, "park")`: it leaves my calls and waits in my personal queue.
+/** The parked calls I may see: mine, and everyone's when I may pick up. */
+export const parkedList = () => invoke<ParkedCallView[]>("parked_list");
+/** Asks the switch to ring me with parked call `id`; the app answers it by itself and it then
+ * arrives through `onCalls` like any other call. */
+export const parkedPickUp = (id: string) => invoke<null>("parked_pick_up", { id });
+
 // Sound devices
 export const audioDevices = () => invoke<AudioDevicesView>("audio_devices");
 /** The microphone level in dBFS; -96 is silence. */
@@ -155,6 +166,9 @@ export const onActivity = (handler: (activity: ActivityView) => void) =>
 /** One queue's counters or agents changed (the switch's event stream). */
 export const onQueue = (handler: (queue: QueueView) => void) =>
   listen<QueueView>(EVENTS.queue, (event) => handler(event.payload));
+/** The parked calls I may see changed; the payload is the whole list. */
+export const onParked = (handler: (parked: ParkedCallView[]) => void) =>
+  listen<ParkedCallView[]>(EVENTS.parked, (event) => handler(event.payload));
 /** Search results may differ now (a colleague's activity changed): run the query again. */
 export const onSearchChanged = (handler: () => void) => listen<null>(EVENTS.search, () => handler());
 /** A problem the engine reports on its own, e.g. a recording that could not be written. */

@@ -127,6 +127,11 @@ export class MockCalls {
       case "hangup":
         this.end(call, call.answeredAt ? "hangup" : "cancelled");
         return;
+      case "park":
+        // Parking is a blind transfer to my park code on the switch: the call ends here.
+        needTalking();
+        this.end(call, "transferred");
+        return;
       case "hold":
         if (call.phase !== "established") fail("invalid_state", `call ${id} is ${call.phase}`);
         call.phase = "held";

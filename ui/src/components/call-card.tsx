@@ -4,16 +4,19 @@ import type { TextKey } from "../i18n";
 import { callAction, conference, type CallAction, type CallView } from "../ipc";
 import { endReasonKey, isRingingIn, isTalking } from "../lib/calls";
 import { externalAppLink, formatDuration } from "../lib/format";
+import { ParkIcon } from "./icons";
 import { Keypad } from "./keypad";
 import { TransferPanel } from "./transfer";
 
 interface Props {
   call: CallView;
   now: number;
+  /** Koppla Växel account: an answered call can be parked in my personal queue. */
+  canPark?: boolean;
 }
 
 /** One call: who, its phase and timer, and the buttons that make sense in that phase. */
-export function CallCard({ call, now }: Props) {
+export function CallCard({ call, now, canPark = false }: Props) {
   const { t, settings, run, calls } = useShell();
   const [panel, setPanel] = useState<"keypad" | "transfer" | null>(null);
   const act = (action: CallAction) => void run(() => callAction(call.id, action));
@@ -88,6 +91,18 @@ export function CallCard({ call, now }: Props) {
           <button aria-pressed={panel === "transfer"} data-testid="call-transfer" onClick={() => toggle("transfer")}>
             {t("call.transfer")}
           </button>
+          {canPark && (
+            <button
+              class="with-icon"
+              data-testid="call-park"
+              title={t("call.parkHint")}
+              aria-label={t("call.park")}
+              onClick={() => act("park")}
+            >
+              <ParkIcon />
+              {t("call.park")}
+            </button>
+          )}
           <button
             aria-pressed={call.recording}
             data-testid="call-record"

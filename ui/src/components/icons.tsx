@@ -24,3 +24,11 @@ export const MailIcon = () => (
     <path d="M3 7l9 6 9-6" />
   </svg>
 );
+
+/** The parking sign: a P in a square (parking a call in a personal queue). */
+export const ParkIcon = () => (
+  <svg {...base}>
+    <rect x="3" y="3" width="18" height="18" rx="3" />
+    <path d="M9 17V7h4a3 3 0 0 1 0 6H9" />
+  </svg>
+);

@@ -157,7 +157,7 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
         ))}
       </nav>
       <div class="body">
-        <CallsPanel />
+        <CallsPanel parking={session.switch_features} />
         <main class="view">
           {tab === "start" && (
             <StartView
