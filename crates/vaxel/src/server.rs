@@ -3,12 +3,12 @@
 use crate::activity::Activities;
 use crate::config::{Config, UserConfig};
 use crate::credentials::{hash_password, CredentialError, Credentials};
+use crate::media::queue::{generated_music, QueueAudio};
+use crate::media::voicemail::{load_greeting, VoicemailSettings};
+use crate::media::UdpMedia;
 use crate::model::UserRecord;
 use crate::sip::directory::Numbering;
 use crate::sip::driver::load_directory;
-use crate::sip::media::UdpMedia;
-use crate::sip::queue_media::{generated_music, QueueAudio};
-use crate::sip::voicemail_media::{load_greeting, VoicemailSettings};
 use crate::sip::{CallPolicy, ParkPolicy, UserCallSettings};
 use crate::sip::{CoreConfig, QueueDef, SipCore};
 use crate::sms::{sender_from_config, SmsLogin};

@@ -33,6 +33,45 @@ pub struct RtpPacket {
     pub payload: Vec<u8>,
 }
 
+impl RtpHeader {
+    /// The fixed-header fields of the RTP packet in `buf`, read in place (no copy of the
+    /// payload, for relays that renumber every packet). `None` when `buf` is shorter than the
+    /// 12-byte fixed header or not RTP version 2; CSRCs, extension and padding are not checked
+    /// (use [`RtpPacket::parse`] for that).
+    pub fn peek(buf: &[u8]) -> Option<RtpHeader> {
+        if buf.len() < 12 || buf[0] >> 6 != 2 {
+            return None;
+        }
+        Some(Self::fixed(buf))
+    }
+
+    /// The fixed-header fields; `buf` holds at least 12 bytes (checked by the callers).
+    fn fixed(buf: &[u8]) -> RtpHeader {
+        RtpHeader {
+            marker: buf[1] & 0x80 != 0,
+            payload_type: buf[1] & 0x7f,
+            sequence: u16::from_be_bytes([buf[2], buf[3]]),
+            timestamp: u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]),
+            ssrc: u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]),
+        }
+    }
+
+    /// Overwrites marker, payload type, sequence number, timestamp and SSRC of the RTP packet in
+    /// `buf` in place; the first byte (version, padding, extension, CSRC count) and everything
+    /// after the fixed header stay as they were. Returns `false`, leaving `buf` untouched, for
+    /// a buffer [`RtpHeader::peek`] refuses.
+    pub fn write_into(&self, buf: &mut [u8]) -> bool {
+        if buf.len() < 12 || buf[0] >> 6 != 2 {
+            return false;
+        }
+        buf[1] = (u8::from(self.marker) << 7) | (self.payload_type & 0x7f);
+        buf[2..4].copy_from_slice(&self.sequence.to_be_bytes());
+        buf[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
+        buf[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
+        true
+    }
+}
+
 /// RFC 5761 demultiplexing: RTCP packet types 192..=223 in the second byte.
 pub fn is_rtcp(buf: &[u8]) -> bool {
     buf.len() >= 2 && (192..=223).contains(&buf[1])
@@ -75,13 +114,7 @@ impl RtpPacket {
             end -= pad;
         }
         Ok(Self {
-            header: RtpHeader {
-                marker: buf[1] & 0x80 != 0,
-                payload_type: buf[1] & 0x7f,
-                sequence: u16::from_be_bytes([buf[2], buf[3]]),
-                timestamp: u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]),
-                ssrc: u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]),
-            },
+            header: RtpHeader::fixed(buf),
             payload: buf[hl..end].to_vec(),
         })
     }
@@ -132,6 +165,43 @@ mod tests {
         let p = RtpPacket::parse(&b).unwrap();
         assert_eq!(p.payload, vec![9, 9]);
         assert_eq!(p.header.sequence, 7);
+    }
+
+    #[test]
+    fn header_peek_and_write_in_place() {
+        // CC=1, X=1, P=1 as above: only the fixed-header fields change, the rest stays.
+        let mut b = [
+            0xb1, 0x08, 0, 7, 0, 0, 0, 1, 0, 0, 0, 2, 0xaa, 0xbb, 0xcc, 0xdd, 0xbe, 0xde, 0, 1, 1,
+            2, 3, 4, 9, 9, 0, 2,
+        ];
+        let h = RtpHeader::peek(&b).unwrap();
+        assert_eq!(h, RtpPacket::parse(&b).unwrap().header);
+        let new = RtpHeader {
+            marker: true,
+            payload_type: 0,
+            sequence: 0xfffe,
+            timestamp: 0x0102_0304,
+            ssrc: 0xdead_beef,
+        };
+        assert!(new.write_into(&mut b));
+        assert_eq!(
+            &b[..12],
+            &[0xb1, 0x80, 0xff, 0xfe, 1, 2, 3, 4, 0xde, 0xad, 0xbe, 0xef]
+        );
+        let p = RtpPacket::parse(&b).unwrap();
+        assert_eq!(p.header, new);
+        assert_eq!(p.payload, vec![9, 9]);
+        assert_eq!(RtpHeader::peek(&b), Some(new));
+
+        // Too short or not version 2: refused, buffer untouched.
+        let mut short = [0x80, 0, 1];
+        assert_eq!(RtpHeader::peek(&short), None);
+        assert!(!new.write_into(&mut short));
+        assert_eq!(short, [0x80, 0, 1]);
+        let mut v1 = [0x40; 12];
+        assert_eq!(RtpHeader::peek(&v1), None);
+        assert!(!new.write_into(&mut v1));
+        assert_eq!(v1, [0x40; 12]);
     }
 
     #[test]

@@ -1,23 +1,19 @@
 //! The SIP side: a sans-IO core ([`SipCore`]) fed datagrams and `now`, and a thin tokio driver.
 
-mod announce;
 mod auth_throttle;
 mod core;
 pub mod directory;
 pub mod driver;
 pub mod flow;
-pub mod g711;
 mod in_dialog;
 mod local;
 mod location_store;
-pub mod media;
 mod park;
 pub mod pidf;
 pub mod presence;
 mod proxy;
 pub mod queue;
 mod queue_legs;
-pub mod queue_media;
 mod queue_transfer;
 mod register;
 pub mod registrar;
@@ -26,7 +22,6 @@ pub mod sdp;
 pub mod stream;
 pub mod util;
 pub mod voicemail;
-pub mod voicemail_media;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
 pub use self::park::{ParkError, ParkPolicy};

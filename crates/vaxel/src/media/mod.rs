@@ -1,11 +1,19 @@
 //! UDP media for the switch: per-call relay with symmetric-RTP latching (so NATed phones hear
 //! each other), the echo endpoint, and spoken announcements (espeak-ng, or a tone fallback).
+//! This file is the tokio implementation of [`MediaControl`]; the queue's hold audio and
+//! bridging, voicemail recording, announcements and G.711 live in the submodules. RTP headers
+//! are built and read with koppla-media's [`RtpPacket`] / [`RtpHeader`].
 
-use super::announce::announce_loop;
-use super::core::MediaControl;
-use super::g711;
-use super::queue_media::{QueueAudio, QueueMedia};
-use super::voicemail_media::{self, VoicemailSettings};
+mod announce;
+pub mod g711;
+pub mod queue;
+pub mod voicemail;
+
+use self::announce::announce_loop;
+use self::queue::{QueueAudio, QueueMedia};
+use self::voicemail::VoicemailSettings;
+use crate::sip::MediaControl;
+use koppla_media::rtp::{RtpHeader, RtpPacket};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -16,13 +24,13 @@ use tokio::task::JoinHandle;
 /// Where one side of a relayed call receives audio: what its SDP said, until a packet from it
 /// shows the real (possibly NAT-translated) address.
 #[derive(Default, Clone, Copy)]
-pub(super) struct Peer {
-    pub(super) sdp: Option<SocketAddr>,
-    pub(super) latched: Option<SocketAddr>,
+struct Peer {
+    sdp: Option<SocketAddr>,
+    latched: Option<SocketAddr>,
 }
 
 impl Peer {
-    pub(super) fn dest(&self) -> Option<SocketAddr> {
+    fn dest(&self) -> Option<SocketAddr> {
         self.latched.or(self.sdp)
     }
 }
@@ -69,13 +77,18 @@ impl RtpOut {
 
     /// One G.711 packet for a 20 ms frame of 8 kHz PCM.
     pub(crate) fn packet(&mut self, frame: &[i16]) -> Vec<u8> {
-        let mut pkt = Vec::with_capacity(12 + frame.len());
-        pkt.push(0x80);
-        pkt.push(if self.first { 0x80 | self.pt } else { self.pt });
-        pkt.extend_from_slice(&self.seq.to_be_bytes());
-        pkt.extend_from_slice(&self.ts.to_be_bytes());
-        pkt.extend_from_slice(&self.ssrc.to_be_bytes());
-        pkt.extend_from_slice(&g711::encode(self.pt, frame));
+        let pkt = RtpPacket {
+            header: RtpHeader {
+                // The first packet of the stream carries the marker bit.
+                marker: self.first,
+                payload_type: self.pt,
+                sequence: self.seq,
+                timestamp: self.ts,
+                ssrc: self.ssrc,
+            },
+            payload: g711::encode(self.pt, frame),
+        }
+        .to_bytes();
         self.first = false;
         self.seq = self.seq.wrapping_add(1);
         self.ts = self
@@ -95,7 +108,7 @@ pub struct UdpMedia {
     queue_audio: HashMap<String, Arc<QueueAudio>>,
 }
 
-pub(super) fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
+fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
     let std = std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
     std.set_nonblocking(true).ok()?;
     let addr = std.local_addr().ok()?;
@@ -133,18 +146,13 @@ impl UdpMedia {
 
     /// Starts a voicemail recording. Not kept in `tasks`: release() stops it through `stop` so
     /// the file gets finished.
-    fn record(&mut self, job: voicemail_media::Job) {
+    fn record(&mut self, job: voicemail::Job) {
         let Some(settings) = self.voicemail.clone() else {
             return;
         };
         let (stop, stopped) = oneshot::channel();
         let call_id = job.call_id.clone();
-        tokio::spawn(voicemail_media::run(
-            job,
-            settings,
-            stopped,
-            self.done.clone(),
-        ));
+        tokio::spawn(voicemail::run(job, settings, stopped, self.done.clone()));
         self.calls.entry(call_id).or_default().stop = Some(stop);
     }
 
@@ -170,11 +178,7 @@ impl UdpMedia {
 
 /// Index 0 = caller, 1 = callee. A packet arriving on side i comes from peer i and goes out
 /// of the other socket to peer 1-i.
-pub(super) async fn relay_loop(
-    caller: Arc<UdpSocket>,
-    callee: Arc<UdpSocket>,
-    peers: Arc<Mutex<[Peer; 2]>>,
-) {
+async fn relay_loop(caller: Arc<UdpSocket>, callee: Arc<UdpSocket>, peers: Arc<Mutex<[Peer; 2]>>) {
     let mut b1 = [0u8; 2048];
     let mut b2 = [0u8; 2048];
     loop {
@@ -281,7 +285,7 @@ impl MediaControl for UdpMedia {
     ) -> Option<SocketAddr> {
         self.voicemail.as_ref()?;
         let (sock, addr) = bind(self.bind_ip)?;
-        self.record(voicemail_media::Job {
+        self.record(voicemail::Job {
             sock: Arc::new(sock),
             dest: remote,
             pt: payload_type,
@@ -334,7 +338,7 @@ impl MediaControl for UdpMedia {
             .and_then(|c| c.queue.as_mut())
             .map(|q| q.take_caller());
         if let Some((sock, dest)) = taken {
-            self.record(voicemail_media::Job {
+            self.record(voicemail::Job {
                 sock,
                 dest,
                 pt: payload_type,
@@ -436,8 +440,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(n, 12 + 160);
-        assert_eq!(buf[0], 0x80);
-        assert_eq!(buf[1] & 0x7F, 8);
+        let pkt = RtpPacket::parse(&buf[..n]).unwrap();
+        assert_eq!(pkt.header.payload_type, 8);
+        assert_eq!(pkt.payload.len(), 160);
         let done = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .unwrap();

@@ -5,7 +5,8 @@
 //! renumbered into the hold stream's SSRC, sequence and timestamp space: to the caller it stays
 //! one stream (phones such as baresip drop a new stream whose sequence numbers are "older").
 
-use super::media::{bind, Peer, RtpOut};
+use super::{bind, Peer, RtpOut};
+use koppla_media::rtp::RtpHeader;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -167,14 +168,13 @@ impl Renumber {
         }
     }
 
-    /// Rewrites one packet in place; anything not RTP v2 passes untouched.
+    /// Rewrites one packet in place (no allocation: this runs for every packet of the agent);
+    /// anything not RTP v2 passes untouched.
     fn apply(&mut self, pkt: &mut [u8]) {
-        if pkt.len() < 12 || pkt[0] >> 6 != 2 {
+        let Some(mut h) = RtpHeader::peek(pkt) else {
             return;
-        }
-        let seq = u16::from_be_bytes([pkt[2], pkt[3]]);
-        let ts = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
-        let ssrc = u32::from_be_bytes([pkt[8], pkt[9], pkt[10], pkt[11]]);
+        };
+        let (seq, ts, ssrc) = (h.sequence, h.timestamp, h.ssrc);
         let (a_seq, a_ts) = match self.anchor {
             Some((s, a_seq, a_ts)) if s == ssrc => (a_seq, a_ts),
             _ => {
@@ -185,16 +185,15 @@ impl Renumber {
                     self.last.1.wrapping_add(FRAME as u32),
                 );
                 self.anchor = Some((ssrc, seq, ts));
-                pkt[1] |= 0x80;
+                h.marker = true;
                 (seq, ts)
             }
         };
-        let out_seq = self.base.0.wrapping_add(seq.wrapping_sub(a_seq));
-        let out_ts = self.base.1.wrapping_add(ts.wrapping_sub(a_ts));
-        pkt[2..4].copy_from_slice(&out_seq.to_be_bytes());
-        pkt[4..8].copy_from_slice(&out_ts.to_be_bytes());
-        pkt[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
-        self.last = (out_seq, out_ts);
+        h.sequence = self.base.0.wrapping_add(seq.wrapping_sub(a_seq));
+        h.timestamp = self.base.1.wrapping_add(ts.wrapping_sub(a_ts));
+        h.ssrc = self.ssrc;
+        h.write_into(pkt);
+        self.last = (h.sequence, h.timestamp);
     }
 }
 
@@ -287,6 +286,7 @@ async fn hold_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use koppla_media::rtp::RtpPacket;
     use std::net::Ipv4Addr;
 
     const LO: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -312,7 +312,7 @@ mod tests {
             (12 + FRAME, q.caller_addr),
             "hold audio as PCMU RTP"
         );
-        assert_eq!(buf[1] & 0x7f, 0);
+        assert_eq!(RtpPacket::parse(&buf[..n]).unwrap().header.payload_type, 0);
         q.bridge(Some(agent.local_addr().unwrap()));
         agent.send_to(b"agent-rtp", q.agent_addr).await.unwrap();
         // Hold packets already in flight may arrive first.
@@ -372,22 +372,23 @@ mod tests {
         assert_eq!(&buf[..n], b"caller-rtp");
     }
 
-    fn rtp(seq: u16, ts: u32, ssrc: u32) -> Vec<u8> {
-        let mut p = vec![0x80, 0];
-        p.extend_from_slice(&seq.to_be_bytes());
-        p.extend_from_slice(&ts.to_be_bytes());
-        p.extend_from_slice(&ssrc.to_be_bytes());
-        p.extend_from_slice(&[0xff; 160]);
-        p
+    fn rtp(sequence: u16, timestamp: u32, ssrc: u32) -> Vec<u8> {
+        RtpPacket {
+            header: RtpHeader {
+                marker: false,
+                payload_type: 0,
+                sequence,
+                timestamp,
+                ssrc,
+            },
+            payload: vec![0xff; 160],
+        }
+        .to_bytes()
     }
 
     fn fields(p: &[u8]) -> (bool, u16, u32, u32) {
-        (
-            p[1] & 0x80 != 0,
-            u16::from_be_bytes([p[2], p[3]]),
-            u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
-            u32::from_be_bytes([p[8], p[9], p[10], p[11]]),
-        )
+        let h = RtpPacket::parse(p).unwrap().header;
+        (h.marker, h.sequence, h.timestamp, h.ssrc)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! is missing) sent as G.711 RTP, then a completion report so the core can hang up.
 
 use super::g711;
-use super::media::RtpOut;
+use super::RtpOut;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::UdpSocket;

@@ -3,6 +3,7 @@
 
 use super::g711;
 use koppla_media::codec::g711::{alaw_decode, ulaw_decode};
+use koppla_media::rtp::RtpPacket;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -82,24 +83,13 @@ pub fn prompt(greeting: &[i16]) -> Vec<i16> {
 }
 
 /// Decodes the audio of one RTP packet when it carries PCMU or PCMA.
+/// CSRCs, a header extension and padding are skipped; anything that is not valid RTP gives none.
 pub fn rtp_pcm(pkt: &[u8]) -> Option<Vec<i16>> {
-    if pkt.len() < 12 || pkt[0] >> 6 != 2 {
-        return None;
-    }
-    let csrc = usize::from(pkt[0] & 0x0f) * 4;
-    let mut start = 12 + csrc;
-    if pkt[0] & 0x10 != 0 {
-        let ext = pkt.get(start + 2..start + 4)?;
-        start += 4 + usize::from(u16::from_be_bytes([ext[0], ext[1]])) * 4;
-    }
-    let mut end = pkt.len();
-    if pkt[0] & 0x20 != 0 {
-        end = end.checked_sub(usize::from(*pkt.last()?))?;
-    }
-    let payload = pkt.get(start..end)?;
-    match pkt[1] & 0x7f {
-        0 => Some(payload.iter().map(|b| ulaw_decode(*b)).collect()),
-        8 => Some(payload.iter().map(|b| alaw_decode(*b)).collect()),
+    let pkt = RtpPacket::parse(pkt).ok()?;
+    let payload = pkt.payload.iter();
+    match pkt.header.payload_type {
+        0 => Some(payload.map(|b| ulaw_decode(*b)).collect()),
+        8 => Some(payload.map(|b| alaw_decode(*b)).collect()),
         _ => None,
     }
 }
@@ -123,7 +113,7 @@ pub(super) async fn run(
     done: mpsc::UnboundedSender<String>,
 ) {
     let mut buf = [0u8; 2048];
-    let mut rtp = super::media::RtpOut::new(job.pt);
+    let mut rtp = super::RtpOut::new(job.pt);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     for frame in prompt(&settings.greeting).chunks(FRAME) {
         tokio::select! {
@@ -208,7 +198,7 @@ mod tests {
 
     #[test]
     fn decodes_g711_rtp_and_skips_other_payloads() {
-        let mut rtp = crate::sip::media::RtpOut::new(8);
+        let mut rtp = crate::media::RtpOut::new(8);
         let frame: Vec<i16> = (0..160).map(|i| (i * 100) as i16).collect();
         let pkt = rtp.packet(&frame);
         let back = rtp_pcm(&pkt).unwrap();
@@ -218,10 +208,12 @@ mod tests {
             .iter()
             .zip(&frame)
             .all(|(a, b)| (i32::from(*a) - i32::from(*b)).abs() < 600));
-        let mut dtmf = pkt.clone();
-        dtmf[1] = 101;
-        assert_eq!(rtp_pcm(&dtmf), None);
+        let mut dtmf = RtpPacket::parse(&pkt).unwrap();
+        dtmf.header.payload_type = 101;
+        assert_eq!(rtp_pcm(&dtmf.to_bytes()), None);
         assert_eq!(rtp_pcm(&[0x80, 0]), None);
+        // RtpPacket::to_bytes never pads, so the padded variant is made by hand: P bit set and
+        // three padding bytes, the last one counting them.
         let mut padded = pkt.clone();
         padded[0] |= 0x20;
         padded.extend_from_slice(&[0, 0, 3]);
