@@ -3,85 +3,35 @@
 //! checked both ways through the switch's relay, and the queue counters move on the event bus.
 //! An agent's blind transfer (REFER) hands the caller to a colleague, audio checked again.
 
-use koppla_interop::audio::{read_wav, sweep, verify_transmission, write_wav, Wav};
-use koppla_interop::{Baresip, BaresipOptions, Codec, TestDir};
-use koppla_vaxel::config::{Config, UserConfig};
+mod peers;
+
+use koppla_interop::TestDir;
 use koppla_vaxel::events::Event;
 use koppla_vaxel::queue_config::{Overflow, QueueConfig, Strategy};
-use koppla_vaxel::{Vaxel, VaxelHandle};
+use koppla_vaxel::VaxelHandle;
+use peers::{assert_received, baresip, loudest_before, WAIT};
 use std::time::Duration;
-
-const PW_VAR: &str = "VAXEL_QUEUE_INTEROP_PASSWORD";
-const PW: &str = "queue-pw-3";
-const WAIT: Duration = Duration::from_secs(15);
 
 fn seconds(party: usize) -> f64 {
     8.0 + 1.5 * party as f64
 }
 
-/// A baresip phone for `user` that plays a sweep of `secs` seconds into its calls.
-fn baresip(dir: &TestDir, domain: &str, user: &str, secs: f64) -> Baresip {
-    let (rate, channels) = Codec::Pcmu.baresip_pipeline_format();
-    let input = dir.path().join(format!("in-{user}.wav"));
-    write_wav(&input, rate, channels, &sweep(rate, secs, 0.5)).expect("write wav");
-    let mut o = BaresipOptions::new(user, PW, domain);
-    o.codecs = vec![Codec::Pcmu];
-    o.audio_in = Some(input);
-    o.record_dir = Some(dir.sub(&format!("rec-{user}")).expect("rec dir"));
-    Baresip::start(o, dir.path()).unwrap_or_else(|e| panic!("baresip {user}: {e}"))
-}
-
-/// Checks the sweep of `secs` seconds is in the recording; returns the recording and where
-/// the sweep starts.
-fn assert_received(path: &std::path::Path, secs: f64, what: &str) -> (Wav, f64) {
-    let reference = Wav {
-        rate: 8000,
-        samples: sweep(8000, secs, 0.5),
-    };
-    let rec = read_wav(path).unwrap_or_else(|e| panic!("{what}: cannot read recording: {e}"));
-    let report = verify_transmission(&reference, &rec);
-    assert!(
-        report.passes(0.6, 3),
-        "{what}: sweep of {secs} s not found in {}: {report}",
-        path.display()
-    );
-    eprintln!("{what}: ok, best ncc {:.3}", report.best_ncc());
-    let delay = report.delay_s(0.6).unwrap_or(0.0);
-    (rec, delay)
-}
-
 /// A runtime with a switch of alice, bob and carol and a support queue (7000) of bob.
 fn start() -> (tokio::runtime::Runtime, VaxelHandle) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    std::env::set_var(PW_VAR, PW);
-    let mut cfg = Config::ephemeral();
-    for (u, n) in [("alice", "1001"), ("bob", "1002"), ("carol", "1003")] {
-        cfg.users.push(UserConfig {
-            username: u.into(),
-            name: u.into(),
-            short_number: Some(n.into()),
-            password_env: Some(PW_VAR.into()),
-            ..Default::default()
-        });
-    }
-    cfg.queues.push(QueueConfig {
-        id: "support".into(),
-        number: "7000".into(),
-        name: "Support".into(),
-        members: vec!["bob".into()],
-        strategy: Strategy::RingAll,
-        agent_ring_secs: 20,
-        max_wait_secs: 120,
-        overflow: Overflow::Busy,
-        announcement: None,
-        hold_music: None,
-    });
-    let handle = rt.block_on(Vaxel::start(cfg)).expect("vaxel starts");
-    (rt, handle)
+    peers::start(|cfg| {
+        cfg.queues.push(QueueConfig {
+            id: "support".into(),
+            number: "7000".into(),
+            name: "Support".into(),
+            members: vec!["bob".into()],
+            strategy: Strategy::RingAll,
+            agent_ring_secs: 20,
+            max_wait_secs: 120,
+            overflow: Overflow::Busy,
+            announcement: None,
+            hold_music: None,
+        })
+    })
 }
 
 /// The queue's counters from `queue_changed` events seen so far: (max waiting, answered).
@@ -147,14 +97,7 @@ fn baresip_caller_reaches_a_baresip_agent_through_the_queue_with_audio_both_ways
         "agent -> caller via the queue relay",
     );
     // Before the agent's audio the caller heard the generated hold music, not silence.
-    let before = rec
-        .samples
-        .get(..(agent_from * f64::from(rec.rate)) as usize)
-        .unwrap_or_default();
-    let loudest = before
-        .chunks(rec.rate as usize / 5)
-        .map(|c| (c.iter().map(|s| s * s).sum::<f32>() / c.len().max(1) as f32).sqrt())
-        .fold(0.0f32, f32::max);
+    let loudest = loudest_before(&rec, agent_from);
     eprintln!("hold music before {agent_from:.2} s: loudest 200 ms rms {loudest:.3}");
     assert!(
         loudest > 0.02,
