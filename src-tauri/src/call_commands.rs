@@ -79,8 +79,10 @@ pub async fn call_action(app: AppHandle, id: u32, action: CallAction) -> UiResul
         }
         return Ok(());
     }
-    if action == CallAction::Park {
-        return crate::parking::park(&app, id).await;
+    match &action {
+        CallAction::Park => return crate::parking::park(&app, id).await,
+        CallAction::CampOn { user } => return crate::parking::camp_on(&app, id, user).await,
+        _ => {}
     }
     let rejecting = action == CallAction::Reject;
     // Answering or resuming a call puts the one the user was talking to on hold.

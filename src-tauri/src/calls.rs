@@ -386,8 +386,8 @@ pub fn command_for(
             None => return Err(UiError::new("storage", "no file to record to")),
         },
         CallAction::StopRecording => Command::StopRecording(call),
-        // Parking needs the switch's park code: `parking::park` does it.
-        CallAction::Park => {
+        // Parking and camping need the switch's park code: `parking` does them.
+        CallAction::Park | CallAction::CampOn { .. } => {
             return Err(UiError::new(
                 "no_switch",
                 "parking is a transfer to the switch",

@@ -333,6 +333,12 @@ pub enum CallAction {
     /// Parks the call in my personal queue on the switch (the caller hears hold music and
     /// anyone allowed may take it from the parked list).
     Park,
+    /// Camps the call on a busy colleague: it waits in their personal queue on the switch and
+    /// rings them as soon as their current call ends. `user` is their user name or a number
+    /// the switch's directory knows them by (e.g. their extension).
+    CampOn {
+        user: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -512,8 +518,21 @@ pub struct HistoryRow {
     pub seen: bool,
 }
 
-/// A call waiting in someone's personal queue on the switch (parked, or camped on a busy
-/// colleague), as the Calls tab lists it.
+/// Where a call the switch holds for someone stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum ParkedState {
+    /// Waiting in the owner's personal queue with hold music (parked, or camped on the owner).
+    Parked,
+    /// Blindly transferred by the owner and ringing `target`; it comes back unanswered.
+    Ringing,
+    /// The transfer was not answered (or the target was busy): back with the owner, waiting.
+    Recalled,
+}
+
+/// A call the switch holds for someone: waiting in a personal queue (parked, or camped on a
+/// busy colleague) or transferred and not answered yet, as the Calls tab lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
@@ -526,11 +545,20 @@ pub struct ParkedCallView {
     /// Whose personal queue the call waits in (user name and display name).
     pub owner: String,
     pub owner_name: String,
-    /// Whether it waits in my own personal queue.
+    /// Whether it waits in my own personal queue (or is a transfer of mine that may come back).
     pub mine: bool,
     /// Unix seconds the call was parked; the UI counts the wait up from it.
     #[ts(type = "number")]
     pub since: i64,
+    pub state: ParkedState,
+    /// User name of who put it there (parked, camped or transferred it), when known.
+    pub by: Option<String>,
+    /// Whether I put it there (e.g. camped it on a colleague).
+    pub by_me: bool,
+    /// The colleague a transfer rings (`ringing`) or rang (`recalled`): user name and display
+    /// name.
+    pub target: Option<String>,
+    pub target_name: Option<String>,
 }
 
 /// A call queue on the switch, for the queues panel (`queues_list`, event `queue-changed`).

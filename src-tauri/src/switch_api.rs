@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::errors::UiError;
 
 /// The switch's own wire types, not copies of them.
-pub use koppla_vaxel::model::{MissedCall, ParkedCall, ParkedList};
+pub use koppla_vaxel::model::{HeldState, MissedCall, ParkedCall, ParkedList};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

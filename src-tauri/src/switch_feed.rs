@@ -272,6 +272,10 @@ mod tests {
                 caller: "0701234567".into(),
                 caller_name: None,
                 since: 1_800_000_000,
+                state: koppla_vaxel::model::HeldState::Recalled,
+                by: Some("anna".into()),
+                target: Some("bo".into()),
+                target_name: Some("Bo Ek".into()),
             }],
         };
         let frame = serde_json::to_string(&event).expect("event serialises");
@@ -280,6 +284,9 @@ mod tests {
             panic!("expected ShowParked, got {actions:?}");
         };
         assert_eq!(calls[0].id, "p1");
+        assert_eq!(calls[0].state, koppla_vaxel::model::HeldState::Recalled);
+        assert_eq!(calls[0].by.as_deref(), Some("anna"));
+        assert_eq!(calls[0].target_name.as_deref(), Some("Bo Ek"));
         assert_eq!(feed.deadline(), None);
     }
 
