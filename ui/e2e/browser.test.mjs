@@ -353,7 +353,7 @@ test("park: a parked call is listed with its wait, picked up again, and a refuse
   await page.evaluate(() => window.koppla.parkedElsewhere("0701234567", "Kund AB", "johanna", "Johanna Berg",
     { refuse: true, waitedS: 95 }));
   const theirs = parked.locator("li").filter({ hasText: "Kund AB" });
-  assert.equal(await text(theirs.getByTestId("parked-owner")), "Hos Johanna Berg · 0701234567");
+  assert.equal(await text(theirs.getByTestId("parked-owner")), "Väntar hos Johanna Berg · 0701234567");
   assert.match(await text(theirs.getByTestId("parked-wait")), /^01:3\d$/);
   // It fits the default window without scrolling sideways.
   const overflow = await page.evaluate(() => {
@@ -388,6 +388,87 @@ test("park: a parked call is listed with its wait, picked up again, and a refuse
   await page.getByTestId("call-timer").waitFor();
   assert.equal(await page.getByTestId("call-park").count(), 0);
   assert.equal(await page.getByTestId("parked").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test("transfer here from a search hit: the switch rings the colleague, the call comes back and is taken; camp-on", async () => {
+  const { page, errors } = await openApp();
+  await page.evaluate(() => window.koppla.incoming("0701234567", "Kund AB"));
+  await page.getByTestId("call-answer").click();
+  await page.getByTestId("call-hold").click();
+  await page.locator("article.phase-held").waitFor();
+
+  // Every hit offers "Transfer here" for the held caller; only the busy colleague "Camp on".
+  await page.getByTestId("search").fill("anna");
+  const anna = page.getByTestId("hit").filter({ hasText: "Anna Lindqvist" });
+  const johanna = page.getByTestId("hit").filter({ hasText: "Johanna Berg" });
+  await anna.getByTestId("hit-transfer").waitFor();
+  assert.equal(await text(anna.getByTestId("hit-transfer")), "Koppla hit");
+  assert.equal(await anna.getByTestId("hit-transfer").getAttribute("title"),
+    "Koppla Kund AB till Anna Lindqvist (utan att fråga först)");
+  assert.equal(await anna.getByTestId("hit-camp-on").count(), 0);
+  assert.equal(await text(johanna.getByTestId("hit-camp-on")), "Köa hos Johanna");
+  assert.equal(await johanna.getByTestId("hit-camp-on").getAttribute("title"),
+    "Kund AB väntar i Johanna Bergs kö och kopplas fram så fort Johanna Berg är ledig");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0);
+  await page.screenshot({ path: `${shots}/transfer-here.png` });
+
+  // Transfer to Anna without typing: the held call ends here (no call to Anna is placed) and the
+  // switch rings her; I see it ringing with the time it has rung and can take it back.
+  await anna.getByTestId("hit-transfer").click();
+  await page.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  assert.equal(await page.locator("article.phase-calling, article.phase-ringing").count(), 0);
+  const parked = page.getByTestId("parked");
+  const ringing = parked.locator('[data-state="ringing"]');
+  await ringing.waitFor();
+  assert.equal(await text(ringing), "Ringer hos Anna Lindqvist");
+  const row = parked.locator("li").filter({ hasText: "Kund AB" });
+  assert.equal(await text(row.getByTestId("parked-take-back")), "Ta tillbaka");
+  assert.equal(await row.getByTestId("parked-pick-up").count(), 0);
+  await page.screenshot({ path: `${shots}/parked-ringing.png` });
+
+  // Nobody answers: the call comes back to me, marked, and I take it.
+  await page.evaluate(() => window.koppla.transferUnanswered());
+  const recalled = parked.locator('[data-state="recalled"]');
+  await recalled.waitFor();
+  assert.equal(await text(recalled), "Tillbaka från Anna Lindqvist");
+  assert.equal(await row.locator(".parked-alert").count(), 1);
+  assert.equal(await row.getAttribute("title"), "Anna Lindqvist svarade inte – samtalet väntar på dig igen");
+  await page.screenshot({ path: `${shots}/parked-recalled.png` });
+  await row.getByTestId("parked-pick-up").click();
+  const again = page.getByTestId("calls").locator("article.phase-established");
+  await again.waitFor();
+  assert.equal(await text(again.locator(".who")), "Kund AB");
+  const againCard = page.getByTestId(await again.getAttribute("data-testid"));
+  await parked.waitFor({ state: "detached" });
+
+  // My one call (none held): camp it on Johanna, who is busy. It waits in her queue, put there by me.
+  await page.getByTestId("search").fill("johanna");
+  await page.getByTestId("hit").filter({ hasText: "Johanna Berg" }).getByTestId("hit-camp-on").click();
+  await againCard.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  const camped = parked.locator("li").filter({ hasText: "Kund AB" });
+  await camped.waitFor();
+  assert.equal(await text(camped.getByTestId("parked-owner")), "Väntar hos Johanna Berg · parkerad av dig · 0701234567");
+  assert.equal(await camped.locator('[data-state="parked"]').count(), 1);
+  await page.screenshot({ path: `${shots}/parked-camped.png` });
+
+  // A transfer taken back while it still rings: the colleague stops ringing, the call is mine again.
+  await page.evaluate(() => window.koppla.incoming("0709876543", "Leverantör AB"));
+  await page.locator("article.phase-ringing").getByTestId("call-answer").click();
+  await page.getByTestId("search").fill("anders");
+  await page.getByTestId("hit").filter({ hasText: "Anders Öberg" }).getByTestId("hit-transfer").click();
+  const back = parked.locator("li").filter({ hasText: "Leverantör AB" });
+  await back.locator('[data-state="ringing"]').waitFor();
+  await back.getByTestId("parked-take-back").click();
+  await page.getByTestId("calls").locator("article.phase-established").filter({ hasText: "Leverantör AB" }).waitFor();
+  await back.waitFor({ state: "detached" });
+  assert.equal(await parked.locator("li").count(), 1);
+
+  // With the camped call answered by Johanna nothing is left.
+  await page.evaluate(() => window.koppla.transferAnswered(document.querySelector("[data-testid=parked] li")
+    ?.getAttribute("data-testid")?.replace("parked-", "")));
+  await parked.waitFor({ state: "detached" });
   assert.deepEqual(errors, []);
 });
 

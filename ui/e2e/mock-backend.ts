@@ -16,9 +16,9 @@ import type { LoginRequest } from "../src/bindings/LoginRequest";
 import type { SessionView } from "../src/bindings/SessionView";
 import { MockCalls } from "./mock/calls";
 import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
-import { MockParked } from "./mock/parked";
+import { MockParked, type AddOptions } from "./mock/parked";
 import { MockQueues } from "./mock/queues";
-import { searchAll } from "./mock/directory";
+import { colleagueBy, searchAll } from "./mock/directory";
 import { load, save } from "./mock/store";
 import { checkKeys, parseCombo, SHORTCUT_ACTIONS } from "../src/lib/shortcuts";
 
@@ -64,7 +64,12 @@ let activity: ActivityView = activityFor("available", null, null);
 const hasSwitch = () => state.session.state === "online" && state.session.switch_features;
 
 const queues = new MockQueues((queue) => void emit("queue-changed", queue));
-const parked = new MockParked((list) => void emit("parked-changed", list));
+/** The logged-in user as the switch knows them. */
+const me = () =>
+  state.session.state === "online"
+    ? { username: state.session.username, name: state.session.display_name ?? state.session.username }
+    : { username: "", name: "" };
+const parked = new MockParked((list) => void emit("parked-changed", list), me);
 
 /** Like src-tauri activity.rs + the switch: checks the id and end time, then tells every client. */
 function activitySet(change: ActivityChange): ActivityView {
@@ -89,10 +94,34 @@ function audioDevices() {
 function park(id: number): null {
   if (!hasSwitch()) fail("no_switch", "parking needs Koppla Växel");
   const call = calls.calls.find((c) => c.id === id && c.phase !== "ended") ?? fail("no_such_call", `no call with id ${id}`);
-  parked.checkRoom();
+  parked.checkRoom(me().username);
   calls.act(id, "park");
-  const me = state.session.state === "online" ? state.session : null;
-  parked.add(call.remote, call.remoteName, me?.username ?? "", me?.display_name ?? me?.username ?? "", true);
+  parked.add(call.remote, call.remoteName, me().username, me().name, { by: me().username });
+  return null;
+}
+
+/** Like parking.rs `camp_on`: a blind transfer to the colleague's personal queue, where the call
+ * waits until they are free. */
+function campOn(id: number, user: string): null {
+  if (!hasSwitch()) fail("no_switch", "camp-on needs Koppla Växel");
+  if (!user.trim()) fail("invalid_input", "camp-on needs the colleague's user name or number");
+  const call = calls.calls.find((c) => c.id === id && c.phase !== "ended") ?? fail("no_such_call", `no call with id ${id}`);
+  const colleague = colleagueBy(user) ?? fail("rejected", `the switch knows no user ${user}`);
+  parked.checkRoom(colleague.username);
+  calls.act(id, { campOn: { user } });
+  parked.add(call.remote, call.remoteName, colleague.username, colleague.name, { by: me().username });
+  return null;
+}
+
+/** A blind transfer; to a colleague, the switch watches it ring and brings it back unanswered. */
+function blindTransfer(id: number, target: string): null {
+  const call = calls.calls.find((c) => c.id === id && c.phase !== "ended");
+  calls.act(id, { blindTransfer: { target } });
+  const colleague = colleagueBy(target);
+  if (hasSwitch() && call && colleague && colleague.username !== me().username) {
+    parked.add(call.remote, call.remoteName, me().username, me().name,
+      { state: "ringing", by: me().username, target: colleague.username, targetName: colleague.name });
+  }
   return null;
 }
 
@@ -238,6 +267,11 @@ mockIPC(
       }
       case "call_action":
         if (payload.action === "park") return park(Number(payload.id));
+        if (typeof payload.action === "object" && payload.action !== null) {
+          const action = payload.action as CallAction & object;
+          if ("campOn" in action) return campOn(Number(payload.id), action.campOn.user);
+          if ("blindTransfer" in action) return blindTransfer(Number(payload.id), action.blindTransfer.target);
+        }
         return calls.act(Number(payload.id), payload.action as CallAction);
       case "conference_merge":
         return calls.merge();
@@ -351,10 +385,18 @@ mockIPC(
   queueCaller(id: string) {
     queues.callerArrives(id);
   },
-  /** A call parked in a colleague's personal queue (`refuse`: my pick-up is not allowed). */
-  parkedElsewhere(caller: string, callerName: string | null, owner: string, ownerName: string,
-    { refuse = false, waitedS = 0 }: { refuse?: boolean; waitedS?: number } = {}) {
-    return parked.add(caller, callerName, owner, ownerName, false, refuse, waitedS).id;
+  /** A call held in someone's personal queue (`refuse`: my pick-up is not allowed; `state`,
+   * `by`, `target`: camped, or a transfer ringing or come back). */
+  parkedElsewhere(caller: string, callerName: string | null, owner: string, ownerName: string, options: AddOptions = {}) {
+    return parked.add(caller, callerName, owner, ownerName, options).id;
+  },
+  /** A supervised transfer was not answered in time: it comes back (the newest one by default). */
+  transferUnanswered(id?: string) {
+    return parked.recall(id ?? parked.newestRinging() ?? "");
+  },
+  /** The colleague answered a transfer or a camped call: it leaves the list. */
+  transferAnswered(id?: string) {
+    return parked.answered(id ?? parked.newestRinging() ?? "");
   },
   /** A parked caller hangs up while waiting. */
   parkedHangup(id: string) {

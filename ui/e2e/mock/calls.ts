@@ -104,6 +104,11 @@ export class MockCalls {
         if (!/^[0-9*#A-D]+$/.test(action.dtmf.digits)) fail("invalid_dtmf", "DTMF digits are 0-9, *, #, A-D");
         return;
       }
+      if ("campOn" in action) {
+        // Camping is a blind transfer to the colleague's park code on the switch: it ends here.
+        this.end(call, "transferred");
+        return;
+      }
       if ("blindTransfer" in action) {
         if (action.blindTransfer.target.replace(/\D/g, "").length < 3) fail("not_a_number", "not a phone number");
         this.end(call, "transferred");

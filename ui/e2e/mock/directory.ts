@@ -6,6 +6,8 @@ import type { SearchResultsView } from "../../src/bindings/SearchResultsView";
 
 interface Person {
   id: string;
+  /** The switch user name (what its personal queue and camp-on go by). */
+  username: string;
   name: string;
   title: string;
   company: string;
@@ -16,15 +18,19 @@ interface Person {
 }
 
 export const DIRECTORY: Person[] = [
-  { id: "u1", name: "Anna Lindqvist", title: "Ekonom", company: "Exempel AB", department: "Ekonomi", number: "1001", email: "anna.lindqvist@exempel.se",
+  { id: "u1", username: "annal", name: "Anna Lindqvist", title: "Ekonom", company: "Exempel AB", department: "Ekonomi", number: "1001", email: "anna.lindqvist@exempel.se",
     presence: { label: "Tillgänglig", color: "#2e7d32", reachable: true, note: null } },
-  { id: "u2", name: "Johanna Berg", title: "Säljare", company: "Exempel AB", department: "Sälj", number: "1002", email: "johanna.berg@exempel.se",
+  { id: "u2", username: "johanna", name: "Johanna Berg", title: "Säljare", company: "Exempel AB", department: "Sälj", number: "1002", email: "johanna.berg@exempel.se",
     presence: { label: "Lunch", color: "#f9a825", reachable: false, note: "Tillbaka 13:00" } },
-  { id: "u3", name: "Anders Öberg", title: "Tekniker", company: "Exempel AB", department: "Drift", number: "1003", email: "anders.oberg@exempel.se",
+  { id: "u3", username: "anders", name: "Anders Öberg", title: "Tekniker", company: "Exempel AB", department: "Drift", number: "1003", email: "anders.oberg@exempel.se",
     presence: { label: "Möte", color: "#c62828", reachable: false, note: "Styrelsemöte" } },
-  { id: "u4", name: "Karin Svensson", title: "Växeltelefonist", company: "Exempel AB", department: "Reception", number: "1000", email: "karin.svensson@exempel.se",
+  { id: "u4", username: "karin", name: "Karin Svensson", title: "Växeltelefonist", company: "Exempel AB", department: "Reception", number: "1000", email: "karin.svensson@exempel.se",
     presence: { label: "Tillgänglig", color: "#2e7d32", reachable: true, note: null } },
 ];
+
+/** The colleague a number or user name reaches through the switch (its directory lookup). */
+export const colleagueBy = (dialled: string): Person | undefined =>
+  DIRECTORY.find((person) => person.number === dialled.trim() || person.username === dialled.trim());
 
 function charSpan(text: string, query: string): [number, number] | null {
   const at = text.toLowerCase().indexOf(query.toLowerCase());

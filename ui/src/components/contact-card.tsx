@@ -3,6 +3,7 @@ import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { contactDelete, type ContactView } from "../ipc";
 import { MessageMenu } from "./message-menu";
+import { TransferHereButton } from "./transfer-here";
 
 interface Props {
   contact: ContactView;
@@ -11,7 +12,8 @@ interface Props {
   onBack: () => void;
 }
 
-/** The contact card: details, a call button per number, edit and a confirmed delete. */
+/** The contact card: details, a call button per number (and "Transfer here" while I hold a
+ * call), edit and a confirmed delete. */
 export function ContactCard({ contact, onEdit, onDeleted, onBack }: Props) {
   const { t, run, place } = useShell();
   const [confirming, setConfirming] = useState(false);
@@ -38,9 +40,12 @@ export function ContactCard({ contact, onEdit, onDeleted, onBack }: Props) {
               {n.label && <small>{n.label} </small>}
               {n.number}
             </span>
-            <button class="primary" onClick={() => void place(n.number)}>
-              {t("contacts.call")}
-            </button>
+            <span class="number-actions">
+              <TransferHereButton target={n.number} name={contact.name} testId="contact-transfer" label="contacts.transfer" />
+              <button class="primary" onClick={() => void place(n.number)}>
+                {t("contacts.call")}
+              </button>
+            </span>
           </li>
         ))}
       </ul>

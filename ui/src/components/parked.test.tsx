@@ -46,7 +46,7 @@ const NOW_S = 1_795_000_000;
 
 const parkedCall = (over: Partial<ParkedCallView> = {}): ParkedCallView => ({
   id: "p1", caller: "0701234567", callerName: "Kund AB", owner: "anna", ownerName: "Anna Svensson", mine: true,
-  since: NOW_S - 75, ...over,
+  since: NOW_S - 75, state: "parked", by: null, byMe: false, target: null, targetName: null, ...over,
 });
 
 const call = (over: Partial<CallView> = {}): CallView => ({
@@ -101,7 +101,7 @@ describe("parked calls in the calls panel", () => {
     expect(text(`${row("p1")} [data-testid=parked-wait]`)).toBe("01:15");
     expect(root.querySelector(row("p1"))?.classList.contains("mine")).toBe(true);
     expect(text(`${row("p2")} [data-testid=parked-caller]`)).toBe("1003");
-    expect(text(`${row("p2")} [data-testid=parked-owner]`)).toBe("Hos Johanna Berg");
+    expect(text(`${row("p2")} [data-testid=parked-owner]`)).toBe("Väntar hos Johanna Berg");
     expect(text(`${row("p2")} [data-testid=parked-wait]`)).toBe("62:05");
     const button = root.querySelector(`${row("p2")} [data-testid=parked-pick-up]`) as HTMLButtonElement;
     expect(button.textContent).toBe("Ta samtal");
@@ -112,7 +112,7 @@ describe("parked calls in the calls panel", () => {
     await mount({ lang: "en", list: [parkedCall(), parkedCall({ id: "p2", mine: false, ownerName: "Johanna Berg" })] });
     expect(text("#parked-heading")).toBe("Parked calls");
     expect(text(`${row("p1")} [data-testid=parked-owner]`)).toBe("My queue · 0701234567");
-    expect(text(`${row("p2")} [data-testid=parked-owner]`)).toBe("In Johanna Berg's queue · 0701234567");
+    expect(text(`${row("p2")} [data-testid=parked-owner]`)).toBe("Waiting in Johanna Berg's queue · 0701234567");
     expect(text(`${row("p2")} [data-testid=parked-pick-up]`)).toBe("Pick up");
   });
 
@@ -175,6 +175,99 @@ describe("parked calls in the calls panel", () => {
     const panel = root.querySelector("[data-testid=calls]");
     expect(panel?.firstElementChild?.getAttribute("data-testid")).toBe("call-7");
     expect(panel?.lastElementChild?.getAttribute("data-testid")).toBe("parked");
+  });
+});
+
+describe("held calls in each state", () => {
+  const camped = parkedCall({ id: "c1", owner: "bo", ownerName: "Bo Ek", mine: false, by: "anna", byMe: true });
+  const ringing = parkedCall({ id: "t1", state: "ringing", by: "anna", byMe: true, target: "bo", targetName: "Bo Ek",
+    since: NOW_S - 12 });
+  const recalled = parkedCall({ id: "t2", caller: "1003", callerName: null, state: "recalled", by: "anna", byMe: true,
+    target: "bo", targetName: "Bo Ek", since: NOW_S - 31 });
+  const state = (id: string) => root.querySelector(`[data-testid=parked-state-${id}]`);
+
+  it("shows a call I camped on a colleague as waiting with them, put there by me", async () => {
+    await mount({ list: [camped, parkedCall({ id: "c2", owner: "bo", ownerName: "Bo Ek", mine: false, by: "karin" })] });
+    expect(state("c1")?.textContent).toBe("Väntar hos Bo Ek");
+    expect(state("c1")?.getAttribute("data-state")).toBe("parked");
+    expect(text(`${row("c1")} [data-testid=parked-owner]`)).toBe("Väntar hos Bo Ek · parkerad av dig · 0701234567");
+    expect(text(`${row("c2")} [data-testid=parked-owner]`)).toBe("Väntar hos Bo Ek · parkerad av karin · 0701234567");
+    expect(root.querySelector(`${row("c1")} [data-testid=parked-pick-up]`)).not.toBeNull();
+    expect(root.querySelector(`${row("c1")} [data-testid=parked-take-back]`)).toBeNull();
+  });
+
+  it("does not repeat who parked a call in their own queue", async () => {
+    await mount({ list: [parkedCall({ by: "anna", byMe: true })] });
+    expect(text(`${row("p1")} [data-testid=parked-owner]`)).toBe("Min kö · 0701234567");
+  });
+
+  it("shows a transfer ringing a colleague with the time it has rung and a take-back button", async () => {
+    await mount({ list: [ringing] });
+    expect(state("t1")?.textContent).toBe("Ringer hos Bo Ek");
+    expect(state("t1")?.getAttribute("data-state")).toBe("ringing");
+    expect(root.querySelector(row("t1"))?.classList.contains("state-ringing")).toBe(true);
+    const wait = `${row("t1")} [data-testid=parked-wait]`;
+    expect(text(wait)).toBe("00:12");
+    expect(root.querySelector(wait)?.getAttribute("title")).toBe("Har ringt");
+    await act(() => {
+      vi.advanceTimersByTime(3_000);
+    });
+    expect(text(wait)).toBe("00:15");
+    expect(root.querySelector(`${row("t1")} [data-testid=parked-pick-up]`)).toBeNull();
+    expect(root.querySelector(`[data-testid=parked-alert-t1]`)).toBeNull();
+    const back = root.querySelector(`${row("t1")} [data-testid=parked-take-back]`) as HTMLButtonElement;
+    expect(back.textContent).toBe("Ta tillbaka");
+    expect(back.getAttribute("aria-label")).toBe("Ta tillbaka samtalet från Kund AB (slutar ringa hos Bo Ek)");
+    await act(() => back.click());
+    await flush();
+    expect(ipc.pickedUp).toEqual(["t1"]);
+  });
+
+  it("marks a transfer that came back, lists it first and lets me take it", async () => {
+    await mount({ list: [ringing, recalled] });
+    const items = [...root.querySelectorAll("[data-testid=parked] li")].map((li) => li.getAttribute("data-testid"));
+    expect(items).toEqual(["parked-t2", "parked-t1"]);
+    expect(state("t2")?.textContent).toBe("Tillbaka från Bo Ek");
+    expect(state("t2")?.getAttribute("data-state")).toBe("recalled");
+    const li = root.querySelector(row("t2")) as HTMLElement;
+    expect(li.classList.contains("state-recalled")).toBe(true);
+    expect(li.title).toBe("Bo Ek svarade inte – samtalet väntar på dig igen");
+    expect(root.querySelector("[data-testid=parked-alert-t2]")).not.toBeNull();
+    expect(text(`${row("t2")} [data-testid=parked-caller]`)).toBe("1003");
+    expect(text(`${row("t2")} [data-testid=parked-wait]`)).toBe("00:31");
+    await act(() => (root.querySelector(`${row("t2")} [data-testid=parked-pick-up]`) as HTMLButtonElement).click());
+    await flush();
+    expect(ipc.pickedUp).toEqual(["t2"]);
+  });
+
+  it("says whose transfer it is when I see a colleague's", async () => {
+    await mount({
+      list: [
+        { ...ringing, id: "t3", owner: "karin", ownerName: "Karin Svensson", mine: false, by: "karin", byMe: false },
+        { ...recalled, id: "t4", owner: "karin", ownerName: "Karin Svensson", mine: false, by: "karin", byMe: false },
+      ],
+    });
+    expect(text(`${row("t3")} [data-testid=parked-owner]`)).toBe("Ringer hos Bo Ek · kopplad av Karin Svensson · 0701234567");
+    expect(text(`${row("t4")} [data-testid=parked-owner]`)).toBe("Tillbaka från Bo Ek · hos Karin Svensson");
+  });
+
+  it("says it in English too", async () => {
+    await mount({ lang: "en", list: [camped, ringing, recalled] });
+    expect(text(`${row("c1")} [data-testid=parked-owner]`)).toBe("Waiting in Bo Ek's queue · parked by you · 0701234567");
+    expect(state("t1")?.textContent).toBe("Ringing Bo Ek");
+    expect(text(`${row("t1")} [data-testid=parked-take-back]`)).toBe("Take back");
+    expect(state("t2")?.textContent).toBe("Back from Bo Ek");
+    expect(text(`${row("t2")} [data-testid=parked-pick-up]`)).toBe("Pick up");
+  });
+
+  it("follows a transfer from ringing to recalled to taken", async () => {
+    await mount({ list: [ringing] });
+    expect(state("t1")?.getAttribute("data-state")).toBe("ringing");
+    await act(() => ipc.push?.([{ ...ringing, state: "recalled" }]));
+    expect(state("t1")?.getAttribute("data-state")).toBe("recalled");
+    expect(root.querySelector("[data-testid=parked-alert-t1]")).not.toBeNull();
+    await act(() => ipc.push?.([]));
+    expect(root.querySelector("[data-testid=parked]")).toBeNull();
   });
 });
 

@@ -40,7 +40,17 @@ interface Props {
   nowMs: number;
 }
 
-/** Calls waiting in personal queues, with their wait and a button to take each one. */
+/** Recalled calls first: they came back and someone should take them now; otherwise as listed. */
+export function parkedOrder(parked: readonly ParkedCallView[]): ParkedCallView[] {
+  const rank = (call: ParkedCallView) => (call.state === "recalled" ? 0 : 1);
+  return [...parked].sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Calls the switch holds: waiting in personal queues (parked or camped), my transfers still
+ * ringing a colleague (with a button to take one back) and those that came back unanswered
+ * (marked), each with its wait and a button to take it.
+ */
 export function ParkedList({ parked, nowMs }: Props) {
   const { t, lang } = useShell();
   const [taking, setTaking] = useState<string | null>(null);
@@ -50,12 +60,29 @@ export function ParkedList({ parked, nowMs }: Props) {
     setTaking(call.id);
     setError(null);
     try {
-      // The call then rings in and is answered by the app; it shows up among my calls.
+      // The call then rings in and is answered by the app; it shows up among my calls. A
+      // transfer still ringing stops ringing the colleague.
       await parkedPickUp(call.id);
     } catch (failure) {
       setError(asUiError(failure));
     } finally {
       setTaking(null);
+    }
+  };
+
+  /** Where the call stands, e.g. "Min kö", "Väntar hos Bo · parkerad av dig", "Ringer hos Bo". */
+  const whereText = (call: ParkedCallView) => {
+    const owner = call.ownerName || call.owner;
+    const target = call.targetName ?? call.target ?? "?";
+    switch (call.state) {
+      case "ringing":
+        return [t("parked.ringing", { name: target }), !call.mine && t("parked.transferredBy", { name: owner })];
+      case "recalled":
+        return [t("parked.recalled", { name: target }), !call.mine && t("parked.recalledTheirs", { name: owner })];
+      default: {
+        const by = call.by && call.by !== call.owner ? (call.byMe ? t("parked.byMe") : t("parked.by", { name: call.by })) : null;
+        return [call.mine ? t("parked.mine") : t("parked.owner", { name: owner }), by];
+      }
     }
   };
 
@@ -71,29 +98,59 @@ export function ParkedList({ parked, nowMs }: Props) {
         </p>
       )}
       <ul>
-        {parked.map((call) => {
+        {parkedOrder(parked).map((call) => {
           const who = call.callerName ?? call.caller;
+          const [where, extra] = whereText(call);
+          const ringing = call.state === "ringing";
+          const recalled = call.state === "recalled";
+          const classes = ["parked-call", `state-${call.state}`, call.mine && "mine"].filter(Boolean).join(" ");
           return (
-            <li key={call.id} class={call.mine ? "parked-call mine" : "parked-call"} data-testid={`parked-${call.id}`}>
+            <li
+              key={call.id}
+              class={classes}
+              data-testid={`parked-${call.id}`}
+              title={recalled ? t("parked.recalledHint", { name: call.targetName ?? call.target ?? "?" }) : undefined}
+            >
               <div class="parked-who">
-                <strong data-testid="parked-caller">{who}</strong>
+                <strong data-testid="parked-caller">
+                  {recalled && <span class="parked-alert" data-testid={`parked-alert-${call.id}`} aria-hidden="true" />}
+                  {who}
+                </strong>
                 <small data-testid="parked-owner">
-                  {call.mine ? t("parked.mine") : t("parked.owner", { name: call.ownerName || call.owner })}
+                  <span class="parked-state" data-testid={`parked-state-${call.id}`} data-state={call.state}>
+                    {where}
+                  </span>
+                  {extra && <span class="parked-by"> · {extra}</span>}
                   {call.callerName && <span class="number"> · {call.caller}</span>}
                 </small>
               </div>
-              <time class="parked-wait" title={t("parked.waited")} data-testid="parked-wait">
+              <time
+                class="parked-wait"
+                title={ringing ? t("parked.ringingFor") : t("parked.waited")}
+                data-testid="parked-wait"
+              >
                 {formatWait(parkedSeconds(call, nowMs))}
               </time>
-              <button
-                class="primary"
-                data-testid="parked-pick-up"
-                aria-label={t("parked.pickUpLabel", { name: who })}
-                disabled={taking !== null}
-                onClick={() => void pickUp(call)}
-              >
-                {t("parked.pickUp")}
-              </button>
+              {ringing ? (
+                <button
+                  data-testid="parked-take-back"
+                  aria-label={t("parked.takeBackLabel", { name: who, target: call.targetName ?? call.target ?? "?" })}
+                  disabled={taking !== null}
+                  onClick={() => void pickUp(call)}
+                >
+                  {t("parked.takeBack")}
+                </button>
+              ) : (
+                <button
+                  class="primary"
+                  data-testid="parked-pick-up"
+                  aria-label={t("parked.pickUpLabel", { name: who })}
+                  disabled={taking !== null}
+                  onClick={() => void pickUp(call)}
+                >
+                  {t("parked.pickUp")}
+                </button>
+              )}
             </li>
           );
         })}

@@ -4,6 +4,7 @@ import type { SearchResultsView } from "../ipc";
 import { safeColor } from "../lib/format";
 import { highlightSegments } from "../lib/highlight";
 import { MessageMenu } from "./message-menu";
+import { CampOnButton, TransferHereButton } from "./transfer-here";
 
 type Hit = SearchResultsView["hits"][number];
 
@@ -13,14 +14,21 @@ interface Props {
   selected: boolean;
   onCall: () => void;
   onHover: () => void;
+  /** Koppla Växel account: a call can be camped on a busy colleague. */
+  canCampOn?: boolean;
 }
 
 const KIND_BADGE: Record<string, TextKey> = { favourite: "hit.favourite", vip: "hit.vip", blocked: "hit.blocked" };
 const SOURCE: Record<string, TextKey> = { colleague: "hit.colleague", contact: "hit.contact", addressBook: "hit.addressBook" };
 
+/** A colleague who cannot take a call now (their activity says so, e.g. a meeting or do not disturb). */
+export const isBusy = (hit: Hit) => hit.source === "colleague" && hit.presence !== null && !hit.presence.reachable;
+
 /** A search hit: presence dot, name, badges, and the matched field with the match marked; the
- * selected hit offers "Send message" when the person has an e-mail address. */
-export function SearchHit({ id, hit, selected, onCall, onHover }: Props) {
+ * selected hit offers "Send message" when the person has an e-mail address. While I hold a call
+ * (or have one), every hit with a number offers "Transfer here", and a busy colleague "Camp on"
+ * with a Koppla Växel account. */
+export function SearchHit({ id, hit, selected, onCall, onHover, canCampOn = false }: Props) {
   const { t } = useShell();
   const color = safeColor(hit.presence?.color);
   const badge = KIND_BADGE[hit.kind];
@@ -67,6 +75,12 @@ export function SearchHit({ id, hit, selected, onCall, onHover }: Props) {
         </small>
       </span>
       <span class="number">{hit.number ?? t("hit.noNumber")}</span>
+      {hit.number && (
+        <span class="hit-transfer">
+          {canCampOn && isBusy(hit) && <CampOnButton user={hit.number} name={hit.name} testId="hit-camp-on" />}
+          <TransferHereButton target={hit.number} name={hit.name} testId="hit-transfer" />
+        </span>
+      )}
       {selected && hit.emails.length > 0 && (
         // Choosing a message must not also call the person (a click on the row calls).
         <span class="hit-actions" onClick={(event) => event.stopPropagation()}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallView } from "../bindings/CallView";
-import { activeCall, callToAnswer, endReasonKey, isCallWaiting, newIncoming } from "./calls";
+import { activeCall, callToAnswer, endReasonKey, isCallWaiting, newIncoming, noteHeld, transferCandidate } from "./calls";
 
 function call(id: number, phase: CallView["phase"], direction: CallView["direction"] = "incoming", startedAt = id): CallView {
   return { id, direction, remote: `10${id}`, remoteName: null, phase, endReason: null, startedAt, answeredAt: null, muted: false, recording: false };
@@ -48,5 +48,31 @@ describe("endReasonKey", () => {
     expect(endReasonKey("gremlins")).toBeNull();
     expect(endReasonKey("constructor")).toBeNull();
     expect(endReasonKey(null)).toBeNull();
+  });
+});
+
+describe("transferCandidate", () => {
+  it("is my one answered call when none is held, and nothing otherwise", () => {
+    expect(transferCandidate([])).toBeNull();
+    expect(transferCandidate([call(1, "established")])?.id).toBe(1);
+    expect(transferCandidate([call(1, "remoteHeld")])?.id).toBe(1);
+    expect(transferCandidate([call(1, "ringing"), call(2, "calling", "outgoing")])).toBeNull();
+    expect(transferCandidate([call(1, "established"), call(2, "remoteHeld")])).toBeNull();
+    expect(transferCandidate([call(1, "ended")])).toBeNull();
+  });
+
+  it("is the most recently held call, even with another call going on", () => {
+    noteHeld([call(1, "held"), call(2, "established")]);
+    expect(transferCandidate([call(1, "held"), call(2, "established")])?.id).toBe(1);
+    noteHeld([call(1, "held"), call(2, "held")]);
+    expect(transferCandidate([call(1, "held"), call(2, "held")])?.id).toBe(2);
+    // Call 1 resumed and held again.
+    noteHeld([call(1, "established"), call(2, "held")]);
+    expect(transferCandidate([call(1, "held"), call(2, "held")])?.id).toBe(1);
+  });
+
+  it("counts calls first seen held together in the order they started", () => {
+    noteHeld([]);
+    expect(transferCandidate([call(5, "held", "incoming", 50), call(4, "held", "incoming", 40)])?.id).toBe(5);
   });
 });

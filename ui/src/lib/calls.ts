@@ -61,3 +61,34 @@ export function newIncoming(prev: readonly CallView[], next: readonly CallView[]
   const known = new Set(prev.map((call) => call.id));
   return next.filter((call) => isRingingIn(call) && !known.has(call.id));
 }
+
+// When each call was first seen on hold (a running count, not a clock): the most recently held
+// call is the one "Transfer here" acts on. Calls leave it when they are no longer held.
+const heldSeen = new Map<number, number>();
+let heldCount = 0;
+
+/** Notes which calls are on hold now; call it with every new call list (MainView does). */
+export function noteHeld(calls: readonly CallView[]): void {
+  const held = calls.filter((call) => call.phase === "held");
+  const ids = new Set(held.map((call) => call.id));
+  for (const id of [...heldSeen.keys()]) if (!ids.has(id)) heldSeen.delete(id);
+  // Calls first seen held together: the one started later counts as held later.
+  for (const call of [...held].sort((a, b) => a.startedAt - b.startedAt || a.id - b.id)) {
+    if (!heldSeen.has(call.id)) heldSeen.set(call.id, ++heldCount);
+  }
+}
+
+/**
+ * The call a "Transfer here" (or camp-on) button hands over: the most recently held call, or
+ * when none is held my one answered call. Null when there is nothing, or several calls and
+ * none of them held (which one would be a guess).
+ */
+export function transferCandidate(calls: readonly CallView[]): CallView | null {
+  noteHeld(calls);
+  const held = calls.filter((call) => call.phase === "held");
+  if (held.length > 0) {
+    return held.reduce((best, call) => ((heldSeen.get(call.id) ?? 0) > (heldSeen.get(best.id) ?? 0) ? call : best));
+  }
+  const active = calls.filter((call) => call.phase === "established" || call.phase === "remoteHeld");
+  return active.length === 1 ? (active[0] ?? null) : null;
+}

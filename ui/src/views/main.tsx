@@ -14,7 +14,7 @@ import {
   type DialRequest,
   type SessionView,
 } from "../ipc";
-import { callToAnswer, newIncoming } from "../lib/calls";
+import { callToAnswer, newIncoming, noteHeld } from "../lib/calls";
 import { callCommandFor, shortcutAction } from "../lib/shortcuts";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
@@ -69,6 +69,8 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
   useEffect(() => {
     const before = previous.current;
     previous.current = calls;
+    // Every list, so "Transfer here" knows which call was held last even when no hit is shown.
+    noteHeld(calls);
     const fresh = newIncoming(before, calls);
     // Desktop notifications and raising the window are done in Rust (calls.rs), which also
     // works while the window is hidden in the tray.

@@ -194,6 +194,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
               selected={index === selected}
               onHover={() => setSelected(index)}
               onCall={() => hit.number && void callTarget(hit.number)}
+              canCampOn={session.switch_features}
             />
           ))}
         </ul>
