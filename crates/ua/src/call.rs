@@ -56,6 +56,9 @@ pub struct Call {
     pub transfer: Option<Transfer>,
     /// Call to hang up once this one is answered (incoming INVITE with Replaces).
     pub replaces: Option<CallId>,
+    /// Referred-By of a REFER received on this call, repeated in the INVITE that carries the
+    /// transfer out (RFC 3892): a switch learns from it who transferred the call.
+    pub referred_by: Option<String>,
 }
 
 impl Call {

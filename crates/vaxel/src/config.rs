@@ -43,6 +43,30 @@ pub struct Config {
     /// Parking calls in personal queues and picking them up.
     #[serde(default)]
     pub park: ParkConfig,
+    /// Blind transfers the switch carries out and brings back when unanswered.
+    #[serde(default)]
+    pub transfer: TransferConfig,
+}
+
+/// The `[transfer]` section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransferConfig {
+    /// Whether the switch takes over users' blind transfers to colleagues (REFER followed by
+    /// an INVITE with Referred-By) so that unanswered ones come back.
+    pub supervise: bool,
+    /// Seconds a transferred call rings the colleague before it comes back to whoever
+    /// transferred it.
+    pub recall_secs: u32,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            supervise: true,
+            recall_secs: 30,
+        }
+    }
 }
 
 /// The `[park]` section.
@@ -315,6 +339,7 @@ impl Default for Config {
             contacts: Vec::new(),
             queues: Vec::new(),
             park: ParkConfig::default(),
+            transfer: TransferConfig::default(),
         }
     }
 }

@@ -184,8 +184,22 @@ mod tests {
     }
 }
 
-/// A call waiting in a user's personal queue (parked), as API clients see it
-/// (`GET /api/v1/parked`, `parked_changed`).
+/// Where a call the switch holds for a user stands.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldState {
+    /// Waiting in the owner's personal queue with hold audio (parked, or camped on the owner).
+    #[default]
+    Parked,
+    /// Transferred by the owner and ringing `target`; it comes back to the owner unanswered.
+    Ringing,
+    /// A transfer was not answered (or the target was busy): back with the owner, waiting.
+    Recalled,
+}
+
+/// A call the switch holds for a user: parked or camped in their personal queue, or blindly
+/// transferred by them and not yet answered, as API clients see it (`GET /api/v1/parked`,
+/// `parked_changed`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ParkedCall {
     /// The switch's id for it (what `POST /api/v1/parked/{id}/pickup` takes).
@@ -198,6 +212,16 @@ pub struct ParkedCall {
     pub caller_name: Option<String>,
     /// Unix seconds it was parked.
     pub since: i64,
+    #[serde(default)]
+    pub state: HeldState,
+    /// Who put it there (parked, camped or transferred it), when the switch knows.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The user a transfer rings (state `ringing`): user name and display name.
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub target_name: Option<String>,
 }
 
 /// The parked calls and whether the asking user may pick up colleagues' ones.

@@ -9,7 +9,7 @@ use crate::media::UdpMedia;
 use crate::model::UserRecord;
 use crate::sip::directory::Numbering;
 use crate::sip::driver::load_directory;
-use crate::sip::{CallPolicy, ParkPolicy, UserCallSettings};
+use crate::sip::{CallPolicy, ParkPolicy, TransferPolicy, UserCallSettings};
 use crate::sip::{CoreConfig, QueueDef, SipCore};
 use crate::sms::{sender_from_config, SmsLogin};
 use crate::state::{ApiCommands, AppState, Clock, ParkBoard, QueueBoard, Shared, SystemClock};
@@ -179,6 +179,10 @@ fn call_policy(config: &Config) -> CallPolicy {
                 .iter()
                 .filter_map(|u| Some((u.username.clone(), u.pickup?)))
                 .collect(),
+        },
+        transfer: TransferPolicy {
+            supervise: config.transfer.supervise,
+            recall: secs(config.transfer.recall_secs),
         },
     }
 }

@@ -94,6 +94,11 @@ impl UserAgent {
         if let Some(r) = replaces {
             headers.push(("Replaces", r.to_string()));
         }
+        if let Some(Transfer::ReferredBy { original }) = &transfer {
+            if let Some(by) = self.calls.get(original).and_then(|c| c.referred_by.clone()) {
+                headers.push(("Referred-By", by));
+            }
+        }
         let req =
             message::new_request(Method::Invite, &uri, &headers, offer.to_sdp().into_bytes())?;
         let id = self.alloc_call_id();
@@ -123,6 +128,7 @@ impl UserAgent {
                 ack: None,
                 transfer,
                 replaces: None,
+                referred_by: None,
             },
         );
         self.set_state(id, CallState::Calling, None);

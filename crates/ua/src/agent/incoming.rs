@@ -165,6 +165,7 @@ impl UserAgent {
                 ack: None,
                 transfer: None,
                 replaces,
+                referred_by: None,
             },
         );
         self.events.push_back(UaEvent::Incoming {
@@ -265,6 +266,9 @@ impl UserAgent {
         };
         if crate::config::SipUri::parse(&target).is_err() {
             return self.reply(&key, &req, 400, now);
+        }
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.referred_by = message::header(&msg, "Referred-By");
         }
         self.reply(&key, &req, 202, now)?;
         self.notify_refer(id, "SIP/2.0 100 Trying", false, now)?;

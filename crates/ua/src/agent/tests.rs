@@ -135,7 +135,7 @@ impl Kind {
 struct Net {
     nodes: Vec<(SocketAddr, Kind)>,
     now: Instant,
-    /// (from, to, first line) of every delivered message.
+    /// (from, to, text) of every delivered message.
     log: Vec<(SocketAddr, SocketAddr, String)>,
     /// Drop the next message whose first line starts with this.
     drop_next: Option<String>,
@@ -197,7 +197,7 @@ impl Net {
                         }
                     }
                     let msg = message::parse(&t.bytes).expect("agents send parseable SIP");
-                    self.log.push((from, t.dest, line));
+                    self.log.push((from, t.dest, text));
                     let now = self.now;
                     if let Some((_, n)) = self.nodes.iter_mut().find(|(a, _)| *a == t.dest) {
                         n.node().input(msg, from, now);
@@ -639,6 +639,17 @@ fn blind_transfer_via_refer_and_notify() {
         .call_referred(b, &target, None, addr(7080), now)
         .unwrap();
     net.pump();
+    // RFC 3892: the transferee says who sent it, so a switch can supervise the transfer.
+    let invite = net
+        .log
+        .iter()
+        .find(|(_, to, text)| *to == addr(5090) && text.starts_with("INVITE "))
+        .map(|(_, _, text)| text.clone())
+        .expect("carol got an INVITE");
+    assert!(
+        invite.contains("Referred-By: <sip:alice@"),
+        "no Referred-By: {invite}"
+    );
     let c = net.ua(5090).calls()[0].0;
     net.ua(5090).answer(c, addr(6090), now).unwrap();
     net.pump();

@@ -143,6 +143,7 @@ pub struct SipCore {
     pub(crate) mwi: HashMap<String, (u32, u32)>,
     pub(crate) queues: super::queue::Queues,
     pub(crate) parking: super::park::Parking,
+    pub(crate) transfers: super::transfer::Transfers,
     /// Failed digest attempts per source and user (password guessing is refused for a while).
     throttle: AuthThrottle,
 }
@@ -186,6 +187,7 @@ impl SipCore {
             mwi: HashMap::new(),
             queues: Default::default(),
             parking: Default::default(),
+            transfers: Default::default(),
             throttle: AuthThrottle::default(),
         }
     }

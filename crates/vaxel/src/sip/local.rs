@@ -3,6 +3,7 @@
 
 use super::core::{hv, SipCore};
 use super::flow::Flow;
+use super::queue::Home;
 use super::sdp;
 use koppla_sip::message as m;
 use koppla_sip::rsip::{self, Headers, Method, Request, Response, SipMessage};
@@ -25,10 +26,24 @@ pub(crate) enum LocalKind {
         queue: usize,
         id: String,
     },
-    /// A user's personal queue: the call is being parked there.
+    /// A user's personal queue: the call is being parked (or camped) there, by `by` when the
+    /// INVITE says who transferred it.
     Park {
         owner: String,
+        by: Option<String>,
     },
+    /// A blind transfer by user `by` to colleague `target` that the switch carries out.
+    Transfer {
+        by: String,
+        target: String,
+    },
+}
+
+/// What takes over a call the switch answered into a queue.
+enum Then {
+    Queue,
+    Park { owner: String, by: Option<String> },
+    Transfer { by: String, target: String },
 }
 
 /// A connected queue call is a conversation and may last as long as a proxied one.
@@ -58,7 +73,8 @@ impl SipCore {
             LocalKind::Announce(_)
             | LocalKind::Voicemail { .. }
             | LocalKind::Queue { .. }
-            | LocalKind::Park { .. } => pts.iter().copied().find(|p| *p == 0 || *p == 8),
+            | LocalKind::Park { .. }
+            | LocalKind::Transfer { .. } => pts.iter().copied().find(|p| *p == 0 || *p == 8),
         };
         let Some(pt) = pt else {
             self.reply(
@@ -82,8 +98,11 @@ impl SipCore {
                 self.media.voicemail(&call_id, remote, pt, mailbox, caller)
             }
             LocalKind::Queue { id, .. } => self.media.queue_hold(&call_id, remote, pt, id),
-            // Parked callers hear the default hold audio (no queue has the id "").
-            LocalKind::Park { .. } => self.media.queue_hold(&call_id, remote, pt, ""),
+            // Parked and transferred callers hear the default hold audio (no queue has the
+            // id "").
+            LocalKind::Park { .. } | LocalKind::Transfer { .. } => {
+                self.media.queue_hold(&call_id, remote, pt, "")
+            }
         };
         let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
         else {
@@ -103,19 +122,23 @@ impl SipCore {
         let our_to = hv(&ok.headers, "To").unwrap_or_default();
         self.send(src, SipMessage::Response(ok.clone()));
         let from = hv(&req.headers, "From").unwrap_or_default();
-        let home = match kind {
-            LocalKind::Queue { queue, .. } => Some(super::queue::Home::Group(queue)),
-            LocalKind::Park { owner } => Some(super::queue::Home::Personal(owner)),
-            _ => None,
+        // Where the call waits, and which feature takes it from there.
+        let (home, then) = match kind {
+            LocalKind::Queue { queue, .. } => (Some(Home::Group(queue)), Then::Queue),
+            LocalKind::Park { owner, by } => (
+                Some(Home::Personal(owner.clone())),
+                Then::Park { owner, by },
+            ),
+            LocalKind::Transfer { by, target } => (
+                Some(Home::Personal(by.clone())),
+                Then::Transfer { by, target },
+            ),
+            _ => (None, Then::Queue),
         };
         let max_age = if let Some(home) = home {
             // Toward agents the caller keeps their identity, under a tag of our own.
             let bare = from.split(";tag=").next().unwrap_or("").to_string();
             let caller = super::util::uri_user(&m::addr_uri(&from)).unwrap_or_default();
-            let owner = match &home {
-                super::queue::Home::Personal(owner) => Some(owner.clone()),
-                super::queue::Home::Group(_) => None,
-            };
             let call = super::queue::QueueCall {
                 home,
                 from: bare,
@@ -128,8 +151,12 @@ impl SipCore {
                 legs: Vec::new(),
             };
             self.queue_enqueue(&call_id, call);
-            if let Some(owner) = owner {
-                self.park_add(&call_id, &owner, now);
+            match then {
+                Then::Queue => {}
+                Then::Park { owner, by } => {
+                    self.park_add(&call_id, &owner, by.as_deref(), now);
+                }
+                Then::Transfer { by, target } => self.transfer_start(&call_id, &by, &target, now),
             }
             MAX_QUEUE_CALL
         } else {

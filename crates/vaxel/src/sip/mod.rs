@@ -20,12 +20,14 @@ pub mod registrar;
 mod responses;
 pub mod sdp;
 pub mod stream;
+mod transfer;
 pub mod util;
 pub mod voicemail;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
 pub use self::park::{ParkError, ParkPolicy};
 pub use self::queue::{QueueDef, QueueError};
+pub use self::transfer::TransferPolicy;
 pub use self::voicemail::{CallPolicy, UserCallSettings};
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,8 @@
 
 use super::core::{CoreEvent, SipCore};
 use super::queue::{Home, Phase};
-use crate::model::ParkedCall;
+use super::queue_legs::Offer;
+use crate::model::{HeldState, ParkedCall};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,10 @@ pub(crate) struct Parked {
     armed: bool,
     /// When the call rings its owner again if nothing else happens.
     next_offer: Instant,
+    /// Who parked or camped it here, when the switch knows (the transfer's Referred-By).
+    by: Option<String>,
+    /// The colleague a transfer of the owner's rang without an answer: the call came back.
+    recalled_from: Option<String>,
 }
 
 #[derive(Default)]
@@ -105,32 +110,56 @@ impl SipCore {
         held < self.cfg.calls.park.limit
     }
 
-    /// A caller was answered into `owner`'s personal queue (the queue call exists already).
-    pub(crate) fn park_add(&mut self, call_id: &str, owner: &str, now: Instant) {
+    /// A caller was answered into `owner`'s personal queue (the queue call exists already),
+    /// put there by `by` when known. Returns the call's park id.
+    pub(crate) fn park_add(
+        &mut self,
+        call_id: &str,
+        owner: &str,
+        by: Option<&str>,
+        now: Instant,
+    ) -> String {
         self.parking.next_id += 1;
         let id = format!("p{}", self.parking.next_id);
-        tracing::info!(%owner, park = %id, "call parked");
+        tracing::info!(%owner, ?by, park = %id, "call parked");
         let since_unix = i64::try_from(self.now_unix(now)).unwrap_or(i64::MAX);
         self.parking.calls.insert(
             call_id.to_string(),
             Parked {
-                id,
+                id: id.clone(),
                 owner: owner.to_string(),
                 since: now,
                 since_unix,
                 armed: false,
                 next_offer: now + self.cfg.calls.park.recall,
+                by: by.map(str::to_string),
+                recalled_from: None,
             },
         );
+        id
     }
 
-    /// Rings `picker` with parked call `id`; the call stays parked until a device answers.
+    /// A transfer by `owner` to `target` was not answered: the call waits in the owner's
+    /// personal queue and rings them (with a recall alert) as soon as they are free.
+    pub(crate) fn park_recall(&mut self, call_id: &str, owner: &str, target: &str, now: Instant) {
+        tracing::info!(%owner, %target, "transfer not answered: the call comes back");
+        self.park_add(call_id, owner, Some(owner), now);
+        if let Some(p) = self.parking.calls.get_mut(call_id) {
+            p.recalled_from = Some(target.to_string());
+            p.armed = true;
+        }
+    }
+
+    /// Rings `picker` with parked call `id`; the call stays parked until a device answers. A
+    /// transfer still ringing a colleague is taken back first.
     pub fn park_pick_up(
         &mut self,
         id: &str,
         picker: &str,
         now: Instant,
     ) -> Result<ParkedCall, ParkError> {
+        let taken_back = self.transfer_take_back(id, picker, now)?;
+        let id = taken_back.as_deref().unwrap_or(id);
         let (call_id, owner) = self
             .parking
             .calls
@@ -167,7 +196,7 @@ impl SipCore {
         }
         tracing::info!(%picker, park = %id, "parked call picked up");
         let ring = self.cfg.calls.ring_timeout(picker);
-        self.offer_to(&call_id, picker, ring, true, now);
+        self.offer_to(&call_id, picker, ring, Offer::AutoAnswer, now);
         if self
             .queues
             .calls
@@ -179,13 +208,15 @@ impl SipCore {
         Ok(view)
     }
 
-    /// Every parked call, oldest first.
+    /// Every call the switch holds for users (parked, camped, recalled, being transferred),
+    /// oldest first.
     pub fn parked_calls(&self) -> Vec<ParkedCall> {
         let mut list: Vec<(Instant, ParkedCall)> = self
             .parking
             .calls
             .iter()
             .filter_map(|(call_id, p)| Some((p.since, self.parked_view(call_id)?)))
+            .chain(self.transfer_views())
             .collect();
         list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
         list.into_iter().map(|(_, v)| v).collect()
@@ -193,20 +224,42 @@ impl SipCore {
 
     fn parked_view(&self, call_id: &str) -> Option<ParkedCall> {
         let p = self.parking.calls.get(call_id)?;
+        let mut view = self.held_view(call_id, &p.id, &p.owner, p.since_unix)?;
+        view.by = p.by.clone();
+        if let Some(target) = &p.recalled_from {
+            view.state = HeldState::Recalled;
+            view.target = Some(target.clone());
+            view.target_name = self.dir.get(target).map(|u| u.name.clone());
+        }
+        Some(view)
+    }
+
+    /// How a held call looks to clients: the caller, and the user it is held for.
+    pub(crate) fn held_view(
+        &self,
+        call_id: &str,
+        id: &str,
+        owner: &str,
+        since: i64,
+    ) -> Option<ParkedCall> {
         let call = self.queues.calls.get(call_id)?;
         let caller_user = self.dir.find(&call.caller);
         let display = koppla_sip::message::display_name(&call.from);
         Some(ParkedCall {
-            id: p.id.clone(),
-            owner: p.owner.clone(),
+            id: id.to_string(),
+            owner: owner.to_string(),
             owner_name: self
                 .dir
-                .get(&p.owner)
+                .get(owner)
                 .map(|u| u.name.clone())
-                .unwrap_or_else(|| p.owner.clone()),
+                .unwrap_or_else(|| owner.to_string()),
             caller: call.caller.clone(),
             caller_name: caller_user.map(|u| u.name.clone()).or(display),
-            since: p.since_unix,
+            since,
+            state: HeldState::Parked,
+            by: None,
+            target: None,
+            target_name: None,
         })
     }
 
@@ -226,7 +279,7 @@ impl SipCore {
             })
             .collect();
         for (call_id, owner) in returned {
-            self.park_add(&call_id, &owner, now);
+            self.park_add(&call_id, &owner, None, now);
         }
         self.parking.calls.retain(|call_id, _| {
             self.queues
@@ -258,6 +311,11 @@ impl SipCore {
             return;
         };
         let (owner, since) = (p.owner.clone(), p.since);
+        let style = if p.recalled_from.is_some() {
+            Offer::Recall
+        } else {
+            Offer::Ring
+        };
         let ringing = self
             .queues
             .calls
@@ -284,6 +342,6 @@ impl SipCore {
             return;
         }
         tracing::info!(%owner, "offering a parked call to its owner");
-        self.offer_to(call_id, &owner, ring, false, now);
+        self.offer_to(call_id, &owner, ring, style, now);
     }
 }

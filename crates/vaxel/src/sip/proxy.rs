@@ -307,7 +307,14 @@ impl SipCore {
                 );
                 return;
             }
-            return self.local_invite(req, src, now, LocalKind::Park { owner });
+            // Camp-on: a colleague transferring the call here says so in Referred-By.
+            let by = hv(&req.headers, "Referred-By")
+                .and_then(|r| uri_user(&m::addr_uri(&r)))
+                .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
+            return self.local_invite(req, src, now, LocalKind::Park { owner, by });
+        }
+        if let Some((by, target)) = self.supervised_transfer(&req, &target) {
+            return self.local_invite(req, src, now, LocalKind::Transfer { by, target });
         }
         let (dests, callee): (Vec<(String, Flow)>, Option<String>) = match target {
             Target::Echo => return self.local_invite(req, src, now, LocalKind::Echo),

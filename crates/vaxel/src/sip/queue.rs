@@ -3,6 +3,7 @@
 //! selection, overflow and counters live here; the SIP legs toward agents are in
 //! `queue_legs.rs`.
 
+use super::queue_legs::Offer;
 use super::core::{CoreEvent, SipCore};
 use super::local::LocalKind;
 use crate::model::QueueStatus;
@@ -298,6 +299,7 @@ impl SipCore {
     pub(crate) fn queue_step(&mut self, now: Instant) {
         self.queue_dispatch(now);
         self.queue_publish(now);
+        self.transfer_step(now);
         self.park_step(now);
     }
 
@@ -320,7 +322,7 @@ impl SipCore {
                 };
                 for agent in picked {
                     let ring = self.queues.list[idx].def.agent_ring;
-                    self.offer_to(&call_id, &agent, ring, false, now);
+                    self.offer_to(&call_id, &agent, ring, Offer::Ring, now);
                 }
             }
         }
@@ -472,7 +474,7 @@ impl SipCore {
                     c.phase = Phase::Overflowed;
                 }
                 let ring = self.cfg.calls.ring_timeout(&user);
-                self.offer_to(call_id, &user, ring, false, now);
+                self.offer_to(call_id, &user, ring, Offer::Ring, now);
                 if self
                     .queues
                     .calls

@@ -38,18 +38,30 @@ pub(crate) struct Leg {
     pub transferred_at: Option<Instant>,
 }
 
+/// How the switch asks a device to take a call it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// Ring normally.
+    Ring,
+    /// Ask the device to answer at once (RFC 5373 `Answer-Mode: Auto`): a pickup the user
+    /// asked for.
+    AutoAnswer,
+    /// A transfer that was not answered comes back (RFC 7462 alert URN, so phones can ring
+    /// differently).
+    Recall,
+}
+
 /// How long an agent's phone gets to hang up after a transfer before the switch does.
 const TRANSFER_GRACE: Duration = Duration::from_secs(4);
 
 impl SipCore {
-    /// Rings every registered device of `agent` for queued call `call_id`; `auto_answer` asks
-    /// the devices to answer at once (RFC 5373), for a pickup the agent asked for.
+    /// Rings every registered device of `agent` for queued call `call_id` in the given style.
     pub(crate) fn offer_to(
         &mut self,
         call_id: &str,
         agent: &str,
         ring: Duration,
-        auto_answer: bool,
+        style: Offer,
         now: Instant,
     ) {
         let Some(call) = self.queues.calls.get(call_id) else {
@@ -104,8 +116,13 @@ impl SipCore {
             if let Some(d) = &diversion {
                 headers.push(m::make_header("Diversion", d));
             }
-            if auto_answer {
-                headers.push(m::make_header("Answer-Mode", "Auto"));
+            match style {
+                Offer::Ring => {}
+                Offer::AutoAnswer => headers.push(m::make_header("Answer-Mode", "Auto")),
+                Offer::Recall => headers.push(m::make_header(
+                    "Alert-Info",
+                    "<urn:alert:service:recall:transfer>",
+                )),
             }
             headers.push(m::make_header("CSeq", "1 INVITE"));
             headers.push(m::make_header(
@@ -151,6 +168,15 @@ impl SipCore {
                 c.legs.push(leg_id);
             }
         }
+    }
+
+    /// Whether any of queued call `call_id`'s offers still rings or talks (not cancelled).
+    pub(crate) fn legs_alive(&self, call_id: &str) -> bool {
+        self.queues.calls.get(call_id).is_some_and(|c| {
+            c.legs
+                .iter()
+                .any(|l| self.queues.legs.get(l).is_some_and(|leg| !leg.cancelled))
+        })
     }
 
     /// A request of the leg's transaction (ACK for a non-2xx, CANCEL): same Via branch.

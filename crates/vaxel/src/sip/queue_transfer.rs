@@ -4,6 +4,7 @@
 //! and the agent gets NOTIFY 200 so its phone hangs up. A target who does not answer sends
 //! the caller back into the queue, at the front.
 
+use super::queue_legs::Offer;
 use super::core::{hv, SipCore};
 use super::flow::Flow;
 use super::queue::{Home, Phase};
@@ -58,7 +59,7 @@ impl SipCore {
                 tracing::info!(caller = %call.caller, %user, "agent transferred the caller");
                 call.phase = Phase::Transferring;
                 let ring = self.cfg.calls.ring_timeout(&user);
-                self.offer_to(&call_id, &user, ring, false, now);
+                self.offer_to(&call_id, &user, ring, Offer::Ring, now);
                 // No device took the offer: the caller is back in the queue at once.
                 if self
                     .queues

@@ -24,6 +24,7 @@ mod queues;
 mod restart;
 mod ring_timeout;
 mod routing;
+mod transfer;
 
 #[derive(Default, Clone)]
 struct FakeMedia(Arc<Mutex<Vec<String>>>);
@@ -387,9 +388,42 @@ fn invite(
     target: &str,
     call_id: &str,
 ) -> Vec<(SocketAddr, SipMessage)> {
+    invite_on(w, p, target, call_id, "", SDP_A, "")
+}
+
+/// An authenticated INVITE with extra header lines (each ending in CRLF) and an SDP offer, on
+/// branches of its own (several calls from one phone are separate transactions).
+fn invite_with(
+    w: &mut World,
+    p: &mut Phone,
+    target: &str,
+    call_id: &str,
+    extra: &str,
+    sdp: &str,
+) -> Vec<(SocketAddr, SipMessage)> {
+    invite_on(w, p, target, call_id, extra, sdp, call_id)
+}
+
+fn invite_on(
+    w: &mut World,
+    p: &mut Phone,
+    target: &str,
+    call_id: &str,
+    extra: &str,
+    sdp: &str,
+    branch: &str,
+) -> Vec<(SocketAddr, SipMessage)> {
     let uri = format!("sip:{target}@koppla");
     let to = format!("<{uri}>");
-    let first = p.request("INVITE", &uri, &to, call_id, "", SDP_A, "z9hG4bKinv1");
+    let first = p.request(
+        "INVITE",
+        &uri,
+        &to,
+        call_id,
+        extra,
+        sdp,
+        &format!("z9hG4bKinv1{branch}"),
+    );
     let out = w.feed(&first, p.addr);
     let (_, code, r) = response(&out, 0);
     assert_eq!(code, 407);
@@ -398,11 +432,19 @@ fn invite(
         .find(|c| c.contains("MD5"))
         .unwrap();
     let ack = format!(
-        "ACK {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKinv1\r\nFrom: <sip:{u}@koppla>;tag=t-{u}\r\nTo: {to};tag=x\r\nCall-ID: {call_id}\r\nCSeq: {c} ACK\r\nContent-Length: 0\r\n\r\n",
+        "ACK {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKinv1{branch}\r\nFrom: <sip:{u}@koppla>;tag=t-{u}\r\nTo: {to};tag=x\r\nCall-ID: {call_id}\r\nCSeq: {c} ACK\r\nContent-Length: 0\r\n\r\n",
         a = p.addr, u = p.user, c = p.cseq
     );
     let _ = w.feed(ack.as_bytes(), p.addr);
     let auth = p.auth_header("Proxy-Authorization", "INVITE", &uri, &ch, PW);
-    let second = p.request("INVITE", &uri, &to, call_id, &auth, SDP_A, "z9hG4bKinv2");
+    let second = p.request(
+        "INVITE",
+        &uri,
+        &to,
+        call_id,
+        &format!("{extra}{auth}"),
+        sdp,
+        &format!("z9hG4bKinv2{branch}"),
+    );
     w.feed(&second, p.addr)
 }

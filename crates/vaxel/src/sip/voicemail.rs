@@ -26,6 +26,8 @@ pub struct CallPolicy {
     pub users: HashMap<String, UserCallSettings>,
     /// Parking and pickup.
     pub park: super::park::ParkPolicy,
+    /// Supervised blind transfers.
+    pub transfer: super::transfer::TransferPolicy,
 }
 
 impl Default for CallPolicy {
@@ -35,6 +37,7 @@ impl Default for CallPolicy {
             voicemail: false,
             users: HashMap::new(),
             park: Default::default(),
+            transfer: Default::default(),
         }
     }
 }
