@@ -3,9 +3,9 @@
 //! selection, overflow and counters live here; the SIP legs toward agents are in
 //! `queue_legs.rs`.
 
-use super::queue_legs::Offer;
 use super::core::{CoreEvent, SipCore};
 use super::local::LocalKind;
+use super::queue_legs::Offer;
 use crate::model::QueueStatus;
 use crate::queue_config::{Overflow, QueueConfig, Strategy};
 use crate::store::StoredQueue;

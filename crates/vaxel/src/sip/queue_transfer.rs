@@ -4,10 +4,10 @@
 //! and the agent gets NOTIFY 200 so its phone hangs up. A target who does not answer sends
 //! the caller back into the queue, at the front.
 
-use super::queue_legs::Offer;
 use super::core::{hv, SipCore};
 use super::flow::Flow;
 use super::queue::{Home, Phase};
+use super::queue_legs::Offer;
 use super::util::uri_user;
 use koppla_sip::message as m;
 use koppla_sip::rsip::{Method, Request};
