@@ -92,6 +92,9 @@ impl SipCore {
             self.media.release(&call_id);
             self.calls.remove(&call_id);
         }
+        if req.method == Method::Refer {
+            self.transfer_note_refer(&req, dest, now);
+        }
         self.send(dest, SipMessage::Request(fwd));
     }
 }

@@ -313,7 +313,7 @@ impl SipCore {
                 .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
             return self.local_invite(req, src, now, LocalKind::Park { owner, by });
         }
-        if let Some((by, target)) = self.supervised_transfer(&req, &target) {
+        if let Some((by, target)) = self.supervised_transfer(&req, src, &target, now) {
             return self.local_invite(req, src, now, LocalKind::Transfer { by, target });
         }
         let (dests, callee): (Vec<(String, Flow)>, Option<String>) = match target {

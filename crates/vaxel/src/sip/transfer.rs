@@ -12,6 +12,7 @@
 
 use super::core::{hv, SipCore};
 use super::directory::Target;
+use super::flow::Flow;
 use super::park::ParkError;
 use super::queue::Phase;
 use super::queue_legs::Offer;
@@ -21,6 +22,7 @@ use crate::model::{HeldState, ParkedCall};
 use koppla_sip::message as m;
 use koppla_sip::rsip::Request;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// How supervised transfers behave (the `[transfer]` config section).
@@ -52,10 +54,25 @@ pub(crate) struct Supervised {
     since_unix: i64,
 }
 
+/// A blind-transfer REFER the switch relayed between two parties of a call: the INVITE that
+/// carries it out comes from `to` soon after, with or without Referred-By (baresip, for one,
+/// sends none).
+struct Referral {
+    by: String,
+    to: SocketAddr,
+    /// The Refer-To user part (a number or name).
+    target: String,
+    at: Instant,
+}
+
+/// How long after a relayed REFER its INVITE is expected.
+const REFERRAL_LIFETIME: Duration = Duration::from_secs(32);
+
 #[derive(Default)]
 pub(crate) struct Transfers {
     calls: HashMap<String, Supervised>,
     next_id: u64,
+    referrals: Vec<Referral>,
 }
 
 impl SipCore {
@@ -64,25 +81,73 @@ impl SipCore {
     /// no dialog (an attended transfer's INVITE is proxied as before) and offers G.711 (the
     /// switch bridges held calls without transcoding; other calls are proxied unsupervised).
     pub(crate) fn supervised_transfer(
-        &self,
+        &mut self,
         req: &Request,
+        src: Flow,
         target: &Target,
+        now: Instant,
     ) -> Option<(String, String)> {
+        self.transfers
+            .referrals
+            .retain(|r| now.saturating_duration_since(r.at) < REFERRAL_LIFETIME);
         let Target::User(colleague) = target else {
             return None;
         };
         if !self.cfg.calls.transfer.supervise || hv(&req.headers, "Replaces").is_some() {
             return None;
         }
-        let referred = hv(&req.headers, "Referred-By")?;
-        let by = self
-            .dir
-            .find(&uri_user(&m::addr_uri(&referred))?)?
-            .username
-            .clone();
         let offer = std::str::from_utf8(&req.body).unwrap_or("");
-        let g711 = sdp::audio_pts(offer).iter().any(|p| *p == 0 || *p == 8);
-        (by != *colleague && g711).then(|| (by, colleague.clone()))
+        if !sdp::audio_pts(offer).iter().any(|p| *p == 0 || *p == 8) {
+            return None;
+        }
+        let referred = hv(&req.headers, "Referred-By")
+            .and_then(|r| uri_user(&m::addr_uri(&r)))
+            .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
+        let by = match referred {
+            Some(by) => by,
+            None => {
+                // No Referred-By: a REFER we relayed to this phone for this colleague.
+                let dir = &self.dir;
+                let i = self.transfers.referrals.iter().position(|r| {
+                    r.to == src.addr
+                        && dir
+                            .find(&r.target)
+                            .is_some_and(|u| u.username == *colleague)
+                })?;
+                self.transfers.referrals.remove(i).by
+            }
+        };
+        (by != *colleague).then(|| (by, colleague.clone()))
+    }
+
+    /// An in-dialog REFER is being relayed to `dest`: remember a blind transfer by one of the
+    /// call's own users, to recognise the INVITE that carries it out.
+    pub(crate) fn transfer_note_refer(&mut self, req: &Request, dest: Flow, now: Instant) {
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        let Some(refer_to) = hv(&req.headers, "Refer-To") else {
+            return;
+        };
+        let uri = m::addr_uri(&refer_to);
+        if uri.to_ascii_lowercase().contains("replaces=") {
+            return;
+        }
+        let by = hv(&req.headers, "From")
+            .and_then(|f| uri_user(&m::addr_uri(&f)))
+            .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
+        let Some(by) = by.filter(|b| self.calls.get(&call_id).is_some_and(|c| c.involves(b)))
+        else {
+            return;
+        };
+        let Some(target) = uri_user(&uri) else {
+            return;
+        };
+        tracing::debug!(%by, %target, "blind transfer relayed");
+        self.transfers.referrals.push(Referral {
+            by,
+            to: dest.addr,
+            target,
+            at: now,
+        });
     }
 
     /// The switch answered the transferred caller (the queue call exists, homed with `by`):

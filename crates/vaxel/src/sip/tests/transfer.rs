@@ -26,7 +26,16 @@ fn world_bob_carol() -> (World, Phone, Phone, Phone) {
 
 /// alice's phone carries out bob's transfer to carol (1003); the switch answers it.
 fn transferred(w: &mut World, a: &mut Phone, call_id: &str) -> Vec<(SocketAddr, SipMessage)> {
-    let out = invite_with(w, a, "1003", call_id, BY_BOB, SDP_A);
+    transferred_with(w, a, call_id, BY_BOB)
+}
+
+fn transferred_with(
+    w: &mut World,
+    a: &mut Phone,
+    call_id: &str,
+    extra: &str,
+) -> Vec<(SocketAddr, SipMessage)> {
+    let out = invite_with(w, a, "1003", call_id, extra, SDP_A);
     let (to, status, ok) = response(&out, 1);
     assert_eq!((to, status), (a.addr, 200), "the switch answers: {out:?}");
     assert!(String::from_utf8_lossy(&ok.body).contains("RTP/AVP 0"));
@@ -275,5 +284,50 @@ fn a_call_camped_on_a_colleague_says_who_put_it_there() {
     assert_eq!(
         (list[0].owner.as_str(), list[0].by.as_deref(), list[0].state),
         ("carol", Some("bob"), HeldState::Parked)
+    );
+}
+
+#[test]
+fn a_relayed_refer_identifies_a_transfer_whose_invite_has_no_referred_by() {
+    // alice calls bob (proxied); bob REFERs her to carol; alice's phone (like baresip) calls
+    // carol without Referred-By. The switch relayed the REFER, so it knows the transfer is
+    // bob's.
+    let (mut w, mut a, mut b, c) = world_bob_carol();
+    let out = invite(&mut w, &mut a, "1002", "talk-1");
+    let ring = sent(&out, b.addr, Method::Invite);
+    w.feed(&reply(&ring[0], 200, "bt", SDP_B, b.addr), b.addr);
+    w.drain();
+    let refer = b.request(
+        "REFER",
+        &format!("sip:alice@{}", a.addr),
+        "<sip:alice@koppla>;tag=t-alice",
+        "talk-1",
+        "Refer-To: <sip:1003@koppla>\r\n",
+        "",
+        "z9hG4bKrefer1",
+    );
+    let out = w.feed(&refer, b.addr);
+    assert_eq!(
+        sent(&out, a.addr, Method::Refer).len(),
+        1,
+        "relayed: {out:?}"
+    );
+    let out = transferred_with(&mut w, &mut a, "tr-7", "");
+    assert_eq!(sent(&out, c.addr, Method::Invite).len(), 1);
+    let list = held(&w);
+    assert_eq!(
+        (list[0].state, list[0].by.as_deref(), list[0].owner.as_str()),
+        (HeldState::Ringing, Some("bob"), "bob")
+    );
+    // The same phone calling carol again later is an ordinary call.
+    w.now += Duration::from_secs(40);
+    w.core.tick(w.now);
+    w.drain();
+    let out = invite_with(&mut w, &mut a, "1003", "later-1", "", SDP_A);
+    assert_eq!(response(&out, 0).1, 100);
+    let inv = sent(&out, c.addr, Method::Invite);
+    assert_eq!(
+        m::header_values_in(&inv.last().expect("proxied").headers, "Call-ID"),
+        ["later-1"]
     );
 }
