@@ -6,56 +6,8 @@
 mod peers;
 
 use koppla_interop::TestDir;
-use peers::{assert_received, baresip, loudest_before, WAIT};
-use serde_json::Value;
-use std::time::{Duration, Instant};
-
-fn api_login(rt: &tokio::runtime::Runtime, api: &str, user: &str) -> String {
-    let v: Value = rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{api}/login"))
-            .json(&serde_json::json!({"username": user, "password": peers::PW}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login json")
-    });
-    v["token"].as_str().expect("token").to_string()
-}
-
-fn parked(rt: &tokio::runtime::Runtime, api: &str, token: &str) -> Value {
-    rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{api}/parked"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("parked")
-            .json()
-            .await
-            .expect("parked json")
-    })
-}
-
-/// Polls the parked list until `done` holds for it (or fails after `WAIT`).
-fn wait_parked(
-    rt: &tokio::runtime::Runtime,
-    api: &str,
-    token: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let until = Instant::now() + WAIT;
-    loop {
-        let list = parked(rt, api, token);
-        if done(&list) {
-            return list;
-        }
-        assert!(Instant::now() < until, "parked list never settled: {list}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use peers::{api_login, assert_received, baresip, loudest_before, wait_parked, WAIT};
+use std::time::Duration;
 
 #[test]
 fn bob_parks_alice_and_carol_picks_her_up_with_audio_both_ways() {

@@ -7,7 +7,8 @@ use koppla_interop::audio::{read_wav, sweep, verify_transmission, write_wav, Wav
 use koppla_interop::{Baresip, BaresipOptions, Codec, TestDir};
 use koppla_vaxel::config::{Config, UserConfig};
 use koppla_vaxel::{Vaxel, VaxelHandle};
-use std::time::Duration;
+use serde_json::Value;
+use std::time::{Duration, Instant};
 
 pub const PW_VAR: &str = "VAXEL_QUEUE_INTEROP_PASSWORD";
 pub const PW: &str = "queue-pw-3";
@@ -77,4 +78,51 @@ pub fn start(adjust: impl FnOnce(&mut Config)) -> (tokio::runtime::Runtime, Vaxe
     adjust(&mut cfg);
     let handle = rt.block_on(Vaxel::start(cfg)).expect("vaxel starts");
     (rt, handle)
+}
+
+pub fn api_login(rt: &tokio::runtime::Runtime, api: &str, user: &str) -> String {
+    let v: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{api}/login"))
+            .json(&serde_json::json!({"username": user, "password": PW}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login json")
+    });
+    v["token"].as_str().expect("token").to_string()
+}
+
+pub fn parked(rt: &tokio::runtime::Runtime, api: &str, token: &str) -> Value {
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{api}/parked"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("parked")
+            .json()
+            .await
+            .expect("parked json")
+    })
+}
+
+/// Polls the parked list until `done` holds for it (or fails after `WAIT`).
+pub fn wait_parked(
+    rt: &tokio::runtime::Runtime,
+    api: &str,
+    token: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let until = Instant::now() + WAIT;
+    loop {
+        let list = parked(rt, api, token);
+        if done(&list) {
+            return list;
+        }
+        assert!(Instant::now() < until, "parked list never settled: {list}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

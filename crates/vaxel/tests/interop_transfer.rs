@@ -1,0 +1,147 @@
+//! Supervised blind transfer with real peers: bob (baresip, the operator) talks to alice
+//! (baresip) and transfers her to carol with a plain REFER. The switch takes the transfer
+//! over: alice hears hold audio while carol rings. Unanswered, the call comes back and rings
+//! bob, who talks to alice again; answered, alice talks to carol. Audio is checked after each
+//! step (known sweep in, cross-correlation out).
+
+mod peers;
+
+use koppla_interop::{Baresip, TestDir};
+use peers::{api_login, assert_received, baresip, loudest_before, wait_parked, WAIT};
+use std::time::Duration;
+
+/// Seconds carol's phone rings before the call comes back (short to keep the test quick).
+const RECALL_SECS: u32 = 4;
+
+/// alice calls bob, bob answers and transfers her to carol (1003); returns when carol rings.
+fn transfer_to_carol(domain: &str, alice: &mut Baresip, bob: &mut Baresip, carol: &mut Baresip) {
+    alice.dial(&format!("sip:1002@{domain}")).expect("dial bob");
+    bob.wait("CALL_INCOMING", WAIT).expect("bob rings");
+    bob.accept().expect("bob answers");
+    alice
+        .wait("CALL_ESTABLISHED", WAIT)
+        .expect("alice talks to bob");
+    std::thread::sleep(Duration::from_secs(1));
+    bob.transfer(&format!("sip:1003@{domain}"))
+        .expect("transfer");
+    bob.wait("CALL_CLOSED", WAIT).unwrap_or_else(|e| {
+        panic!(
+            "bob's call ends once the switch took the transfer: {e}\n{}",
+            bob.log_tail(40)
+        )
+    });
+    carol
+        .wait("CALL_INCOMING", WAIT)
+        .unwrap_or_else(|e| panic!("carol rings: {e}\n{}", carol.log_tail(40)));
+}
+
+#[test]
+fn an_unanswered_transfer_comes_back_to_bob_and_he_talks_to_alice_again() {
+    let (rt, handle) = peers::start(|cfg| cfg.transfer.recall_secs = RECALL_SECS);
+    let domain = handle.sip_addr.to_string();
+    let api = format!("http://{}/api/v1", handle.api_addr);
+    let dir = TestDir::new("vaxel-transfer-recall").expect("temp dir");
+    let (alice_secs, bob_secs) = (30.0, 7.0);
+    let mut alice = baresip(&dir, &domain, "alice", alice_secs);
+    let mut bob = baresip(&dir, &domain, "bob", bob_secs);
+    let mut carol = baresip(&dir, &domain, "carol", 5.0);
+    for p in [&mut alice, &mut bob, &mut carol] {
+        p.wait_registered().expect("registers");
+    }
+    transfer_to_carol(&domain, &mut alice, &mut bob, &mut carol);
+    let token = api_login(&rt, &api, "bob");
+    let list = wait_parked(&rt, &api, &token, |l| l["calls"][0]["state"] == "ringing");
+    let call = &list["calls"][0];
+    assert_eq!(
+        (
+            call["owner"].as_str(),
+            call["target"].as_str(),
+            call["caller"].as_str()
+        ),
+        (Some("bob"), Some("carol"), Some("alice"))
+    );
+    // Nobody answers: carol stops ringing and the call rings bob again.
+    carol
+        .wait("CALL_CLOSED", WAIT)
+        .unwrap_or_else(|e| panic!("carol stops ringing: {e}\n{}", carol.log_tail(40)));
+    bob.wait("CALL_INCOMING", WAIT)
+        .unwrap_or_else(|e| panic!("the call comes back to bob: {e}\n{}", bob.log_tail(40)));
+    let list = wait_parked(&rt, &api, &token, |l| l["calls"][0]["state"] == "recalled");
+    assert_eq!(list["calls"][0]["target"], "carol");
+    bob.accept().expect("bob takes the call back");
+    bob.wait("CALL_ESTABLISHED", WAIT)
+        .expect("bob talks to alice again");
+    wait_parked(&rt, &api, &token, |l| {
+        l["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    std::thread::sleep(Duration::from_secs(8));
+    bob.hangup().expect("bob hangs up");
+    alice
+        .wait("CALL_CLOSED", WAIT)
+        .unwrap_or_else(|e| panic!("alice's call ends: {e}\n{}", alice.log_tail(40)));
+    for p in [&mut alice, &mut bob, &mut carol] {
+        p.stop();
+    }
+    let ra = alice.recordings().expect("alice recordings");
+    let rb = bob.recordings().expect("bob recordings");
+    assert_received(&rb.received, alice_secs, "alice -> bob after the recall");
+    let (rec, bob_from) = assert_received(&ra.received, bob_secs, "bob -> alice after the recall");
+    let loudest = loudest_before(&rec, bob_from);
+    eprintln!("hold audio while carol rang: loudest 200 ms rms {loudest:.3}");
+    assert!(
+        loudest > 0.02,
+        "alice heard silence while carol rang (rms {loudest})"
+    );
+    rt.block_on(handle.shutdown());
+}
+
+#[test]
+fn an_answered_transfer_connects_alice_and_carol() {
+    let (rt, handle) = peers::start(|cfg| cfg.transfer.recall_secs = RECALL_SECS);
+    let domain = handle.sip_addr.to_string();
+    let api = format!("http://{}/api/v1", handle.api_addr);
+    let dir = TestDir::new("vaxel-transfer-answer").expect("temp dir");
+    let (alice_secs, carol_secs) = (20.0, 7.0);
+    let mut alice = baresip(&dir, &domain, "alice", alice_secs);
+    let mut bob = baresip(&dir, &domain, "bob", 5.0);
+    let mut carol = baresip(&dir, &domain, "carol", carol_secs);
+    for p in [&mut alice, &mut bob, &mut carol] {
+        p.wait_registered().expect("registers");
+    }
+    transfer_to_carol(&domain, &mut alice, &mut bob, &mut carol);
+    carol.accept().expect("carol answers");
+    carol
+        .wait("CALL_ESTABLISHED", WAIT)
+        .expect("carol talks to alice");
+    let token = api_login(&rt, &api, "bob");
+    wait_parked(&rt, &api, &token, |l| {
+        l["calls"].as_array().is_some_and(Vec::is_empty)
+    });
+    // Past the recall time nothing comes back to bob.
+    std::thread::sleep(Duration::from_secs(u64::from(RECALL_SECS) + 4));
+    assert!(
+        bob.wait("CALL_INCOMING", Duration::from_millis(100))
+            .is_err(),
+        "an answered transfer must not recall"
+    );
+    carol.hangup().expect("carol hangs up");
+    alice
+        .wait("CALL_CLOSED", WAIT)
+        .unwrap_or_else(|e| panic!("alice's call ends: {e}\n{}", alice.log_tail(40)));
+    for p in [&mut alice, &mut bob, &mut carol] {
+        p.stop();
+    }
+    let ra = alice.recordings().expect("alice recordings");
+    let rc = carol.recordings().expect("carol recordings");
+    assert_received(
+        &rc.received,
+        alice_secs,
+        "alice -> carol after the transfer",
+    );
+    assert_received(
+        &ra.received,
+        carol_secs,
+        "carol -> alice after the transfer",
+    );
+    rt.block_on(handle.shutdown());
+}
