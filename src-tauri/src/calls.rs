@@ -144,6 +144,7 @@ pub async fn incoming(
     from: String,
     caller_name: Option<String>,
     via: Option<String>,
+    recall: bool,
 ) {
     let state = app.state::<AppState>();
     let started = koppla_store::unix_millis_now();
@@ -175,7 +176,8 @@ pub async fn incoming(
                 direction: CallDirection::Incoming,
                 remote: number,
                 remote_name: name,
-                via,
+                // A recall names my own queue as where it came from: say "recall" instead.
+                via: via.filter(|_| !recall),
                 phase: CallPhase::Ringing,
                 end_reason: None,
                 started_at: started,
@@ -183,6 +185,7 @@ pub async fn incoming(
                 muted: false,
                 recording: false,
                 conference: None,
+                recall: recall.then_some(true),
             },
             history,
             rejected_here: false,
@@ -252,6 +255,7 @@ pub async fn state_changed(
                     muted: false,
                     recording: false,
                     conference: None,
+                    recall: None,
                 },
                 history,
                 rejected_here: false,
@@ -486,6 +490,7 @@ mod tests {
                 muted: false,
                 recording: false,
                 conference: None,
+                recall: None,
             },
             history: None,
             rejected_here: false,

@@ -193,6 +193,7 @@ mod tests {
             muted: false,
             recording: false,
             conference: None,
+            recall: None,
         }
     }
 

@@ -305,6 +305,11 @@ pub struct CallView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub conference: Option<u32>,
+    /// `true` for a call coming back to me: a transfer of mine nobody answered (the switch
+    /// marks it with an RFC 7462 recall alert); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub recall: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -19,6 +19,15 @@ type Cadence = &'static [(bool, u64)];
 const RING_CADENCE: Cadence = &[(true, 400), (false, 200), (true, 400), (false, 2000)];
 const RING_HZ: f64 = 880.0;
 const RING_AMPLITUDE: f64 = 0.25;
+/// A call coming back (a transfer nobody answered): three short bursts, then a pause.
+const RECALL_CADENCE: Cadence = &[
+    (true, 150),
+    (false, 100),
+    (true, 150),
+    (false, 100),
+    (true, 150),
+    (false, 2000),
+];
 /// Two short beeps every four seconds at the European 425 Hz, quiet beside the caller's voice.
 const WAITING_CADENCE: Cadence = &[(true, 200), (false, 200), (true, 200), (false, 3400)];
 const WAITING_HZ: f64 = 425.0;
@@ -31,14 +40,20 @@ pub enum Sound {
     Silent,
     /// An incoming call and nothing else going on.
     Ring,
+    /// A call of mine coming back (unanswered transfer) and nothing else going on.
+    Recall,
     /// An incoming call while another call is being talked on or held.
     Waiting,
 }
 
 pub fn sound_for(calls: &[CallView]) -> Sound {
-    let ringing = calls
+    let is_ringing =
+        |c: &&CallView| c.direction == CallDirection::Incoming && c.phase == CallPhase::Ringing;
+    let ringing = calls.iter().any(|c| is_ringing(&c));
+    let recall = calls
         .iter()
-        .any(|c| c.direction == CallDirection::Incoming && c.phase == CallPhase::Ringing);
+        .filter(is_ringing)
+        .all(|c| c.recall == Some(true));
     let talking = calls.iter().any(|c| {
         matches!(
             c.phase,
@@ -47,6 +62,7 @@ pub fn sound_for(calls: &[CallView]) -> Sound {
     });
     match (ringing, talking) {
         (false, _) => Sound::Silent,
+        (true, false) if recall => Sound::Recall,
         (true, false) => Sound::Ring,
         (true, true) => Sound::Waiting,
     }
@@ -62,6 +78,10 @@ pub struct CadencedTone {
 impl CadencedTone {
     pub fn ring() -> CadencedTone {
         CadencedTone::new(RING_HZ, RING_AMPLITUDE, RING_CADENCE)
+    }
+
+    pub fn recall() -> CadencedTone {
+        CadencedTone::new(RING_HZ, RING_AMPLITUDE, RECALL_CADENCE)
     }
 
     pub fn waiting() -> CadencedTone {
@@ -187,6 +207,13 @@ impl Ringer {
                     CadencedTone::ring(),
                 ),
             )),
+            Sound::Recall => Some((
+                wanted,
+                play(
+                    choice(settings.audio_ringtone.as_deref()),
+                    CadencedTone::recall(),
+                ),
+            )),
             Sound::Waiting => Some((
                 wanted,
                 play(
@@ -216,6 +243,7 @@ mod tests {
             muted: false,
             recording: false,
             conference: None,
+            recall: None,
         }
     }
 
@@ -248,6 +276,36 @@ mod tests {
             Sound::Ring
         );
         assert_eq!(sound_for(&[]), Sound::Silent);
+    }
+
+    #[test]
+    fn a_call_coming_back_rings_with_three_short_bursts_unless_a_normal_call_rings_too() {
+        use CallDirection::*;
+        use CallPhase::*;
+        let recall = CallView {
+            recall: Some(true),
+            ..call(1, Incoming, Ringing)
+        };
+        assert_eq!(sound_for(std::slice::from_ref(&recall)), Sound::Recall);
+        assert_eq!(
+            sound_for(&[recall.clone(), call(2, Incoming, Ringing)]),
+            Sound::Ring
+        );
+        assert_eq!(
+            sound_for(&[call(2, Outgoing, Established), recall]),
+            Sound::Waiting
+        );
+        // Three bursts of 150 ms in the first 700 ms, then quiet until the cadence repeats.
+        let mut tone = CadencedTone::recall();
+        let mut frames = vec![0i16; FRAME_SAMPLES];
+        let mut sounding = Vec::new();
+        for _ in 0..(2_650 / 20) {
+            tone.read_frame(&mut frames).expect("tone");
+            sounding.push(!frame_is_silent(&frames));
+        }
+        let bursts =
+            sounding.windows(2).filter(|w| !w[0] && w[1]).count() + usize::from(sounding[0]);
+        assert_eq!(bursts, 3, "{sounding:?}");
     }
 
     #[test]

@@ -315,8 +315,9 @@ async fn pump_events(
                 from,
                 name,
                 via,
+                recall,
                 ..
-            } => crate::calls::incoming(&app, call, from, name, via).await,
+            } => crate::calls::incoming(&app, call, from, name, via, recall).await,
             UaEvent::CallState {
                 call,
                 state,

@@ -64,6 +64,9 @@ pub enum UaEvent {
         /// as the switch sends for a parked call the user picked up). The runtime honours it
         /// only while the user expects such a call ([`crate::Command::ExpectAutoAnswer`]).
         auto_answer: bool,
+        /// A call coming back to the user (RFC 7462 `Alert-Info: <urn:alert:service:recall…>`,
+        /// as the switch sends when a transfer was not answered): rings differently.
+        recall: bool,
     },
     CallState {
         call: CallId,

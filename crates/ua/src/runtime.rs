@@ -526,6 +526,7 @@ impl Runtime {
                 name,
                 via,
                 auto_answer,
+                recall,
             } => {
                 self.emit(UaEvent::Incoming {
                     call,
@@ -533,6 +534,7 @@ impl Runtime {
                     name,
                     via,
                     auto_answer,
+                    recall,
                 })
                 .await;
                 let expected = auto_answer

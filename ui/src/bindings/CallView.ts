@@ -25,4 +25,9 @@ startedAt: number, answeredAt: number | null, muted: boolean, recording: boolean
 /**
  * How many calls are in the local conference this call is part of; absent when none.
  */
-conference?: number, };
+conference?: number, 
+/**
+ * `true` for a call coming back to me: a transfer of mine nobody answered (the switch
+ * marks it with an RFC 7462 recall alert); absent otherwise.
+ */
+recall?: boolean, };

@@ -42,6 +42,11 @@ export function CallCard({ call, now, canPark = false }: Props) {
               {t("call.via", { via: call.via })}
             </small>
           )}
+          {call.recall && (
+            <small class="via recall" data-testid="call-recall">
+              {t("call.recall")}
+            </small>
+          )}
         </div>
         <div class="state">
           <span data-testid="call-phase">{phaseText}</span>

@@ -78,6 +78,13 @@ describe("CallCard", () => {
     expect(root.querySelector("[data-testid=call-via]")?.textContent).toBe("via Support");
   });
 
+  it("says a ringing call is a transfer of mine coming back", () => {
+    const back = call({ direction: "incoming", phase: "ringing", answeredAt: null, recall: true });
+    render(<WithShell shell={testShell()}><CallCard call={back} now={5_000} /></WithShell>, root);
+    expect(root.querySelector("[data-testid=call-recall]")?.textContent).toBe("Tillbaka – kopplingen besvarades inte");
+    expect(root.querySelector("[data-testid=call-via]")).toBeNull();
+  });
+
   it("shows resume for a held call and the external app link with the encoded number", () => {
     const shell = testShell({ settings: { ...TEST_SETTINGS, externalAppUrl: "https://hitta.se/?q={number}" } });
     render(<WithShell shell={shell}><CallCard call={call({ phase: "held", remote: "+4670" })} now={2_000} /></WithShell>, root);

@@ -140,6 +140,7 @@ export const en: Record<TextKey, string> = {
   "settings.audioHint": "Changed devices apply from the next call.",
   "call.incoming": "Incoming call",
   "call.via": "via {via}",
+  "call.recall": "Back – the transfer was not answered",
   "call.outgoing": "Outgoing call",
   "call.phase.calling": "Calling …",
   "call.phase.ringing": "Ringing …",

@@ -138,6 +138,7 @@ export const sv = {
   "settings.audioHint": "Ändrade enheter gäller från nästa samtal.",
   "call.incoming": "Inkommande samtal",
   "call.via": "via {via}",
+  "call.recall": "Tillbaka – kopplingen besvarades inte",
   "call.outgoing": "Utgående samtal",
   "call.phase.calling": "Ringer upp …",
   "call.phase.ringing": "Det ringer …",

@@ -132,6 +132,13 @@ impl UserAgent {
             let mode = v.split(';').next().unwrap_or_default();
             mode.trim().eq_ignore_ascii_case("auto")
         });
+        let recall = message::header_values(&msg, "Alert-Info").iter().any(|v| {
+            message::split_list(v).iter().any(|a| {
+                message::addr_uri(a)
+                    .to_ascii_lowercase()
+                    .starts_with("urn:alert:service:recall")
+            })
+        });
         let local_tag = new_tag();
         let mut ringing = message::response_for(&req, 180, Some(&local_tag));
         message::set_header(&mut ringing.headers, "Contact", &self.contact());
@@ -174,6 +181,7 @@ impl UserAgent {
             name,
             via,
             auto_answer,
+            recall,
         });
         self.set_state(id, CallState::Ringing, None);
         Ok(())

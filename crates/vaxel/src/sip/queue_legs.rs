@@ -77,7 +77,9 @@ impl SipCore {
                     q.def.number, self.cfg.realm
                 )
             }),
-            // A parked call shows whose queue it waited in (RFC 5806 "deflection").
+            // A parked call shows whose queue it waited in (RFC 5806 "deflection"); not to
+            // the owner, to whom "via me" says nothing.
+            Home::Personal(owner) if owner == agent => None,
             Home::Personal(owner) => self.dir.get(owner).map(|u| {
                 let name = u.name.replace(['"', '\\'], "");
                 format!(

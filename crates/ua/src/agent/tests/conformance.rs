@@ -78,6 +78,40 @@ fn asks_auto_answer(text: &str) -> Option<bool> {
     })
 }
 
+/// Whether bob's Incoming event for `text` says the call is a recall.
+fn is_recall(text: &str) -> Option<bool> {
+    let mut bob = agent("bob", 5080, "x");
+    let msg = message::parse(text.as_bytes()).expect("test INVITE parses");
+    bob.handle_incoming(msg, addr(5070), Transport::Udp, Instant::now());
+    std::iter::from_fn(|| bob.poll_event()).find_map(|e| match e {
+        UaEvent::Incoming { recall, .. } => Some(recall),
+        _ => None,
+    })
+}
+
+#[test]
+fn rfc7462_recall_alert_urns_mark_the_incoming_call() {
+    assert_eq!(is_recall(&invite_text("")), Some(false));
+    assert_eq!(
+        is_recall(&invite_text(
+            "Alert-Info: <urn:alert:service:recall:transfer>\r\n"
+        )),
+        Some(true)
+    );
+    assert_eq!(
+        is_recall(&invite_text(
+            "Alert-Info: <http://example.com/ring.wav>, <urn:alert:service:recall:hold>\r\n"
+        )),
+        Some(true)
+    );
+    assert_eq!(
+        is_recall(&invite_text(
+            "Alert-Info: <urn:alert:service:call-waiting>\r\n"
+        )),
+        Some(false)
+    );
+}
+
 #[test]
 fn rfc5373_answer_mode_auto_is_reported_with_the_incoming_call() {
     assert_eq!(asks_auto_answer(&invite_text("")), Some(false));
