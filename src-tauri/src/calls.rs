@@ -2,6 +2,7 @@
 //! happen (a row exists from the first ring, so a killed app loses nothing), and pushed to the UI.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use koppla_store::{Direction, EndReason, NewCall};
 use koppla_ua::runtime::Command;
@@ -330,8 +331,19 @@ pub async fn state_changed(
         book.calls.remove(&call);
         drop(book);
         let _ = app.emit(HISTORY_EVENT, ());
+        // The card shows why the call ended for a moment, then goes (the list without it).
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(ENDED_CARD_LINGER).await;
+            let state = app.state::<AppState>();
+            let book = state.calls();
+            emit_calls(&app, &book);
+        });
     }
 }
+
+/// How long an ended call's card stays to say how the call ended.
+const ENDED_CARD_LINGER: Duration = Duration::from_secs(3);
 
 /// Keys the extension dialled after a number (`ankn. 12`) now that the call is answered.
 async fn key_after_answer(state: &AppState, call: CallId, digits: String) {

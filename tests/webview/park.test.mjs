@@ -116,9 +116,10 @@ test("park a call from the call card for a colleague to pick up; take a call a c
   await driver.click(await driver.waitFor('[data-testid="call-park"]'));
 
   // The call on the card ends; Bertil's phone follows the transfer to Anna's park code and waits there.
-  // (The ended card stays, saying so, until the app's next call event replaces the list.)
+  // The ended card says so for a moment, then goes.
   await driver.waitGone('[data-testid="call-timer"]', 30000);
   await driver.waitFor('[data-testid="call-phase"]', { text: (t) => /Kopplat vidare|Transferred/.test(t) });
+  await driver.waitGone('[data-testid="call-phase"]', 10000);
   await waitFor(
     "Bertil's call to Anna's personal queue",
     () => bertil.events.find((e) => e.type === "CALL_ESTABLISHED" && /\*6anna/.test(e.peeruri ?? "")),
