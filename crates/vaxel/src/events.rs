@@ -31,6 +31,9 @@ pub enum Event {
     /// The parked calls changed (the whole list); everyone sees it, pickup is checked by the
     /// switch.
     ParkedChanged { calls: Vec<ParkedCall> },
+    /// A colleague started or stopped being on a call (ringing, talking, or waiting in a
+    /// queue); everyone sees it, so clients can offer camp-on on colleagues on the phone.
+    OnCallChanged { username: String, on_call: bool },
     /// The number of registered devices for a user changed; everyone sees it.
     Registration { username: String, devices: u32 },
     /// A user was added or their directory entry changed; clients refetch the directory.
@@ -82,5 +85,14 @@ mod tests {
         let v = serde_json::to_value(&q).unwrap();
         assert_eq!(v["type"], "queue_changed");
         assert_eq!(v["queue"]["waiting"], 1);
+        let c = Event::OnCallChanged {
+            username: "bob".into(),
+            on_call: true,
+        };
+        assert!(c.visible_to("alice"), "everyone sees who is on a call");
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            serde_json::json!({"type": "on_call_changed", "username": "bob", "on_call": true})
+        );
     }
 }

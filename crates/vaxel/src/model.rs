@@ -18,6 +18,9 @@ pub struct DirectoryEntry {
     pub short_number: Option<String>,
     pub keywords: Vec<String>,
     pub activity: ActivityStatus,
+    /// On a call now (ringing, talking, or waiting in a queue), as the switch last published.
+    #[serde(default)]
+    pub on_call: bool,
 }
 
 /// A user's current activity, resolved against the configured activity list.

@@ -253,6 +253,7 @@ impl Vaxel {
             realm: config.server.realm.clone(),
             queues: QueueBoard::new(queue_tx),
             parked: ParkBoard::new(policy.park.clone(), park_tx),
+            on_call: Default::default(),
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();

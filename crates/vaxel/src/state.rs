@@ -97,6 +97,28 @@ impl ParkBoard {
     }
 }
 
+/// The API's view of who is on a call, as last published by the SIP side.
+#[derive(Default)]
+pub struct OnCallBoard {
+    users: std::sync::RwLock<std::collections::HashSet<String>>,
+}
+
+impl OnCallBoard {
+    pub fn set(&self, username: &str, on_call: bool) {
+        if let Ok(mut users) = self.users.write() {
+            if on_call {
+                users.insert(username.to_string());
+            } else {
+                users.remove(username);
+            }
+        }
+    }
+
+    pub fn contains(&self, username: &str) -> bool {
+        self.users.read().is_ok_and(|u| u.contains(username))
+    }
+}
+
 /// What the client API asks of the SIP side, one channel per feature.
 pub struct ApiCommands {
     pub queue: mpsc::Receiver<QueueCommand>,
@@ -145,6 +167,7 @@ pub struct Shared {
     pub realm: String,
     pub queues: QueueBoard,
     pub parked: ParkBoard,
+    pub on_call: OnCallBoard,
 }
 
 pub type AppState = Arc<Shared>;
@@ -154,6 +177,7 @@ pub fn entry(
     u: &UserRecord,
     choice: &ActivityChoice,
     now: i64,
+    on_call: bool,
 ) -> DirectoryEntry {
     DirectoryEntry {
         id: u.id.to_string(),
@@ -167,6 +191,7 @@ pub fn entry(
         short_number: u.short_number.clone(),
         keywords: u.keywords.clone(),
         activity: activities.status(choice, now),
+        on_call,
     }
 }
 
@@ -178,17 +203,19 @@ impl Shared {
             .users()
             .await?
             .iter()
-            .map(|(u, _, a)| entry(&self.activities, u, a, now))
+            .map(|(u, _, a)| {
+                let on_call = self.on_call.contains(&u.username);
+                entry(&self.activities, u, a, now, on_call)
+            })
             .collect())
     }
 
     pub async fn entry_for(&self, user_id: i64) -> Result<Option<DirectoryEntry>, StoreError> {
         let now = self.clock.now();
-        Ok(self
-            .store
-            .user_by_id(user_id)
-            .await?
-            .map(|(u, _, a)| entry(&self.activities, &u, &a, now)))
+        Ok(self.store.user_by_id(user_id).await?.map(|(u, _, a)| {
+            let on_call = self.on_call.contains(&u.username);
+            entry(&self.activities, &u, &a, now, on_call)
+        }))
     }
 
     /// Stores a new activity and tells every API client and SIP watcher.

@@ -122,15 +122,44 @@ async fn login_and_directory_follow_the_contract() {
         "short_number",
         "keywords",
         "activity",
+        "on_call",
     ] {
         assert!(bob.get(key).is_some(), "missing {key}");
     }
+    assert_eq!(bob["on_call"], false);
     assert_eq!(bob["short_number"], "1002");
     assert_eq!(bob["keywords"], json!(["qa"]));
     for key in ["id", "label", "color", "reachable", "until", "note"] {
         assert!(bob["activity"].get(key).is_some(), "missing activity.{key}");
     }
     assert_eq!(bob["activity"]["id"], "available");
+
+    // What the SIP side published about calls shows in the directory and in /me.
+    f.handle.state.on_call.set("bob", true);
+    let get = |path: &'static str| {
+        f.http
+            .get(format!("{}/{path}", f.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let dir: Value = get("directory").await.unwrap().json().await.unwrap();
+    let on_call = |name: &str| {
+        dir.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["username"] == name)
+            .unwrap()["on_call"]
+            .clone()
+    };
+    assert_eq!(
+        (on_call("bob"), on_call("alice")),
+        (json!(true), json!(false))
+    );
+    let me: Value = get("me").await.unwrap().json().await.unwrap();
+    assert_eq!(me["on_call"], false);
+    f.handle.state.on_call.set("alice", true);
+    let me: Value = get("me").await.unwrap().json().await.unwrap();
+    assert_eq!(me["on_call"], true);
     f.handle.shutdown().await;
 }
 

@@ -43,6 +43,8 @@ pub enum CoreEvent {
     QueueChanged(crate::model::QueueStatus),
     /// The parked calls (every personal queue's waiting callers) changed.
     ParkedChanged(Vec<crate::model::ParkedCall>),
+    /// A user started or stopped being on a call (ringing, talking, or queued).
+    OnCallChanged { username: String, on_call: bool },
 }
 
 /// Media plumbing the core asks for; the driver implements it with UDP sockets, tests with fakes.
@@ -144,6 +146,7 @@ pub struct SipCore {
     pub(crate) queues: super::queue::Queues,
     pub(crate) parking: super::park::Parking,
     pub(crate) transfers: super::transfer::Transfers,
+    pub(crate) on_call: super::on_call::OnCall,
     /// Failed digest attempts per source and user (password guessing is refused for a while).
     throttle: AuthThrottle,
 }
@@ -188,6 +191,7 @@ impl SipCore {
             queues: Default::default(),
             parking: Default::default(),
             transfers: Default::default(),
+            on_call: Default::default(),
             throttle: AuthThrottle::default(),
         }
     }

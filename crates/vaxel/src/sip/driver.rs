@@ -231,6 +231,10 @@ async fn handle_event(state: &AppState, e: CoreEvent) {
             state.parked.replace(calls.clone());
             state.publish(Event::ParkedChanged { calls })
         }
+        CoreEvent::OnCallChanged { username, on_call } => {
+            state.on_call.set(&username, on_call);
+            state.publish(Event::OnCallChanged { username, on_call })
+        }
         CoreEvent::Registration { username, devices } => {
             state.publish(Event::Registration { username, devices })
         }

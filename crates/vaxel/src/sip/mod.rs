@@ -8,6 +8,7 @@ pub mod flow;
 mod in_dialog;
 mod local;
 mod location_store;
+mod on_call;
 mod park;
 pub mod pidf;
 pub mod presence;

@@ -301,6 +301,7 @@ impl SipCore {
         self.queue_publish(now);
         self.transfer_step(now);
         self.park_step(now);
+        self.on_call_step(now);
     }
 
     fn queue_dispatch(&mut self, now: Instant) {

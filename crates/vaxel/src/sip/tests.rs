@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 mod auth_limits;
 mod calls;
 mod conformance;
+mod on_call;
 mod park;
 mod presence;
 mod queue_transfer;
@@ -250,6 +251,12 @@ Contact: <sip:{u}@{a}>\r\n{extra}{ct}Content-Length: {len}\r\n\r\n{body}",
 }
 
 impl World {
+    /// The next event other than on-call changes, which most tests do not look at.
+    fn next_event(&mut self) -> Option<CoreEvent> {
+        std::iter::from_fn(|| self.core.poll_event())
+            .find(|e| !matches!(e, CoreEvent::OnCallChanged { .. }))
+    }
+
     fn feed(&mut self, data: &[u8], from: SocketAddr) -> Vec<(SocketAddr, SipMessage)> {
         self.core.handle(data, from, self.now);
         self.drain()

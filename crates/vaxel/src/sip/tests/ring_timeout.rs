@@ -77,7 +77,7 @@ fn unanswered_call_goes_to_voicemail_and_a_late_answer_is_hung_up() {
         .iter()
         .any(|l| l == "voicemail call-vm 0 bob alice"));
     assert_eq!(
-        w.core.poll_event(),
+        w.next_event(),
         Some(CoreEvent::MissedCall {
             username: "bob".into(),
             from: "alice".into()
@@ -127,11 +127,11 @@ fn without_voicemail_a_call_that_rings_out_is_480_and_missed() {
         .collect();
     assert_eq!(to_alice, vec![480], "the caller did not cancel: {out:?}");
     assert_eq!(
-        w.core.poll_event(),
+        w.next_event(),
         Some(CoreEvent::MissedCall {
             username: "bob".into(),
             from: "alice".into()
         })
     );
-    assert_eq!(w.core.poll_event(), None, "recorded once");
+    assert_eq!(w.next_event(), None, "recorded once");
 }
