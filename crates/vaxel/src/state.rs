@@ -4,7 +4,7 @@ use crate::activity::{unix_now, Activities};
 use crate::events::Event;
 use crate::model::{ActivityChoice, ActivityStatus, DirectoryEntry, UserRecord};
 use crate::model::{ParkedCall, QueueStatus};
-use crate::sip::{ParkError, ParkPolicy, QueueError};
+use crate::sip::{ParkError, ParkPolicy, PickupError, QueueError};
 use crate::sms::SmsLogin;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
@@ -61,12 +61,21 @@ impl QueueBoard {
     }
 }
 
-/// A pickup of a parked call for the SIP side, which owns the personal queues.
+/// A pickup for the SIP side, which owns the personal queues and the ringing calls.
 #[derive(Debug)]
-pub struct ParkCommand {
-    pub id: String,
-    pub user: String,
-    pub reply: oneshot::Sender<Result<ParkedCall, ParkError>>,
+pub enum ParkCommand {
+    /// `user` takes held call `id` (parked, camped, recalled or a ringing transfer).
+    Parked {
+        id: String,
+        user: String,
+        reply: oneshot::Sender<Result<ParkedCall, ParkError>>,
+    },
+    /// `user` takes the call ringing colleague `colleague` (user name, number or name).
+    Ringing {
+        colleague: String,
+        user: String,
+        reply: oneshot::Sender<Result<(), PickupError>>,
+    },
 }
 
 /// The API's view of the parked calls: the list as last published by the SIP side, who may

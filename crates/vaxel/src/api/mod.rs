@@ -147,6 +147,7 @@ impl FromRequestParts<AppState> for AuthUser {
         queues::logout,
         parked::list,
         parked::pick_up,
+        parked::pick_up_ringing,
         ws::events,
     ),
     components(schemas(crate::events::Event)),
@@ -206,6 +207,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/queues/{id}/logout", post(queues::logout))
         .route("/api/v1/parked", get(parked::list))
         .route("/api/v1/parked/{id}/pickup", post(parked::pick_up))
+        .route(
+            "/api/v1/ringing/{colleague}/pickup",
+            post(parked::pick_up_ringing),
+        )
         .route("/api/v1/events", get(ws::events))
         .route("/api/v1/openapi.json", get(openapi_doc))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

@@ -3,9 +3,10 @@
 
 use super::{ApiError, AuthUser, ErrorBody};
 use crate::model::{ParkedCall, ParkedList};
-use crate::sip::ParkError;
+use crate::sip::{ParkError, PickupError};
 use crate::state::{AppState, ParkCommand};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use tokio::sync::oneshot;
 
@@ -53,7 +54,7 @@ pub async fn pick_up(
     state
         .parked
         .commands
-        .send(ParkCommand { id, user, reply })
+        .send(ParkCommand::Parked { id, user, reply })
         .await
         .map_err(|_| gone())?;
     match answer.await.map_err(|_| gone())? {
@@ -61,5 +62,38 @@ pub async fn pick_up(
         Err(ParkError::NotFound(_)) => Err(ApiError::NotFound),
         Err(e @ ParkError::NotAllowed(_)) => Err(ApiError::Forbidden(e.to_string())),
         Err(e @ ParkError::NoDevice(_)) => Err(ApiError::Conflict(e.to_string())),
+    }
+}
+
+/// Takes the call ringing a colleague (user name or number): my devices ring with it, asking
+/// to answer at once (RFC 5373), and the colleague's phones stop when one does.
+#[utoipa::path(post, path = "/api/v1/ringing/{colleague}/pickup",
+    params(("colleague" = String, Path, description = "User name or number of the colleague whose phone rings")),
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn pick_up_ringing(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(colleague): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = username(&state, &auth).await?;
+    let gone = || ApiError::Unavailable("the SIP side is not running".into());
+    let (reply, answer) = oneshot::channel();
+    state
+        .parked
+        .commands
+        .send(ParkCommand::Ringing {
+            colleague,
+            user,
+            reply,
+        })
+        .await
+        .map_err(|_| gone())?;
+    match answer.await.map_err(|_| gone())? {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(PickupError::NothingRinging(_)) => Err(ApiError::NotFound),
+        Err(e @ PickupError::NotAllowed(_)) => Err(ApiError::Forbidden(e.to_string())),
+        Err(e @ PickupError::NoDevice(_)) => Err(ApiError::Conflict(e.to_string())),
     }
 }

@@ -7,7 +7,7 @@ use super::flow::Flow;
 use super::stream::{self, StreamEvent};
 use crate::events::Event;
 use crate::media::voicemail::Recorded;
-use crate::state::AppState;
+use crate::state::{AppState, ParkCommand};
 use crate::store::StoreError;
 use koppla_sip::Transport;
 use std::collections::HashMap;
@@ -170,11 +170,15 @@ pub async fn run(
                 // The API caller may have gone away; the login stands regardless.
                 let _ = c.reply.send(result);
             }
-            Some(c) = commands.park.recv() => {
-                let result = core.park_pick_up(&c.id, &c.user, Instant::now());
-                // The API caller may have gone away; the picker's phone rings regardless.
-                let _ = c.reply.send(result);
-            }
+            // The API caller may have gone away; the picker's phone rings regardless.
+            Some(c) = commands.park.recv() => match c {
+                ParkCommand::Parked { id, user, reply } => {
+                    let _ = reply.send(core.park_pick_up(&id, &user, Instant::now()));
+                }
+                ParkCommand::Ringing { colleague, user, reply } => {
+                    let _ = reply.send(core.pick_up_ringing(&colleague, &user, Instant::now()));
+                }
+            },
             _ = stop.changed() => if *stop.borrow() { break },
         }
         // Stored before the 200 to the REGISTER leaves: a switch killed right after a device

@@ -10,6 +10,7 @@ mod local;
 mod location_store;
 mod on_call;
 mod park;
+mod pickup;
 pub mod pidf;
 pub mod presence;
 mod proxy;
@@ -27,6 +28,7 @@ pub mod voicemail;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
 pub use self::park::{ParkError, ParkPolicy};
+pub use self::pickup::PickupError;
 pub use self::queue::{QueueDef, QueueError};
 pub use self::transfer::TransferPolicy;
 pub use self::voicemail::{CallPolicy, UserCallSettings};

@@ -402,13 +402,38 @@ impl SipCore {
             caller,
             started: now,
         };
+        if !self.fork(&mut tx, &key, dests, &[], now) {
+            return;
+        }
+        if tx.branches.is_empty() {
+            self.reply(&req, src, 480, Some(&m::new_tag()), &[], None);
+            return;
+        }
+        self.invites.insert(key, tx);
+    }
+
+    /// Forwards the transaction's INVITE to each destination as a further branch, with extra
+    /// headers. False (after answering 483) when the request has no hops left.
+    pub(crate) fn fork(
+        &mut self,
+        tx: &mut InviteTx,
+        key: &str,
+        dests: Vec<(String, Flow)>,
+        extra: &[(&str, &str)],
+        now: Instant,
+    ) -> bool {
+        let (req, src) = (tx.request.clone(), tx.upstream);
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        let first = tx.branches.len();
         for (i, (uri, dest)) in dests.into_iter().enumerate() {
             let branch = format!(
                 "z9hG4bKvx{}",
-                md5_hex(&format!("{key}:{i}")).get(..20).unwrap_or("")
+                md5_hex(&format!("{key}:{}", first + i))
+                    .get(..20)
+                    .unwrap_or("")
             );
             let Some(mut fwd) = self.prepare_forward(&req, src, &branch, dest.transport) else {
-                return;
+                return false;
             };
             match rsip::Uri::try_from(uri.as_str()) {
                 Ok(u) => fwd.uri = u,
@@ -422,11 +447,14 @@ impl SipCore {
             fwd.headers = with_list(&fwd.headers, "Record-Route", &rr);
             fwd.headers
                 .retain(|h| !matches!(h, Header::ProxyAuthorization(_)));
+            for (name, value) in extra {
+                fwd.headers.push(m::make_header(name, value));
+            }
             let mut body = std::mem::take(&mut fwd.body);
             self.relay_body(&call_id, true, &fwd.headers, &mut body);
             fwd.body = body;
             self.send(dest, SipMessage::Request(fwd.clone()));
-            self.branches.insert(branch.clone(), key.clone());
+            self.branches.insert(branch.clone(), key.to_string());
             tx.branches.push(Branch {
                 branch,
                 dest,
@@ -439,11 +467,7 @@ impl SipCore {
                 started: now,
             });
         }
-        if tx.branches.is_empty() {
-            self.reply(&req, src, 480, Some(&m::new_tag()), &[], None);
-            return;
-        }
-        self.invites.insert(key, tx);
+        true
     }
 
     /// ACK or CANCEL for a branch we forwarded.

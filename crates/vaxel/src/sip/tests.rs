@@ -18,6 +18,7 @@ mod calls;
 mod conformance;
 mod on_call;
 mod park;
+mod pickup;
 mod presence;
 mod queue_transfer;
 mod queue_waiting;
