@@ -144,6 +144,11 @@ pub enum FeedOutput {
     Parked(Vec<ParkedCall>),
     /// The parked calls as fetched, with what I may do with them.
     ParkedList(ParkedList),
+    /// A colleague started or stopped being on a call.
+    OnCall {
+        username: String,
+        on_call: bool,
+    },
 }
 
 /// Starts following the switch for this session.
@@ -206,6 +211,11 @@ async fn apply(app: &AppHandle, output: FeedOutput) {
         FeedOutput::Missed(calls) => crate::missed_import::merge(app, calls).await,
         FeedOutput::Parked(calls) => crate::parking::show(app, calls),
         FeedOutput::ParkedList(list) => crate::parking::replace(app, list),
+        FeedOutput::OnCall { username, on_call } => {
+            if state.on_call.set(&username, on_call) {
+                let _ = app.emit(SEARCH_EVENT, ());
+            }
+        }
     }
 }
 
@@ -328,6 +338,16 @@ async fn perform_all(
                         }
                     }
                     Err(err) => tracing::info!(%err, "could not fetch my missed calls"),
+                }
+                continue;
+            }
+            FeedAction::ShowOnCall { username, on_call } => {
+                if out
+                    .send(FeedOutput::OnCall { username, on_call })
+                    .await
+                    .is_err()
+                {
+                    return false;
                 }
                 continue;
             }

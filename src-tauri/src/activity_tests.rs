@@ -199,6 +199,7 @@ fn search_results_get_the_swedish_activity_label() {
             reachable: false,
             until: None,
             note: None,
+            on_call: false,
         }),
     };
     let options = vec![ActivityOptionView {

@@ -355,6 +355,8 @@ pub struct PresenceView {
     pub reachable: bool,
     pub until: Option<String>,
     pub note: Option<String>,
+    /// On a call now (ringing or talking), as the switch last said.
+    pub on_call: bool,
 }
 
 /// The system's sound devices for Settings → Audio; empty lists with `error` when there are

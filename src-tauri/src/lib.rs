@@ -22,6 +22,7 @@ mod links;
 mod main_window;
 mod missed_import;
 mod notices;
+mod on_call;
 mod parking;
 mod pending_dials;
 mod placements;

@@ -116,6 +116,7 @@ fn hit_view(entry: &SearchEntry, hit: &SearchHit) -> SearchHitView {
             reachable: p.reachable,
             until: p.until.clone(),
             note: p.note.clone(),
+            on_call: false,
         }),
     }
 }
@@ -164,6 +165,7 @@ pub fn search(state: State<'_, AppState>, query: String, limit: u32) -> SearchRe
     state
         .switch
         .localise(&mut results, &state.settings().language);
+    state.on_call.mark(&mut results);
     results
 }
 

@@ -258,10 +258,11 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
     });
     let mut remote: Vec<Arc<dyn koppla_search::ContactSource>> = Vec::new();
     if let Some((client, _)) = &switch {
-        match koppla_search::sources::SwitchDirectorySource::new(client.base(), client.token()) {
-            Ok(source) => remote.push(Arc::new(source)),
-            Err(err) => tracing::warn!(%err, "switch directory unavailable"),
-        }
+        // The directory also says which colleagues are on a call.
+        remote.push(Arc::new(crate::on_call::ColleagueSource::new(
+            client.clone(),
+            Arc::clone(&state.on_call),
+        )));
     }
     let switch_features = switch.is_some();
     state.search.set_remote_sources(remote).await;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub ringer: crate::ringtone::Ringer,
     /// Calls this app placed, by the id the call engine gave them.
     pub placements: crate::placements::Placements,
+    /// Colleagues on a call, for search results (from the switch directory and its events).
+    pub on_call: std::sync::Arc<crate::on_call::ColleaguesOnCall>,
     /// Where the built-in switch and recordings live.
     pub data_dir: PathBuf,
     settings: RwLock<AppSettings>,
@@ -35,6 +37,7 @@ impl AppState {
             audio: Default::default(),
             ringer: Default::default(),
             placements: Default::default(),
+            on_call: Default::default(),
             data_dir,
             settings: RwLock::new(settings),
             calls: Mutex::new(CallBook::default()),

@@ -11,6 +11,8 @@ use crate::errors::UiError;
 pub use koppla_vaxel::model::{HeldState, MissedCall, ParkedCall, ParkedList};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// A directory of a large company is a few MB; anything far beyond is a broken server.
+const MAX_DIRECTORY: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SwitchApiError {
@@ -36,6 +38,8 @@ pub enum SwitchApiError {
     NoDeviceForPickup,
     #[error("the switch answered HTTP {0}")]
     Status(u16),
+    #[error("the switch's answer is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("unexpected answer from the switch: {0}")]
     Decode(String),
 }
@@ -53,7 +57,9 @@ impl From<SwitchApiError> for UiError {
             SwitchApiError::PickupNotAllowed => "pickup_not_allowed",
             SwitchApiError::ParkedGone(_) => "parked_gone",
             SwitchApiError::NoDeviceForPickup => "call_failed",
-            SwitchApiError::Status(_) | SwitchApiError::Decode(_) => "switch",
+            SwitchApiError::Status(_) | SwitchApiError::TooLarge(_) | SwitchApiError::Decode(_) => {
+                "switch"
+            }
         };
         UiError::new(code, err)
     }
@@ -277,6 +283,32 @@ impl SwitchClient {
     }
 
     /// Every parked call, and whether I may pick up colleagues' ones.
+    /// `GET /api/v1/directory` as sent: the search reads its entries, and who is on a call.
+    pub async fn directory(&self) -> Result<Vec<u8>, SwitchApiError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/directory", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        let mut response = checked(response).await?;
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_DIRECTORY as u64)
+        {
+            return Err(SwitchApiError::TooLarge(MAX_DIRECTORY));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(SwitchApiError::Network)? {
+            if body.len() + chunk.len() > MAX_DIRECTORY {
+                return Err(SwitchApiError::TooLarge(MAX_DIRECTORY));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
     pub async fn parked(&self) -> Result<ParkedList, SwitchApiError> {
         self.get("parked").await
     }

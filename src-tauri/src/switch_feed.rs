@@ -1,5 +1,5 @@
 //! What the app does with the switch's live event stream, as a state machine fed frames and
-//! `now`: my own activity, queue counters and parked calls are shown at once; colleagues' changes are gathered into one
+//! `now`: my own activity, queue counters, parked calls and colleagues on a call are shown at once; colleagues' changes are gathered into one
 //! directory reload (at 08:00 many people change activity within seconds); a lost stream is
 //! reconnected with growing pauses, and after a reconnect everything is fetched again because
 //! events may have been missed.
@@ -34,6 +34,11 @@ pub enum SwitchEvent {
     ParkedChanged {
         calls: Vec<ParkedCall>,
     },
+    /// A colleague started or stopped being on a call.
+    OnCallChanged {
+        username: String,
+        on_call: bool,
+    },
     /// The switch dropped events for this (slow) client.
     Resync,
     #[serde(other)]
@@ -56,6 +61,9 @@ pub enum FeedAction {
     ShowParked(Vec<ParkedCall>),
     /// Fetch the parked calls: at login and whenever events may have been lost.
     ReloadParked,
+    /// A colleague started or stopped being on a call (search results show it at once; the
+    /// directory reload after a gap brings everyone's state).
+    ShowOnCall { username: String, on_call: bool },
     /// Fetch the calls the switch could not put through to me, to merge them into the history:
     /// at login (the app may have been closed) and whenever events may have been lost.
     FetchMissed,
@@ -127,6 +135,9 @@ impl Feed {
             }
             SwitchEvent::QueueChanged { queue } => vec![FeedAction::ShowQueue(queue)],
             SwitchEvent::ParkedChanged { calls } => vec![FeedAction::ShowParked(calls)],
+            SwitchEvent::OnCallChanged { username, on_call } => {
+                vec![FeedAction::ShowOnCall { username, on_call }]
+            }
             SwitchEvent::Other => Vec::new(),
         }
     }
@@ -288,6 +299,41 @@ mod tests {
         assert_eq!(calls[0].by.as_deref(), Some("anna"));
         assert_eq!(calls[0].target_name.as_deref(), Some("Bo Ek"));
         assert_eq!(feed.deadline(), None);
+    }
+
+    #[test]
+    fn colleagues_on_a_call_are_shown_at_once_without_a_directory_reload() {
+        let now = Instant::now();
+        let mut feed = Feed::new("anna");
+        // Serialised by the switch's own type, so the two cannot drift apart.
+        let frame = |username: &str, on_call: bool| {
+            serde_json::to_string(&koppla_vaxel::events::Event::OnCallChanged {
+                username: username.into(),
+                on_call,
+            })
+            .expect("event serialises")
+        };
+        assert_eq!(
+            feed.frame(&frame("bo", true), now),
+            vec![FeedAction::ShowOnCall {
+                username: "bo".into(),
+                on_call: true
+            }]
+        );
+        assert_eq!(
+            feed.frame(&frame("bo", false), now),
+            vec![FeedAction::ShowOnCall {
+                username: "bo".into(),
+                on_call: false
+            }]
+        );
+        assert_eq!(
+            feed.deadline(),
+            None,
+            "calls come and go too often to reload"
+        );
+        let torn = r#"{"type":"on_call_changed","username":"bo"}"#;
+        assert!(feed.frame(torn, now).is_empty());
     }
 
     #[test]
