@@ -108,6 +108,7 @@ pub fn run() {
             queues::queue_login,
             parking::parked_list,
             parking::parked_pick_up,
+            parking::colleague_pick_up,
             audio::audio_devices,
             audio::audio_level,
             external::open_external,

@@ -144,6 +144,21 @@ pub async fn parked_pick_up(app: AppHandle, id: String) -> UiResult<()> {
     Ok(())
 }
 
+/// Rings my phone with the call ringing colleague `user` (user name or number); the app
+/// answers it by itself when it comes and the colleague's phones stop.
+#[tauri::command]
+pub async fn colleague_pick_up(app: AppHandle, user: String) -> UiResult<()> {
+    let state = app.state::<AppState>();
+    let client = state.switch.client()?;
+    let (commands, _) = commands_and_domain(&state).await?;
+    commands
+        .send(Command::ExpectAutoAnswer(PICKUP_WINDOW))
+        .await
+        .map_err(|_| engine_stopped())?;
+    client.pick_up_ringing(user.trim()).await?;
+    Ok(())
+}
+
 /// The transfer target that parks a call in `me`'s personal queue, or why it cannot be done.
 pub fn park_target(list: Option<&ParkedList>, me: &str) -> UiResult<String> {
     let list = known_park_code(list)?;

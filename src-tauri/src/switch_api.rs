@@ -36,6 +36,8 @@ pub enum SwitchApiError {
     ParkedGone(String),
     #[error("none of your devices is registered to take the call")]
     NoDeviceForPickup,
+    #[error("no call is ringing for {0}")]
+    NothingRinging(String),
     #[error("the switch answered HTTP {0}")]
     Status(u16),
     #[error("the switch's answer is larger than {0} bytes")]
@@ -57,6 +59,7 @@ impl From<SwitchApiError> for UiError {
             SwitchApiError::PickupNotAllowed => "pickup_not_allowed",
             SwitchApiError::ParkedGone(_) => "parked_gone",
             SwitchApiError::NoDeviceForPickup => "call_failed",
+            SwitchApiError::NothingRinging(_) => "nothing_ringing",
             SwitchApiError::Status(_) | SwitchApiError::TooLarge(_) | SwitchApiError::Decode(_) => {
                 "switch"
             }
@@ -330,6 +333,24 @@ impl SwitchClient {
         }
     }
 
+    /// Asks the switch to ring my devices with the call ringing `colleague` (user name or
+    /// number); they answer by themselves and the colleague's phones stop.
+    pub async fn pick_up_ringing(&self, colleague: &str) -> Result<(), SwitchApiError> {
+        let response = self
+            .http
+            .post(self.api_url(&["ringing", colleague, "pickup"])?)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        match response.status().as_u16() {
+            403 => Err(SwitchApiError::PickupNotAllowed),
+            404 => Err(SwitchApiError::NothingRinging(colleague.to_string())),
+            409 => Err(SwitchApiError::NoDeviceForPickup),
+            _ => checked(response).await.map(|_| ()),
+        }
+    }
+
     /// The id comes from the switch but still goes through URL escaping: a `/` or `?` in it
     /// must not reach another endpoint.
     fn queue_url(&self, id: &str, login: bool) -> Result<reqwest::Url, SwitchApiError> {
@@ -444,6 +465,10 @@ mod tests {
 
     #[test]
     fn errors_have_codes_the_ui_translates() {
+        assert_eq!(
+            UiError::from(SwitchApiError::NothingRinging("202".into())).code,
+            "nothing_ringing"
+        );
         assert_eq!(
             UiError::from(SwitchApiError::BadLogin).code,
             "wrong_password"

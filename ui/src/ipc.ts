@@ -127,6 +127,8 @@ export const parkedList = () => invoke<ParkedCallView[]>("parked_list");
 /** Asks the switch to ring me with parked call `id`; the app answers it by itself and it then
  * arrives through `onCalls` like any other call. */
 export const parkedPickUp = (id: string) => invoke<null>("parked_pick_up", { id });
+/** Takes the call ringing a colleague (user name or number): my phone answers it by itself. */
+export const colleaguePickUp = (user: string) => invoke<null>("colleague_pick_up", { user });
 
 // Sound devices
 export const audioDevices = () => invoke<AudioDevicesView>("audio_devices");
