@@ -472,6 +472,38 @@ test("transfer here from a search hit: the switch rings the colleague, the call 
   assert.deepEqual(errors, []);
 });
 
+test("a colleague on a call is marked live in the results and can be camped on; lunch stays busy", async () => {
+  const { page, errors } = await openApp();
+  await page.evaluate(() => window.koppla.incoming("0701234567", "Kund AB"));
+  await page.getByTestId("call-answer").click();
+  await page.locator("article.phase-established").waitFor();
+
+  await page.getByTestId("search").fill("anna");
+  const anna = page.getByTestId("hit").filter({ hasText: "Anna Lindqvist" });
+  const johanna = page.getByTestId("hit").filter({ hasText: "Johanna Berg" });
+  await anna.getByTestId("hit-transfer").waitFor();
+  assert.equal(await anna.getByTestId("hit-on-call").count(), 0);
+  assert.equal(await anna.getByTestId("hit-camp-on").count(), 0, "available and not on the phone");
+  assert.equal(await johanna.getByTestId("hit-camp-on").count(), 1, "at lunch: still busy");
+
+  // Anna's phone rings (the switch's on_call_changed): the hit on screen says so at once.
+  await page.evaluate(() => window.koppla.colleagueOnCall("u1", true));
+  await anna.getByTestId("hit-on-call").waitFor();
+  assert.equal(await text(anna.getByTestId("hit-on-call")), "I samtal");
+  assert.equal(await anna.locator(".presence").getAttribute("title"), "I samtal – Tillgänglig");
+  assert.equal(await text(anna.getByTestId("hit-camp-on")), "Köa hos Anna");
+  assert.equal(await johanna.getByTestId("hit-on-call").count(), 0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0);
+  await page.screenshot({ path: `${shots}/colleague-on-call.png` });
+
+  // Her call ends: the mark and the camp-on go.
+  await page.evaluate(() => window.koppla.colleagueOnCall("u1", false));
+  await anna.getByTestId("hit-on-call").waitFor({ state: "detached" });
+  assert.equal(await anna.getByTestId("hit-camp-on").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");

@@ -18,7 +18,7 @@ import { MockCalls } from "./mock/calls";
 import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
 import { MockParked, type AddOptions } from "./mock/parked";
 import { MockQueues } from "./mock/queues";
-import { colleagueBy, searchAll } from "./mock/directory";
+import { colleagueBy, searchAll, setColleagueOnCall } from "./mock/directory";
 import { load, save } from "./mock/store";
 import { checkKeys, parseCombo, SHORTCUT_ACTIONS } from "../src/lib/shortcuts";
 
@@ -379,6 +379,11 @@ mockIPC(
   /** A colleague changed activity; the backend reloads the directory and says so. */
   colleagueActivity(entryId: string, id: string, note: string | null = null) {
     setColleagueActivity(entryId, id, note);
+    void emit("search-changed", null);
+  },
+  /** A colleague's phone starts or stops ringing or talking (the switch's on_call_changed event). */
+  colleagueOnCall(entryId: string, onCall = true) {
+    setColleagueOnCall(entryId, onCall);
     void emit("search-changed", null);
   },
   /** A caller starts waiting in a queue (the switch's queue_changed event). */

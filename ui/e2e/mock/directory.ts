@@ -15,6 +15,8 @@ interface Person {
   number: string;
   email: string;
   presence: { label: string; color: string; reachable: boolean; note: string | null };
+  /** On a call now, as the switch says (its on_call_changed events). */
+  onCall?: boolean;
 }
 
 export const DIRECTORY: Person[] = [
@@ -31,6 +33,13 @@ export const DIRECTORY: Person[] = [
 /** The colleague a number or user name reaches through the switch (its directory lookup). */
 export const colleagueBy = (dialled: string): Person | undefined =>
   DIRECTORY.find((person) => person.number === dialled.trim() || person.username === dialled.trim());
+
+/** A colleague started or stopped being on a call (ringing or talking). */
+export function setColleagueOnCall(entryId: string, onCall: boolean): void {
+  const person = DIRECTORY.find((p) => p.id === entryId);
+  if (!person) throw new Error(`mock: no colleague ${entryId}`);
+  person.onCall = onCall;
+}
 
 function charSpan(text: string, query: string): [number, number] | null {
   const at = text.toLowerCase().indexOf(query.toLowerCase());
@@ -59,7 +68,7 @@ export function searchAll(query: string, limit: number, contacts: ContactView[])
     if (match) {
       hits.push({ entryId: person.id, name: person.name, subtitle: `${person.title}, ${person.company}`,
         source: "colleague", kind: "normal", ...match, number: person.number,
-        presence: { ...person.presence, until: null }, emails: [person.email] });
+        presence: { ...person.presence, until: null, onCall: person.onCall ?? false }, emails: [person.email] });
     }
   }
   for (const contact of contacts) {

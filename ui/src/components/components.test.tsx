@@ -13,7 +13,7 @@ type Hit = SearchResultsView["hits"][number];
 const hit = (over: Partial<Hit> = {}): Hit => ({
   entryId: "u1", name: "Johanna Berg", subtitle: "Säljare, Exempel AB", source: "colleague", kind: "normal",
   field: "name", fieldText: "Johanna Berg", spans: [[3, 7]], number: "1002",
-  presence: { label: "Lunch", color: "#f9a825", reachable: false, until: null, note: "Tillbaka 13:00" },
+  presence: { label: "Lunch", color: "#f9a825", reachable: false, until: null, note: "Tillbaka 13:00", onCall: false },
   emails: ["johanna.berg@exempel.se"], ...over,
 });
 
@@ -46,7 +46,7 @@ describe("SearchHit", () => {
   });
 
   it("drops a presence colour that is not a plain colour", () => {
-    const hostile = hit({ presence: { label: "x", color: "red;background:url(x)", reachable: true, until: null, note: null } });
+    const hostile = hit({ presence: { label: "x", color: "red;background:url(x)", reachable: true, until: null, note: null, onCall: false } });
     render(<WithShell shell={testShell()}><ul><SearchHit id="h" hit={hostile} selected={false} onCall={() => {}} onHover={() => {}} /></ul></WithShell>, root);
     expect((root.querySelector(".presence") as HTMLElement).getAttribute("style")).toBeNull();
   });

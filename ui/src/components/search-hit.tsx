@@ -21,13 +21,18 @@ interface Props {
 const KIND_BADGE: Record<string, TextKey> = { favourite: "hit.favourite", vip: "hit.vip", blocked: "hit.blocked" };
 const SOURCE: Record<string, TextKey> = { colleague: "hit.colleague", contact: "hit.contact", addressBook: "hit.addressBook" };
 
-/** A colleague who cannot take a call now (their activity says so, e.g. a meeting or do not disturb). */
-export const isBusy = (hit: Hit) => hit.source === "colleague" && hit.presence !== null && !hit.presence.reachable;
+/** A colleague who cannot take a call now: on the phone already, or their activity says so (e.g. a
+ * meeting or do not disturb). */
+export const isBusy = (hit: Hit) =>
+  hit.source === "colleague" && hit.presence !== null && (hit.presence.onCall || !hit.presence.reachable);
+
+/** A colleague on a call now (ringing or talking), as the switch says. */
+const onThePhone = (hit: Hit) => hit.source === "colleague" && hit.presence?.onCall === true;
 
 /** A search hit: presence dot, name, badges, and the matched field with the match marked; the
  * selected hit offers "Send message" when the person has an e-mail address. While I hold a call
  * (or have one), every hit with a number offers "Transfer here", and a busy colleague "Camp on"
- * with a Koppla Växel account. */
+ * with a Koppla Växel account. A colleague on a call is marked so. */
 export function SearchHit({ id, hit, selected, onCall, onHover, canCampOn = false }: Props) {
   const { t } = useShell();
   const color = safeColor(hit.presence?.color);
@@ -47,7 +52,7 @@ export function SearchHit({ id, hit, selected, onCall, onHover, canCampOn = fals
       id={id}
       role="option"
       aria-selected={selected}
-      class={`hit kind-${hit.kind}${selected ? " selected" : ""}`}
+      class={`hit kind-${hit.kind}${onThePhone(hit) ? " on-call" : ""}${selected ? " selected" : ""}`}
       data-testid="hit"
       onMouseEnter={onHover}
       onClick={onCall}
@@ -55,7 +60,11 @@ export function SearchHit({ id, hit, selected, onCall, onHover, canCampOn = fals
       <span
         class="presence"
         style={color ? { background: color } : undefined}
-        title={hit.presence ? [hit.presence.label, hit.presence.note].filter(Boolean).join(" – ") : undefined}
+        title={
+          hit.presence
+            ? [onThePhone(hit) ? t("hit.onCall") : null, hit.presence.label, hit.presence.note].filter(Boolean).join(" – ")
+            : undefined
+        }
         aria-hidden="true"
       />
       <span class="main">
@@ -65,6 +74,12 @@ export function SearchHit({ id, hit, selected, onCall, onHover, canCampOn = fals
         </span>
         <small class="sub">
           {hit.field !== "name" ? marked : hit.subtitle || (source ? t(source) : "")}
+          {onThePhone(hit) && (
+            <span class="on-call-label">
+              {" · "}
+              <strong data-testid="hit-on-call">{t("hit.onCall")}</strong>
+            </span>
+          )}
           {hit.presence && (
             <span class="presence-label">
               {" · "}

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CallAction, CallView, ContactView, SearchResultsView } from "../ipc";
 import { translator, type Lang } from "../i18n";
 import { ContactCard } from "./contact-card";
-import { SearchHit } from "./search-hit";
+import { isBusy, SearchHit } from "./search-hit";
 import { testShell, WithShell } from "./test-shell";
 
 // Call actions are recorded instead of reaching the backend.
@@ -27,10 +27,10 @@ type Hit = SearchResultsView["hits"][number];
 const hit = (over: Partial<Hit> = {}): Hit => ({
   entryId: "u2", name: "Johanna Berg", subtitle: "Säljare, Exempel AB", source: "colleague", kind: "normal",
   field: "name", fieldText: "Johanna Berg", spans: [[0, 7]], number: "1002",
-  presence: { label: "Möte", color: "#c62828", reachable: false, until: null, note: null },
+  presence: { label: "Möte", color: "#c62828", reachable: false, until: null, note: null, onCall: false },
   emails: [], ...over,
 });
-const available = { label: "Tillgänglig", color: "#2e7d32", reachable: true, until: null, note: null };
+const available = { label: "Tillgänglig", color: "#2e7d32", reachable: true, until: null, note: null, onCall: false };
 
 const call = (over: Partial<CallView> = {}): CallView => ({
   id: 7, direction: "incoming", remote: "0701234567", remoteName: "Kund AB", phase: "established", endReason: null,
@@ -159,6 +159,34 @@ describe("Camp on a busy colleague", () => {
     expect(button("hit-camp-on")).toBeNull();
     // Transfer here stays, it needs no switch.
     expect(button("hit-transfer")).not.toBeNull();
+  });
+
+  it("is offered on an available colleague who is on a call, marked as such", async () => {
+    const onThePhone = hit({ presence: { ...available, onCall: true } });
+    await showHit(onThePhone, { calls: [call()] });
+    expect(root.querySelector("[data-testid=hit-on-call]")?.textContent).toBe("I samtal");
+    expect(root.querySelector(".hit")?.classList.contains("on-call")).toBe(true);
+    expect((root.querySelector(".presence") as HTMLElement).title).toBe("I samtal – Tillgänglig");
+    expect(isBusy(onThePhone)).toBe(true);
+    await click("hit-camp-on");
+    expect(ipc.actions).toEqual([[7, { campOn: { user: "1002" } }]]);
+    // In English too, and shown without a call of mine (only camp-on needs one).
+    await showHit(onThePhone, { calls: [], lang: "en" });
+    expect(root.querySelector("[data-testid=hit-on-call]")?.textContent).toBe("On a call");
+    expect(button("hit-camp-on")).toBeNull();
+  });
+
+  it("keeps an unreachable activity busy, and marks no one else as on a call", async () => {
+    expect(isBusy(hit())).toBe(true);
+    expect(isBusy(hit({ presence: available }))).toBe(false);
+    // Only the switch's colleagues can be seen on a call.
+    const contact = hit({ source: "contact", presence: { ...available, onCall: true } });
+    expect(isBusy(contact)).toBe(false);
+    await showHit(contact, { calls: [call()] });
+    expect(root.querySelector("[data-testid=hit-on-call]")).toBeNull();
+    expect(button("hit-camp-on")).toBeNull();
+    await showHit(hit({ presence: available }), { calls: [call()] });
+    expect(root.querySelector("[data-testid=hit-on-call]")).toBeNull();
   });
 });
 

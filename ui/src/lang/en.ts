@@ -20,6 +20,7 @@ export const en: Record<TextKey, string> = {
   "hit.colleague": "Colleague",
   "hit.contact": "Contact",
   "hit.addressBook": "Address book",
+  "hit.onCall": "On a call",
   "hit.noNumber": "no number",
   "hit.transfer": "Transfer here",
   "hit.transferTitle": "Transfer {caller} to {name} (without asking first)",

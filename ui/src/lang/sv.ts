@@ -18,6 +18,7 @@ export const sv = {
   "hit.colleague": "Kollega",
   "hit.contact": "Kontakt",
   "hit.addressBook": "Adressbok",
+  "hit.onCall": "I samtal",
   "hit.noNumber": "inget nummer",
   "hit.transfer": "Koppla hit",
   "hit.transferTitle": "Koppla {caller} till {name} (utan att fråga först)",
