@@ -504,6 +504,26 @@ test("a colleague on a call is marked live in the results and can be camped on; 
   assert.deepEqual(errors, []);
 });
 
+test("a colleague's ringing call is taken from the search hit and answers by itself; talking only says so", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("search").fill("anna");
+  const anna = page.getByTestId("hit").filter({ hasText: "Anna Lindqvist" });
+  await anna.waitFor();
+  assert.equal(await anna.getByTestId("hit-pick-up").count(), 0, "nothing to take from a free colleague");
+
+  // Talking, not ringing: the switch has nothing to hand over and the app says so.
+  await page.evaluate(() => window.koppla.colleagueOnCall("u1", true));
+  await anna.getByTestId("hit-pick-up").click();
+  await page.getByText("inget samtal ringer hos kollegan just nu").waitFor();
+
+  // Ringing: one click and the call is mine, answered.
+  await page.evaluate(() => window.koppla.colleagueRinging("u1", "annal"));
+  await anna.getByTestId("hit-pick-up").click();
+  await page.locator("article.phase-established").waitFor();
+  await page.screenshot({ path: `${shots}/colleague-pick-up.png` });
+  assert.deepEqual(errors, []);
+});
+
 test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");

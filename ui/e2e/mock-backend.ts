@@ -134,6 +134,23 @@ function pickUp(id: string): null {
   return null;
 }
 
+/** Like parking.rs `colleague_pick_up`: the call ringing the colleague rings me and the app
+ * answers it; a colleague who is only talking has nothing to take. */
+function pickUpRinging(user: string): null {
+  if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+  const colleague = colleagueBy(user);
+  if (!colleague || !colleagueRinging.has(colleague.username)) {
+    return fail("nothing_ringing", `no call is ringing for ${user}`);
+  }
+  colleagueRinging.delete(colleague.username);
+  const callId = calls.incoming("0701234567", "Uppringare");
+  setTimeout(() => calls.act(callId, "answer"), 100);
+  return null;
+}
+
+/** Colleagues whose phone rings now (tests say so through `koppla.colleagueRinging`). */
+const colleagueRinging = new Set<string>();
+
 function setSession(session: SessionView) {
   state.session = session;
   persist();
@@ -305,6 +322,8 @@ mockIPC(
         return hasSwitch() ? parked.list() : [];
       case "parked_pick_up":
         return pickUp(String(payload.id));
+      case "colleague_pick_up":
+        return pickUpRinging(String(payload.user));
       case "audio_devices":
         return audioDevices();
       case "audio_level":
@@ -382,6 +401,12 @@ mockIPC(
     void emit("search-changed", null);
   },
   /** A colleague's phone starts or stops ringing or talking (the switch's on_call_changed event). */
+  /** A call rings `username`'s phone (they show as on a call; it can be picked up). */
+  colleagueRinging(entryId: string, username: string) {
+    colleagueRinging.add(username);
+    setColleagueOnCall(entryId, true);
+    void emit("search-changed", null);
+  },
   colleagueOnCall(entryId: string, onCall = true) {
     setColleagueOnCall(entryId, onCall);
     void emit("search-changed", null);

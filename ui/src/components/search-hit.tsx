@@ -1,6 +1,6 @@
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
-import type { SearchResultsView } from "../ipc";
+import { colleaguePickUp, type SearchResultsView } from "../ipc";
 import { safeColor } from "../lib/format";
 import { highlightSegments } from "../lib/highlight";
 import { MessageMenu } from "./message-menu";
@@ -28,6 +28,26 @@ export const isBusy = (hit: Hit) =>
 
 /** A colleague on a call now (ringing or talking), as the switch says. */
 const onThePhone = (hit: Hit) => hit.source === "colleague" && hit.presence?.onCall === true;
+
+/** Takes the call ringing a colleague (directed pickup): my phone answers it by itself. The switch
+ * checks the permission and says when nothing rings there (only talking). */
+function PickUpButton({ user, name }: { user: string; name: string }) {
+  const { t, run } = useShell();
+  return (
+    <button
+      class="pick-up"
+      data-testid="hit-pick-up"
+      aria-label={t("hit.pickUpTitle", { name })}
+      title={t("hit.pickUpTitle", { name })}
+      onClick={(event) => {
+        event.stopPropagation();
+        void run(() => colleaguePickUp(user));
+      }}
+    >
+      {t("hit.pickUp")}
+    </button>
+  );
+}
 
 /** A search hit: presence dot, name, badges, and the matched field with the match marked; the
  * selected hit offers "Send message" when the person has an e-mail address. While I hold a call
@@ -92,6 +112,7 @@ export function SearchHit({ id, hit, selected, onCall, onHover, canCampOn = fals
       <span class="number">{hit.number ?? t("hit.noNumber")}</span>
       {hit.number && (
         <span class="hit-transfer">
+          {canCampOn && onThePhone(hit) && <PickUpButton user={hit.number} name={hit.name} />}
           {canCampOn && isBusy(hit) && <CampOnButton user={hit.number} name={hit.name} testId="hit-camp-on" />}
           <TransferHereButton target={hit.number} name={hit.name} testId="hit-transfer" />
         </span>

@@ -8,11 +8,15 @@ import { isBusy, SearchHit } from "./search-hit";
 import { testShell, WithShell } from "./test-shell";
 
 // Call actions are recorded instead of reaching the backend.
-const ipc = vi.hoisted(() => ({ actions: [] as [number, CallAction][] }));
+const ipc = vi.hoisted(() => ({ actions: [] as [number, CallAction][], pickUps: [] as string[] }));
 vi.mock("../ipc", async (original) => ({
   ...(await original<typeof import("../ipc")>()),
   callAction: async (id: number, action: CallAction) => {
     ipc.actions.push([id, action]);
+  },
+  colleaguePickUp: async (user: string) => {
+    ipc.pickUps.push(user);
+    return null;
   },
 }));
 
@@ -20,6 +24,7 @@ const root = document.createElement("div");
 document.body.appendChild(root);
 beforeEach(() => {
   ipc.actions = [];
+  ipc.pickUps = [];
 });
 afterEach(() => render(null, root));
 
@@ -218,5 +223,31 @@ describe("Transfer here on a contact card", () => {
   it("offers nothing without a call", async () => {
     await showCard([]);
     expect(root.querySelector("[data-testid=contact-transfer]")).toBeNull();
+  });
+});
+
+describe("Take a colleague's ringing call", () => {
+  it("is offered on a colleague on a call with Koppla Växel, with or without a call of mine", async () => {
+    const onThePhone = hit({ presence: { ...available, onCall: true } });
+    await showHit(onThePhone);
+    const take = button("hit-pick-up");
+    expect(take?.textContent).toBe("Ta samtalet");
+    expect(take?.title).toBe("Ta samtalet som ringer hos Johanna Berg");
+    await click("hit-pick-up");
+    expect(ipc.pickUps).toEqual(["1002"]);
+    expect(rowClicks).toBe(0);
+    await showHit(onThePhone, { calls: [call()], lang: "en" });
+    expect(button("hit-pick-up")?.textContent).toBe("Take call");
+  });
+
+  it("is not offered on a free or merely absent colleague, a contact, or without Koppla Växel", async () => {
+    await showHit(hit({ presence: available }));
+    expect(button("hit-pick-up")).toBeNull();
+    await showHit(hit());
+    expect(button("hit-pick-up")).toBeNull();
+    await showHit(hit({ source: "contact", presence: { ...available, onCall: true } }));
+    expect(button("hit-pick-up")).toBeNull();
+    await showHit(hit({ presence: { ...available, onCall: true } }), { canCampOn: false });
+    expect(button("hit-pick-up")).toBeNull();
   });
 });
