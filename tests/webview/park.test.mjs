@@ -208,3 +208,30 @@ test("park a call from the call card for a colleague to pick up; take a call a c
   await waitFor("Bertil's call ending with Anna's", closed);
   await driver.waitGone('[data-testid="call-timer"]');
 });
+
+test("take the call ringing a colleague from her search hit; the app answers it by itself", async () => {
+  const domain = `127.0.0.1:${sip}`;
+  bertil.events.length = 0;
+  cecilia.events.length = 0;
+  await bertil.command(`dial sip:cecilia@${domain}`);
+  await cecilia.waitEvent("CALL_INCOMING");
+
+  // Cecilia's hit says she is on a call (ringing counts) and offers to take it.
+  const search = await driver.find('[data-testid="search"]');
+  await driver.type(search, "cec");
+  await driver.waitFor('[data-testid="hit-on-call"]', { timeout: 20000 });
+  await app.shot("park-colleague-ringing");
+  await driver.click(await driver.waitFor('[data-testid="hit-pick-up"]'));
+
+  // The switch rings the app with Bertil's call, the app answers, Cecilia's phone stops.
+  await driver.waitFor('[data-testid="call-timer"]', { timeout: 20000 });
+  assert.equal((await driver.findAll('[data-testid="call-answer"]')).length, 0, "the app did not ask to answer");
+  assert.match(await driver.text(await driver.find('[data-testid="calls"]')), /Bertil Berg/);
+  await cecilia.waitEvent("CALL_CLOSED");
+  await bertil.waitEvent("CALL_ESTABLISHED");
+  await app.shot("park-colleague-picked-up");
+
+  await driver.click((await driver.findAll('[data-testid="call-hangup"]'))[0]);
+  await bertil.waitEvent("CALL_CLOSED");
+  await driver.waitGone('[data-testid="call-timer"]');
+});
