@@ -132,14 +132,7 @@ pub async fn parked_list(app: AppHandle) -> UiResult<Vec<ParkedCallView>> {
 /// Rings my phone with parked call `id`; the app answers it by itself when it comes.
 #[tauri::command]
 pub async fn parked_pick_up(app: AppHandle, id: String) -> UiResult<()> {
-    let state = app.state::<AppState>();
-    let client = state.switch.client()?;
-    let (commands, _) = commands_and_domain(&state).await?;
-    // Before asking: the switch's INVITE may arrive before its HTTP answer does.
-    commands
-        .send(Command::ExpectAutoAnswer(PICKUP_WINDOW))
-        .await
-        .map_err(|_| engine_stopped())?;
+    let client = expect_my_pickup(&app).await?;
     client.pick_up_parked(&id).await?;
     Ok(())
 }
@@ -148,6 +141,15 @@ pub async fn parked_pick_up(app: AppHandle, id: String) -> UiResult<()> {
 /// answers it by itself when it comes and the colleague's phones stop.
 #[tauri::command]
 pub async fn colleague_pick_up(app: AppHandle, user: String) -> UiResult<()> {
+    let client = expect_my_pickup(&app).await?;
+    client.pick_up_ringing(user.trim()).await?;
+    Ok(())
+}
+
+/// Tells the call engine to answer the switch's coming `Answer-Mode: Auto` call by itself,
+/// and returns the switch client to ask for it with. Armed before asking: the switch's
+/// INVITE may arrive before its HTTP answer does.
+async fn expect_my_pickup(app: &AppHandle) -> UiResult<crate::switch_api::SwitchClient> {
     let state = app.state::<AppState>();
     let client = state.switch.client()?;
     let (commands, _) = commands_and_domain(&state).await?;
@@ -155,8 +157,7 @@ pub async fn colleague_pick_up(app: AppHandle, user: String) -> UiResult<()> {
         .send(Command::ExpectAutoAnswer(PICKUP_WINDOW))
         .await
         .map_err(|_| engine_stopped())?;
-    client.pick_up_ringing(user.trim()).await?;
-    Ok(())
+    Ok(client)
 }
 
 /// The transfer target that parks a call in `me`'s personal queue, or why it cannot be done.

@@ -319,35 +319,41 @@ impl SwitchClient {
     /// Asks the switch to ring my devices with a parked call (they answer by themselves).
     pub async fn pick_up_parked(&self, id: &str) -> Result<ParkedCall, SwitchApiError> {
         let response = self
-            .http
-            .post(self.api_url(&["parked", id, "pickup"])?)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
-        match response.status().as_u16() {
-            403 => Err(SwitchApiError::PickupNotAllowed),
-            404 => Err(SwitchApiError::ParkedGone(id.to_string())),
-            409 => Err(SwitchApiError::NoDeviceForPickup),
-            _ => decode(checked(response).await?).await,
-        }
+            .pickup(&["parked", id, "pickup"], || {
+                SwitchApiError::ParkedGone(id.to_string())
+            })
+            .await?;
+        decode(response).await
     }
 
     /// Asks the switch to ring my devices with the call ringing `colleague` (user name or
     /// number); they answer by themselves and the colleague's phones stop.
     pub async fn pick_up_ringing(&self, colleague: &str) -> Result<(), SwitchApiError> {
+        self.pickup(&["ringing", colleague, "pickup"], || {
+            SwitchApiError::NothingRinging(colleague.to_string())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// POSTs a pickup request; the switch's refusals become their errors (`gone` for 404).
+    async fn pickup(
+        &self,
+        segments: &[&str],
+        gone: impl FnOnce() -> SwitchApiError,
+    ) -> Result<reqwest::Response, SwitchApiError> {
         let response = self
             .http
-            .post(self.api_url(&["ringing", colleague, "pickup"])?)
+            .post(self.api_url(segments)?)
             .bearer_auth(&self.token)
             .send()
             .await
             .map_err(SwitchApiError::Network)?;
         match response.status().as_u16() {
             403 => Err(SwitchApiError::PickupNotAllowed),
-            404 => Err(SwitchApiError::NothingRinging(colleague.to_string())),
+            404 => Err(gone()),
             409 => Err(SwitchApiError::NoDeviceForPickup),
-            _ => checked(response).await.map(|_| ()),
+            _ => checked(response).await,
         }
     }
 

@@ -5,37 +5,31 @@
 
 mod peers;
 
-use koppla_interop::TestDir;
-use peers::{api_login, assert_received, baresip, loudest_before, wait_parked, WAIT};
+use peers::{assert_received, loudest_before, Office, WAIT};
 use std::time::Duration;
 
 #[test]
 fn bob_parks_alice_and_carol_picks_her_up_with_audio_both_ways() {
-    let (rt, handle) = peers::start(|_| {});
-    let domain = handle.sip_addr.to_string();
-    let api = format!("http://{}/api/v1", handle.api_addr);
-    let dir = TestDir::new("vaxel-park").expect("temp dir");
     // alice's sweep restarts with her call to the park code and lasts through the pickup.
     let (alice_secs, carol_secs) = (30.0, 7.0);
-    let mut alice = baresip(&dir, &domain, "alice", alice_secs);
-    let mut bob = baresip(&dir, &domain, "bob", 8.0);
-    let mut carol = baresip(&dir, &domain, "carol", carol_secs);
-    for p in [&mut alice, &mut bob, &mut carol] {
-        p.wait_registered().expect("registers");
-    }
-    alice.dial(&format!("sip:1002@{domain}")).expect("dial bob");
-    bob.wait("CALL_INCOMING", WAIT).expect("bob rings");
-    bob.accept().expect("bob answers");
-    alice
+    let mut o = Office::open("vaxel-park", [alice_secs, 8.0, carol_secs], |_| {});
+    let domain = o.domain.clone();
+    o.alice
+        .dial(&format!("sip:1002@{domain}"))
+        .expect("dial bob");
+    o.bob.wait("CALL_INCOMING", WAIT).expect("bob rings");
+    o.bob.accept().expect("bob answers");
+    o.alice
         .wait("CALL_ESTABLISHED", WAIT)
         .expect("alice talks to bob");
     std::thread::sleep(Duration::from_secs(1));
 
+    let bob = &mut o.bob;
     bob.transfer(&format!("sip:*61002@{domain}")).expect("park");
     bob.wait("CALL_CLOSED", WAIT)
         .unwrap_or_else(|e| panic!("bob's call ends when parked: {e}\n{}", bob.log_tail(40)));
-    let token = api_login(&rt, &api, "carol");
-    let list = wait_parked(&rt, &api, &token, |l| {
+    let token = o.login("carol");
+    let list = o.wait_parked(&token, |l| {
         l["calls"].as_array().is_some_and(|c| c.len() == 1)
     });
     assert_eq!(list["may_pick_up"], true);
@@ -48,22 +42,15 @@ fn bob_parks_alice_and_carol_picks_her_up_with_audio_both_ways() {
     // Parking alone does not ring bob back (he is free, but he just parked it).
     std::thread::sleep(Duration::from_secs(3));
     assert!(
-        bob.wait("CALL_INCOMING", Duration::from_millis(100))
+        o.bob
+            .wait("CALL_INCOMING", Duration::from_millis(100))
             .is_err(),
         "the parked call must not ring its owner at once"
     );
 
     let id = call["id"].as_str().expect("id").to_string();
-    let status = rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{api}/parked/{id}/pickup"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("pickup")
-            .status()
-    });
-    assert_eq!(status, 200);
+    assert_eq!(o.post(&format!("parked/{id}/pickup"), &token), 200);
+    let carol = &mut o.carol;
     carol
         .wait("CALL_INCOMING", WAIT)
         .unwrap_or_else(|e| panic!("carol rings: {e}\n{}", carol.log_tail(40)));
@@ -71,19 +58,18 @@ fn bob_parks_alice_and_carol_picks_her_up_with_audio_both_ways() {
     carol
         .wait("CALL_ESTABLISHED", WAIT)
         .expect("carol talks to alice");
-    wait_parked(&rt, &api, &token, |l| {
-        l["calls"].as_array().is_some_and(Vec::is_empty)
-    });
+    o.wait_parked(&token, |l| l["calls"].as_array().is_some_and(Vec::is_empty));
     std::thread::sleep(Duration::from_secs(8));
-    carol.hangup().expect("carol hangs up");
+    o.carol.hangup().expect("carol hangs up");
+    let alice = &mut o.alice;
     alice
         .wait("CALL_CLOSED", WAIT)
         .unwrap_or_else(|e| panic!("alice's call ends: {e}\n{}", alice.log_tail(40)));
-    for p in [&mut alice, &mut bob, &mut carol] {
+    for p in [&mut o.alice, &mut o.bob, &mut o.carol] {
         p.stop();
     }
-    let ra = alice.recordings().expect("alice recordings");
-    let rc = carol.recordings().expect("carol recordings");
+    let ra = o.alice.recordings().expect("alice recordings");
+    let rc = o.carol.recordings().expect("carol recordings");
     assert_received(&rc.received, alice_secs, "alice -> carol after the pickup");
     let (rec, carol_from) =
         assert_received(&ra.received, carol_secs, "carol -> alice after the pickup");
@@ -93,5 +79,5 @@ fn bob_parks_alice_and_carol_picks_her_up_with_audio_both_ways() {
         loudest > 0.02,
         "alice heard silence while parked (rms {loudest})"
     );
-    rt.block_on(handle.shutdown());
+    o.close();
 }

@@ -185,6 +185,20 @@ struct Phone {
     cseq: u32,
 }
 
+/// A switch where bob (1002) and carol (1003) have a registered phone each, and alice's phone
+/// (1001, not registered) to call from.
+fn world_bob_carol() -> (World, Phone, Phone, Phone) {
+    let mut w = world();
+    let (a, mut b, mut c) = (
+        phone("alice", 5071),
+        phone("bob", 5081),
+        phone("carol", 5091),
+    );
+    assert_eq!(w.register(&mut b, PW), 200);
+    assert_eq!(w.register(&mut c, PW), 200);
+    (w, a, b, c)
+}
+
 fn phone(user: &'static str, port: u16) -> Phone {
     Phone {
         user,

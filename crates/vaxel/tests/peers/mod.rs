@@ -126,3 +126,73 @@ pub fn wait_parked(
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A running switch with alice, bob and carol each on a registered baresip phone.
+pub struct Office {
+    pub rt: tokio::runtime::Runtime,
+    pub handle: VaxelHandle,
+    /// The switch's SIP address (`host:port`).
+    pub domain: String,
+    /// The client API's base (`http://…/api/v1`).
+    pub api: String,
+    pub dir: TestDir,
+    pub alice: Baresip,
+    pub bob: Baresip,
+    pub carol: Baresip,
+}
+
+impl Office {
+    /// `secs`: how long alice's, bob's and carol's sweeps last; `adjust` changes the config.
+    pub fn open(name: &str, secs: [f64; 3], adjust: impl FnOnce(&mut Config)) -> Office {
+        let (rt, handle) = start(adjust);
+        let domain = handle.sip_addr.to_string();
+        let api = format!("http://{}/api/v1", handle.api_addr);
+        let dir = TestDir::new(name).expect("temp dir");
+        let mut alice = baresip(&dir, &domain, "alice", secs[0]);
+        let mut bob = baresip(&dir, &domain, "bob", secs[1]);
+        let mut carol = baresip(&dir, &domain, "carol", secs[2]);
+        for p in [&mut alice, &mut bob, &mut carol] {
+            p.wait_registered().expect("registers");
+        }
+        Office {
+            rt,
+            handle,
+            domain,
+            api,
+            dir,
+            alice,
+            bob,
+            carol,
+        }
+    }
+
+    /// POSTs to `path` below the API as `token`; returns the HTTP status.
+    pub fn post(&self, path: &str, token: &str) -> u16 {
+        self.rt.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}/{path}", self.api))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("POST")
+                .status()
+                .as_u16()
+        })
+    }
+
+    pub fn login(&self, user: &str) -> String {
+        api_login(&self.rt, &self.api, user)
+    }
+
+    pub fn wait_parked(&self, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+        wait_parked(&self.rt, &self.api, token, done)
+    }
+
+    /// Stops the phones still running and the switch.
+    pub fn close(mut self) {
+        for p in [&mut self.alice, &mut self.bob, &mut self.carol] {
+            p.stop();
+        }
+        self.rt.block_on(self.handle.shutdown());
+    }
+}

@@ -45,18 +45,6 @@ fn park_at(w: &mut World, a: &mut Phone, code: &str, call_id: &str) -> String {
     to
 }
 
-fn world_bob_carol() -> (World, Phone, Phone, Phone) {
-    let mut w = world();
-    let (a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
-    assert_eq!(w.register(&mut b, PW), 200);
-    assert_eq!(w.register(&mut c, PW), 200);
-    (w, a, b, c)
-}
-
 #[test]
 fn a_parked_call_is_listed_and_a_colleague_picks_it_up_with_audio_bridged() {
     let (mut w, mut a, b, c) = world_bob_carol();

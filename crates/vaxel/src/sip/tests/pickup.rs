@@ -8,18 +8,6 @@ use crate::sip::PickupError;
 use koppla_sip::reason::COMPLETED_ELSEWHERE;
 use koppla_sip::rsip::Method;
 
-fn world_bob_carol() -> (World, Phone, Phone, Phone) {
-    let mut w = world();
-    let (a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
-    assert_eq!(w.register(&mut b, PW), 200);
-    assert_eq!(w.register(&mut c, PW), 200);
-    (w, a, b, c)
-}
-
 #[test]
 fn carol_picks_up_the_call_ringing_bob() {
     let (mut w, mut a, b, c) = world_bob_carol();

@@ -12,18 +12,6 @@ use koppla_sip::rsip::Method;
 const BY_BOB: &str = "Referred-By: <sip:bob@koppla>\r\n";
 const RECALL: &str = "<urn:alert:service:recall:transfer>";
 
-fn world_bob_carol() -> (World, Phone, Phone, Phone) {
-    let mut w = world();
-    let (a, mut b, mut c) = (
-        phone("alice", 5071),
-        phone("bob", 5081),
-        phone("carol", 5091),
-    );
-    assert_eq!(w.register(&mut b, PW), 200);
-    assert_eq!(w.register(&mut c, PW), 200);
-    (w, a, b, c)
-}
-
 /// alice's phone carries out bob's transfer to carol (1003); the switch answers it.
 fn transferred(w: &mut World, a: &mut Phone, call_id: &str) -> Vec<(SocketAddr, SipMessage)> {
     transferred_with(w, a, call_id, BY_BOB)
