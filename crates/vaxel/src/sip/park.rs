@@ -130,10 +130,12 @@ impl SipCore {
                 owner: owner.to_string(),
                 since: now,
                 since_unix,
-                armed: false,
                 next_offer: now + self.cfg.calls.park.recall,
                 by: by.map(str::to_string),
                 recalled_from: None,
+                // Camped on a colleague who is on a call: it rings them as soon as that ends.
+                // (A user parking their own call is busy with it right now: no.)
+                armed: by.is_some_and(|b| b != owner) && self.user_busy(owner),
             },
         );
         id

@@ -307,10 +307,8 @@ impl SipCore {
                 );
                 return;
             }
-            // Camp-on: a colleague transferring the call here says so in Referred-By.
-            let by = hv(&req.headers, "Referred-By")
-                .and_then(|r| uri_user(&m::addr_uri(&r)))
-                .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
+            // Camp-on: who transferred the call here (Referred-By, or the REFER we relayed).
+            let by = self.referrer(&req, src, now, |_, t| t == dialled);
             return self.local_invite(req, src, now, LocalKind::Park { owner, by });
         }
         if let Some((by, target)) = self.supervised_transfer(&req, src, &target, now) {

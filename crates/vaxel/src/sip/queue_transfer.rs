@@ -17,12 +17,16 @@ use std::time::Instant;
 enum Target {
     User(String),
     Queue(usize),
+    /// A personal queue (park code + number): parked, or camped on a colleague.
+    Park(String),
 }
 
 impl SipCore {
     pub(crate) fn leg_refer(&mut self, req: &Request, src: Flow, leg_id: &str, now: Instant) {
-        let call_id = match self.queues.legs.get(leg_id) {
-            Some(leg) if self.queue_connected_by(&leg.call, leg_id) => leg.call.clone(),
+        let (call_id, agent) = match self.queues.legs.get(leg_id) {
+            Some(leg) if self.queue_connected_by(&leg.call, leg_id) => {
+                (leg.call.clone(), leg.agent.clone())
+            }
             _ => return self.reply(req, src, 481, None, &[], None),
         };
         let Some(refer_to) = hv(&req.headers, "Refer-To") else {
@@ -48,6 +52,12 @@ impl SipCore {
         };
         call.legs.retain(|l| l != leg_id);
         match target {
+            Target::Park(owner) => {
+                tracing::info!(caller = %call.caller, %owner, %agent, "agent parked the caller");
+                call.home = Home::Personal(owner.clone());
+                call.phase = Phase::Waiting;
+                self.park_add(&call_id, &owner, Some(&agent), now);
+            }
             Target::Queue(idx) => {
                 tracing::info!(caller = %call.caller, queue = idx, "agent moved the caller to a queue");
                 call.home = Home::Group(idx);
@@ -74,11 +84,18 @@ impl SipCore {
         self.notify_transfer_done(leg_id, now);
     }
 
-    /// A queue number, or a user with a registered device; else the response code that
-    /// refuses the REFER (404 nobody by that name or number, 480 not reachable now).
+    /// A queue number, a personal queue (park code), or a user with a registered device; else
+    /// the response code that refuses the REFER (404 nobody by that name or number, 480 not
+    /// reachable now, 486 the personal queue is full).
     fn transfer_target(&self, dialled: &str, now: Instant) -> Option<Result<Target, u16>> {
         if let Some(idx) = self.queue_for_number(dialled) {
             return Some(Ok(Target::Queue(idx)));
+        }
+        if let Some(owner) = self.park_owner(dialled) {
+            if !self.park_has_room(&owner) {
+                return Some(Err(486));
+            }
+            return Some(Ok(Target::Park(owner)));
         }
         let user = self.dir.find(dialled)?.username.clone();
         if self.registrar.lookup(&user, now).is_empty() {

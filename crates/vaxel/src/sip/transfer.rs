@@ -11,7 +11,7 @@
 //! which transfers are supervised, by whom, to whom, and since when.
 
 use super::core::{hv, SipCore};
-use super::directory::Target;
+use super::directory::{Directory, Target};
 use super::flow::Flow;
 use super::park::ParkError;
 use super::queue::Phase;
@@ -87,9 +87,6 @@ impl SipCore {
         target: &Target,
         now: Instant,
     ) -> Option<(String, String)> {
-        self.transfers
-            .referrals
-            .retain(|r| now.saturating_duration_since(r.at) < REFERRAL_LIFETIME);
         let Target::User(colleague) = target else {
             return None;
         };
@@ -100,24 +97,38 @@ impl SipCore {
         if !sdp::audio_pts(offer).iter().any(|p| *p == 0 || *p == 8) {
             return None;
         }
-        let referred = hv(&req.headers, "Referred-By")
+        let by = self.referrer(req, src, now, |dir, t| {
+            dir.find(t).is_some_and(|u| u.username == *colleague)
+        })?;
+        (by != *colleague).then(|| (by, colleague.clone()))
+    }
+
+    /// The user who transferred `req` here: its Referred-By when that names a user, else the
+    /// sender of a REFER the switch relayed to this very address within 32 s whose Refer-To
+    /// user part satisfies `names_target` (the phone sends no Referred-By).
+    pub(crate) fn referrer(
+        &mut self,
+        req: &Request,
+        src: Flow,
+        now: Instant,
+        names_target: impl Fn(&Directory, &str) -> bool,
+    ) -> Option<String> {
+        self.transfers
+            .referrals
+            .retain(|r| now.saturating_duration_since(r.at) < REFERRAL_LIFETIME);
+        let now_known = hv(&req.headers, "Referred-By")
             .and_then(|r| uri_user(&m::addr_uri(&r)))
             .and_then(|u| self.dir.find(&u).map(|u| u.username.clone()));
-        let by = match referred {
-            Some(by) => by,
-            None => {
-                // No Referred-By: a REFER we relayed to this phone for this colleague.
-                let dir = &self.dir;
-                let i = self.transfers.referrals.iter().position(|r| {
-                    r.to == src.addr
-                        && dir
-                            .find(&r.target)
-                            .is_some_and(|u| u.username == *colleague)
-                })?;
-                self.transfers.referrals.remove(i).by
-            }
-        };
-        (by != *colleague).then(|| (by, colleague.clone()))
+        if now_known.is_some() {
+            return now_known;
+        }
+        let dir = &self.dir;
+        let i = self
+            .transfers
+            .referrals
+            .iter()
+            .position(|r| r.to == src.addr && names_target(dir, &r.target))?;
+        Some(self.transfers.referrals.remove(i).by)
     }
 
     /// An in-dialog REFER is being relayed to `dest`: remember a blind transfer by one of the

@@ -214,3 +214,55 @@ fn the_switch_hangs_up_an_agent_phone_that_stays_after_a_transfer() {
     assert_eq!(bye.len(), 1, "bob's leg ends after the grace time");
     assert_eq!(m::header_values_in(&bye[0].headers, "CSeq")[0], "3 BYE");
 }
+
+#[test]
+fn an_agent_parks_or_camps_a_queue_call_on_a_busy_colleague_who_gets_it_after_her_call() {
+    let (mut w, _a, b, mut c, _to, inv) = bob_answers("q-camp");
+    // carol is on a call with dave (proxied, answered) when bob camps the caller on her.
+    w.core.directory_mut().upsert(user("dave", "1004"));
+    let mut d = phone("dave", 5095);
+    let out = invite(&mut w, &mut d, "1003", "talk-c");
+    let ring = sent(&out, c.addr, Method::Invite);
+    w.feed(&reply(&ring[0], 200, "ct", SDP_B, c.addr), c.addr);
+    w.drain();
+    let refer = in_leg(&inv, &b, "REFER", 1, "Refer-To: <sip:*61003@koppla>\r\n");
+    let out = w.feed(&refer, b.addr);
+    assert_eq!(final_to(&out, b.addr), [202]);
+    assert!(
+        sent(&out, c.addr, Method::Invite).is_empty(),
+        "carol is busy"
+    );
+    let held = w.core.parked_calls();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        (held[0].owner.as_str(), held[0].by.as_deref()),
+        ("carol", Some("bob")),
+        "camped on carol by bob"
+    );
+    // carol hangs up her call: the camped caller rings her at once.
+    let bye = c.request(
+        "BYE",
+        &format!("sip:dave@{}", d.addr),
+        "<sip:dave@koppla>;tag=t-dave",
+        "talk-c",
+        "",
+        "",
+        "z9hG4bKcarolbye",
+    );
+    let out = w.feed(&bye, c.addr);
+    assert_eq!(
+        sent(&out, c.addr, Method::Invite).len(),
+        1,
+        "the camped call rings carol as soon as she is free: {out:?}"
+    );
+}
+
+#[test]
+fn a_full_personal_queue_refuses_an_agents_park_with_486() {
+    let (mut w, _a, b, _c, _to, inv) = bob_answers("q-full");
+    w.core.cfg.calls.park.limit = 0;
+    let refer = in_leg(&inv, &b, "REFER", 1, "Refer-To: <sip:*61003@koppla>\r\n");
+    let out = w.feed(&refer, b.addr);
+    assert_eq!(final_to(&out, b.addr), [486]);
+    assert!(w.core.parked_calls().is_empty(), "the call stays with bob");
+}

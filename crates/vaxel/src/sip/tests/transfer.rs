@@ -319,3 +319,31 @@ fn a_relayed_refer_identifies_a_transfer_whose_invite_has_no_referred_by() {
         ["later-1"]
     );
 }
+
+#[test]
+fn a_camp_on_by_a_phone_without_referred_by_still_says_who_did_it() {
+    // alice calls bob; bob REFERs her to carol's personal queue; alice's phone sends no
+    // Referred-By, but the switch relayed bob's REFER.
+    let (mut w, mut a, mut b, _c) = world_bob_carol();
+    let out = invite(&mut w, &mut a, "1002", "talk-2");
+    let ring = sent(&out, b.addr, Method::Invite);
+    w.feed(&reply(&ring[0], 200, "bt", SDP_B, b.addr), b.addr);
+    w.drain();
+    let refer = b.request(
+        "REFER",
+        &format!("sip:alice@{}", a.addr),
+        "<sip:alice@koppla>;tag=t-alice",
+        "talk-2",
+        "Refer-To: <sip:*61003@koppla>\r\n",
+        "",
+        "z9hG4bKrefer2",
+    );
+    w.feed(&refer, b.addr);
+    let out = invite_with(&mut w, &mut a, "*61003", "camp-2", "", SDP_A);
+    assert_eq!(response(&out, 1).1, 200);
+    let list = held(&w);
+    assert_eq!(
+        (list[0].owner.as_str(), list[0].by.as_deref()),
+        ("carol", Some("bob"))
+    );
+}
