@@ -331,6 +331,15 @@ async fn pump_events(
             UaEvent::RecordingFailed { call, reason } => {
                 crate::recordings::failed(&app, call, reason);
             }
+            UaEvent::TransferFailed { call, status } => {
+                tracing::warn!(call, ?status, "transfer failed");
+                let detail = status.map_or("no answer".to_string(), |s| format!("SIP {s}"));
+                let notice = crate::errors::UiError::new(
+                    "transfer_failed",
+                    format!("the transfer of call {call} failed ({detail})"),
+                );
+                let _ = app.emit(crate::recordings::NOTICE_EVENT, notice);
+            }
             UaEvent::Error { message } => tracing::warn!(%message, "call engine error"),
             _ => {}
         }

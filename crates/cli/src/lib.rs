@@ -160,6 +160,9 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
             json!({"event": "dtmf", "call": call, "digit": digit.to_string()})
         }
         UaEvent::Transferred { call } => json!({"event": "transferred", "call": call}),
+        UaEvent::TransferFailed { call, status } => {
+            json!({"event": "transfer_failed", "call": call, "status": status})
+        }
         UaEvent::RecordingStarted { call, path } => {
             json!({"event": "recording_started", "call": call, "path": path.display().to_string()})
         }

@@ -329,8 +329,9 @@ impl UserAgent {
                     message: format!("re-INVITE on call {id} timed out"),
                 });
             }
-            Owner::Refer(id) => self.events.push_back(UaEvent::Error {
-                message: format!("transfer of call {id} timed out"),
+            Owner::Refer(id) => self.events.push_back(UaEvent::TransferFailed {
+                call: id,
+                status: None,
             }),
             Owner::Notify | Owner::KeepAlive | Owner::Other => {}
         }

@@ -80,6 +80,12 @@ pub enum UaEvent {
     Transferred {
         call: CallId,
     },
+    /// A transfer of `call` was refused or failed (`status`: the SIP code; none when nobody
+    /// answered the REFER). The call stays as it was.
+    TransferFailed {
+        call: CallId,
+        status: Option<u16>,
+    },
     /// The peer of `call` REFERred us to `target`; the runtime places the new call with
     /// `UserAgent::call_referred` (it owns RTP socket allocation).
     TransferRequested {

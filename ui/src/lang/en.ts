@@ -61,6 +61,7 @@ export const en: Record<TextKey, string> = {
   "error.no_switch": "only available with Koppla Växel",
   "error.autostart": "the operating system did not accept the autostart change",
   "error.recording_failed": "the recording could not be made",
+  "error.transfer_failed": "the transfer did not go through – the call is still yours",
   "error.dial_unknown": "the number is no longer waiting – open the link again",
   "error.dial_expired": "the number waited too long – open the link again",
   "error.call_failed": "the call could not be placed",

@@ -59,6 +59,7 @@ export const sv = {
   "error.unknown_queue": "kön finns inte längre på växeln",
   "error.autostart": "operativsystemet tog inte emot ändringen av autostart",
   "error.recording_failed": "inspelningen kunde inte göras",
+  "error.transfer_failed": "kopplingen gick inte igenom – samtalet är kvar hos dig",
   "error.dial_unknown": "numret väntar inte längre – öppna länken igen",
   "error.dial_expired": "numret har väntat för länge – öppna länken igen",
   "error.call_failed": "samtalet kunde inte kopplas upp",

@@ -322,8 +322,9 @@ impl UserAgent {
                 if let Some(call) = self.calls.get_mut(&id) {
                     call.transfer = None;
                 }
-                self.events.push_back(UaEvent::Error {
-                    message: format!("transfer of call {id} failed ({c})"),
+                self.events.push_back(UaEvent::TransferFailed {
+                    call: id,
+                    status: Some(c),
                 });
             }
             _ => {}

@@ -56,8 +56,9 @@ impl UserAgent {
                     if let Some(c) = self.calls.get_mut(&id) {
                         c.transfer = None;
                     }
-                    self.events.push_back(crate::UaEvent::Error {
-                        message: format!("transfer of call {id} refused ({code})"),
+                    self.events.push_back(crate::UaEvent::TransferFailed {
+                        call: id,
+                        status: Some(code),
                     });
                 }
                 Ok(())
