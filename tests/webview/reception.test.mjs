@@ -233,6 +233,18 @@ test("receptionist: transfer from a search hit; unanswered, the call comes back 
   assert.equal(davidClosed(/202/), undefined, "David is still on the line");
   assert.match(await driver.text(await driver.find('[data-testid="calls"]')), /David Dahl/);
   await app.shot("reception-recall-answered");
+
+  // A transfer to a number nobody has is refused: the app says so and the call stays with Anna.
+  await driver.click(await driver.find('[data-testid="call-transfer"]'));
+  await driver.type(await driver.waitFor('[data-testid="transfer-target"]'), "12345");
+  await driver.click(await driver.find('[data-testid="transfer-blind"]'));
+  await driver.waitFor('[data-testid="notice"]', {
+    text: (t) => /kopplingen gick inte igenom|the transfer did not go through/.test(t),
+    timeout: 20000,
+  });
+  await app.shot("reception-transfer-refused");
+  assert.equal((await driver.findAll('[data-testid="call-timer"]')).length, 1, "the call is still Anna's");
+  assert.equal(davidClosed(/202/), undefined, "David is still on the line");
   talkingAfterRecall = true;
 });
 
@@ -298,10 +310,10 @@ async function campOnBusyColleague() {
   await driver.waitGone('[data-testid="parked"]', 20000);
   await parkedWhen("the held list emptied", ceciliaToken, (l) => l.calls.length === 0);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  assert.equal(davidClosed(/./), undefined, "David is still on the line");
+  assert.equal(davidClosed(/202/), undefined, "David is still on the line");
   await app.shot("reception-camped-answered");
 
   // Cecilia hangs up: David's call ends with hers.
   await cecilia.command("hangup");
-  await eventOf(david, "David's call ending with Cecilia's", "CALL_CLOSED", /./);
+  await eventOf(david, "David's call ending with Cecilia's", "CALL_CLOSED", /202/);
 }
