@@ -524,6 +524,114 @@ test("a colleague's ringing call is taken from the search hit and answers by its
   assert.deepEqual(errors, []);
 });
 
+/** Horizontal overflow of the document and of the hit list, and the action buttons that do not
+ * lie wholly inside the viewport. */
+async function hitLayout(page) {
+  return page.evaluate(() => {
+    const doc = document.documentElement;
+    const list = document.querySelector("[data-testid=hits]");
+    const outside = [...document.querySelectorAll("[data-testid=hits] button")]
+      .map((button) => ({ id: button.dataset.testid, box: button.getBoundingClientRect() }))
+      .filter(({ box }) => box.left < 0 || box.right > doc.clientWidth || box.width === 0)
+      .map(({ id, box }) => `${id} ${Math.round(box.left)}-${Math.round(box.right)}`);
+    return { page: doc.scrollWidth - doc.clientWidth, list: list.scrollWidth - list.clientWidth, outside };
+  });
+}
+
+test("a busy, ringing colleague's three hit actions fit at 420 px and at 1280 px", async () => {
+  const { page, errors } = await openApp();
+  await page.evaluate(() => window.koppla.incoming("0701234567", "Kund AB"));
+  await page.getByTestId("call-answer").click();
+  await page.locator("article.phase-established").waitFor();
+  await page.evaluate(() => window.koppla.colleagueRinging("u1", "annal"));
+  await page.getByTestId("search").fill("anna");
+  const anna = page.getByTestId("hit").filter({ hasText: "Anna Lindqvist" });
+  await anna.getByTestId("hit-pick-up").waitFor();
+  assert.equal(await text(anna.getByTestId("hit-camp-on")), "Köa hos Anna");
+  assert.equal(await text(anna.getByTestId("hit-transfer")), "Koppla hit");
+  assert.equal(await anna.getByTestId("hit-pick-up").getAttribute("aria-label"), "Ta samtalet som ringer hos Anna Lindqvist");
+  for (const width of [420, 1280]) {
+    await page.setViewportSize({ width, height: 720 });
+    await page.waitForFunction((w) => document.documentElement.clientWidth === w, width);
+    const layout = await hitLayout(page);
+    assert.deepEqual(layout, { page: 0, list: 0, outside: [] }, `at ${width} px`);
+    // The number stays clear of the name.
+    const [name, number] = await Promise.all([anna.locator(".name").boundingBox(), anna.locator(".number").boundingBox()]);
+    assert.ok(name.x + name.width <= number.x, `at ${width} px the name (${JSON.stringify(name)}) runs into the number (${JSON.stringify(number)})`);
+    await page.screenshot({ path: `${shots}/hit-actions-${width}.png` });
+  }
+  assert.deepEqual(errors, []);
+});
+
+test("drag and drop transfer: a call card dropped on a hit is transferred there, or camped on a busy colleague", async () => {
+  const { page, errors } = await openApp();
+  await page.evaluate(() => window.koppla.incoming("0701234567", "Kund AB"));
+  await page.getByTestId("call-answer").click();
+  const first = page.locator("article.phase-established");
+  await first.waitFor();
+  const firstCard = page.getByTestId(await first.getAttribute("data-testid"));
+  assert.equal(await firstCard.getAttribute("draggable"), "true");
+  await page.evaluate(() => window.koppla.colleagueOnCall("u1", true));
+  await page.getByTestId("search").fill("anna");
+  const anna = page.getByTestId("hit").filter({ hasText: "Anna Lindqvist" });
+  const johanna = page.getByTestId("hit").filter({ hasText: "Johanna Berg" });
+  await anna.getByTestId("hit-camp-on").waitFor();
+
+  // Dropped on Anna's name: a blind transfer; the switch rings her, as with "Transfer here".
+  await firstCard.dragTo(anna, { targetPosition: { x: 60, y: 12 } });
+  await firstCard.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  const parked = page.getByTestId("parked");
+  await parked.locator("li").filter({ hasText: "Kund AB" }).locator('[data-state="ringing"]').waitFor();
+  assert.equal(await text(parked.locator("li").filter({ hasText: "Kund AB" }).locator(".parked-state")), "Ringer hos Anna Lindqvist");
+
+  // Dropped on her "Camp on" button: she is on the phone, so the call waits in her queue.
+  await page.evaluate(() => window.koppla.incoming("0709876543", "Leverantör AB"));
+  await page.locator("article.phase-ringing").getByTestId("call-answer").click();
+  const second = page.locator("article.phase-established");
+  await second.waitFor();
+  const secondCard = page.getByTestId(await second.getAttribute("data-testid"));
+  await secondCard.dragTo(anna.getByTestId("hit-camp-on"));
+  await secondCard.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  const camped = parked.locator("li").filter({ hasText: "Leverantör AB" });
+  await camped.waitFor();
+  assert.equal(await text(camped.getByTestId("parked-owner")), "Väntar hos Anna Lindqvist · parkerad av dig · 0709876543");
+
+  // A held call dragged with Alt onto Johanna (at lunch, so busy): the hit says what a drop does
+  // and whose call it is, and the drop camps the call on her.
+  await page.evaluate(() => window.koppla.incoming("0705550000", "Tredje AB"));
+  await page.locator("article.phase-ringing").getByTestId("call-answer").click();
+  await page.locator("article.phase-established").getByTestId("call-hold").click();
+  const held = page.locator("article.phase-held");
+  await held.waitFor();
+  const heldCard = page.getByTestId(await held.getAttribute("data-testid"));
+  // Both ends of the drag on screen: the calls panel is tall now; a taller window shows both.
+  await page.setViewportSize({ width: 440, height: 1000 });
+  await heldCard.scrollIntoViewIfNeeded();
+  await johanna.scrollIntoViewIfNeeded();
+  const from = await heldCard.locator(".who").boundingBox();
+  const to = await johanna.locator(".name").boundingBox();
+  await page.mouse.move(from.x + 10, from.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 30, from.y + 30, { steps: 4 });
+  await page.keyboard.down("Alt");
+  await page.mouse.move(to.x + 20, to.y + 5, { steps: 8 });
+  await johanna.getByTestId("hit-drop").waitFor();
+  // Nothing moved under the pointer on the way (the drop label floats above the hit).
+  assert.deepEqual(await johanna.locator(".name").boundingBox(), to);
+  assert.equal(await text(johanna.getByTestId("hit-drop")), "Släpp för att köa Tredje AB hos Johanna Berg");
+  assert.match(await johanna.getAttribute("class"), /drop-over/);
+  assert.match(await anna.getAttribute("class"), /drop-ready/);
+  await page.screenshot({ path: `${shots}/drag-drop-camp-on.png` });
+  await page.mouse.up();
+  await page.keyboard.up("Alt");
+  await heldCard.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  const onJohanna = parked.locator("li").filter({ hasText: "Tredje AB" });
+  await onJohanna.waitFor();
+  assert.equal(await text(onJohanna.getByTestId("parked-owner")), "Väntar hos Johanna Berg · parkerad av dig · 0705550000");
+  assert.equal(await page.locator(".drop-ready, .drop-over, [data-testid=hit-drop]").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");

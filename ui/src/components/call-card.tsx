@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import { callAction, conference, type CallAction, type CallView } from "../ipc";
+import { endCallDrag, startCallDrag, useDraggedCall } from "../lib/call-drag";
 import { endReasonKey, isRingingIn, isTalking } from "../lib/calls";
 import { externalAppLink, formatDuration } from "../lib/format";
 import { ParkIcon } from "./icons";
@@ -15,13 +16,15 @@ interface Props {
   canPark?: boolean;
 }
 
-/** One call: who, its phase and timer, and the buttons that make sense in that phase. */
+/** One call: who, its phase and timer, and the buttons that make sense in that phase. An answered
+ * or held call can be dragged onto a search hit to transfer it there (search-hit.tsx). */
 export function CallCard({ call, now, canPark = false }: Props) {
   const { t, settings, run, calls } = useShell();
   const [panel, setPanel] = useState<"keypad" | "transfer" | null>(null);
   const act = (action: CallAction) => void run(() => callAction(call.id, action));
   const toggle = (which: "keypad" | "transfer") => setPanel((open) => (open === which ? null : which));
   const talking = isTalking(call);
+  const dragging = useDraggedCall()?.id === call.id;
   const inConference = call.conference !== undefined;
   // Answered calls, held or not: those a merge joins.
   const canMerge = calls.filter(isTalking).length >= 2;
@@ -31,10 +34,27 @@ export function CallCard({ call, now, canPark = false }: Props) {
   const phaseText = ended ? t(`call.ended.${ended}` as TextKey) : t(`call.phase.${call.phase}` as TextKey);
 
   return (
-    <article class={`call phase-${call.phase}`} data-testid={`call-${call.id}`} aria-label={call.remoteName ?? call.remote}>
+    <article
+      class={`call phase-${call.phase}${talking ? " draggable" : ""}${dragging ? " dragging" : ""}`}
+      data-testid={`call-${call.id}`}
+      aria-label={call.remoteName ?? call.remote}
+      draggable={talking}
+      onDragStart={(event) => {
+        if (talking) startCallDrag(event, call);
+        else event.preventDefault();
+      }}
+      onDragEnd={endCallDrag}
+    >
       <header>
         <div>
-          <small>{t(call.direction === "incoming" ? "call.incoming" : "call.outgoing")}</small>
+          <small>
+            {talking && (
+              <span class="drag-handle" data-testid="call-drag" title={t("call.dragHint")} aria-hidden="true">
+                ⠿
+              </span>
+            )}
+            {t(call.direction === "incoming" ? "call.incoming" : "call.outgoing")}
+          </small>
           <strong class="who">{call.remoteName ?? call.remote}</strong>
           {call.remoteName && <small class="number">{call.remote}</small>}
           {call.via && (

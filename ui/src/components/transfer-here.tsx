@@ -57,6 +57,8 @@ export function CampOnButton({ user, name, testId }: { user: string; name: strin
     <button
       class="camp-on"
       data-testid={testId}
+      // A call card dropped here is camped on, not transferred (search-hit.tsx).
+      data-drop-zone="camp-on"
       aria-label={t("hit.campOn", { name })}
       title={t("hit.campOnTitle", { caller: callerOf(call), name })}
       onClick={(event) => {
