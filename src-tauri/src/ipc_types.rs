@@ -171,6 +171,9 @@ pub struct AppSettings {
     /// Short texts offered by "Send message" on a contact; each becomes a mail's subject and body.
     pub message_templates: Vec<String>,
     pub email_separator: EmailSeparator,
+    /// A call I camped on a colleague blinks in the held list every this many seconds while it
+    /// still waits; 0 turns the reminder off.
+    pub camp_on_reminder_secs: u32,
 }
 
 impl Default for AppSettings {
@@ -201,6 +204,7 @@ impl Default for AppSettings {
                 "Jag sitter i möte, återkommer".into(),
             ],
             email_separator: EmailSeparator::Semicolon,
+            camp_on_reminder_secs: 30,
         }
     }
 }

@@ -9,6 +9,8 @@ use crate::AppState;
 const SETTINGS_KEY: &str = "app.settings";
 pub const MIN_SEARCH_DELAY_MS: u32 = 50;
 const MAX_SEARCH_DELAY_MS: u32 = 2_000;
+/// The camp-on reminder is off at 0 and at most hourly.
+pub const MAX_CAMP_ON_REMINDER_SECS: u32 = 3_600;
 
 /// Brings values a user could not have chosen back into range.
 pub fn normalise(mut settings: AppSettings) -> AppSettings {
@@ -22,6 +24,9 @@ pub fn normalise(mut settings: AppSettings) -> AppSettings {
         settings.hotkey = crate::hotkey::DEFAULT_ACCELERATOR.into();
     }
     settings.volume = settings.volume.min(100);
+    settings.camp_on_reminder_secs = settings
+        .camp_on_reminder_secs
+        .min(MAX_CAMP_ON_REMINDER_SECS);
     settings.external_app_url = settings
         .external_app_url
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
@@ -125,6 +130,21 @@ mod tests {
             ..AppSettings::default()
         });
         assert_eq!(settings.search_delay_ms, MIN_SEARCH_DELAY_MS);
+    }
+
+    #[test]
+    fn camp_on_reminder_is_capped_and_may_be_off() {
+        assert_eq!(AppSettings::default().camp_on_reminder_secs, 30);
+        let settings = normalise(AppSettings {
+            camp_on_reminder_secs: 1_000_000,
+            ..AppSettings::default()
+        });
+        assert_eq!(settings.camp_on_reminder_secs, MAX_CAMP_ON_REMINDER_SECS);
+        let off = normalise(AppSettings {
+            camp_on_reminder_secs: 0,
+            ..AppSettings::default()
+        });
+        assert_eq!(off.camp_on_reminder_secs, 0);
     }
 
     #[test]

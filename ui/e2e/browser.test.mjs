@@ -632,6 +632,51 @@ test("drag and drop transfer: a call card dropped on a hit is transferred there,
   assert.deepEqual(errors, []);
 });
 
+test("camp-on reminder: a call I camped on a colleague blinks red at the interval, statically with reduced motion, off at 0", async () => {
+  const { page, errors } = await openApp();
+  await page.setViewportSize({ width: 420, height: 720 });
+  // Camped by me on Johanna: one just at its 30 s reminder, one between reminders; and a call
+  // parked in my own queue, which never reminds.
+  const [blinking, between] = await page.evaluate(() => [
+    window.koppla.parkedElsewhere("0701234567", "Kund AB", "johanna", "Johanna Berg", { by: "anna", waitedS: 30 }),
+    window.koppla.parkedElsewhere("0709876543", "Leverantör AB", "johanna", "Johanna Berg", { by: "anna", waitedS: 40 }),
+    window.koppla.parkedElsewhere("0705550000", "Tredje AB", "anna", "Test Testsson", { by: "anna", waitedS: 90 }),
+  ]);
+  const row = (id) => page.getByTestId(`parked-${id}`);
+  await row(blinking).waitFor();
+  assert.equal(await row(blinking).getAttribute("data-remind"), "blink");
+  assert.equal(await row(between).getAttribute("data-remind"), "due");
+  assert.equal(await page.getByTestId("parked").locator("[data-remind]").count(), 2);
+  assert.equal(await text(row(blinking).getByTestId("parked-owner")), "Väntar hos Johanna Berg · parkerad av dig · 0701234567");
+  assert.match(await row(blinking).getAttribute("title"), /^Kund AB väntar fortfarande hos Johanna Berg \(00:3\d\)$/);
+  const style = (locator, property) => locator.evaluate((el, p) => getComputedStyle(el)[p], property);
+  assert.equal(await style(row(blinking), "animationName"), "camp-remind");
+  assert.equal(await style(row(blinking).locator(".parked-remind"), "display"), "inline-block");
+  assert.equal(await style(row(between).locator(".parked-remind"), "display"), "none");
+  await page.screenshot({ path: `${shots}/camp-on-reminder.png` });
+
+  // Reduced motion: no blinking, a red marker that stays.
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  assert.equal(await style(row(blinking), "animationName"), "none");
+  assert.equal(await style(row(between).locator(".parked-remind"), "display"), "inline-block");
+  assert.equal(await style(row(between), "borderTopColor"), "rgb(179, 38, 30)");
+  await page.screenshot({ path: `${shots}/camp-on-reminder-reduced-motion.png` });
+  await page.emulateMedia({ reducedMotion: "no-preference" });
+
+  // The interval is a setting; 0 turns it off.
+  await page.getByTestId("tab-settings").click();
+  const setting = page.getByTestId("setting-campOnReminderSecs");
+  assert.equal(await setting.inputValue(), "30");
+  assert.match(await text(page.locator("label").filter({ has: setting })), /^Påminnelse om köade samtal \(sekunder\)/);
+  await setting.fill("0");
+  await setting.press("Enter");
+  await page.getByTestId("parked").locator("[data-remind]").first().waitFor({ state: "detached" });
+  await page.reload();
+  await page.getByTestId("tab-settings").click();
+  assert.equal(await page.getByTestId("setting-campOnReminderSecs").inputValue(), "0");
+  assert.deepEqual(errors, []);
+});
+
 test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");

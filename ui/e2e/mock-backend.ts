@@ -203,6 +203,7 @@ function settingsSet(next: AppSettings): AppSettings {
     hotkey: next.hotkey.trim() || "F8",
     searchDelayMs: Math.min(2000, Math.max(50, Math.round(next.searchDelayMs))),
     volume: Math.min(100, Math.max(0, Math.round(next.volume))),
+    campOnReminderSecs: Math.min(3600, Math.max(0, Math.round(next.campOnReminderSecs ?? 30))),
     externalAppUrl: /^https?:\/\//.test(url) ? url : null,
     callKeys: callKeys(next),
     messageTemplates: [...new Set(next.messageTemplates.map((text) => text.trim()).filter(Boolean))].slice(0, 20),

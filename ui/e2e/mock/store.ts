@@ -38,6 +38,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   externalAppOpen: "off",
   messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
   emailSeparator: "semicolon",
+  campOnReminderSecs: 30,
 };
 
 function fresh(): MockState {

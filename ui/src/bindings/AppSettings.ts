@@ -32,4 +32,9 @@ volume: number, callKeys: CallKeys, externalAppOpen: ExternalAppOpen,
 /**
  * Short texts offered by "Send message" on a contact; each becomes a mail's subject and body.
  */
-messageTemplates: Array<string>, emailSeparator: EmailSeparator, };
+messageTemplates: Array<string>, emailSeparator: EmailSeparator, 
+/**
+ * A call I camped on a colleague blinks in the held list every this many seconds while it
+ * still waits; 0 turns the reminder off.
+ */
+campOnReminderSecs: number, };

@@ -5,8 +5,8 @@ import type { CallAction, CallView, ParkedCallView, UiError } from "../ipc";
 import { CallCard } from "./call-card";
 import { CallsPanel } from "./calls-panel";
 import { translator, type Lang } from "../i18n";
-import { parkedSeconds } from "./parked";
-import { testShell, WithShell } from "./test-shell";
+import { campOnReminder, parkedSeconds } from "./parked";
+import { TEST_SETTINGS, testShell, WithShell } from "./test-shell";
 
 // The parked list's IPC: a list to answer, pick-ups and call actions recorded, the
 // parked-changed listener captured, and a pick-up that can be made to fail.
@@ -73,9 +73,13 @@ const flush = () => act(() => new Promise<void>((resolve) => setTimeout(resolve,
 const text = (selector: string) => root.querySelector(selector)?.textContent?.trim();
 const row = (id: string) => `[data-testid="parked-${id}"]`;
 
-async function mount({ list = [] as ParkedCallView[], calls = [] as CallView[], parking = true, lang = "sv" as Lang } = {}) {
+async function mount({ list = [] as ParkedCallView[], calls = [] as CallView[], parking = true, lang = "sv" as Lang,
+  reminder = TEST_SETTINGS.campOnReminderSecs } = {}) {
   ipc.list = list;
-  await act(() => render(<WithShell shell={testShell({ calls, lang, t: translator(lang) })}><CallsPanel parking={parking} /></WithShell>, root));
+  const settings = { ...TEST_SETTINGS, campOnReminderSecs: reminder };
+  await act(() =>
+    render(<WithShell shell={testShell({ calls, lang, t: translator(lang), settings })}><CallsPanel parking={parking} /></WithShell>, root),
+  );
   await flush();
 }
 
@@ -303,5 +307,77 @@ describe("Park on the call card", () => {
     expect(root.querySelector("[data-testid=call-park]")).toBeNull();
     render(<WithShell shell={shell}><CallCard call={call()} now={5_000} /></WithShell>, root);
     expect(root.querySelector("[data-testid=call-park]")).toBeNull();
+  });
+});
+
+describe("camp-on reminder (checklist 102)", () => {
+  // A call I camped on Johanna, waiting in her queue for `waited` seconds.
+  const camped = (waited: number, over: Partial<ParkedCallView> = {}) =>
+    parkedCall({ id: "c1", owner: "johanna", ownerName: "Johanna Berg", mine: false, by: "anna", byMe: true,
+      since: NOW_S - waited, ...over });
+  const remind = () => root.querySelector(row("c1"))?.getAttribute("data-remind") ?? null;
+  const classes = () => root.querySelector(row("c1"))?.className ?? "";
+  const tick = (ms: number) =>
+    act(() => {
+      vi.advanceTimersByTime(ms);
+    });
+
+  it("blinks for 3 s at every interval while the call waits with the colleague, saying whom and how long", async () => {
+    await mount({ list: [camped(27)] });
+    expect(text(`${row("c1")} [data-testid=parked-owner]`)).toBe("Väntar hos Johanna Berg · parkerad av dig · 0701234567");
+    expect(remind()).toBeNull();
+    expect(root.querySelector("[data-testid=parked-remind-c1]")).toBeNull();
+    await tick(3_000);
+    expect(text(`${row("c1")} [data-testid=parked-wait]`)).toBe("00:30");
+    expect(remind()).toBe("blink");
+    expect(classes()).toMatch(/\bremind\b/);
+    expect(root.querySelector("[data-testid=parked-remind-c1]")).not.toBeNull();
+    expect(root.querySelector(row("c1"))?.getAttribute("title")).toBe("Kund AB väntar fortfarande hos Johanna Berg (00:30)");
+    await tick(2_000);
+    expect(remind()).toBe("blink");
+    await tick(1_000);
+    // Between the reminders: due (a static marker only where motion is reduced), not blinking.
+    expect(remind()).toBe("due");
+    expect(classes()).not.toMatch(/\bremind\b/);
+    expect(classes()).toMatch(/\boverdue\b/);
+    await tick(26_000);
+    expect(text(`${row("c1")} [data-testid=parked-wait]`)).toBe("00:59");
+    expect(remind()).toBe("due");
+    await tick(1_000);
+    expect(text(`${row("c1")} [data-testid=parked-wait]`)).toBe("01:00");
+    expect(remind()).toBe("blink");
+    // Picked up with the usual button.
+    await act(() => (root.querySelector(`${row("c1")} [data-testid=parked-pick-up]`) as HTMLButtonElement).click());
+    await flush();
+    expect(ipc.pickedUp).toEqual(["c1"]);
+  });
+
+  it("follows the interval setting and is off at 0", async () => {
+    await mount({ list: [camped(9)], reminder: 10 });
+    expect(remind()).toBeNull();
+    await tick(1_000);
+    expect(remind()).toBe("blink");
+    render(null, root);
+    await mount({ list: [camped(3_600)], reminder: 0 });
+    expect(remind()).toBeNull();
+    expect(classes()).not.toMatch(/overdue|remind/);
+  });
+
+  it("is only for calls I camped on a colleague that still wait there", () => {
+    const now = NOW_S * 1000;
+    expect(campOnReminder(camped(30), now, 30)).toBe("blink");
+    expect(campOnReminder(camped(32), now, 30)).toBe("blink");
+    expect(campOnReminder(camped(33), now, 30)).toBe("due");
+    expect(campOnReminder(camped(29), now, 30)).toBeNull();
+    expect(campOnReminder(camped(30, { byMe: false, by: "bertil" }), now, 30)).toBeNull();
+    expect(campOnReminder(camped(30, { mine: true, owner: "anna" }), now, 30)).toBeNull();
+    expect(campOnReminder(camped(30, { state: "ringing" }), now, 30)).toBeNull();
+    expect(campOnReminder(camped(30, { state: "recalled" }), now, 30)).toBeNull();
+    expect(campOnReminder(camped(30), now, 0)).toBeNull();
+  });
+
+  it("says it in English too", async () => {
+    await mount({ lang: "en", list: [camped(30)] });
+    expect(root.querySelector(row("c1"))?.getAttribute("title")).toBe("Kund AB is still waiting for Johanna Berg (00:30)");
   });
 });

@@ -35,6 +35,22 @@ export function useParked(enabled: boolean): ParkedCallView[] {
   return parked;
 }
 
+/** How long each camp-on reminder blinks, in seconds. */
+export const REMINDER_BLINK_SECS = 3;
+
+/**
+ * The camp-on reminder (checklist 102) for a call I camped on a colleague that still waits there:
+ * "blink" for the first REMINDER_BLINK_SECS of every `everySecs` it has waited, "due" between the
+ * blinks once the first reminder came (a static marker where motion is reduced), otherwise null.
+ * Never for my own queue, transfers or recalled calls, nor with the reminder off (0).
+ */
+export function campOnReminder(call: ParkedCallView, nowMs: number, everySecs: number): "blink" | "due" | null {
+  if (!call.byMe || call.mine || call.state !== "parked" || !(everySecs > 0)) return null;
+  const waited = parkedSeconds(call, nowMs);
+  if (waited < everySecs) return null;
+  return waited % everySecs < REMINDER_BLINK_SECS ? "blink" : "due";
+}
+
 interface Props {
   parked: readonly ParkedCallView[];
   nowMs: number;
@@ -49,10 +65,11 @@ export function parkedOrder(parked: readonly ParkedCallView[]): ParkedCallView[]
 /**
  * Calls the switch holds: waiting in personal queues (parked or camped), my transfers still
  * ringing a colleague (with a button to take one back) and those that came back unanswered
- * (marked), each with its wait and a button to take it.
+ * (marked), each with its wait and a button to take it. A call I camped on a colleague blinks red
+ * at the camp-on reminder interval while it still waits there.
  */
 export function ParkedList({ parked, nowMs }: Props) {
-  const { t, lang } = useShell();
+  const { t, lang, settings } = useShell();
   const [taking, setTaking] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
 
@@ -103,17 +120,33 @@ export function ParkedList({ parked, nowMs }: Props) {
           const [where, extra] = whereText(call);
           const ringing = call.state === "ringing";
           const recalled = call.state === "recalled";
-          const classes = ["parked-call", `state-${call.state}`, call.mine && "mine"].filter(Boolean).join(" ");
+          const reminder = campOnReminder(call, nowMs, settings.campOnReminderSecs);
+          const camped = call.byMe && !call.mine && call.state === "parked";
+          const classes = [
+            "parked-call",
+            `state-${call.state}`,
+            call.mine && "mine",
+            camped && "camped",
+            reminder && "overdue",
+            reminder === "blink" && "remind",
+          ].filter(Boolean).join(" ");
+          const title = recalled
+            ? t("parked.recalledHint", { name: call.targetName ?? call.target ?? "?" })
+            : reminder
+              ? t("parked.remind", { caller: who, name: call.ownerName || call.owner, wait: formatWait(parkedSeconds(call, nowMs)) })
+              : undefined;
           return (
             <li
               key={call.id}
               class={classes}
               data-testid={`parked-${call.id}`}
-              title={recalled ? t("parked.recalledHint", { name: call.targetName ?? call.target ?? "?" }) : undefined}
+              data-remind={reminder ?? undefined}
+              title={title}
             >
               <div class="parked-who">
                 <strong data-testid="parked-caller">
                   {recalled && <span class="parked-alert" data-testid={`parked-alert-${call.id}`} aria-hidden="true" />}
+                  {reminder && <span class="parked-remind" data-testid={`parked-remind-${call.id}`} aria-hidden="true" />}
                   {who}
                 </strong>
                 <small data-testid="parked-owner">

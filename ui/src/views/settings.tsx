@@ -7,6 +7,9 @@ import { clampSearchDelay, externalAppLink, MAX_SEARCH_DELAY_MS, MIN_SEARCH_DELA
 import { CallKeysSettings } from "./settings-keys";
 import { MessageSettings } from "./settings-messages";
 
+/** Like settings.rs: the camp-on reminder is off at 0 and at most hourly. */
+const MAX_CAMP_ON_REMINDER_SECS = 3600;
+
 interface Props {
   session: Extract<SessionView, { state: "online" }>;
 }
@@ -35,6 +38,7 @@ export function SettingsView({ session }: Props) {
   const [hotkey, setHotkey] = useState(settings.hotkey);
   const [hotkeyStatus, setHotkeyStatus] = useState<string | null>(null);
   const [delay, setDelay] = useState(String(settings.searchDelayMs));
+  const [reminder, setReminder] = useState(String(settings.campOnReminderSecs));
   const [external, setExternal] = useState(settings.externalAppUrl ?? "");
   const [externalBad, setExternalBad] = useState(false);
   const devices = useAudioDevices();
@@ -64,6 +68,13 @@ export function SettingsView({ session }: Props) {
     const value = clampSearchDelay(Number(delay));
     setDelay(String(value));
     if (value !== settings.searchDelayMs) update({ searchDelayMs: value });
+  };
+
+  const saveReminder = () => {
+    const typed = Math.round(Number(reminder));
+    const value = Number.isFinite(typed) ? Math.min(MAX_CAMP_ON_REMINDER_SECS, Math.max(0, typed)) : settings.campOnReminderSecs;
+    setReminder(String(value));
+    if (value !== settings.campOnReminderSecs) update({ campOnReminderSecs: value });
   };
 
   const saveExternal = () => {
@@ -181,6 +192,26 @@ export function SettingsView({ session }: Props) {
             onKeyDown={(e) => e.key === "Enter" && saveDelay()}
           />
         </label>
+        {session.switch_features && (
+          <label>
+            {t("settings.campOnReminder")}
+            <input
+              type="number"
+              data-testid="setting-campOnReminderSecs"
+              min={0}
+              max={MAX_CAMP_ON_REMINDER_SECS}
+              step={5}
+              value={reminder}
+              aria-describedby="camp-on-reminder-hint"
+              onInput={(e) => setReminder(e.currentTarget.value)}
+              onBlur={saveReminder}
+              onKeyDown={(e) => e.key === "Enter" && saveReminder()}
+            />
+            <small class="hint" id="camp-on-reminder-hint">
+              {t("settings.campOnReminderHint")}
+            </small>
+          </label>
+        )}
         <label>
           {t("settings.externalApp")}
           <input
