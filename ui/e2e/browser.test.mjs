@@ -538,7 +538,7 @@ async function hitLayout(page) {
   });
 }
 
-test("a busy, ringing colleague's three hit actions fit at 420 px and at 1280 px", async () => {
+test("a busy, ringing colleague's three hit actions fit at 420 px and at 1280 px (and at the 340 px minimum)", async () => {
   const { page, errors } = await openApp();
   await page.evaluate(() => window.koppla.incoming("0701234567", "Kund AB"));
   await page.getByTestId("call-answer").click();
@@ -550,7 +550,7 @@ test("a busy, ringing colleague's three hit actions fit at 420 px and at 1280 px
   assert.equal(await text(anna.getByTestId("hit-camp-on")), "Köa hos Anna");
   assert.equal(await text(anna.getByTestId("hit-transfer")), "Koppla hit");
   assert.equal(await anna.getByTestId("hit-pick-up").getAttribute("aria-label"), "Ta samtalet som ringer hos Anna Lindqvist");
-  for (const width of [420, 1280]) {
+  for (const width of [340, 420, 1280]) {
     await page.setViewportSize({ width, height: 720 });
     await page.waitForFunction((w) => document.documentElement.clientWidth === w, width);
     const layout = await hitLayout(page);
