@@ -677,6 +677,30 @@ test("camp-on reminder: a call I camped on a colleague blinks red at the interva
   assert.deepEqual(errors, []);
 });
 
+test("a typed number no one has gets its own row: call it, or transfer my held call there", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("search").fill("9999");
+  await page.getByTestId("typed-number").waitFor();
+  assert.equal(await text(page.getByTestId("typed-call")), "Ring 9999");
+  assert.equal(await page.getByText("Inga träffar.").count(), 0, "a number to call is not 'no matches'");
+  assert.equal(await page.getByTestId("typed-transfer").count(), 0, "nothing to transfer without a call");
+  await page.getByTestId("search").fill("anna");
+  await page.getByTestId("hit").first().waitFor();
+  assert.equal(await page.getByTestId("typed-number").count(), 0, "names get no such row");
+
+  // With a call held, the typed number takes it: no typing into the transfer field.
+  await page.evaluate(() => window.koppla.incoming("0701234567", "Kund AB"));
+  await page.getByTestId("call-answer").click();
+  await page.locator("article.phase-established").waitFor();
+  await page.getByTestId("call-hold").click();
+  await page.locator("article.phase-held").waitFor();
+  await page.getByTestId("search").fill("08-123 456 78");
+  await page.getByTestId("typed-transfer").click();
+  await page.getByTestId("call-phase").filter({ hasText: "Kopplat vidare" }).waitFor();
+  await page.screenshot({ path: `${shots}/typed-number-transfer.png` });
+  assert.deepEqual(errors, []);
+});
+
 test("devices: output and volume in the status bar, the level meter in a call, devices in settings", async () => {
   const { page, errors } = await openApp();
   const output = page.getByTestId("device-output");

@@ -11,6 +11,7 @@ export const en: Record<TextKey, string> = {
   "search.placeholder": "Search name or number",
   "search.hint": "Enter calls · ↑↓ selects",
   "search.none": "No matches.",
+  "search.callTyped": "Call {number}",
   "search.nothingToCall": "No number to call for “{query}”.",
   "search.total": "{count} matches",
   "search.call": "Call {name}",

@@ -9,6 +9,7 @@ export const sv = {
   "search.placeholder": "Sök namn eller nummer",
   "search.hint": "Enter ringer · ↑↓ väljer",
   "search.none": "Inga träffar.",
+  "search.callTyped": "Ring {number}",
   "search.nothingToCall": "Hittar inget nummer att ringa för ”{query}”.",
   "search.total": "{count} träffar",
   "search.call": "Ring {name}",

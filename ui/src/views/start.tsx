@@ -3,6 +3,7 @@ import { OwnActivity } from "../components/activity";
 import { ContactField } from "../components/contact-field";
 import { QueuesPanel } from "../components/queues";
 import { SearchHit } from "../components/search-hit";
+import { showTypedNumber, TypedNumber } from "../components/typed-number";
 import { useShell } from "../context";
 import { useDebounced } from "../hooks";
 import { translateErrorCode } from "../i18n";
@@ -87,6 +88,11 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
     // Results shown for the text in the box win; otherwise the backend decides what Enter dials.
     const hit = settled.trim() === text ? results?.hits[selected] : undefined;
     if (hit?.number) return callTarget(hit.number);
+    return dialText(text);
+  };
+
+  /** What Enter does with text no hit answers: the backend decides what it dials. */
+  const dialText = async (text: string) => {
     const target = await run(() => searchEnter(text));
     if (target === undefined) return;
     if (target === null) setStatus(t("search.nothingToCall", { query: text }));
@@ -182,7 +188,11 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
           {status}
         </p>
       )}
-      {results && hits.length === 0 && <p class="empty small">{t("search.none")}</p>}
+      {results && showTypedNumber(settled, hits.map((h) => h.number)) ? (
+        <TypedNumber number={settled.trim()} onCall={() => void dialText(settled.trim())} />
+      ) : (
+        results && hits.length === 0 && <p class="empty small">{t("search.none")}</p>
+      )}
       {!query.trim() && <ContactField />}
       {hits.length > 0 && (
         <ul class="hits" role="listbox" id="search-results" data-testid="hits">
