@@ -23,3 +23,7 @@ impl From<koppla_store::StoreError> for UiError {
 }
 
 pub type UiResult<T> = Result<T, UiError>;
+
+#[cfg(test)]
+#[path = "error_texts_tests.rs"]
+mod error_texts_tests;

@@ -17,6 +17,10 @@ describe("i18n", () => {
   it("translates known error codes and keeps the message for unknown ones", () => {
     expect(translateErrorCode("sv", "too_long", "x")).toBe("texten är för lång");
     expect(translateErrorCode("en", "something_new", "raw message")).toBe("raw message");
+    // A text can quote the backend's detail.
+    expect(translateErrorCode("sv", "switch_config", "line 3: unknown field `parkk`")).toBe(
+      "den inbyggda växelns inställningsfil (vaxel.toml) går inte att läsa: line 3: unknown field `parkk`",
+    );
   });
 
   it("leaves unknown placeholders visible rather than blank", () => {

@@ -21,7 +21,8 @@ export function translator(lang: Lang): Translate {
 /** Error codes come from Rust (`DialError::code`); unknown codes fall back to the message. */
 export function translateErrorCode(lang: Lang, code: string, fallback: string): string {
   const key = `error.${code}` as TextKey;
-  return key in sv ? translate(lang, key) : fallback;
+  // A text may quote the backend's own detail as {message} (e.g. which line of a file is wrong).
+  return key in sv ? translate(lang, key, { message: fallback }) : fallback;
 }
 
 /** Keys present in Swedish but missing (or empty) in the given table. */
