@@ -234,10 +234,10 @@ test("receptionist: transfer from a search hit; unanswered, the call comes back 
   assert.match(await driver.text(await driver.find('[data-testid="calls"]')), /David Dahl/);
   await app.shot("reception-recall-answered");
 
-  // A transfer to a number nobody has is refused: the app says so and the call stays with Anna.
-  await driver.click(await driver.find('[data-testid="call-transfer"]'));
-  await driver.type(await driver.waitFor('[data-testid="transfer-target"]'), "12345");
-  await driver.click(await driver.find('[data-testid="transfer-blind"]'));
+  // A typed number gets its own row with "Transfer here"; one nobody has is refused: the app
+  // says so and the call stays with Anna.
+  await search("12345");
+  await driver.click(await driver.waitFor('[data-testid="typed-transfer"]'));
   await driver.waitFor('[data-testid="notice"]', {
     text: (t) => /kopplingen gick inte igenom|the transfer did not go through/.test(t),
     timeout: 20000,
