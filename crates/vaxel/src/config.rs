@@ -58,6 +58,8 @@ pub struct TransferConfig {
     /// Seconds a transferred call rings the colleague before it comes back to whoever
     /// transferred it.
     pub recall_secs: u32,
+    /// Prefix that, followed by a user's number or name, reaches their voicemail directly.
+    pub voicemail_code: String,
 }
 
 impl Default for TransferConfig {
@@ -65,6 +67,7 @@ impl Default for TransferConfig {
         TransferConfig {
             supervise: true,
             recall_secs: 30,
+            voicemail_code: "*9".into(),
         }
     }
 }

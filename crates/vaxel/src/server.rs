@@ -183,6 +183,7 @@ fn call_policy(config: &Config) -> CallPolicy {
         transfer: TransferPolicy {
             supervise: config.transfer.supervise,
             recall: secs(config.transfer.recall_secs),
+            voicemail_code: config.transfer.voicemail_code.clone(),
         },
     }
 }

@@ -311,6 +311,20 @@ impl SipCore {
             let by = self.referrer(&req, src, now, |_, t| t == dialled);
             return self.local_invite(req, src, now, LocalKind::Park { owner, by });
         }
+        if let Some(user) = self.voicemail_direct(&dialled) {
+            if !self.missed_to_voicemail(req.clone(), src, &user, &caller, now) {
+                let warning = m::warning_value("vaxel", "voicemail is not available");
+                self.reply(
+                    &req,
+                    src,
+                    480,
+                    Some(&m::new_tag()),
+                    &[("Warning", warning)],
+                    None,
+                );
+            }
+            return;
+        }
         if let Some((by, target)) = self.supervised_transfer(&req, src, &target, now) {
             return self.local_invite(req, src, now, LocalKind::Transfer { by, target });
         }

@@ -19,6 +19,8 @@ enum Target {
     Queue(usize),
     /// A personal queue (park code + number): parked, or camped on a colleague.
     Park(String),
+    /// A user's voicemail (voicemail code + number).
+    Voicemail(String),
 }
 
 impl SipCore {
@@ -52,6 +54,16 @@ impl SipCore {
         };
         call.legs.retain(|l| l != leg_id);
         match target {
+            Target::Voicemail(mailbox) => {
+                tracing::info!(caller = %call.caller, %mailbox, %agent, "agent sent the caller to voicemail");
+                call.phase = Phase::Voicemail;
+                let (pt, caller) = (call.pt, call.caller.clone());
+                self.media.queue_voicemail(&call_id, pt, &mailbox, &caller);
+                self.events.push_back(super::core::CoreEvent::MissedCall {
+                    username: mailbox,
+                    from: caller,
+                });
+            }
             Target::Park(owner) => {
                 tracing::info!(caller = %call.caller, %owner, %agent, "agent parked the caller");
                 call.home = Home::Personal(owner.clone());
@@ -90,6 +102,12 @@ impl SipCore {
     fn transfer_target(&self, dialled: &str, now: Instant) -> Option<Result<Target, u16>> {
         if let Some(idx) = self.queue_for_number(dialled) {
             return Some(Ok(Target::Queue(idx)));
+        }
+        if let Some(user) = self.voicemail_direct(dialled) {
+            if !self.cfg.calls.voicemail(&user) {
+                return Some(Err(480));
+            }
+            return Some(Ok(Target::Voicemail(user)));
         }
         if let Some(owner) = self.park_owner(dialled) {
             if !self.park_has_room(&owner) {

@@ -32,6 +32,9 @@ pub struct TransferPolicy {
     pub supervise: bool,
     /// How long the colleague rings before the call comes back.
     pub recall: Duration,
+    /// Dialling (or transferring to) this followed by a user's number or name reaches their
+    /// voicemail directly ("direct to user" for a caller who should not wait).
+    pub voicemail_code: String,
 }
 
 impl Default for TransferPolicy {
@@ -39,6 +42,7 @@ impl Default for TransferPolicy {
         TransferPolicy {
             supervise: true,
             recall: Duration::from_secs(30),
+            voicemail_code: "*9".into(),
         }
     }
 }
@@ -129,6 +133,16 @@ impl SipCore {
             .iter()
             .position(|r| r.to == src.addr && names_target(dir, &r.target))?;
         Some(self.transfers.referrals.remove(i).by)
+    }
+
+    /// The user whose voicemail a dialled user part names (voicemail code + number or name).
+    pub(crate) fn voicemail_direct(&self, dialled: &str) -> Option<String> {
+        let code = &self.cfg.calls.transfer.voicemail_code;
+        let rest = dialled.strip_prefix(code.as_str())?;
+        if code.is_empty() || rest.is_empty() {
+            return None;
+        }
+        self.dir.find(rest).map(|u| u.username.clone())
     }
 
     /// An in-dialog REFER is being relayed to `dest`: remember a blind transfer by one of the

@@ -266,3 +266,23 @@ fn a_full_personal_queue_refuses_an_agents_park_with_486() {
     assert_eq!(final_to(&out, b.addr), [486]);
     assert!(w.core.parked_calls().is_empty(), "the call stays with bob");
 }
+
+#[test]
+fn an_agent_sends_a_queue_call_to_a_colleagues_voicemail() {
+    let (mut w, _a, b, c, _to, inv) = bob_answers("q-vm");
+    w.core.cfg.calls.voicemail = true;
+    let refer = in_leg(&inv, &b, "REFER", 1, "Refer-To: <sip:*91003@koppla>\r\n");
+    let out = w.feed(&refer, b.addr);
+    assert_eq!(final_to(&out, b.addr), [202]);
+    assert!(sent(&out, c.addr, Method::Invite).is_empty());
+    assert!(
+        media_log(&w).contains(&"queue_voicemail q-vm 0 carol alice".to_string()),
+        "{:?}",
+        media_log(&w)
+    );
+    // Voicemail off: refused, the caller stays with bob.
+    let (mut w, _a, b, _c, _to, inv) = bob_answers("q-vm2");
+    let refer = in_leg(&inv, &b, "REFER", 1, "Refer-To: <sip:*91003@koppla>\r\n");
+    let out = w.feed(&refer, b.addr);
+    assert_eq!(final_to(&out, b.addr), [480]);
+}

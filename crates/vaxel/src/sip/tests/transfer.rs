@@ -347,3 +347,33 @@ fn a_camp_on_by_a_phone_without_referred_by_still_says_who_did_it() {
         ("carol", Some("bob"))
     );
 }
+
+#[test]
+fn the_voicemail_code_sends_a_caller_straight_to_a_colleagues_voicemail() {
+    // "Direct to user": instead of camping on busy carol, the caller leaves her a message.
+    let (mut w, mut a, _b, c) = world_bob_carol();
+    w.core.cfg.calls.voicemail = true;
+    while w.core.poll_event().is_some() {}
+    let out = invite_with(&mut w, &mut a, "*91003", "vm-1", BY_BOB, SDP_A);
+    assert_eq!(response(&out, 1).1, 200, "the switch answers: {out:?}");
+    assert!(
+        sent(&out, c.addr, Method::Invite).is_empty(),
+        "carol's phone does not ring"
+    );
+    let log = w.media.0.lock().unwrap().clone();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("voicemail vm-1 0 carol alice")),
+        "{log:?}"
+    );
+    let missed = std::iter::from_fn(|| w.core.poll_event())
+        .any(|e| matches!(e, CoreEvent::MissedCall { ref username, .. } if username == "carol"));
+    assert!(missed, "carol sees the missed call");
+    // Without voicemail on the switch the code is refused, with a reason.
+    w.core.cfg.calls.voicemail = false;
+    let mut a2 = phone("alice", 5072);
+    let out = invite_with(&mut w, &mut a2, "*9carol", "vm-2", "", SDP_A);
+    let (_, code, r) = response(&out, 1);
+    assert_eq!(code, 480);
+    assert!(m::header_values_in(&r.headers, "Warning")[0].contains("voicemail is not available"));
+}
