@@ -20,6 +20,22 @@ async fn username(state: &AppState, auth: &AuthUser) -> Result<String, ApiError>
         .username)
 }
 
+/// Sends the SIP side a command made with `reply` and waits for its answer.
+async fn ask_sip<T>(
+    state: &AppState,
+    command: impl FnOnce(oneshot::Sender<T>) -> ParkCommand,
+) -> Result<T, ApiError> {
+    let gone = || ApiError::Unavailable("the SIP side is not running".into());
+    let (reply, answer) = oneshot::channel();
+    state
+        .parked
+        .commands
+        .send(command(reply))
+        .await
+        .map_err(|_| gone())?;
+    answer.await.map_err(|_| gone())
+}
+
 /// Every parked call, oldest first, and whether I may pick up colleagues' ones.
 #[utoipa::path(get, path = "/api/v1/parked",
     responses((status = 200, body = ParkedList)), security(("bearer" = [])))]
@@ -49,15 +65,8 @@ pub async fn pick_up(
     Path(id): Path<String>,
 ) -> Result<Json<ParkedCall>, ApiError> {
     let user = username(&state, &auth).await?;
-    let gone = || ApiError::Unavailable("the SIP side is not running".into());
-    let (reply, answer) = oneshot::channel();
-    state
-        .parked
-        .commands
-        .send(ParkCommand::Parked { id, user, reply })
-        .await
-        .map_err(|_| gone())?;
-    match answer.await.map_err(|_| gone())? {
+    let answer = ask_sip(&state, |reply| ParkCommand::Parked { id, user, reply }).await?;
+    match answer {
         Ok(call) => Ok(Json(call)),
         Err(ParkError::NotFound(_)) => Err(ApiError::NotFound),
         Err(e @ ParkError::NotAllowed(_)) => Err(ApiError::Forbidden(e.to_string())),
@@ -78,19 +87,13 @@ pub async fn pick_up_ringing(
     Path(colleague): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = username(&state, &auth).await?;
-    let gone = || ApiError::Unavailable("the SIP side is not running".into());
-    let (reply, answer) = oneshot::channel();
-    state
-        .parked
-        .commands
-        .send(ParkCommand::Ringing {
-            colleague,
-            user,
-            reply,
-        })
-        .await
-        .map_err(|_| gone())?;
-    match answer.await.map_err(|_| gone())? {
+    let answer = ask_sip(&state, |reply| ParkCommand::Ringing {
+        colleague,
+        user,
+        reply,
+    })
+    .await?;
+    match answer {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(PickupError::NothingRinging(_)) => Err(ApiError::NotFound),
         Err(e @ PickupError::NotAllowed(_)) => Err(ApiError::Forbidden(e.to_string())),

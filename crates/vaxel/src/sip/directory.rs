@@ -80,6 +80,16 @@ impl Directory {
         }
         self.by_number.get(&n).and_then(|name| self.users.get(name))
     }
+
+    /// The user named after a service code (`*6` + number or name): none when the code is
+    /// empty, does not lead `dialled`, or nothing follows it.
+    pub fn find_after_code(&self, code: &str, dialled: &str) -> Option<&SipUser> {
+        let rest = dialled.strip_prefix(code)?;
+        if code.is_empty() || rest.is_empty() {
+            return None;
+        }
+        self.find(rest)
+    }
 }
 
 /// Routing settings.

@@ -39,13 +39,6 @@ pub(crate) enum LocalKind {
     },
 }
 
-/// What takes over a call the switch answered into a queue.
-enum Then {
-    Queue,
-    Park { owner: String, by: Option<String> },
-    Transfer { by: String, target: String },
-}
-
 /// A connected queue call is a conversation and may last as long as a proxied one.
 const MAX_QUEUE_CALL: Duration = Duration::from_secs(12 * 3600);
 
@@ -122,18 +115,12 @@ impl SipCore {
         let our_to = hv(&ok.headers, "To").unwrap_or_default();
         self.send(src, SipMessage::Response(ok.clone()));
         let from = hv(&req.headers, "From").unwrap_or_default();
-        // Where the call waits, and which feature takes it from there.
-        let (home, then) = match kind {
-            LocalKind::Queue { queue, .. } => (Some(Home::Group(queue)), Then::Queue),
-            LocalKind::Park { owner, by } => (
-                Some(Home::Personal(owner.clone())),
-                Then::Park { owner, by },
-            ),
-            LocalKind::Transfer { by, target } => (
-                Some(Home::Personal(by.clone())),
-                Then::Transfer { by, target },
-            ),
-            _ => (None, Then::Queue),
+        // Where the call waits.
+        let home = match &kind {
+            LocalKind::Queue { queue, .. } => Some(Home::Group(*queue)),
+            LocalKind::Park { owner, .. } => Some(Home::Personal(owner.clone())),
+            LocalKind::Transfer { by, .. } => Some(Home::Personal(by.clone())),
+            _ => None,
         };
         let max_age = if let Some(home) = home {
             // Toward agents the caller keeps their identity, under a tag of our own.
@@ -151,12 +138,15 @@ impl SipCore {
                 legs: Vec::new(),
             };
             self.queue_enqueue(&call_id, call);
-            match then {
-                Then::Queue => {}
-                Then::Park { owner, by } => {
+            // The feature that takes the call from there (a queue's dispatch needs nothing).
+            match kind {
+                LocalKind::Park { owner, by } => {
                     self.park_add(&call_id, &owner, by.as_deref(), now);
                 }
-                Then::Transfer { by, target } => self.transfer_start(&call_id, &by, &target, now),
+                LocalKind::Transfer { by, target } => {
+                    self.transfer_start(&call_id, &by, &target, now)
+                }
+                _ => {}
             }
             MAX_QUEUE_CALL
         } else {

@@ -91,12 +91,9 @@ pub(crate) struct Parking {
 impl SipCore {
     /// The owner of the personal queue a dialled user part names (park code + number or name).
     pub(crate) fn park_owner(&self, dialled: &str) -> Option<String> {
-        let code = &self.cfg.calls.park.code;
-        let rest = dialled.strip_prefix(code.as_str())?;
-        if code.is_empty() || rest.is_empty() {
-            return None;
-        }
-        self.dir.find(rest).map(|u| u.username.clone())
+        self.dir
+            .find_after_code(&self.cfg.calls.park.code, dialled)
+            .map(|u| u.username.clone())
     }
 
     /// Whether `owner`'s personal queue has room for another call.

@@ -448,22 +448,14 @@ impl SipCore {
         match &def.overflow {
             Overflow::Busy => self.hang_up_local(call_id, now),
             Overflow::Voicemail(mailbox) => {
-                let (pt, caller) = match self.queues.calls.get_mut(call_id) {
-                    Some(c) => {
-                        c.phase = Phase::Voicemail;
-                        (c.pt, c.caller.clone())
-                    }
-                    None => return,
-                };
                 if !self.cfg.calls.voicemail {
+                    if let Some(c) = self.queues.calls.get_mut(call_id) {
+                        c.phase = Phase::Voicemail;
+                    }
                     self.hang_up_local(call_id, now);
                     return;
                 }
-                self.media.queue_voicemail(call_id, pt, mailbox, &caller);
-                self.events.push_back(CoreEvent::MissedCall {
-                    username: mailbox.clone(),
-                    from: caller,
-                });
+                self.queue_to_voicemail(call_id, mailbox);
             }
             Overflow::Forward(target) => {
                 let user = self.dir.find(target).map(|u| u.username.clone());
@@ -486,6 +478,21 @@ impl SipCore {
                 }
             }
         }
+    }
+
+    /// A waiting caller leaves `mailbox` a message: the hold audio gives way to the recording
+    /// and the mailbox's user gets a missed call.
+    pub(crate) fn queue_to_voicemail(&mut self, call_id: &str, mailbox: &str) {
+        let Some(c) = self.queues.calls.get_mut(call_id) else {
+            return;
+        };
+        c.phase = Phase::Voicemail;
+        let (pt, caller) = (c.pt, c.caller.clone());
+        self.media.queue_voicemail(call_id, pt, mailbox, &caller);
+        self.events.push_back(CoreEvent::MissedCall {
+            username: mailbox.to_string(),
+            from: caller,
+        });
     }
 
     /// A leg ended without connecting; a forwarded call with nobody left ringing is over, a

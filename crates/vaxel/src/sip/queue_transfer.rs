@@ -56,13 +56,7 @@ impl SipCore {
         match target {
             Target::Voicemail(mailbox) => {
                 tracing::info!(caller = %call.caller, %mailbox, %agent, "agent sent the caller to voicemail");
-                call.phase = Phase::Voicemail;
-                let (pt, caller) = (call.pt, call.caller.clone());
-                self.media.queue_voicemail(&call_id, pt, &mailbox, &caller);
-                self.events.push_back(super::core::CoreEvent::MissedCall {
-                    username: mailbox,
-                    from: caller,
-                });
+                self.queue_to_voicemail(&call_id, &mailbox);
             }
             Target::Park(owner) => {
                 tracing::info!(caller = %call.caller, %owner, %agent, "agent parked the caller");

@@ -137,12 +137,9 @@ impl SipCore {
 
     /// The user whose voicemail a dialled user part names (voicemail code + number or name).
     pub(crate) fn voicemail_direct(&self, dialled: &str) -> Option<String> {
-        let code = &self.cfg.calls.transfer.voicemail_code;
-        let rest = dialled.strip_prefix(code.as_str())?;
-        if code.is_empty() || rest.is_empty() {
-            return None;
-        }
-        self.dir.find(rest).map(|u| u.username.clone())
+        self.dir
+            .find_after_code(&self.cfg.calls.transfer.voicemail_code, dialled)
+            .map(|u| u.username.clone())
     }
 
     /// An in-dialog REFER is being relayed to `dest`: remember a blind transfer by one of the
