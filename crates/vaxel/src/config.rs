@@ -46,6 +46,39 @@ pub struct Config {
     /// Blind transfers the switch carries out and brings back when unanswered.
     #[serde(default)]
     pub transfer: TransferConfig,
+    /// Dialling in to one's mailbox (menus, PIN).
+    #[serde(default)]
+    pub voicemail: VoicemailConfig,
+}
+
+/// The `[voicemail]` section: the number that answers with the voicemail menu.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VoicemailConfig {
+    /// Number that answers with the mailbox menu: a user's own phone goes straight into their
+    /// mailbox, any other caller gives a mailbox number and PIN.
+    pub number: String,
+    /// Language of the menu prompts: "sv" (default) or "en".
+    pub language: String,
+    /// IANA time zone in which message times are said, e.g. "Europe/Stockholm" (none: the
+    /// system's).
+    pub time_zone: Option<String>,
+    /// Wrong PINs in a row (across calls) that lock a mailbox against dial-in from other phones.
+    pub max_pin_failures: u32,
+    /// Seconds such a lock lasts.
+    pub lockout_secs: u32,
+}
+
+impl Default for VoicemailConfig {
+    fn default() -> Self {
+        VoicemailConfig {
+            number: "8000".into(),
+            language: "sv".into(),
+            time_zone: None,
+            max_pin_failures: 3,
+            lockout_secs: 900,
+        }
+    }
 }
 
 /// The `[transfer]` section.
@@ -343,6 +376,7 @@ impl Default for Config {
             queues: Vec::new(),
             park: ParkConfig::default(),
             transfer: TransferConfig::default(),
+            voicemail: VoicemailConfig::default(),
         }
     }
 }
@@ -451,6 +485,34 @@ impl Config {
                 )));
             }
         }
+        self.validate_voicemail(&numbers)
+    }
+
+    /// The voicemail number must be dialable and reach nothing else.
+    fn validate_voicemail(
+        &self,
+        numbers: &std::collections::HashSet<String>,
+    ) -> Result<(), ConfigError> {
+        let v = &self.voicemail;
+        let n = crate::model::normalize_number(&v.number);
+        if n.is_empty() {
+            return Err(ConfigError::Invalid(
+                "[voicemail] number must contain digits".into(),
+            ));
+        }
+        if numbers.contains(&n)
+            || [&self.server.echo_number, &self.server.whoami_number].contains(&&v.number)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "number {:?} used twice",
+                v.number
+            )));
+        }
+        if v.max_pin_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "[voicemail] max_pin_failures must be at least 1".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -505,6 +567,24 @@ short_number = "1001"
 "#;
         assert!(matches!(
             Config::from_toml(dup),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn voicemail_number_defaults_and_must_not_clash() {
+        assert_eq!(Config::default().voicemail.number, "8000");
+        let cfg = Config::from_toml("[voicemail]\nnumber = \"8500\"\nlanguage = \"en\"\n").unwrap();
+        assert_eq!(cfg.voicemail.number, "8500");
+        assert_eq!(cfg.voicemail.max_pin_failures, 3);
+        let clash = "[voicemail]\nnumber = \"1001\"\n[[users]]\nusername = \"a\"\nname = \"A\"\nshort_number = \"1001\"\n";
+        assert!(matches!(Config::from_toml(clash), Err(ConfigError::Invalid(_))));
+        assert!(matches!(
+            Config::from_toml("[voicemail]\nnumber = \"9999\"\n"),
+            Err(ConfigError::Invalid(_))
+        ));
+        assert!(matches!(
+            Config::from_toml("[voicemail]\nnumber = \"\"\n"),
             Err(ConfigError::Invalid(_))
         ));
     }
