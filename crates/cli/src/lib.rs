@@ -56,6 +56,10 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, CommandError> {
             Command::Unregister
         }
         "quit" | "exit" => Command::Quit,
+        "voicemail" => {
+            no_more("voicemail", a1)?;
+            Command::Voicemail
+        }
         "call" => {
             no_more("call", a2)?;
             Command::Call(
@@ -172,6 +176,19 @@ pub fn event_json(ev: &UaEvent) -> Option<Value> {
         UaEvent::RecordingFailed { call, reason } => {
             json!({"event": "recording_failed", "call": call, "reason": reason})
         }
+        UaEvent::MessageWaiting {
+            waiting,
+            new,
+            old,
+            account,
+        } => {
+            let mut v =
+                json!({"event": "message_waiting", "waiting": waiting, "new": new, "old": old});
+            if let (Some(a), Some(obj)) = (account, v.as_object_mut()) {
+                obj.insert("account".into(), Value::String(a.clone()));
+            }
+            v
+        }
         UaEvent::Error { message } => json!({"event": "error", "message": message}),
         UaEvent::Media { .. } | UaEvent::MediaStop { .. } | UaEvent::TransferRequested { .. } => {
             return None
@@ -212,6 +229,7 @@ mod tests {
                 Command::StartRecording("/tmp/call.wav".into(), Some(2)),
             ),
             ("stoprecord", Command::StopRecording(None)),
+            ("voicemail", Command::Voicemail),
             ("  quit  ", Command::Quit),
         ];
         for (line, want) in cases {
@@ -247,6 +265,10 @@ mod tests {
             parse_command("hangup 1 2"),
             Err(CommandError::Extra(..))
         ));
+        assert_eq!(
+            parse_command("voicemail 5"),
+            Err(CommandError::Extra("voicemail", "5".into()))
+        );
     }
 
     #[test]
@@ -289,6 +311,26 @@ mod tests {
         assert_eq!(
             event_json(&ev).unwrap().to_string(),
             r#"{"call":1,"event":"recording_stopped","path":"/tmp/a.wav"}"#
+        );
+        let ev = UaEvent::MessageWaiting {
+            waiting: true,
+            new: 2,
+            old: 1,
+            account: Some("sip:*97@pbx".into()),
+        };
+        assert_eq!(
+            event_json(&ev).unwrap().to_string(),
+            r#"{"account":"sip:*97@pbx","event":"message_waiting","new":2,"old":1,"waiting":true}"#
+        );
+        let ev = UaEvent::MessageWaiting {
+            waiting: false,
+            new: 0,
+            old: 3,
+            account: None,
+        };
+        assert_eq!(
+            event_json(&ev).unwrap().to_string(),
+            r#"{"event":"message_waiting","new":0,"old":3,"waiting":false}"#
         );
     }
 }

@@ -34,7 +34,8 @@ enum Cmd {
     /// Run a SIP agent. Commands on stdin, one per line: register, unregister, call <uri>,
     /// answer [id], reject [id], hangup [id], dtmf <digits> [id], hold [id], resume [id],
     /// transfer <uri> [id], attended <id_to_transfer> <id_target>, mute [id], unmute [id],
-    /// record <wav> [id], stoprecord [id], quit.
+    /// record <wav> [id], stoprecord [id], voicemail, quit.
+    /// Message-waiting (RFC 3842) comes out as `message_waiting` events.
     /// Events on stdout as JSON lines. Password from the KOPPLA_PASSWORD environment variable.
     Agent {
         /// Address of record; its host is the registrar/proxy, e.g. sip:alice@127.0.0.1:5060.
@@ -91,6 +92,14 @@ enum Cmd {
         /// DNS server (ip:port) to ask instead of the system's, e.g. 127.0.0.1:5353
         #[arg(long)]
         dns: Option<SocketAddr>,
+        /// Do not subscribe to message-waiting indication (and refuse the registrar's
+        /// unsolicited message-summary NOTIFYs)
+        #[arg(long)]
+        no_mwi: bool,
+        /// Number or URI the `voicemail` command dials; without it, the mailbox account the
+        /// server names in its message-waiting NOTIFYs
+        #[arg(long)]
+        voicemail_number: Option<String>,
     },
 }
 
@@ -185,6 +194,8 @@ async fn run(cli: Cli) -> Result<()> {
         tls_key,
         register,
         dns,
+        no_mwi,
+        voicemail_number,
     } = cli.cmd;
     let transport = match transport {
         TransportArg::Udp => Transport::Udp,
@@ -201,6 +212,8 @@ async fn run(cli: Cli) -> Result<()> {
         .parse::<SrtpPolicy>()
         .map_err(|e| anyhow::anyhow!("--srtp: {e}"))?;
     ua.busy = busy;
+    ua.mwi = !no_mwi;
+    ua.voicemail_number = voicemail_number;
     if let Some(p) = &play {
         if !p.exists() {
             bail!("--play {}: no such file", p.display());

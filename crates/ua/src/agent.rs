@@ -6,6 +6,7 @@ mod calls;
 mod flow;
 mod incoming;
 mod midcall;
+mod mwi;
 mod names;
 mod responses;
 mod server;
@@ -64,6 +65,8 @@ enum Owner {
     Notify,
     /// An OPTIONS probe of the registration's flow.
     KeepAlive,
+    /// The message-summary subscription's SUBSCRIBE.
+    Subscribe,
     Other,
 }
 
@@ -91,6 +94,8 @@ pub struct UserAgent {
     keepalive: KeepAlive,
     /// Keep-alive pings for the runtime to send.
     pings: VecDeque<(Transport, SocketAddr)>,
+    /// Message-waiting indication.
+    mwi: mwi::Mwi,
 }
 
 impl UserAgent {
@@ -112,6 +117,7 @@ impl UserAgent {
             silent: HashMap::new(),
             keepalive,
             pings: VecDeque::new(),
+            mwi: mwi::Mwi::default(),
         }
     }
 
@@ -147,16 +153,7 @@ impl UserAgent {
     }
 
     fn contact(&self) -> String {
-        let t = match self.transport() {
-            Transport::Udp => String::new(),
-            other => format!(";transport={}", other.uri_param()),
-        };
-        format!(
-            "<sip:{}@{}{}>",
-            self.cfg.account.user,
-            self.cfg.contact_addr(),
-            t
-        )
+        self.cfg.contact()
     }
 
     fn push_events(&mut self, evs: Vec<UaEvent>) {
@@ -231,11 +228,13 @@ impl UserAgent {
                 self.send(req, dest, Owner::Register, now)?;
             }
         }
+        self.mwi_contact_changed(now);
         Ok(())
     }
 
     pub fn unregister(&mut self, now: Instant) -> Result<(), UaError> {
         self.keepalive.stop();
+        self.mwi_unsubscribe(now);
         if let Some(req) = self.reg.unregister(&self.cfg) {
             let dest = self.server()?;
             self.send(req, dest, Owner::Register, now)?;
@@ -301,6 +300,7 @@ impl UserAgent {
             }
         }
         self.sync_keepalive(now);
+        self.sync_mwi(now);
     }
 
     fn on_timeout(&mut self, key: TransactionKey, now: Instant) {
@@ -333,6 +333,7 @@ impl UserAgent {
                 call: id,
                 status: None,
             }),
+            Owner::Subscribe => self.subscribe_timed_out(now),
             Owner::Notify | Owner::KeepAlive | Owner::Other => {}
         }
     }
@@ -351,6 +352,7 @@ impl UserAgent {
             self.reg.next_deadline(),
             self.silent.values().min().copied(),
             self.keepalive.next_deadline(),
+            self.mwi.sub.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -373,6 +375,8 @@ impl UserAgent {
         }
         self.keepalive_timer(now);
         self.sync_keepalive(now);
+        self.mwi_timer(now);
+        self.sync_mwi(now);
     }
 }
 

@@ -204,12 +204,26 @@ pub struct UaConfig {
     /// `urn:uuid:...` for RFC 5626 `+sip.instance`.
     pub instance_id: String,
     pub user_agent: String,
+    /// Subscribe to message-waiting indication (RFC 3842) for our own AOR once registered,
+    /// and accept the registrar's unsolicited message-summary NOTIFYs.
+    pub mwi: bool,
+    /// What dials the voicemail; without it, the last `Message-Account` the server sent.
+    pub voicemail_number: Option<String>,
 }
 
 impl UaConfig {
     /// The address other parties should reach us at (Contact).
     pub fn contact_addr(&self) -> SocketAddr {
         self.public_addr.unwrap_or(self.local_addr)
+    }
+
+    /// Our Contact URI in angle brackets (no parameters).
+    pub fn contact(&self) -> String {
+        let t = match self.account.transport {
+            Transport::Udp => String::new(),
+            other => format!(";transport={}", other.uri_param()),
+        };
+        format!("<sip:{}@{}{}>", self.account.user, self.contact_addr(), t)
     }
 
     /// A Via header value with a fresh branch.
@@ -243,6 +257,8 @@ impl UaConfig {
                 &h[20..32]
             ),
             user_agent: format!("Koppla/{}", env!("CARGO_PKG_VERSION")),
+            mwi: true,
+            voicemail_number: None,
         }
     }
 }

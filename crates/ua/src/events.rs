@@ -118,6 +118,15 @@ pub enum UaEvent {
         call: CallId,
         reason: String,
     },
+    /// Message-waiting indication (RFC 3842) changed: whether messages wait, how many voice
+    /// messages are new and old, and the mailbox's account URI when the server named one.
+    /// Sent for the first summary and for every change after it, not for repeats.
+    MessageWaiting {
+        waiting: bool,
+        new: u32,
+        old: u32,
+        account: Option<String>,
+    },
     Error {
         message: String,
     },

@@ -10,6 +10,7 @@ pub mod config;
 pub mod events;
 pub mod keepalive;
 pub mod locate;
+pub mod mwi;
 pub mod registration;
 
 pub use agent::{UaError, UserAgent};

@@ -45,6 +45,9 @@ pub enum Command {
     Resume(Option<CallId>),
     Transfer(String, Option<CallId>),
     Attended(CallId, CallId),
+    /// Call the voicemail: the configured number, else the mailbox account the server named
+    /// in its message-waiting NOTIFYs ([`crate::UserAgent::voicemail_target`]).
+    Voicemail,
     /// The user asked for a call that will ring asking to be answered at once (they picked up
     /// a parked call): answer the next such INVITE (RFC 5373 `Answer-Mode: Auto`) arriving
     /// within this time. Other INVITEs asking that still ring as usual.
@@ -57,6 +60,11 @@ pub enum Command {
     StopRecording(Option<CallId>),
     Quit,
 }
+
+/// The error a voicemail call gets when neither a number is configured nor has the server
+/// named the mailbox yet.
+pub const NO_VOICEMAIL: &str =
+    "no voicemail number: none is configured and the server has not named a mailbox";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -291,6 +299,13 @@ impl Runtime {
             }
             Command::Place { target, reply } => {
                 self.place(target, Some(reply)).await;
+                return;
+            }
+            Command::Voicemail => {
+                match self.ua.voicemail_target() {
+                    Some(target) => self.place(target, None).await,
+                    None => self.error(NO_VOICEMAIL.into()).await,
+                }
                 return;
             }
             Command::Answer(id) => match self.pick(id, &[Ringing]) {

@@ -96,8 +96,10 @@ impl UserAgent {
         }
         tracing::info!(why, server = ?self.cfg.account.server, "registration flow lost");
         self.keepalive.stop();
-        self.owners
-            .retain(|_, (o, _)| !matches!(o, Owner::Register | Owner::KeepAlive));
+        self.owners.retain(|_, (o, _)| {
+            !matches!(o, Owner::Register | Owner::KeepAlive | Owner::Subscribe)
+        });
+        self.mwi_flow_lost();
         let owners = &self.owners;
         self.silent.retain(|k, _| owners.contains_key(k));
         self.pings.clear();

@@ -48,7 +48,7 @@ impl UserAgent {
         &mut self,
         key: TransactionKey,
         req: Request,
-        _source: SocketAddr,
+        source: SocketAddr,
         now: Instant,
     ) -> Result<(), UaError> {
         if let Err(refused) = request_check::check(&req, 0, &UAS_CHECKS) {
@@ -59,6 +59,11 @@ impl UserAgent {
             }
             self.tl.send_response(&key, resp, now)?;
             return Ok(());
+        }
+        if req.method == Method::Notify {
+            if let Some(done) = self.on_mwi_notify(&key, &req, source, now) {
+                return done;
+            }
         }
         let msg = SipMessage::Request(req.clone());
         let in_dialog = message::to_tag(&msg).is_some();

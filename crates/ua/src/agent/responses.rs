@@ -24,7 +24,11 @@ impl UserAgent {
         if code >= 200
             && matches!(
                 owner,
-                Owner::Register | Owner::Notify | Owner::KeepAlive | Owner::Other
+                Owner::Register
+                    | Owner::Notify
+                    | Owner::KeepAlive
+                    | Owner::Subscribe
+                    | Owner::Other
             )
         {
             self.owners.remove(&key);
@@ -40,6 +44,7 @@ impl UserAgent {
                         tracing::info!(%old, %seen, "behind a NAT: registering the public address");
                         self.cfg.public_addr = Some(seen);
                         retry = self.reg.rebind(&self.cfg, old);
+                        self.mwi_contact_changed(now);
                     }
                 }
                 if let Some(req) = retry {
@@ -67,6 +72,7 @@ impl UserAgent {
                 self.keepalive_answered(now);
                 Ok(())
             }
+            Owner::Subscribe => self.on_subscribe_response(&resp, &sent, now),
             Owner::Notify | Owner::Other => Ok(()),
         }
     }

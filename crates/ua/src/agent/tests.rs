@@ -58,6 +58,13 @@ impl Node for Registrar {
                     .send_response(&key, response_for(&request, 200, Some("reg")), now);
                 continue;
             }
+            if request.method == koppla_sip::Method::Subscribe {
+                // A registrar without message-waiting (see tests/mwi.rs for one with it).
+                let _ = self
+                    .tl
+                    .send_response(&key, response_for(&request, 489, Some("reg")), now);
+                continue;
+            }
             self.registers += 1;
             let m = SipMessage::Request(request.clone());
             self.contacts
@@ -115,6 +122,7 @@ impl Node for Registrar {
 enum Kind {
     Ua(Box<UserAgent>),
     Reg(Box<Registrar>),
+    Mwi(Box<mwi::MwiServer>),
 }
 
 impl Kind {
@@ -122,12 +130,14 @@ impl Kind {
         match self {
             Kind::Ua(u) => u.as_mut(),
             Kind::Reg(r) => r.as_mut(),
+            Kind::Mwi(m) => m.as_mut(),
         }
     }
     fn deadline(&self) -> Option<Instant> {
         match self {
             Kind::Ua(u) => u.deadline(),
             Kind::Reg(r) => r.deadline(),
+            Kind::Mwi(m) => m.deadline(),
         }
     }
 }
@@ -760,6 +770,7 @@ fn stray_in_dialog_requests_get_481_and_errors_are_typed() {
 mod conformance;
 mod failover;
 mod flow_recovery;
+mod mwi;
 mod names;
 mod nat;
 mod offerless;
