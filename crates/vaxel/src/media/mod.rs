@@ -6,6 +6,7 @@
 
 mod announce;
 pub mod g711;
+pub mod prompts;
 pub mod queue;
 pub mod voicemail;
 
