@@ -578,7 +578,10 @@ short_number = "1001"
         assert_eq!(cfg.voicemail.number, "8500");
         assert_eq!(cfg.voicemail.max_pin_failures, 3);
         let clash = "[voicemail]\nnumber = \"1001\"\n[[users]]\nusername = \"a\"\nname = \"A\"\nshort_number = \"1001\"\n";
-        assert!(matches!(Config::from_toml(clash), Err(ConfigError::Invalid(_))));
+        assert!(matches!(
+            Config::from_toml(clash),
+            Err(ConfigError::Invalid(_))
+        ));
         assert!(matches!(
             Config::from_toml("[voicemail]\nnumber = \"9999\"\n"),
             Err(ConfigError::Invalid(_))

@@ -23,6 +23,39 @@ pub struct DirectoryEntry {
     pub on_call: bool,
 }
 
+/// A number the switch itself answers (today the voicemail menu, decision 0509), listed for
+/// the app's search next to the directory's people.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct ServiceNumber {
+    /// Stable id, e.g. `voicemail`.
+    pub id: String,
+    /// What to dial.
+    pub number: String,
+    /// Swedish name, e.g. "Röstbrevlåda".
+    pub name_sv: String,
+    /// English name, e.g. "Voicemail".
+    pub name_en: String,
+    /// Extra search words.
+    pub keywords: Vec<String>,
+}
+
+impl ServiceNumber {
+    /// The voicemail menu's entry.
+    pub fn voicemail(number: &str) -> ServiceNumber {
+        ServiceNumber {
+            id: "voicemail".into(),
+            number: number.into(),
+            name_sv: "Röstbrevlåda".into(),
+            name_en: "Voicemail".into(),
+            keywords: vec![
+                "voicemail".into(),
+                "röstbrevlåda".into(),
+                "meddelanden".into(),
+            ],
+        }
+    }
+}
+
 /// A user's current activity, resolved against the configured activity list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ActivityStatus {

@@ -185,7 +185,34 @@ fn call_policy(config: &Config) -> CallPolicy {
             recall: secs(config.transfer.recall_secs),
             voicemail_code: config.transfer.voicemail_code.clone(),
         },
+        voicemail_number: config.voicemail.number.clone(),
     }
+}
+
+/// The dial-in menu's settings (decision 0509); message times are said in the configured
+/// zone, else the system's.
+fn menu_settings(
+    config: &Config,
+    state: &AppState,
+    dir: PathBuf,
+) -> Result<crate::media::voicemail_menu::MenuSettings, StartError> {
+    let v = &config.voicemail;
+    let tz = match &v.time_zone {
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|e| {
+            crate::config::ConfigError::Invalid(format!("[voicemail] time_zone {name:?}: {e}"))
+        })?,
+        None => jiff::tz::TimeZone::system(),
+    };
+    Ok(crate::media::voicemail_menu::MenuSettings {
+        state: state.clone(),
+        dir,
+        lang: crate::media::prompts::Lang::parse(&v.language),
+        tz,
+        pin: crate::store::PinPolicy {
+            max_failures: v.max_pin_failures,
+            lockout_secs: i64::from(v.lockout_secs),
+        },
+    })
 }
 
 /// Resolves the trunk URI's host:port (default 5060) once at startup.
@@ -255,6 +282,13 @@ impl Vaxel {
             queues: QueueBoard::new(queue_tx),
             parked: ParkBoard::new(policy.park.clone(), park_tx),
             on_call: Default::default(),
+            // The voicemail menu answers only where messages are kept.
+            services: match config.server.voicemail_dir {
+                Some(_) => vec![crate::model::ServiceNumber::voicemail(
+                    &config.voicemail.number,
+                )],
+                None => Vec::new(),
+            },
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -389,6 +423,7 @@ impl Vaxel {
                 })?,
                 None => Vec::new(),
             };
+            media = media.with_voicemail_menu(menu_settings(&config, &state, dir.clone())?);
             media = media.with_voicemail(VoicemailSettings {
                 dir,
                 max: Duration::from_secs(u64::from(config.server.voicemail_max_secs.max(1))),

@@ -177,6 +177,8 @@ pub struct Shared {
     pub queues: QueueBoard,
     pub parked: ParkBoard,
     pub on_call: OnCallBoard,
+    /// Numbers the switch answers itself, for the app's search (decision 0509).
+    pub services: Vec<crate::model::ServiceNumber>,
 }
 
 pub type AppState = Arc<Shared>;

@@ -13,6 +13,7 @@ mod voicemail;
 
 pub use queues::{QueueCounters, StoredQueue};
 pub use registrations::StoredBinding;
+pub use voicemail::{hash_pin, valid_pin, MailboxMessage, PinCheck, PinPolicy};
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]

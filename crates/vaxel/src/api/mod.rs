@@ -142,6 +142,9 @@ impl FromRequestParts<AppState> for AuthUser {
         voicemail::audio,
         voicemail::mark_heard,
         voicemail::delete,
+        voicemail::set_pin,
+        voicemail::pin_status,
+        voicemail::services,
         queues::list,
         queues::login,
         queues::logout,
@@ -202,6 +205,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/voicemails/{id}", delete(voicemail::delete))
         .route("/api/v1/voicemails/{id}/audio", get(voicemail::audio))
         .route("/api/v1/voicemails/{id}/heard", post(voicemail::mark_heard))
+        .route(
+            "/api/v1/me/voicemail/pin",
+            get(voicemail::pin_status).put(voicemail::set_pin),
+        )
+        .route("/api/v1/services", get(voicemail::services))
         .route("/api/v1/queues", get(queues::list))
         .route("/api/v1/queues/{id}/login", post(queues::login))
         .route("/api/v1/queues/{id}/logout", post(queues::logout))

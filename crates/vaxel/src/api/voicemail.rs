@@ -1,8 +1,9 @@
-//! Missed calls and voicemail for the logged-in user: list, download, mark heard, delete.
+//! Missed calls and voicemail for the logged-in user: list, download, mark heard, delete;
+//! the PIN for dialling in from other phones and the service numbers (decision 0509).
 //! Changes to the mailbox publish fresh MWI counters.
 
 use super::{ApiError, AuthUser, ErrorBody};
-use crate::model::{MissedCall, Voicemail};
+use crate::model::{MissedCall, ServiceNumber, Voicemail};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -103,4 +104,61 @@ pub async fn delete(
     let name = username(&state, auth.user_id).await?;
     state.publish_mwi(auth.user_id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new PIN for dialling in to my mailbox from other phones.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct SetPin {
+    /// 4 to 10 digits.
+    pub pin: String,
+}
+
+/// Whether my mailbox has a PIN (without one it opens only from my own phones).
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PinStatus {
+    pub set: bool,
+}
+
+/// Set my voicemail PIN (replaces the old one and lifts a lockout). Only its argon2 hash is
+/// stored.
+#[utoipa::path(put, path = "/api/v1/me/voicemail/pin", request_body = SetPin,
+    responses((status = 204), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_pin(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(body): Json<SetPin>,
+) -> Result<StatusCode, ApiError> {
+    if !crate::store::valid_pin(&body.pin) {
+        return Err(ApiError::BadRequest(
+            "the PIN must be 4 to 10 digits".into(),
+        ));
+    }
+    let pin = body.pin;
+    // argon2 takes tens of milliseconds of CPU: not on the async workers.
+    let hash = tokio::task::spawn_blocking(move || crate::store::hash_pin(&pin))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.store.set_voicemail_pin(auth.user_id, &hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether my voicemail PIN is set.
+#[utoipa::path(get, path = "/api/v1/me/voicemail/pin",
+    responses((status = 200, body = PinStatus)), security(("bearer" = [])))]
+pub async fn pin_status(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<PinStatus>, ApiError> {
+    Ok(Json(PinStatus {
+        set: state.store.has_voicemail_pin(auth.user_id).await?,
+    }))
+}
+
+/// Numbers the switch answers itself (the voicemail menu), for the app's search next to the
+/// directory's people.
+#[utoipa::path(get, path = "/api/v1/services",
+    responses((status = 200, body = Vec<ServiceNumber>)), security(("bearer" = [])))]
+pub async fn services(State(state): State<AppState>, _auth: AuthUser) -> Json<Vec<ServiceNumber>> {
+    Json(state.services.clone())
 }

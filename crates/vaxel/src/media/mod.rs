@@ -9,6 +9,7 @@ pub mod g711;
 pub mod prompts;
 pub mod queue;
 pub mod voicemail;
+pub mod voicemail_menu;
 
 use self::announce::announce_loop;
 use self::queue::{QueueAudio, QueueMedia};
@@ -107,6 +108,7 @@ pub struct UdpMedia {
     done: mpsc::UnboundedSender<String>,
     voicemail: Option<VoicemailSettings>,
     queue_audio: HashMap<String, Arc<QueueAudio>>,
+    menu: Option<voicemail_menu::MenuSettings>,
 }
 
 fn bind(ip: IpAddr) -> Option<(UdpSocket, SocketAddr)> {
@@ -130,6 +132,7 @@ impl UdpMedia {
             done,
             voicemail: None,
             queue_audio: HashMap::new(),
+            menu: None,
         }
     }
 
@@ -142,6 +145,12 @@ impl UdpMedia {
     /// Enables voicemail recording.
     pub fn with_voicemail(mut self, settings: VoicemailSettings) -> UdpMedia {
         self.voicemail = Some(settings);
+        self
+    }
+
+    /// Enables the dial-in voicemail menu.
+    pub fn with_voicemail_menu(mut self, settings: voicemail_menu::MenuSettings) -> UdpMedia {
+        self.menu = Some(settings);
         self
     }
 
@@ -294,6 +303,33 @@ impl MediaControl for UdpMedia {
             mailbox: mailbox.to_string(),
             caller: caller.to_string(),
         });
+        Some(self.public(addr))
+    }
+
+    fn voicemail_menu(
+        &mut self,
+        call_id: &str,
+        remote: Option<SocketAddr>,
+        payload_type: u8,
+        events: Option<u8>,
+        login: &crate::sip::voicemail_menu::Login,
+    ) -> Option<SocketAddr> {
+        let settings = self.menu.clone()?;
+        let (sock, addr) = bind(self.bind_ip)?;
+        let job = voicemail_menu::Job {
+            sock,
+            dest: remote,
+            pt: payload_type,
+            events,
+            call_id: call_id.to_string(),
+            login: login.clone(),
+        };
+        let task = tokio::spawn(voicemail_menu::run(job, settings, self.done.clone()));
+        self.calls
+            .entry(call_id.to_string())
+            .or_default()
+            .tasks
+            .push(task);
         Some(self.public(addr))
     }
 

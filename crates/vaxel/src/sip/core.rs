@@ -97,6 +97,19 @@ pub trait MediaControl: Send {
     /// Stops the hold audio and records the caller into `mailbox` (reports completion like an
     /// announcement when the maximum length is reached).
     fn queue_voicemail(&mut self, call_id: &str, payload_type: u8, mailbox: &str, caller: &str);
+    /// Answers with the dial-in voicemail menu (decision 0509); `events` is the caller's
+    /// RFC 4733 telephone-event payload type. Reports completion like an announcement when the
+    /// menu hangs up. A media backend without the menu answers none (the call gets 503).
+    fn voicemail_menu(
+        &mut self,
+        _call_id: &str,
+        _remote: Option<SocketAddr>,
+        _payload_type: u8,
+        _events: Option<u8>,
+        _login: &super::voicemail_menu::Login,
+    ) -> Option<SocketAddr> {
+        None
+    }
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }

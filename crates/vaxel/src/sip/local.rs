@@ -37,10 +37,14 @@ pub(crate) enum LocalKind {
         by: String,
         target: String,
     },
+    /// The dial-in voicemail menu (decision 0509).
+    VoicemailMenu(super::voicemail_menu::Login),
 }
 
 /// A connected queue call is a conversation and may last as long as a proxied one.
 const MAX_QUEUE_CALL: Duration = Duration::from_secs(12 * 3600);
+/// Listening through a full mailbox of two-minute messages takes longer than an echo test.
+const MAX_MENU_CALL: Duration = Duration::from_secs(3600);
 
 pub(crate) struct LocalCall {
     ok: Response,
@@ -67,7 +71,8 @@ impl SipCore {
             | LocalKind::Voicemail { .. }
             | LocalKind::Queue { .. }
             | LocalKind::Park { .. }
-            | LocalKind::Transfer { .. } => pts.iter().copied().find(|p| *p == 0 || *p == 8),
+            | LocalKind::Transfer { .. }
+            | LocalKind::VoicemailMenu(_) => pts.iter().copied().find(|p| *p == 0 || *p == 8),
         };
         let Some(pt) = pt else {
             self.reply(
@@ -84,6 +89,11 @@ impl SipCore {
             return;
         };
         let remote = sdp::audio_addr(offer);
+        // The menu hears keys as RFC 4733 events, on the payload type the caller offered.
+        let events = match &kind {
+            LocalKind::VoicemailMenu(_) => super::voicemail_menu::telephone_event_pt(offer),
+            _ => None,
+        };
         let local = match &kind {
             LocalKind::Echo => self.media.echo(&call_id, remote),
             LocalKind::Announce(text) => self.media.announce(&call_id, remote, text, pt),
@@ -96,9 +106,17 @@ impl SipCore {
             LocalKind::Park { .. } | LocalKind::Transfer { .. } => {
                 self.media.queue_hold(&call_id, remote, pt, "")
             }
+            LocalKind::VoicemailMenu(login) => self
+                .media
+                .voicemail_menu(&call_id, remote, pt, events, login),
         };
-        let Some(answer) = local.and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
-        else {
+        let answer = local
+            .and_then(|l| sdp::local_answer(offer, pt, l, self.now_unix(now)))
+            .map(|a| match events {
+                Some(ev) => super::voicemail_menu::with_telephone_event(&a, ev),
+                None => a,
+            });
+        let Some(answer) = answer else {
             self.reply(&req, src, 503, Some(&m::new_tag()), &[], None);
             return;
         };
@@ -149,6 +167,8 @@ impl SipCore {
                 _ => {}
             }
             MAX_QUEUE_CALL
+        } else if matches!(kind, LocalKind::VoicemailMenu(_)) {
+            MAX_MENU_CALL
         } else {
             MAX_LOCAL_CALL
         };

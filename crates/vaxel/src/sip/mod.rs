@@ -25,6 +25,7 @@ pub mod stream;
 mod transfer;
 pub mod util;
 pub mod voicemail;
+pub mod voicemail_menu;
 
 pub use self::core::{CoreConfig, CoreEvent, MediaControl, Outgoing, SipCore};
 pub use self::park::{ParkError, ParkPolicy};

@@ -311,6 +311,9 @@ impl SipCore {
             let by = self.referrer(&req, src, now, |_, t| t == dialled);
             return self.local_invite(req, src, now, LocalKind::Park { owner, by });
         }
+        if let Some(login) = self.voicemail_menu_login(&dialled, &caller, !from_trunk) {
+            return self.local_invite(req, src, now, LocalKind::VoicemailMenu(login));
+        }
         if let Some(user) = self.voicemail_direct(&dialled) {
             if !self.missed_to_voicemail(req.clone(), src, &user, &caller, now) {
                 let warning = m::warning_value("vaxel", "voicemail is not available");

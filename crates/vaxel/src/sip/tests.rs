@@ -27,6 +27,7 @@ mod restart;
 mod ring_timeout;
 mod routing;
 mod transfer;
+mod voicemail_menu;
 
 #[derive(Default, Clone)]
 struct FakeMedia(Arc<Mutex<Vec<String>>>);
@@ -116,6 +117,20 @@ impl MediaControl for FakeMedia {
             .lock()
             .unwrap()
             .push(format!("queue_voicemail {call_id} {pt} {mailbox} {caller}"));
+    }
+    fn voicemail_menu(
+        &mut self,
+        call_id: &str,
+        _remote: Option<SocketAddr>,
+        pt: u8,
+        events: Option<u8>,
+        login: &super::voicemail_menu::Login,
+    ) -> Option<SocketAddr> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("voicemail_menu {call_id} {pt} {events:?} {login:?}"));
+        Some("127.0.0.1:45000".parse().unwrap())
     }
     fn release(&mut self, call_id: &str) {
         self.0.lock().unwrap().push(format!("release {call_id}"));

@@ -28,6 +28,8 @@ pub struct CallPolicy {
     pub park: super::park::ParkPolicy,
     /// Supervised blind transfers.
     pub transfer: super::transfer::TransferPolicy,
+    /// The number that answers with the dial-in voicemail menu (decision 0509).
+    pub voicemail_number: String,
 }
 
 impl Default for CallPolicy {
@@ -38,6 +40,7 @@ impl Default for CallPolicy {
             users: HashMap::new(),
             park: Default::default(),
             transfer: Default::default(),
+            voicemail_number: "8000".into(),
         }
     }
 }
