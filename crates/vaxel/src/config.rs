@@ -49,6 +49,9 @@ pub struct Config {
     /// Dialling in to one's mailbox (menus, PIN).
     #[serde(default)]
     pub voicemail: VoicemailConfig,
+    /// SMTP relay for e-mail notices (decision 0510); without it the switch sends no mail.
+    #[serde(default)]
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// The `[voicemail]` section: the number that answers with the voicemail menu.
@@ -377,6 +380,7 @@ impl Default for Config {
             park: ParkConfig::default(),
             transfer: TransferConfig::default(),
             voicemail: VoicemailConfig::default(),
+            mail: None,
         }
     }
 }
@@ -470,6 +474,10 @@ impl Config {
         }
         if self.server.realm.is_empty() {
             return Err(ConfigError::Invalid("realm must not be empty".into()));
+        }
+        if let Some(mail) = &self.mail {
+            mail.validate()
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         }
         let usernames: Vec<&str> = self.users.iter().map(|u| u.username.as_str()).collect();
         let mut ids = std::collections::HashSet::new();

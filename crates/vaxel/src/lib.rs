@@ -8,6 +8,7 @@ pub mod config;
 pub mod credentials;
 pub mod events;
 pub mod fuzzing;
+pub mod mail;
 pub mod greetings;
 pub mod media;
 pub mod model;

@@ -43,6 +43,8 @@ pub enum StartError {
     Greeting { path: PathBuf, detail: String },
     #[error("queue audio {path}: {detail}")]
     QueueAudio { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Mail(#[from] crate::mail::sender::SetupError),
     #[error("cannot resolve trunk {uri}: {detail}")]
     Trunk { uri: String, detail: String },
     #[error("cannot bind {what} on {addr}: {source}")]
@@ -267,6 +269,12 @@ impl Vaxel {
                     .await?;
             }
         }
+        // Before anything listens: a missing SMTP password or CA file stops the start.
+        let mail_sender = config
+            .mail
+            .as_ref()
+            .map(crate::mail::SmtpSender::new)
+            .transpose()?;
         let (events, _) = broadcast::channel(256);
         let (queue_tx, queue_rx) = tokio::sync::mpsc::channel(64);
         let (park_tx, park_rx) = tokio::sync::mpsc::channel(64);
@@ -289,9 +297,21 @@ impl Vaxel {
                 )],
                 None => Vec::new(),
             },
+            mail: match &config.mail {
+                Some(m) => crate::mail::Mailer::configured(m),
+                None => crate::mail::Mailer::disabled(),
+            },
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
+        if let (Some(sender), Some(m)) = (mail_sender, &config.mail) {
+            tasks.push(tokio::spawn(crate::mail::run_worker(
+                state.clone(),
+                sender,
+                m.backoff(),
+                stop_rx.clone(),
+            )));
+        }
 
         let api_listener = tokio::net::TcpListener::bind(config.server.api_bind)
             .await

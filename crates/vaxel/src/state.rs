@@ -179,6 +179,8 @@ pub struct Shared {
     pub on_call: OnCallBoard,
     /// Numbers the switch answers itself, for the app's search (decision 0509).
     pub services: Vec<crate::model::ServiceNumber>,
+    /// Whether e-mail is configured, and the outbox worker's wake-up (decision 0510).
+    pub mail: crate::mail::Mailer,
 }
 
 pub type AppState = Arc<Shared>;

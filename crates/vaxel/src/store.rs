@@ -7,10 +7,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 
+mod mail;
 mod queues;
 mod registrations;
 mod voicemail;
 
+pub use mail::{MailFile, NewMail, NotifySettings, OutboxRow, QueuedMail};
 pub use queues::{QueueCounters, StoredQueue};
 pub use registrations::StoredBinding;
 pub use voicemail::{hash_pin, valid_pin, MailboxMessage, PinCheck, PinPolicy};

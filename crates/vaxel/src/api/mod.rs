@@ -1,6 +1,7 @@
 //! Client API: JSON over HTTP(S) under `/api/v1` plus a WebSocket event stream.
 
 mod handlers;
+mod mail;
 mod parked;
 mod queues;
 mod voicemail;
@@ -142,6 +143,8 @@ impl FromRequestParts<AppState> for AuthUser {
         voicemail::audio,
         voicemail::mark_heard,
         voicemail::delete,
+        mail::get_notify,
+        mail::set_notify,
         voicemail::set_pin,
         voicemail::pin_status,
         voicemail::services,
@@ -205,6 +208,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/voicemails/{id}", delete(voicemail::delete))
         .route("/api/v1/voicemails/{id}/audio", get(voicemail::audio))
         .route("/api/v1/voicemails/{id}/heard", post(voicemail::mark_heard))
+        .route(
+            "/api/v1/me/voicemail/notify",
+            get(mail::get_notify).put(mail::set_notify),
+        )
         .route(
             "/api/v1/me/voicemail/pin",
             get(voicemail::pin_status).put(voicemail::set_pin),

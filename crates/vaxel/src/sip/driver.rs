@@ -271,13 +271,25 @@ async fn store_voicemail(state: &AppState, r: Recorded) {
     };
     let duration = i64::try_from(r.duration_ms).unwrap_or(i64::MAX);
     let path = r.path.to_string_lossy();
+    let now = state.clock.now();
     if let Err(e) = state
         .store
-        .add_voicemail(user.id, &r.caller, state.clock.now(), duration, &path)
+        .add_voicemail(user.id, &r.caller, now, duration, &path)
         .await
     {
         return tracing::error!(error = %e, "cannot store voicemail");
     }
+    // The e-mail notice is queued by its own task: the SIP loop never waits for mail.
+    tokio::spawn(crate::mail::queue_voicemail_notice(
+        state.clone(),
+        crate::mail::StoredMessage {
+            owner: user.clone(),
+            caller: r.caller.clone(),
+            at: now,
+            duration_ms: r.duration_ms,
+            wav: r.path.clone(),
+        },
+    ));
     tracing::info!(mailbox = %r.mailbox, caller = %r.caller, ms = r.duration_ms, "voicemail left");
     if let Err(e) = state.publish_mwi(user.id, &user.username).await {
         tracing::warn!(error = %e, "cannot count voicemail");
