@@ -70,6 +70,11 @@ pub struct VoicemailConfig {
     pub max_pin_failures: u32,
     /// Seconds such a lock lasts.
     pub lockout_secs: u32,
+    /// Most messages one mailbox keeps; a caller to a full mailbox hears so and is hung up on
+    /// (the owner still gets the missed call).
+    pub max_messages: u32,
+    /// Most seconds of messages one mailbox keeps (the last message is cut to what is left).
+    pub max_total_secs: u32,
 }
 
 impl Default for VoicemailConfig {
@@ -80,6 +85,8 @@ impl Default for VoicemailConfig {
             time_zone: None,
             max_pin_failures: 3,
             lockout_secs: 900,
+            max_messages: 100,
+            max_total_secs: 3600,
         }
     }
 }
@@ -180,8 +187,9 @@ pub struct ServerConfig {
     pub voicemail_dir: Option<PathBuf>,
     /// Longest voicemail message in seconds; the switch hangs up after it.
     pub voicemail_max_secs: u32,
-    /// Greeting played before the tone (WAV, any rate, mono or stereo). Without it callers hear
-    /// only the tones.
+    /// The company-wide greeting played before the tone (WAV, any rate, mono or stereo) to
+    /// callers of a mailbox without a greeting of its own (busy, no-answer or default, set in
+    /// the app). Without either, callers hear the spoken default in the mailbox's language.
     pub voicemail_greeting: Option<PathBuf>,
     /// API session token lifetime in seconds.
     pub token_ttl_secs: u64,
@@ -344,6 +352,10 @@ pub struct UserConfig {
     /// This user's ring timeout in seconds (default: the server's).
     #[serde(default)]
     pub ring_timeout_secs: Option<u32>,
+    /// Language of this user's spoken voicemail defaults ("sv" or "en"; default: the
+    /// `[voicemail]` section's).
+    #[serde(default)]
+    pub language: Option<String>,
     /// May pick up colleagues' parked calls (default: the `[park]` section's `pickup_default`).
     #[serde(default)]
     pub pickup: Option<bool>,

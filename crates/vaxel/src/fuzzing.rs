@@ -29,6 +29,7 @@ impl MediaControl for NoMedia {
         _: u8,
         _: &str,
         _: &str,
+        _: crate::sip::VoicemailReason,
     ) -> Option<SocketAddr> {
         Some(SocketAddr::from(([127, 0, 0, 1], 30008)))
     }

@@ -73,7 +73,7 @@ pub enum GreetingError {
 
 /// The mailbox's directory. The name comes from the user directory and ends up in a path, so
 /// anything that could leave `dir` is refused.
-fn mailbox_dir(dir: &Path, mailbox: &str) -> Result<PathBuf, GreetingError> {
+pub(crate) fn mailbox_dir(dir: &Path, mailbox: &str) -> Result<PathBuf, GreetingError> {
     let bad = mailbox.is_empty()
         || mailbox == "."
         || mailbox == ".."
@@ -91,7 +91,7 @@ pub fn path(dir: &Path, mailbox: &str, kind: GreetingKind) -> Result<PathBuf, Gr
 
 /// Decodes a WAV of any common layout (8/16/24/32-bit integer or float, any channel count and
 /// rate) to 8 kHz mono, refusing more than [`MAX_GREETING`] before decoding it.
-fn decode<R: std::io::Read>(r: hound::WavReader<R>) -> Result<Vec<i16>, GreetingError> {
+pub(crate) fn decode<R: std::io::Read>(r: hound::WavReader<R>) -> Result<Vec<i16>, GreetingError> {
     let spec = r.spec();
     if spec.channels == 0 || !(4000..=192_000).contains(&spec.sample_rate) {
         return Err(GreetingError::Format(format!(

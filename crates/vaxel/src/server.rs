@@ -290,6 +290,7 @@ impl Vaxel {
             queues: QueueBoard::new(queue_tx),
             parked: ParkBoard::new(policy.park.clone(), park_tx),
             on_call: Default::default(),
+            voicemail_dir: config.server.voicemail_dir.clone(),
             // The voicemail menu answers only where messages are kept.
             services: match config.server.voicemail_dir {
                 Some(_) => vec![crate::model::ServiceNumber::voicemail(
@@ -449,6 +450,19 @@ impl Vaxel {
                 max: Duration::from_secs(u64::from(config.server.voicemail_max_secs.max(1))),
                 greeting,
                 recorded: recorded_tx,
+                quota: crate::media::voicemail::Quota {
+                    max_messages: config.voicemail.max_messages,
+                    max_total: Duration::from_secs(u64::from(config.voicemail.max_total_secs)),
+                },
+                language: crate::media::prompts::Lang::parse(&config.voicemail.language),
+                languages: config
+                    .users
+                    .iter()
+                    .filter_map(|u| {
+                        let lang = u.language.as_deref()?;
+                        Some((u.username.clone(), crate::media::prompts::Lang::parse(lang)))
+                    })
+                    .collect(),
             });
         }
         for q in &config.queues {

@@ -177,6 +177,8 @@ pub struct Shared {
     pub queues: QueueBoard,
     pub parked: ParkBoard,
     pub on_call: OnCallBoard,
+    /// Where voicemail and personal greetings are kept (none: no voicemail).
+    pub voicemail_dir: Option<std::path::PathBuf>,
     /// Numbers the switch answers itself, for the app's search (decision 0509).
     pub services: Vec<crate::model::ServiceNumber>,
     /// Whether e-mail is configured, and the outbox worker's wake-up (decision 0510).

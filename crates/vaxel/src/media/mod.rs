@@ -292,6 +292,7 @@ impl MediaControl for UdpMedia {
         payload_type: u8,
         mailbox: &str,
         caller: &str,
+        reason: crate::sip::VoicemailReason,
     ) -> Option<SocketAddr> {
         self.voicemail.as_ref()?;
         let (sock, addr) = bind(self.bind_ip)?;
@@ -302,6 +303,7 @@ impl MediaControl for UdpMedia {
             call_id: call_id.to_string(),
             mailbox: mailbox.to_string(),
             caller: caller.to_string(),
+            reason,
         });
         Some(self.public(addr))
     }
@@ -382,6 +384,8 @@ impl MediaControl for UdpMedia {
                 call_id: call_id.to_string(),
                 mailbox: mailbox.to_string(),
                 caller: caller.to_string(),
+                // A queue's overflow or an agent's transfer: nobody answered.
+                reason: crate::sip::VoicemailReason::NoAnswer,
             });
         }
     }

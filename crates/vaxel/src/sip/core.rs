@@ -68,8 +68,9 @@ pub trait MediaControl: Send {
         text: &str,
         payload_type: u8,
     ) -> Option<SocketAddr>;
-    /// Answers for `mailbox`: plays the greeting and tone, then records what `caller` says
-    /// until released or the maximum length (then reports completion like an announcement).
+    /// Answers for `mailbox`: plays the greeting for `reason` and the tone, then records what
+    /// `caller` says until released or the maximum length (then reports completion like an
+    /// announcement; also when the mailbox is full or cannot record, after saying so).
     fn voicemail(
         &mut self,
         call_id: &str,
@@ -77,6 +78,7 @@ pub trait MediaControl: Send {
         payload_type: u8,
         mailbox: &str,
         caller: &str,
+        reason: super::voicemail::VoicemailReason,
     ) -> Option<SocketAddr>;
     /// Answers a queued caller: plays the queue's announcement and hold audio to `remote` and
     /// prepares a relay toward an agent. Returns the caller-facing RTP address.

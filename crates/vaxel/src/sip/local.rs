@@ -20,6 +20,8 @@ pub(crate) enum LocalKind {
     Voicemail {
         mailbox: String,
         caller: String,
+        /// Which greeting the caller hears.
+        reason: super::voicemail::VoicemailReason,
     },
     /// A call queue (index into the core's queues, and its id).
     Queue {
@@ -97,9 +99,13 @@ impl SipCore {
         let local = match &kind {
             LocalKind::Echo => self.media.echo(&call_id, remote),
             LocalKind::Announce(text) => self.media.announce(&call_id, remote, text, pt),
-            LocalKind::Voicemail { mailbox, caller } => {
-                self.media.voicemail(&call_id, remote, pt, mailbox, caller)
-            }
+            LocalKind::Voicemail {
+                mailbox,
+                caller,
+                reason,
+            } => self
+                .media
+                .voicemail(&call_id, remote, pt, mailbox, caller, *reason),
             LocalKind::Queue { id, .. } => self.media.queue_hold(&call_id, remote, pt, id),
             // Parked and transferred callers hear the default hold audio (no queue has the
             // id "").

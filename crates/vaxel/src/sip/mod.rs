@@ -32,6 +32,6 @@ pub use self::park::{ParkError, ParkPolicy};
 pub use self::pickup::PickupError;
 pub use self::queue::{QueueDef, QueueError};
 pub use self::transfer::TransferPolicy;
-pub use self::voicemail::{CallPolicy, UserCallSettings};
+pub use self::voicemail::{CallPolicy, UserCallSettings, VoicemailReason};
 #[cfg(test)]
 mod tests;

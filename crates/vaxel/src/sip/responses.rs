@@ -191,10 +191,21 @@ impl SipCore {
                     username: callee,
                     from: tx.caller.clone(),
                 });
-            } else if matches!(code, 408 | 480 | 486 | 503) {
+            } else if matches!(code, 408 | 480 | 486 | 503 | 600) {
                 let caller = tx.caller.clone();
-                if self.missed_to_voicemail(tx.request.clone(), tx.upstream, &callee, &caller, now)
-                {
+                // Every phone said busy: the caller hears the busy greeting.
+                let busy = tx
+                    .branches
+                    .iter()
+                    .all(|b| matches!(b.final_code, Some(486 | 600)));
+                if self.missed_to_voicemail_for(
+                    tx.request.clone(),
+                    tx.upstream,
+                    &callee,
+                    &caller,
+                    busy,
+                    now,
+                ) {
                     return;
                 }
             }

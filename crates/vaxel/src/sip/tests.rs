@@ -28,6 +28,7 @@ mod ring_timeout;
 mod routing;
 mod transfer;
 mod voicemail_menu;
+mod voicemail_reason;
 
 #[derive(Default, Clone)]
 struct FakeMedia(Arc<Mutex<Vec<String>>>);
@@ -77,11 +78,17 @@ impl MediaControl for FakeMedia {
         pt: u8,
         mailbox: &str,
         caller: &str,
+        reason: super::VoicemailReason,
     ) -> Option<SocketAddr> {
+        // No-answer calls log as before; a busy one says so at the end.
+        let busy = match reason {
+            super::VoicemailReason::Busy => " busy",
+            super::VoicemailReason::NoAnswer => "",
+        };
         self.0
             .lock()
             .unwrap()
-            .push(format!("voicemail {call_id} {pt} {mailbox} {caller}"));
+            .push(format!("voicemail {call_id} {pt} {mailbox} {caller}{busy}"));
         Some("127.0.0.1:43000".parse().unwrap())
     }
     fn queue_hold(

@@ -9,6 +9,17 @@ use koppla_sip::rsip::Request;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// Why a call went to voicemail, which decides the greeting the caller hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VoicemailReason {
+    /// Nobody answered in time, no phone is registered, or the caller chose voicemail.
+    #[default]
+    NoAnswer,
+    /// Every phone declined with 486 Busy Here / 600 Busy Everywhere, or the user is already
+    /// on another call.
+    Busy,
+}
+
 /// Per-user overrides of [`CallPolicy`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserCallSettings {
@@ -73,13 +84,28 @@ pub fn message_summary(account: &str, new: u32, old: u32) -> String {
 
 impl SipCore {
     /// Answers `req` with the callee's voicemail when they have it; records the missed call
-    /// either way. Returns whether voicemail took the call.
+    /// either way. Returns whether voicemail took the call. The caller hears the busy greeting
+    /// when the callee is on another call, else the no-answer one.
     pub(crate) fn missed_to_voicemail(
         &mut self,
         req: Request,
         upstream: Flow,
         callee: &str,
         caller: &str,
+        now: Instant,
+    ) -> bool {
+        self.missed_to_voicemail_for(req, upstream, callee, caller, false, now)
+    }
+
+    /// [`Self::missed_to_voicemail`] for a call every phone of the callee declined as busy
+    /// (`declined_busy`).
+    pub(crate) fn missed_to_voicemail_for(
+        &mut self,
+        req: Request,
+        upstream: Flow,
+        callee: &str,
+        caller: &str,
+        declined_busy: bool,
         now: Instant,
     ) -> bool {
         self.events.push_back(CoreEvent::MissedCall {
@@ -89,7 +115,13 @@ impl SipCore {
         if !self.cfg.calls.voicemail(callee) {
             return false;
         }
-        tracing::info!(%callee, %caller, "call goes to voicemail");
+        let call_id = super::core::hv(&req.headers, "Call-ID").unwrap_or_default();
+        let reason = if declined_busy || self.on_another_call(callee, &call_id) {
+            VoicemailReason::Busy
+        } else {
+            VoicemailReason::NoAnswer
+        };
+        tracing::info!(%callee, %caller, ?reason, "call goes to voicemail");
         self.local_invite(
             req,
             upstream,
@@ -97,9 +129,20 @@ impl SipCore {
             LocalKind::Voicemail {
                 mailbox: callee.to_string(),
                 caller: caller.to_string(),
+                reason,
             },
         );
         true
+    }
+
+    /// Whether `user` is in a call other than `call_id`: a proxied call they make or take, or a
+    /// queue call offered to them. (The published on-call set cannot be used: it includes the
+    /// very call that is now going to voicemail while it rang.)
+    fn on_another_call(&self, user: &str, call_id: &str) -> bool {
+        self.calls
+            .iter()
+            .any(|(id, c)| id != call_id && c.involves(user))
+            || self.queues.legs.values().any(|l| l.agent == user)
     }
 
     /// The driver reports a mailbox's (new, old) message counts; message-summary watchers of
