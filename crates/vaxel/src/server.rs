@@ -191,6 +191,17 @@ fn call_policy(config: &Config) -> CallPolicy {
     }
 }
 
+/// The zone message times are said (menu) and written (e-mail) in: `[voicemail] time_zone`,
+/// else the system's.
+fn time_zone(config: &Config) -> Result<jiff::tz::TimeZone, StartError> {
+    Ok(match &config.voicemail.time_zone {
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|e| {
+            crate::config::ConfigError::Invalid(format!("[voicemail] time_zone {name:?}: {e}"))
+        })?,
+        None => jiff::tz::TimeZone::system(),
+    })
+}
+
 /// The dial-in menu's settings (decision 0509); message times are said in the configured
 /// zone, else the system's.
 fn menu_settings(
@@ -199,12 +210,7 @@ fn menu_settings(
     dir: PathBuf,
 ) -> Result<crate::media::voicemail_menu::MenuSettings, StartError> {
     let v = &config.voicemail;
-    let tz = match &v.time_zone {
-        Some(name) => jiff::tz::TimeZone::get(name).map_err(|e| {
-            crate::config::ConfigError::Invalid(format!("[voicemail] time_zone {name:?}: {e}"))
-        })?,
-        None => jiff::tz::TimeZone::system(),
-    };
+    let tz = time_zone(config)?;
     Ok(crate::media::voicemail_menu::MenuSettings {
         state: state.clone(),
         dir,
@@ -299,7 +305,7 @@ impl Vaxel {
                 None => Vec::new(),
             },
             mail: match &config.mail {
-                Some(m) => crate::mail::Mailer::configured(m),
+                Some(_) => crate::mail::Mailer::configured(time_zone(&config)?),
                 None => crate::mail::Mailer::disabled(),
             },
         });

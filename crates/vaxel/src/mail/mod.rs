@@ -4,7 +4,6 @@
 //! Nothing is ever sent inline: whoever wants a mail queues a row in the SQLite outbox and
 //! pokes the [`Mailer`]; the worker task sends it and retries with backoff, across restarts.
 
-pub mod local_time;
 mod notify;
 pub mod outbox;
 pub mod sender;
@@ -71,9 +70,6 @@ pub struct MailConfig {
     /// Per SMTP command timeout in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
-    /// Time zone for times in mail text: `Europe/Stockholm` (default) or `UTC`.
-    #[serde(default)]
-    pub time_zone: local_time::TimeZone,
 }
 
 fn default_retry_secs() -> Vec<u64> {
@@ -120,7 +116,6 @@ impl MailConfig {
             retry_secs: default_retry_secs(),
             give_up_secs: default_give_up_secs(),
             timeout_secs: default_timeout_secs(),
-            time_zone: local_time::TimeZone::default(),
         }
     }
 
@@ -187,26 +182,31 @@ pub fn valid_address(s: &str) -> Option<lettre::Address> {
     s.parse::<lettre::Address>().ok()
 }
 
-/// The API's and driver's handle on the mailer: whether mail is configured, and a way to wake
-/// the worker when a row was queued.
-#[derive(Clone, Default)]
+/// The API's and driver's handle on the mailer: whether mail is configured, the switch's time
+/// zone for times in mail text, and a way to wake the worker when a row was queued.
+#[derive(Clone)]
 pub struct Mailer {
     configured: bool,
     wake: Arc<Notify>,
-    time_zone: local_time::TimeZone,
+    time_zone: jiff::tz::TimeZone,
 }
 
 impl Mailer {
     /// No `[mail]` section: notices are not queued and the API says so.
     pub fn disabled() -> Mailer {
-        Mailer::default()
+        Mailer {
+            configured: false,
+            wake: Arc::new(Notify::new()),
+            time_zone: jiff::tz::TimeZone::UTC,
+        }
     }
 
-    pub fn configured(cfg: &MailConfig) -> Mailer {
+    /// `time_zone` is the one the voicemail menu says times in (`[voicemail] time_zone`).
+    pub fn configured(time_zone: jiff::tz::TimeZone) -> Mailer {
         Mailer {
             configured: true,
             wake: Arc::new(Notify::new()),
-            time_zone: cfg.time_zone,
+            time_zone,
         }
     }
 
@@ -214,8 +214,8 @@ impl Mailer {
         self.configured
     }
 
-    pub fn time_zone(&self) -> local_time::TimeZone {
-        self.time_zone
+    pub fn time_zone(&self) -> &jiff::tz::TimeZone {
+        &self.time_zone
     }
 
     /// Tells the worker a row is waiting (a permit is stored if it is busy sending).
@@ -325,7 +325,6 @@ mod tests {
         assert_eq!(mail.port(), 587);
         assert_eq!(mail.security, Security::Starttls);
         assert_eq!(mail.password_env.as_deref(), Some("VAXEL_SMTP_PASSWORD"));
-        assert_eq!(mail.time_zone, local_time::TimeZone::Stockholm);
         assert_eq!(mail.backoff().delays.len(), 4);
     }
 

@@ -1,7 +1,7 @@
 //! The text of a "new voicemail" e-mail, in Swedish (default) or English, and the name of the
 //! attached recording.
 
-use super::local_time::TimeZone;
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 /// The language of mail a user receives.
@@ -55,6 +55,16 @@ pub struct Rendered {
     pub body: String,
 }
 
+/// The time in the switch's zone, e.g. `2026-12-07 17:20 CET` (the same in Swedish and
+/// English).
+fn local_time(at: i64, tz: &TimeZone, format: &str) -> String {
+    match jiff::Timestamp::from_second(at) {
+        Ok(t) => t.to_zoned(tz.clone()).strftime(format).to_string(),
+        // Outside jiff's range (year ±9999): not a time a message was left at, but say something.
+        Err(_) => crate::activity::format_unix(at),
+    }
+}
+
 /// `m:ss`, rounded to the nearest second (a 0.6 s message is "0:01", not "0:00").
 fn duration_text(ms: u64) -> String {
     let s = ms.saturating_add(500) / 1000;
@@ -90,14 +100,8 @@ impl VoicemailNotice {
 
     /// The attachment's file name, e.g. `rostmeddelande-2026-12-07-1720.wav`: ASCII so every
     /// mail client shows it, with the local time so several messages sort and differ.
-    pub fn file_name(&self, lang: Lang, tz: TimeZone) -> String {
-        let stamp: String = tz
-            .format(self.at)
-            .chars()
-            .take(16)
-            .filter(|c| c.is_ascii_digit() || *c == '-' || *c == ' ')
-            .map(|c| if c == ' ' { '-' } else { c })
-            .collect();
+    pub fn file_name(&self, lang: Lang, tz: &TimeZone) -> String {
+        let stamp = local_time(self.at, tz, "%Y-%m-%d-%H%M");
         let base = match lang {
             Lang::Sv => "rostmeddelande",
             Lang::En => "voicemail",
@@ -105,9 +109,9 @@ impl VoicemailNotice {
         format!("{base}-{stamp}.wav")
     }
 
-    pub fn render(&self, lang: Lang, tz: TimeZone) -> Rendered {
+    pub fn render(&self, lang: Lang, tz: &TimeZone) -> Rendered {
         let who = self.caller_text();
-        let when = tz.format(self.at);
+        let when = local_time(self.at, tz, "%Y-%m-%d %H:%M %Z");
         let length = duration_text(self.duration_ms);
         let owner = one_line(&self.owner_name);
         match lang {
@@ -153,6 +157,10 @@ impl VoicemailNotice {
 mod tests {
     use super::*;
 
+    fn stockholm() -> TimeZone {
+        TimeZone::get("Europe/Stockholm").expect("tzdata has Europe/Stockholm")
+    }
+
     fn notice() -> VoicemailNotice {
         VoicemailNotice {
             owner_name: "Bob Berg".into(),
@@ -168,7 +176,7 @@ mod tests {
 
     #[test]
     fn swedish_notice() {
-        let r = notice().render(Lang::Sv, TimeZone::Stockholm);
+        let r = notice().render(Lang::Sv, &stockholm());
         assert_eq!(r.subject, "Nytt röstmeddelande från Alice Andersson (1001)");
         assert_eq!(
             r.body,
@@ -178,8 +186,17 @@ mod tests {
              Hälsningar\nKoppla Växel\n"
         );
         assert_eq!(
-            notice().file_name(Lang::Sv, TimeZone::Stockholm),
+            notice().file_name(Lang::Sv, &stockholm()),
             "rostmeddelande-2026-12-07-1720.wav"
+        );
+        // Summer time: 2026-07-01 10:00 UTC.
+        let mut summer = notice();
+        summer.at = 1_782_900_000;
+        let r = summer.render(Lang::Sv, &stockholm());
+        assert!(
+            r.body.contains("Tid:   2026-07-01 12:00 CEST\n"),
+            "{}",
+            r.body
         );
     }
 
@@ -187,7 +204,7 @@ mod tests {
     fn english_notice_without_attachment() {
         let mut n = notice();
         n.attached = false;
-        let r = n.render(Lang::En, TimeZone::Utc);
+        let r = n.render(Lang::En, &TimeZone::UTC);
         assert_eq!(r.subject, "New voicemail from Alice Andersson (1001)");
         assert!(r.body.starts_with("Hello Bob Berg,\n"), "{}", r.body);
         assert!(
@@ -208,7 +225,7 @@ mod tests {
         );
         assert!(!r.body.contains("attached"), "{}", r.body);
         assert_eq!(
-            n.file_name(Lang::En, TimeZone::Utc),
+            n.file_name(Lang::En, &TimeZone::UTC),
             "voicemail-2026-12-07-1620.wav"
         );
     }
@@ -220,18 +237,18 @@ mod tests {
         n.caller_name = None;
         n.caller_number = None;
         assert_eq!(
-            n.render(Lang::Sv, TimeZone::Utc).subject,
+            n.render(Lang::Sv, &TimeZone::UTC).subject,
             "Nytt röstmeddelande från +46701234567"
         );
         // A shared contact's name for an outside number.
         n.caller_name = Some("Leverantören AB".into());
         assert_eq!(
-            n.render(Lang::En, TimeZone::Utc).subject,
+            n.render(Lang::En, &TimeZone::UTC).subject,
             "New voicemail from Leverantören AB (+46701234567)"
         );
         // Line breaks in a name cannot add headers.
         n.caller_name = Some("Eve\r\nBcc: x@example.se".into());
-        let r = n.render(Lang::En, TimeZone::Utc);
+        let r = n.render(Lang::En, &TimeZone::UTC);
         assert!(
             !r.subject.contains('\n') && !r.subject.contains('\r'),
             "{:?}",
