@@ -1,5 +1,6 @@
 //! Client API: JSON over HTTP(S) under `/api/v1` plus a WebSocket event stream.
 
+mod greetings;
 mod handlers;
 mod mail;
 mod parked;
@@ -148,6 +149,10 @@ impl FromRequestParts<AppState> for AuthUser {
         voicemail::set_pin,
         voicemail::pin_status,
         voicemail::services,
+        greetings::list,
+        greetings::get_one,
+        greetings::put_one,
+        greetings::delete_one,
         queues::list,
         queues::login,
         queues::logout,
@@ -217,6 +222,15 @@ pub fn router(state: AppState) -> Router {
             get(voicemail::pin_status).put(voicemail::set_pin),
         )
         .route("/api/v1/services", get(voicemail::services))
+        .route("/api/v1/me/greetings", get(greetings::list))
+        .route(
+            "/api/v1/me/greetings/{kind}",
+            get(greetings::get_one)
+                .put(greetings::put_one)
+                .delete(greetings::delete_one)
+                // Uploads are audio files; this route alone takes more than the 64 KiB below.
+                .layer(axum::extract::DefaultBodyLimit::max(greetings::MAX_UPLOAD)),
+        )
         .route("/api/v1/queues", get(queues::list))
         .route("/api/v1/queues/{id}/login", post(queues::login))
         .route("/api/v1/queues/{id}/logout", post(queues::logout))
