@@ -14,6 +14,7 @@ use crate::errors::{UiError, UiResult};
 use crate::ipc_types::{ActivityChange, ActivityOptionView, ActivityView, SearchResultsView};
 use crate::switch_api::{
     Activity, ActivityOption, Me, MissedCall, ParkedCall, ParkedList, QueueStatus, SwitchClient,
+    Voicemail,
 };
 use crate::switch_feed::{Feed, FeedAction};
 use crate::AppState;
@@ -149,6 +150,8 @@ pub enum FeedOutput {
         username: String,
         on_call: bool,
     },
+    /// My voicemail messages as fetched.
+    Voicemails(Vec<Voicemail>),
 }
 
 /// Starts following the switch for this session.
@@ -216,6 +219,7 @@ async fn apply(app: &AppHandle, output: FeedOutput) {
                 let _ = app.emit(SEARCH_EVENT, ());
             }
         }
+        FeedOutput::Voicemails(list) => crate::voicemail::replace(app, list),
     }
 }
 
@@ -366,6 +370,18 @@ async fn perform_all(
                         }
                     }
                     Err(err) => tracing::debug!(%err, "could not fetch the parked calls"),
+                }
+                continue;
+            }
+            FeedAction::ReloadVoicemail => {
+                // An older switch or one without voicemail answers an error: nothing to show.
+                match client.voicemails().await {
+                    Ok(list) => {
+                        if out.send(FeedOutput::Voicemails(list)).await.is_err() {
+                            return false;
+                        }
+                    }
+                    Err(err) => tracing::debug!(%err, "could not fetch my voicemail"),
                 }
                 continue;
             }

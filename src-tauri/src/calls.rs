@@ -130,7 +130,7 @@ pub fn emit_calls(app: &AppHandle, book: &CallBook) {
 
 /// The name the user knows this number or colleague by (contacts, the switch directory,
 /// address books), which beats whatever display name the other side sent.
-fn known_name(state: &AppState, number: &str) -> Option<String> {
+pub(crate) fn known_name(state: &AppState, number: &str) -> Option<String> {
     let index = state.search.index();
     index
         .lookup_caller(number)

@@ -174,6 +174,9 @@ pub struct AppSettings {
     /// A call I camped on a colleague blinks in the held list every this many seconds while it
     /// still waits; 0 turns the reminder off.
     pub camp_on_reminder_secs: u32,
+    /// What "Call voicemail" dials when the server does not say (RFC 3842 Message-Account) and
+    /// the account has no Koppla Växel: e.g. Asterisk's `*97`.
+    pub voicemail_number: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -205,6 +208,7 @@ impl Default for AppSettings {
             ],
             email_separator: EmailSeparator::Semicolon,
             camp_on_reminder_secs: 30,
+            voicemail_number: None,
         }
     }
 }
@@ -601,4 +605,56 @@ pub struct QueueView {
 pub struct UiError {
     pub code: String,
     pub message: String,
+}
+
+/// One voicemail message the switch keeps for me, as the voicemail tab lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VoicemailView {
+    /// The switch's id (what the voicemail commands take).
+    #[ts(type = "number")]
+    pub id: i64,
+    /// The caller's number or user name, and the name I know them by (contacts, colleagues,
+    /// address books) when there is one.
+    pub caller: String,
+    pub caller_name: Option<String>,
+    /// RFC 3339 time the message was left.
+    pub at: String,
+    #[ts(type = "number")]
+    pub duration_ms: u64,
+    pub heard: bool,
+}
+
+/// My mailbox: the messages (with Koppla Växel) and the message-waiting counts (any server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct MailboxView {
+    /// Whether the messages themselves can be listed and played here (Koppla Växel); a plain
+    /// SIP server only says how many there are.
+    pub listed: bool,
+    pub messages: Vec<VoicemailView>,
+    /// New (unheard) and old messages; from the list when there is one, else from the server's
+    /// message-waiting notifications.
+    pub new: u32,
+    pub old: u32,
+    /// What "Call voicemail" dials; none when nobody said.
+    pub call_target: Option<String>,
+}
+
+/// Where the message being played stands (event `voicemail-playback`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PlaybackView {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub position_ms: u64,
+    #[ts(type = "number")]
+    pub duration_ms: u64,
+    pub playing: bool,
+    /// Played to the end.
+    pub finished: bool,
 }

@@ -37,7 +37,9 @@ mod settings;
 mod state;
 mod switch_api;
 mod switch_feed;
+mod switch_services;
 mod tray;
+mod voicemail;
 
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -78,6 +80,8 @@ pub fn run() {
         .manage(dial_request::Pending::default())
         .manage(hotkey::HotkeyState::default())
         .manage(parking::Parking::default())
+        .manage(voicemail::Mailbox::default())
+        .manage(tray::TrayCounts::default())
         .invoke_handler(tauri::generate_handler![
             commands::take_pending_dial_requests,
             commands::hotkey_get,
@@ -109,6 +113,14 @@ pub fn run() {
             parking::parked_list,
             parking::parked_pick_up,
             parking::colleague_pick_up,
+            voicemail::voicemail_get,
+            voicemail::voicemail_play,
+            voicemail::voicemail_pause,
+            voicemail::voicemail_seek,
+            voicemail::voicemail_stop,
+            voicemail::voicemail_mark_heard,
+            voicemail::voicemail_delete,
+            voicemail::voicemail_save,
             audio::audio_devices,
             audio::audio_level,
             external::open_external,

@@ -71,6 +71,50 @@ pub fn missed_while_away(language: &str, count: usize) -> Notice {
     }
 }
 
+/// A voicemail message was just left.
+pub fn voicemail_new(language: &str, name: Option<&str>, number: &str) -> Notice {
+    let who = caller(name, number);
+    Notice {
+        title: if swedish(language) {
+            "Nytt röstmeddelande"
+        } else {
+            "New voice message"
+        }
+        .into(),
+        body: if swedish(language) {
+            format!("Från {who}")
+        } else {
+            format!("From {who}")
+        },
+    }
+}
+
+/// Voicemail messages wait (at login, or several at once, or a server that only counts).
+pub fn voicemail_waiting(language: &str, count: usize) -> Notice {
+    let (title, body) = match (swedish(language), count) {
+        (true, 1) => (
+            "Nytt röstmeddelande",
+            "1 nytt meddelande i röstbrevlådan".into(),
+        ),
+        (true, n) => (
+            "Nya röstmeddelanden",
+            format!("{n} nya meddelanden i röstbrevlådan"),
+        ),
+        (false, 1) => (
+            "New voice message",
+            "1 new message in your voicemail".into(),
+        ),
+        (false, n) => (
+            "New voice messages",
+            format!("{n} new messages in your voicemail"),
+        ),
+    };
+    Notice {
+        title: title.into(),
+        body,
+    }
+}
+
 /// A call is missed when it came in and was never answered; one the user turned down here
 /// was seen, so it gets no notice (history still lists it as missed), and one a colleague or
 /// another device of the user's answered (the switch said so, RFC 3326) was taken care of.
@@ -119,6 +163,29 @@ mod tests {
             }
         );
         assert_eq!(missed("en", None, "3267").body, "From 3267");
+    }
+
+    #[test]
+    fn voicemail_notices_name_the_caller_or_the_count() {
+        assert_eq!(
+            voicemail_new("sv", Some("Bo Ek"), "3267"),
+            Notice {
+                title: "Nytt röstmeddelande".into(),
+                body: "Från Bo Ek (3267)".into()
+            }
+        );
+        assert_eq!(voicemail_new("en", None, "3267").title, "New voice message");
+        assert_eq!(
+            voicemail_waiting("sv", 1).body,
+            "1 nytt meddelande i röstbrevlådan"
+        );
+        assert_eq!(
+            voicemail_waiting("en", 3),
+            Notice {
+                title: "New voice messages".into(),
+                body: "3 new messages in your voicemail".into()
+            }
+        );
     }
 
     #[test]

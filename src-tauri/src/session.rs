@@ -263,6 +263,13 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
             client.clone(),
             Arc::clone(&state.on_call),
         )));
+        // Its voicemail number: found by the search box, dialled by "Call voicemail".
+        let handle = app.clone();
+        remote.push(Arc::new(crate::switch_services::ServicesSource::new(
+            client.clone(),
+            state.settings().language,
+            move |number| crate::voicemail::set_service_number(&handle, number),
+        )));
     }
     let switch_features = switch.is_some();
     state.search.set_remote_sources(remote).await;
@@ -340,6 +347,9 @@ async fn pump_events(
                 );
                 let _ = app.emit(crate::recordings::NOTICE_EVENT, notice);
             }
+            UaEvent::MessageWaiting {
+                new, old, account, ..
+            } => crate::voicemail::waiting(&app, new, old, account),
             UaEvent::Error { message } => tracing::warn!(%message, "call engine error"),
             _ => {}
         }
@@ -349,6 +359,7 @@ async fn pump_events(
 async fn stop_active(app: &AppHandle) {
     let state = app.state::<AppState>();
     crate::activity::stop(app).await;
+    crate::voicemail::clear(app);
     let active = state.session.active.lock().await.take();
     if let Some(active) = active {
         // Quit hangs up calls and unregisters before the engine stops.

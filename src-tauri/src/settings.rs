@@ -30,6 +30,11 @@ pub fn normalise(mut settings: AppSettings) -> AppSettings {
     settings.external_app_url = settings
         .external_app_url
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    // Dialled through the same parser as typed numbers; here it only has to be a short text.
+    settings.voicemail_number = settings
+        .voicemail_number
+        .map(|n| n.trim().chars().take(64).collect::<String>())
+        .filter(|n| !n.is_empty());
     settings.call_keys = crate::call_keys::normalise(settings.call_keys, &settings.hotkey);
     settings.message_templates = tidy_templates(settings.message_templates);
     settings
@@ -106,6 +111,10 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
     if saved.language != previous.language {
         crate::tray::refresh(&app);
     }
+    if saved.voicemail_number != previous.voicemail_number {
+        // "Call voicemail" dials the new number at once.
+        crate::voicemail::show(&app);
+    }
     match refused {
         Some(err) => Err(err),
         None => Ok(saved),
@@ -168,6 +177,20 @@ mod tests {
             ..AppSettings::default()
         });
         assert!(settings.external_app_url.is_some());
+    }
+
+    #[test]
+    fn the_voicemail_number_is_trimmed_and_blank_means_none() {
+        let with = |n: &str| {
+            normalise(AppSettings {
+                voicemail_number: Some(n.into()),
+                ..AppSettings::default()
+            })
+            .voicemail_number
+        };
+        assert_eq!(with(" *97 ").as_deref(), Some("*97"));
+        assert_eq!(with("   "), None);
+        assert_eq!(with(&"9".repeat(200)).map(|n| n.len()), Some(64));
     }
 
     #[test]

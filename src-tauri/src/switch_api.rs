@@ -8,11 +8,16 @@ use serde::{Deserialize, Serialize};
 use crate::errors::UiError;
 
 /// The switch's own wire types, not copies of them.
-pub use koppla_vaxel::model::{HeldState, MissedCall, ParkedCall, ParkedList};
+pub use koppla_vaxel::model::{
+    HeldState, MissedCall, ParkedCall, ParkedList, ServiceNumber, Voicemail,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// A directory of a large company is a few MB; anything far beyond is a broken server.
 const MAX_DIRECTORY: usize = 32 * 1024 * 1024;
+/// A voicemail message is 8 kHz 16-bit mono (16 kB/s); the switch caps messages at minutes,
+/// so an hour's worth is far beyond any real one.
+const MAX_VOICEMAIL_AUDIO: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SwitchApiError {
@@ -38,6 +43,8 @@ pub enum SwitchApiError {
     NoDeviceForPickup,
     #[error("no call is ringing for {0}")]
     NothingRinging(String),
+    #[error("the voicemail message {0} is no longer there")]
+    VoicemailGone(i64),
     #[error("the switch answered HTTP {0}")]
     Status(u16),
     #[error("the switch's answer is larger than {0} bytes")]
@@ -60,6 +67,7 @@ impl From<SwitchApiError> for UiError {
             SwitchApiError::ParkedGone(_) => "parked_gone",
             SwitchApiError::NoDeviceForPickup => "call_failed",
             SwitchApiError::NothingRinging(_) => "nothing_ringing",
+            SwitchApiError::VoicemailGone(_) => "voicemail_gone",
             SwitchApiError::Status(_) | SwitchApiError::TooLarge(_) | SwitchApiError::Decode(_) => {
                 "switch"
             }
@@ -187,6 +195,25 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response, Switc
     }
 }
 
+/// The whole body, refused as soon as it grows past `limit` (a broken or hostile server must not
+/// fill the memory).
+async fn bounded_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, SwitchApiError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(SwitchApiError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(SwitchApiError::Network)? {
+        if body.len() + chunk.len() > limit {
+            return Err(SwitchApiError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 async fn decode<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, SwitchApiError> {
@@ -285,7 +312,6 @@ impl SwitchClient {
         }
     }
 
-    /// Every parked call, and whether I may pick up colleagues' ones.
     /// `GET /api/v1/directory` as sent: the search reads its entries, and who is on a call.
     pub async fn directory(&self) -> Result<Vec<u8>, SwitchApiError> {
         let response = self
@@ -295,23 +321,67 @@ impl SwitchClient {
             .send()
             .await
             .map_err(SwitchApiError::Network)?;
-        let mut response = checked(response).await?;
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_DIRECTORY as u64)
-        {
-            return Err(SwitchApiError::TooLarge(MAX_DIRECTORY));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(SwitchApiError::Network)? {
-            if body.len() + chunk.len() > MAX_DIRECTORY {
-                return Err(SwitchApiError::TooLarge(MAX_DIRECTORY));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        bounded_body(checked(response).await?, MAX_DIRECTORY).await
     }
 
+    /// The numbers the switch answers itself (its voicemail menu); none from a switch that
+    /// predates the list.
+    pub async fn services(&self) -> Result<Vec<ServiceNumber>, SwitchApiError> {
+        match self.get("services").await {
+            Err(SwitchApiError::Status(404)) => Ok(Vec::new()),
+            other => other,
+        }
+    }
+
+    /// My voicemail messages, newest first.
+    pub async fn voicemails(&self) -> Result<Vec<Voicemail>, SwitchApiError> {
+        self.get("voicemails").await
+    }
+
+    /// One message's audio as the switch stores it (a WAV file).
+    pub async fn voicemail_audio(&self, id: i64) -> Result<Vec<u8>, SwitchApiError> {
+        let response = self
+            .http
+            .get(self.api_url(&["voicemails", &id.to_string(), "audio"])?)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(SwitchApiError::VoicemailGone(id));
+        }
+        bounded_body(checked(response).await?, MAX_VOICEMAIL_AUDIO).await
+    }
+
+    /// Marks a message heard; the switch then sends new message-waiting counts.
+    pub async fn voicemail_heard(&self, id: i64) -> Result<(), SwitchApiError> {
+        let url = self.api_url(&["voicemails", &id.to_string(), "heard"])?;
+        self.voicemail_change(self.http.post(url), id).await
+    }
+
+    /// Deletes a message and its audio on the switch.
+    pub async fn voicemail_delete(&self, id: i64) -> Result<(), SwitchApiError> {
+        let url = self.api_url(&["voicemails", &id.to_string()])?;
+        self.voicemail_change(self.http.delete(url), id).await
+    }
+
+    async fn voicemail_change(
+        &self,
+        request: reqwest::RequestBuilder,
+        id: i64,
+    ) -> Result<(), SwitchApiError> {
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(SwitchApiError::VoicemailGone(id));
+        }
+        checked(response).await.map(|_| ())
+    }
+
+    /// Every parked call, and whether I may pick up colleagues' ones.
     pub async fn parked(&self) -> Result<ParkedList, SwitchApiError> {
         self.get("parked").await
     }

@@ -17,7 +17,7 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// The switch reverts an expired activity when asked, not by an event; ask a little after.
 const EXPIRY_SLACK: Duration = Duration::from_secs(1);
 
-/// The events the app reacts to; the stream also carries others (MWI) it ignores.
+/// The events the app reacts to; the stream also carries others it ignores.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SwitchEvent {
@@ -39,6 +39,8 @@ pub enum SwitchEvent {
         username: String,
         on_call: bool,
     },
+    /// My message-waiting counts changed (a message was left, heard or deleted).
+    Mwi,
     /// The switch dropped events for this (slow) client.
     Resync,
     #[serde(other)]
@@ -67,6 +69,9 @@ pub enum FeedAction {
     /// Fetch the calls the switch could not put through to me, to merge them into the history:
     /// at login (the app may have been closed) and whenever events may have been lost.
     FetchMissed,
+    /// Fetch my voicemail messages: at login, when my message-waiting counts change, and
+    /// whenever events may have been lost.
+    ReloadVoicemail,
 }
 
 #[derive(Debug)]
@@ -98,9 +103,14 @@ impl Feed {
                 FeedAction::ReloadQueues,
                 FeedAction::FetchMissed,
                 FeedAction::ReloadParked,
+                FeedAction::ReloadVoicemail,
             ]
         } else {
-            vec![FeedAction::FetchMissed, FeedAction::ReloadParked]
+            vec![
+                FeedAction::FetchMissed,
+                FeedAction::ReloadParked,
+                FeedAction::ReloadVoicemail,
+            ]
         }
     }
 
@@ -131,8 +141,11 @@ impl Feed {
                     FeedAction::ReloadQueues,
                     FeedAction::FetchMissed,
                     FeedAction::ReloadParked,
+                    FeedAction::ReloadVoicemail,
                 ]
             }
+            // The counts say something changed; the list says what (and names the caller).
+            SwitchEvent::Mwi => vec![FeedAction::ReloadVoicemail],
             SwitchEvent::QueueChanged { queue } => vec![FeedAction::ShowQueue(queue)],
             SwitchEvent::ParkedChanged { calls } => vec![FeedAction::ShowParked(calls)],
             SwitchEvent::OnCallChanged { username, on_call } => {
@@ -386,9 +399,25 @@ mod tests {
                 FeedAction::ReloadQueues,
                 FeedAction::FetchMissed,
                 FeedAction::ReloadParked,
+                FeedAction::ReloadVoicemail,
             ]
         );
         assert_eq!(feed.deadline(), Some(now + DIRECTORY_SETTLE));
+    }
+
+    #[test]
+    fn changed_message_counts_reload_the_voicemail_list() {
+        let now = Instant::now();
+        let mut feed = Feed::new("anna");
+        // As the switch sends it (crates/vaxel events.rs, Event::Mwi).
+        let frame = serde_json::json!({
+            "type": "mwi", "username": "anna", "new_messages": 2, "old_messages": 5
+        });
+        assert_eq!(
+            feed.frame(&frame.to_string(), now),
+            vec![FeedAction::ReloadVoicemail]
+        );
+        assert_eq!(feed.deadline(), None, "the directory is not touched");
     }
 
     #[test]
@@ -397,8 +426,13 @@ mod tests {
         let mut feed = Feed::new("anna");
         assert_eq!(
             feed.connected(now),
-            vec![FeedAction::FetchMissed, FeedAction::ReloadParked],
-            "the first connect follows a fresh login: calls missed while away, and what is parked"
+            vec![
+                FeedAction::FetchMissed,
+                FeedAction::ReloadParked,
+                FeedAction::ReloadVoicemail
+            ],
+            "the first connect follows a fresh login: calls missed while away, what is parked, \
+             and my voicemail"
         );
         let waits: Vec<Duration> = (0..8).map(|_| feed.disconnected(now) - now).collect();
         assert_eq!(waits[0], Duration::from_secs(1));
@@ -413,6 +447,7 @@ mod tests {
                 FeedAction::ReloadQueues,
                 FeedAction::FetchMissed,
                 FeedAction::ReloadParked,
+                FeedAction::ReloadVoicemail,
             ]
         );
         assert_eq!(feed.poll(now), Some(FeedAction::ReloadDirectory));

@@ -20,6 +20,8 @@ struct Words {
     connecting: &'static str,
     registered: &'static str,
     not_registered: &'static str,
+    /// One new voicemail message, and several.
+    new_voicemail: (&'static str, &'static str),
 }
 
 fn words(language: &str) -> Words {
@@ -32,6 +34,7 @@ fn words(language: &str) -> Words {
             connecting: "connecting …",
             registered: "ready for calls",
             not_registered: "not registered",
+            new_voicemail: ("new voice message", "new voice messages"),
         }
     } else {
         Words {
@@ -42,6 +45,7 @@ fn words(language: &str) -> Words {
             connecting: "ansluter …",
             registered: "redo för samtal",
             not_registered: "inte registrerad",
+            new_voicemail: ("nytt röstmeddelande", "nya röstmeddelanden"),
         }
     }
 }
@@ -56,11 +60,12 @@ fn label(id: &str, fallback: &str, options: &[ActivityOptionView], language: &st
     }
 }
 
-/// "Koppla – anna: redo för samtal · Lunch".
+/// "Koppla – anna: redo för samtal · Lunch · 2 nya röstmeddelanden".
 pub fn tooltip(
     session: &SessionView,
     activity: Option<&ActivityView>,
     options: &[ActivityOptionView],
+    new_voicemail: u32,
     language: &str,
 ) -> String {
     let w = words(language);
@@ -79,16 +84,42 @@ pub fn tooltip(
             } else {
                 w.not_registered
             };
-            match activity {
+            let mut text = match activity {
                 Some(a) => format!(
                     "{who}: {state} · {}",
                     label(&a.id, &a.label, options, language)
                 ),
                 None => format!("{who}: {state}"),
+            };
+            if new_voicemail > 0 {
+                let (one, many) = w.new_voicemail;
+                let words = if new_voicemail == 1 { one } else { many };
+                text.push_str(&format!(" · {new_voicemail} {words}"));
             }
+            text
         }
     };
     format!("Koppla – {status}")
+}
+
+/// New voicemail messages the tooltip tells about (kept here so the tray needs nothing from
+/// the voicemail module).
+#[derive(Default)]
+pub struct TrayCounts {
+    new_voicemail: std::sync::atomic::AtomicU32,
+}
+
+/// The number of new voicemail messages changed.
+pub fn show_voicemail(app: &AppHandle, new: u32) {
+    let Some(counts) = app.try_state::<TrayCounts>() else {
+        return;
+    };
+    let before = counts
+        .new_voicemail
+        .swap(new, std::sync::atomic::Ordering::Relaxed);
+    if before != new {
+        refresh(app);
+    }
 }
 
 /// The activity a menu item sets, for items made by [`refresh`].
@@ -138,10 +169,14 @@ pub fn refresh(app: &AppHandle) {
         Some((current, options)) => (Some(current), options.as_slice()),
         None => (None, &[][..]),
     };
+    let new_voicemail = app.try_state::<TrayCounts>().map_or(0, |c| {
+        c.new_voicemail.load(std::sync::atomic::Ordering::Relaxed)
+    });
     let text = tooltip(
         &state.session.view(),
         activity,
         options,
+        new_voicemail,
         &state.settings().language,
     );
     if let Err(err) = tray.set_tooltip(Some(text)) {
@@ -233,15 +268,23 @@ mod tests {
     fn tooltip_says_whether_calls_come_in_and_the_activity() {
         let (activity, options) = lunch();
         assert_eq!(
-            tooltip(&online(true), Some(&activity), &options, "sv"),
+            tooltip(&online(true), Some(&activity), &options, 0, "sv"),
             "Koppla – Anna Lindqvist: redo för samtal · Möte"
         );
         assert_eq!(
-            tooltip(&online(false), Some(&activity), &options, "en"),
+            tooltip(&online(false), Some(&activity), &options, 0, "en"),
             "Koppla – Anna Lindqvist: not registered · Meeting"
         );
         assert_eq!(
-            tooltip(&online(true), None, &[], "sv"),
+            tooltip(&online(true), Some(&activity), &options, 1, "sv"),
+            "Koppla – Anna Lindqvist: redo för samtal · Möte · 1 nytt röstmeddelande"
+        );
+        assert_eq!(
+            tooltip(&online(true), None, &[], 3, "en"),
+            "Koppla – Anna Lindqvist: ready for calls · 3 new voice messages"
+        );
+        assert_eq!(
+            tooltip(&online(true), None, &[], 0, "sv"),
             "Koppla – Anna Lindqvist: redo för samtal"
         );
         let logged_out = SessionView::LoggedOut {
@@ -249,7 +292,10 @@ mod tests {
             last_username: None,
             last_kind: None,
         };
-        assert_eq!(tooltip(&logged_out, None, &[], "sv"), "Koppla – utloggad");
+        assert_eq!(
+            tooltip(&logged_out, None, &[], 0, "sv"),
+            "Koppla – utloggad"
+        );
     }
 
     #[test]

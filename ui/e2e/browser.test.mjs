@@ -115,7 +115,7 @@ test("login leads to the start page with registration status", async () => {
   await field.waitFor();
   assert.deepEqual(await field.locator("strong").allTextContents(), ["Britt Ek", "Pelle Holm"]);
   await page.screenshot({ path: `${shots}/start-empty.png` });
-  await page.keyboard.press("Alt+3");
+  await page.keyboard.press("Alt+4");
   assert.equal(await page.getByTestId("tab-contacts").getAttribute("aria-current"), "page");
   await page.evaluate(() => window.koppla.registrationError("403 Forbidden"));
   await page.getByTestId("registration").filter({ hasText: "Registreringen misslyckades: 403 Forbidden" }).waitFor();
@@ -933,5 +933,59 @@ test("contacts: Send message opens the mail client with a template; selected con
   await page.waitForFunction(() => window.koppla.opened.length === 3);
   assert.match(await page.evaluate(() => window.koppla.opened[2]), /^mailto:johanna\.berg@exempel\.se\?subject=Jag%20sitter/);
   assert.equal(await page.getByTestId("calls").locator("article").count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test("voicemail: the badge counts new messages, a message plays to the end and is heard, delete with undo", async () => {
+  const { page, errors } = await openApp();
+  const badge = page.getByTestId("voicemail-badge");
+  await badge.waitFor();
+  assert.equal(await text(badge), "1");
+  await page.evaluate(() => window.koppla.voicemailLeft("0709876543", "Kund AB", 1200));
+  await page.getByTestId("voicemail-badge").filter({ hasText: "2" }).waitFor();
+  await page.getByTestId("tab-voicemail").click();
+  const rows = page.getByTestId("voicemail-row");
+  assert.deepEqual(await rows.locator("strong").allTextContents(), ["Kund AB", "Britt Ek", "Johanna Berg"]);
+  assert.equal(await text(page.getByTestId("voicemail-counts")), "2 nya · 1 sparade");
+  await page.screenshot({ path: `${shots}/voicemail.png` });
+
+  // Played to its end, the newest message counts as heard and the badge goes down.
+  await rows.first().getByTestId("voicemail-play").click();
+  await page.getByTestId("voicemail-position").waitFor();
+  await page.screenshot({ path: `${shots}/voicemail-playing.png` });
+  await rows.first().and(page.locator('[data-heard="true"]')).waitFor();
+  assert.equal(await text(page.getByTestId("voicemail-badge")), "1");
+
+  // Delete offers undo; undone, the message stays; otherwise it goes after a moment.
+  await rows.first().getByTestId("voicemail-delete").click();
+  await page.getByTestId("voicemail-undo").click();
+  assert.equal(await rows.count(), 3);
+  await rows.first().getByTestId("voicemail-delete").click();
+  await page.getByTestId("voicemail-undo-bar").waitFor({ state: "detached", timeout: 8000 });
+  assert.deepEqual(await rows.locator("strong").allTextContents(), ["Britt Ek", "Johanna Berg"]);
+
+  await rows.first().getByTestId("voicemail-save").click();
+  assert.match(await text(page.getByTestId("voicemail-saved")), /Sparat som .*0701234567/);
+  await page.getByTestId("voicemail-call").click();
+  await page.getByTestId("call-phase").waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("voicemail with a plain SIP server: message-waiting counts and Call voicemail with the configured number", async () => {
+  const { page, errors } = await openApp({ loggedIn: false });
+  await page.getByTestId("login-tab-sip").click();
+  await page.getByTestId("login-server").fill("sip.example.com");
+  await logIn(page);
+  await page.getByTestId("tab-settings").click();
+  await page.getByTestId("setting-voicemailNumber").fill("*97");
+  await page.getByTestId("setting-voicemailNumber").press("Enter");
+  await page.evaluate(() => window.koppla.messageWaiting(3, 1));
+  await page.getByTestId("voicemail-badge").filter({ hasText: "3" }).waitFor();
+  await page.getByTestId("tab-voicemail").click();
+  assert.equal(await text(page.getByTestId("voicemail-counts")), "3 nya · 1 sparade");
+  assert.equal(await page.getByTestId("voicemail-row").count(), 0);
+  await page.getByTestId("voicemail-call").click();
+  await page.getByTestId("call-phase").waitFor();
+  assert.match(await text(page.getByTestId("calls")), /\*97/);
   assert.deepEqual(errors, []);
 });

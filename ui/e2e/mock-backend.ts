@@ -18,6 +18,7 @@ import { MockCalls } from "./mock/calls";
 import { ACTIVITY_OPTIONS, activityFor, setColleagueActivity } from "./mock/activity";
 import { MockParked, type AddOptions } from "./mock/parked";
 import { MockQueues } from "./mock/queues";
+import { MockVoicemail } from "./mock/voicemail";
 import { colleagueBy, searchAll, setColleagueOnCall } from "./mock/directory";
 import { load, save } from "./mock/store";
 import { checkKeys, parseCombo, SHORTCUT_ACTIONS } from "../src/lib/shortcuts";
@@ -37,6 +38,8 @@ const fail = (code: string, message: string): never => {
 
 /** The digits to dial, or null when the input is not a number (the dial crate's job in Rust). */
 function digitsOf(input: string): string | null {
+  // Service codes (voicemail *97, call forwarding *21#) are dialled as typed.
+  if (/^[*#]\d[\d*#]*$/.test(input.trim())) return input.trim();
   const digits = input.replace(/[^\d+]/g, "");
   return digits.length < 3 || /javascript:/i.test(input) ? null : digits;
 }
@@ -70,6 +73,12 @@ const me = () =>
     ? { username: state.session.username, name: state.session.display_name ?? state.session.username }
     : { username: "", name: "" };
 const parked = new MockParked((list) => void emit("parked-changed", list), me);
+const voicemail = new MockVoicemail(
+  hasSwitch,
+  (mailbox) => void emit("voicemail-changed", mailbox),
+  (playback) => void emit("voicemail-playback", playback),
+  () => state.settings.voicemailNumber ?? null,
+);
 
 /** Like src-tauri activity.rs + the switch: checks the id and end time, then tells every client. */
 function activitySet(change: ActivityChange): ActivityView {
@@ -205,6 +214,7 @@ function settingsSet(next: AppSettings): AppSettings {
     volume: Math.min(100, Math.max(0, Math.round(next.volume))),
     campOnReminderSecs: Math.min(3600, Math.max(0, Math.round(next.campOnReminderSecs ?? 30))),
     externalAppUrl: /^https?:\/\//.test(url) ? url : null,
+    voicemailNumber: next.voicemailNumber?.trim().slice(0, 64) || null,
     callKeys: callKeys(next),
     messageTemplates: [...new Set(next.messageTemplates.map((text) => text.trim()).filter(Boolean))].slice(0, 20),
   };
@@ -325,6 +335,27 @@ mockIPC(
         return pickUp(String(payload.id));
       case "colleague_pick_up":
         return pickUpRinging(String(payload.user));
+      case "voicemail_get":
+        requireOnline();
+        return voicemail.view();
+      case "voicemail_play":
+        if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+        return voicemail.play(Number(payload.id));
+      case "voicemail_pause":
+        return voicemail.pause();
+      case "voicemail_seek":
+        return voicemail.seek(Number(payload.positionMs));
+      case "voicemail_stop":
+        return voicemail.stop();
+      case "voicemail_mark_heard":
+        if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+        return voicemail.markHeard(Number(payload.id));
+      case "voicemail_delete":
+        if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+        return voicemail.remove(Number(payload.id));
+      case "voicemail_save":
+        if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+        return voicemail.save(Number(payload.id));
       case "audio_devices":
         return audioDevices();
       case "audio_level":
@@ -433,6 +464,15 @@ mockIPC(
   parkedHangup(id: string) {
     parked.hangUp(id);
   },
+  /** A caller left a voicemail message (the switch's MWI event); answers its id. */
+  voicemailLeft(caller: string, callerName: string | null = null, durationMs = 2000) {
+    return voicemail.left(caller, callerName, durationMs);
+  },
+  /** A plain SIP server's message-waiting NOTIFY (RFC 3842). */
+  messageWaiting(newMessages: number, oldMessages = 0) {
+    voicemail.notify(newMessages, oldMessages);
+  },
+  voicemailSaved: voicemail.savedFiles,
   /** The engine could not write a recording (disk full, folder gone). */
   recordingFailed(reason: string) {
     void emit("engine-notice", { code: "recording_failed", message: reason });

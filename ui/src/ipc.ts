@@ -20,11 +20,14 @@ import type { HistoryFilter } from "./bindings/HistoryFilter";
 import type { HistoryRow } from "./bindings/HistoryRow";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
 import type { LoginRequest } from "./bindings/LoginRequest";
+import type { MailboxView } from "./bindings/MailboxView";
 import type { ParkedCallView } from "./bindings/ParkedCallView";
+import type { PlaybackView } from "./bindings/PlaybackView";
 import type { QueueView } from "./bindings/QueueView";
 import type { SearchResultsView } from "./bindings/SearchResultsView";
 import type { SessionView } from "./bindings/SessionView";
 import type { UiError } from "./bindings/UiError";
+import type { VoicemailView } from "./bindings/VoicemailView";
 
 export type {
   ActivityChange,
@@ -45,11 +48,14 @@ export type {
   HistoryRow,
   HotkeyStatus,
   LoginRequest,
+  MailboxView,
   ParkedCallView,
+  PlaybackView,
   QueueView,
   SearchResultsView,
   SessionView,
   UiError,
+  VoicemailView,
 };
 
 export const EVENTS = {
@@ -62,6 +68,8 @@ export const EVENTS = {
   queue: "queue-changed",
   parked: "parked-changed",
   notice: "engine-notice",
+  voicemail: "voicemail-changed",
+  playback: "voicemail-playback",
 } as const;
 
 /** Commands reject with a `UiError` ({code, message}); this narrows unknown rejections to one. */
@@ -130,6 +138,22 @@ export const parkedPickUp = (id: string) => invoke<null>("parked_pick_up", { id 
 /** Takes the call ringing a colleague (user name or number): my phone answers it by itself. */
 export const colleaguePickUp = (user: string) => invoke<null>("colleague_pick_up", { user });
 
+// Voicemail: the messages on Koppla Växel (play, mark heard, delete, save), and the
+// message-waiting counts any SIP server sends
+/** My mailbox now; with Koppla Växel the list is fetched the first time. */
+export const voicemailGet = () => invoke<MailboxView>("voicemail_get");
+/** Plays message `id` on the chosen output device (on from where it was paused); the position
+ * arrives through `onPlayback`, and a message played to the end is marked heard. */
+export const voicemailPlay = (id: number) => invoke<null>("voicemail_play", { id });
+export const voicemailPause = () => invoke<null>("voicemail_pause");
+export const voicemailSeek = (positionMs: number) => invoke<null>("voicemail_seek", { positionMs });
+export const voicemailStop = () => invoke<null>("voicemail_stop");
+export const voicemailMarkHeard = (id: number) => invoke<null>("voicemail_mark_heard", { id });
+/** Deletes the message and its audio on the switch (the UI waits a moment first, for undo). */
+export const voicemailDelete = (id: number) => invoke<null>("voicemail_delete", { id });
+/** Saves the message as a WAV file in the Downloads folder; answers the file's path. */
+export const voicemailSave = (id: number) => invoke<string>("voicemail_save", { id });
+
 // Sound devices
 export const audioDevices = () => invoke<AudioDevicesView>("audio_devices");
 /** The microphone level in dBFS; -96 is silence. */
@@ -173,6 +197,12 @@ export const onParked = (handler: (parked: ParkedCallView[]) => void) =>
   listen<ParkedCallView[]>(EVENTS.parked, (event) => handler(event.payload));
 /** Search results may differ now (a colleague's activity changed): run the query again. */
 export const onSearchChanged = (handler: () => void) => listen<null>(EVENTS.search, () => handler());
+/** My mailbox changed (a message left, heard or deleted, or new message-waiting counts). */
+export const onVoicemail = (handler: (mailbox: MailboxView) => void) =>
+  listen<MailboxView>(EVENTS.voicemail, (event) => handler(event.payload));
+/** The message playing moved on, paused or ended. */
+export const onPlayback = (handler: (playback: PlaybackView) => void) =>
+  listen<PlaybackView>(EVENTS.playback, (event) => handler(event.payload));
 /** A problem the engine reports on its own, e.g. a recording that could not be written. */
 export const onNotice = (handler: (notice: UiError) => void) =>
   listen<UiError>(EVENTS.notice, (event) => handler(event.payload));

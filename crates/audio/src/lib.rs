@@ -9,6 +9,7 @@ mod error;
 pub mod level;
 pub mod memory;
 pub mod null;
+pub mod player;
 pub mod resample;
 pub mod tone;
 pub mod volume;
@@ -26,6 +27,7 @@ pub use null::{NullSink, NullSource};
 pub use resample::Resampler;
 pub use tone::ToneSource;
 pub use volume::{GainControl, VolumeSink, VolumeSource};
+pub use player::{Player, PlaybackState};
 pub use wav::{EndBehavior, WavSink, WavSource};
 
 /// Internal sample rate of every frame crossing a crate boundary.

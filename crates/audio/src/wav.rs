@@ -31,10 +31,31 @@ const MAX_SAMPLES: usize = 48_000 * 3600;
 impl WavSource {
     pub fn open(path: impl AsRef<Path>, end: EndBehavior) -> Result<Self, AudioError> {
         let path = path.as_ref();
-        let mut reader = hound::WavReader::open(path).map_err(|source| AudioError::WavOpen {
+        let reader = hound::WavReader::open(path).map_err(|source| AudioError::WavOpen {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::decode(reader, path, end)
+    }
+
+    /// A WAV held in memory (a voicemail message fetched from the switch); `name` is what
+    /// errors call it. Garbage is an error, never a panic.
+    pub fn from_bytes(bytes: &[u8], name: &str, end: EndBehavior) -> Result<Self, AudioError> {
+        let path = Path::new(name);
+        let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|source| {
+            AudioError::WavOpen {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        Self::decode(reader, path, end)
+    }
+
+    fn decode<R: std::io::Read>(
+        mut reader: hound::WavReader<R>,
+        path: &Path,
+        end: EndBehavior,
+    ) -> Result<Self, AudioError> {
         let spec = reader.spec();
         let fmt_err = |reason: String| AudioError::WavFormat {
             path: path.to_path_buf(),
@@ -84,6 +105,11 @@ impl WavSource {
             pos: 0,
             end,
         })
+    }
+
+    /// The whole decoded signal (48 kHz mono), e.g. for a player that seeks.
+    pub fn into_samples(self) -> Vec<i16> {
+        self.samples
     }
 
     /// Length at 48 kHz.
@@ -253,5 +279,25 @@ mod tests {
         let g = dir.path().join("g.wav");
         std::fs::write(&g, b"RIFF\x10\x00\x00\x00WAVEjunkjunk").unwrap();
         assert!(WavSource::open(&g, EndBehavior::Loop).is_err());
+    }
+
+    #[test]
+    fn bytes_decode_like_files_and_truncated_bytes_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.wav");
+        let samples: Vec<i16> = (0..8000).map(|i| ((i % 40) * 100) as i16).collect();
+        write_wav(&p, 8000, 1, &samples);
+        let bytes = std::fs::read(&p).unwrap();
+        let from_file = WavSource::open(&p, EndBehavior::Finish).unwrap();
+        let from_bytes = WavSource::from_bytes(&bytes, "m.wav", EndBehavior::Finish).unwrap();
+        assert_eq!(from_bytes.len_samples(), 48_000);
+        assert_eq!(from_bytes.into_samples(), from_file.into_samples());
+        // A message cut off in transfer or on disk: an error naming it, never a panic.
+        for cut in [0, 3, 12, 44, bytes.len() / 2] {
+            if let Ok(src) = WavSource::from_bytes(&bytes[..cut], "m.wav", EndBehavior::Finish) {
+                assert!(src.len_samples() < 48_000, "a cut file cannot be whole");
+            }
+        }
+        assert!(WavSource::from_bytes(b"not a wav at all", "x.wav", EndBehavior::Finish).is_err());
     }
 }

@@ -39,6 +39,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
   emailSeparator: "semicolon",
   campOnReminderSecs: 30,
+  voicemailNumber: null,
 };
 
 function fresh(): MockState {

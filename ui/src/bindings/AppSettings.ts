@@ -37,4 +37,9 @@ messageTemplates: Array<string>, emailSeparator: EmailSeparator,
  * A call I camped on a colleague blinks in the held list every this many seconds while it
  * still waits; 0 turns the reminder off.
  */
-campOnReminderSecs: number, };
+campOnReminderSecs: number, 
+/**
+ * What "Call voicemail" dials when the server does not say (RFC 3842 Message-Account) and
+ * the account has no Koppla Växel: e.g. Asterisk's `*97`.
+ */
+voicemailNumber: string | null, };

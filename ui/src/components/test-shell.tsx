@@ -11,7 +11,7 @@ export const TEST_SETTINGS: AppSettings = {
   audioRingtone: null, volume: 100,
   callKeys: { answer: "Ctrl+Shift+A", hangup: "Ctrl+Shift+E", hold: "Ctrl+Shift+H", mute: "Ctrl+Shift+M", focusSearch: "Ctrl+F" },
   externalAppOpen: "off", messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
-  emailSeparator: "semicolon", campOnReminderSecs: 30,
+  emailSeparator: "semicolon", campOnReminderSecs: 30, voicemailNumber: null,
 };
 
 export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: PlaceTarget[] } {

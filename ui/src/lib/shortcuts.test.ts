@@ -35,7 +35,7 @@ describe("which combinations are allowed", () => {
     expect(parseCombo("shift+ctrl+h")).toEqual({ combo: "Ctrl+Shift+H" });
     expect(parseCombo("F9")).toEqual({ combo: "F9" });
     expect(parseCombo("Shift+F12")).toEqual({ combo: "Shift+F12" });
-    expect(parseCombo("Alt+5")).toEqual({ combo: "Alt+5" });
+    expect(parseCombo("Alt+6")).toEqual({ combo: "Alt+6" });
   });
 
   it("refuses keys that would be typed, editing keys and the tab keys", () => {

@@ -18,7 +18,7 @@ const NAMED_KEYS = [
   "Enter", "Escape", "Space", "Tab", "Backspace", "Delete", "Insert", "Home", "End", "PageUp", "PageDown",
   "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight",
 ];
-const RESERVED = new Set(["Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z", "Ctrl+Y", "Alt+1", "Alt+2", "Alt+3", "Alt+4"]);
+const RESERVED = new Set(["Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z", "Ctrl+Y", "Alt+1", "Alt+2", "Alt+3", "Alt+4", "Alt+5"]);
 const SETTING_UP: ReadonlySet<CallPhase> = new Set(["calling", "ringing", "early"]);
 const MODIFIER_KEYS = new Set(["Control", "Alt", "Shift", "Meta", "AltGraph", "OS", "CapsLock"]);
 

@@ -9,9 +9,12 @@ import {
   missedCount,
   onCalls,
   onHistory,
+  onVoicemail,
+  voicemailGet,
   watchDialRequests,
   type CallView,
   type DialRequest,
+  type MailboxView,
   type SessionView,
 } from "../ipc";
 import { callToAnswer, newIncoming, noteHeld } from "../lib/calls";
@@ -20,11 +23,13 @@ import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
 import { SettingsView } from "./settings";
 import { StartView } from "./start";
+import { VoicemailView } from "./voicemail";
 
-type Tab = "start" | "history" | "contacts" | "settings";
+type Tab = "start" | "history" | "voicemail" | "contacts" | "settings";
 const TABS: { id: Tab; label: TextKey }[] = [
   { id: "start", label: "nav.start" },
   { id: "history", label: "nav.history" },
+  { id: "voicemail", label: "nav.voicemail" },
   { id: "contacts", label: "nav.contacts" },
   { id: "settings", label: "nav.settings" },
 ];
@@ -42,12 +47,16 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
   const [tab, setTab] = useState<Tab>("start");
   const [dialRequest, setDialRequest] = useState<DialRequest | null>(null);
   const [missed, setMissed] = useState(0);
+  const [mailbox, setMailbox] = useState<MailboxView | null>(null);
   const previous = useRef<CallView[]>([]);
 
   useEffect(() => {
     void run(callsList).then((list) => list && setCalls(list));
     const stopCalls = onCalls(setCalls);
     const stopHistory = onHistory(onHistoryChanged);
+    // The mailbox is followed on every tab: its badge says when a message is left.
+    void run(voicemailGet).then((box) => box && setMailbox(box));
+    const stopVoicemail = onVoicemail(setMailbox);
     const stopDial = watchDialRequests((request) => {
       setTab("start");
       // The hotkey (and links, when the user chose to call them at once) are dialled by Rust
@@ -56,7 +65,7 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
       else setDialRequest(request);
     });
     return () => {
-      for (const stop of [stopCalls, stopHistory, stopDial]) void stop.then((unlisten) => unlisten());
+      for (const stop of [stopCalls, stopHistory, stopVoicemail, stopDial]) void stop.then((unlisten) => unlisten());
     };
   }, []);
 
@@ -121,7 +130,7 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
-  // Alt+1..4 jump between the tabs so the window works without a mouse (checklist 79).
+  // Alt+1..5 jump between the tabs so the window works without a mouse (checklist 79).
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (!event.altKey || event.ctrlKey || event.metaKey) return;
@@ -146,13 +155,22 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
             class={tab === id ? "tab active" : "tab"}
             aria-current={tab === id ? "page" : undefined}
             data-testid={`tab-${id}`}
-            title={`Alt+${TABS.findIndex((entry) => entry.id === id) + 1}`}
+            title={`${t(label)} (Alt+${TABS.findIndex((entry) => entry.id === id) + 1})`}
             onClick={() => setTab(id)}
           >
-            {t(label)}
+            <span class="tab-label">{t(label)}</span>
             {id === "history" && missed > 0 && (
               <span class="badge" data-testid="missed-badge" title={t("nav.missed", { count: String(missed) })}>
                 {missed}
+              </span>
+            )}
+            {id === "voicemail" && (mailbox?.new ?? 0) > 0 && (
+              <span
+                class="badge"
+                data-testid="voicemail-badge"
+                title={t("nav.newVoicemail", { count: String(mailbox?.new ?? 0) })}
+              >
+                {mailbox?.new}
               </span>
             )}
           </button>
@@ -171,6 +189,7 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
             />
           )}
           {tab === "history" && <HistoryView onSeen={() => setMissed(0)} />}
+          {tab === "voicemail" && <VoicemailView mailbox={mailbox} />}
           {tab === "contacts" && <ContactsView />}
           {tab === "settings" && <SettingsView session={session} />}
         </main>

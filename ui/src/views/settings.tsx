@@ -40,6 +40,7 @@ export function SettingsView({ session }: Props) {
   const [delay, setDelay] = useState(String(settings.searchDelayMs));
   const [reminder, setReminder] = useState(String(settings.campOnReminderSecs));
   const [external, setExternal] = useState(settings.externalAppUrl ?? "");
+  const [voicemailNumber, setVoicemailNumber] = useState(settings.voicemailNumber ?? "");
   const [externalBad, setExternalBad] = useState(false);
   const devices = useAudioDevices();
 
@@ -75,6 +76,12 @@ export function SettingsView({ session }: Props) {
     const value = Number.isFinite(typed) ? Math.min(MAX_CAMP_ON_REMINDER_SECS, Math.max(0, typed)) : settings.campOnReminderSecs;
     setReminder(String(value));
     if (value !== settings.campOnReminderSecs) update({ campOnReminderSecs: value });
+  };
+
+  const saveVoicemailNumber = () => {
+    const value = voicemailNumber.trim();
+    setVoicemailNumber(value);
+    if ((value || null) !== settings.voicemailNumber) update({ voicemailNumber: value || null });
   };
 
   const saveExternal = () => {
@@ -209,6 +216,23 @@ export function SettingsView({ session }: Props) {
             />
             <small class="hint" id="camp-on-reminder-hint">
               {t("settings.campOnReminderHint")}
+            </small>
+          </label>
+        )}
+        {!session.switch_features && (
+          <label>
+            {t("settings.voicemailNumber")}
+            <input
+              data-testid="setting-voicemailNumber"
+              value={voicemailNumber}
+              placeholder="*97"
+              aria-describedby="voicemail-number-hint"
+              onInput={(e) => setVoicemailNumber(e.currentTarget.value)}
+              onBlur={saveVoicemailNumber}
+              onKeyDown={(e) => e.key === "Enter" && saveVoicemailNumber()}
+            />
+            <small class="hint" id="voicemail-number-hint">
+              {t("settings.voicemailNumberHint")}
             </small>
           </label>
         )}
