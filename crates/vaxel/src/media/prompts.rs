@@ -251,21 +251,21 @@ fn number_clips(n: u32, out: &mut Vec<&'static str>) {
         0..=19 => out.push(UNITS[n as usize]),
         20..=99 => {
             out.push(TENS[(n / 10) as usize]);
-            if n % 10 != 0 {
+            if !n.is_multiple_of(10) {
                 out.push(UNITS[(n % 10) as usize]);
             }
         }
         100..=999 => {
             number_clips(n / 100, out);
             out.push("hundred");
-            if n % 100 != 0 {
+            if !n.is_multiple_of(100) {
                 number_clips(n % 100, out);
             }
         }
         1000..=999_999 => {
             number_clips(n / 1000, out);
             out.push("thousand");
-            if n % 1000 != 0 {
+            if !n.is_multiple_of(1000) {
                 number_clips(n % 1000, out);
             }
         }
