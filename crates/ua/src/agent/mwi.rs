@@ -139,7 +139,7 @@ impl UserAgent {
         }
         let (code, summary) = if !self.cfg.mwi {
             (489, None)
-        } else if !self.from_registrar(source) {
+        } else if !self.is_registrar(source) {
             // Anyone could otherwise light the lamp or change what the voicemail key dials.
             (403, None)
         } else {
@@ -157,7 +157,7 @@ impl UserAgent {
 
     /// Whether `source` is our registrar. Over UDP a server sends from its listening port;
     /// over TCP/TLS its new connections come from any port.
-    fn from_registrar(&self, source: SocketAddr) -> bool {
+    fn is_registrar(&self, source: SocketAddr) -> bool {
         self.cfg.account.server.is_some_and(|server| {
             server == source || self.transport() != Transport::Udp && server.ip() == source.ip()
         })
