@@ -8,8 +8,34 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, waitFor, which } from "./harness.mjs";
 
+/** Writes `seconds` of a `hz` tone as an 8 kHz mono 16-bit WAV, what baresip's aufile plays. */
+export function writeToneWav(path, seconds, hz = 440) {
+  const rate = 8000;
+  const samples = rate * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write("RIFF", 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write("WAVEfmt ", 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write("data", 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) {
+    wav.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 8000), 44 + i * 2);
+  }
+  writeFileSync(path, wav);
+  return path;
+}
+
 export class Baresip {
-  static async start({ dir, user, password, domain, answer = "manual" }) {
+  /** `audioIn`: a WAV (8 kHz mono, the PCMA/PCMU stream's format) the phone plays as its
+   * microphone; silence otherwise. */
+  static async start({ dir, user, password, domain, answer = "manual", audioIn = null }) {
     assert.ok(which("baresip"), "baresip is missing: install baresip-core");
     const root = join(dir, `baresip-${user}`);
     mkdirSync(root, { recursive: true });
@@ -22,12 +48,13 @@ export class Baresip {
         "poll_method epoll",
         "net_interface 127.0.0.1",
         `sip_listen 127.0.0.1:${sip}`,
-        "audio_source aubridge,silence",
+        audioIn ? `audio_source aufile,${audioIn}` : "audio_source aubridge,silence",
         "audio_player aubridge,nowhere",
         "audio_alert aubridge,nowhere",
         `rtp_ports ${rtp}-${rtp + 9}`,
         "module_path /usr/lib/baresip/modules",
         "module g711.so",
+        "module aufile.so",
         "module aubridge.so",
         "module_app account.so",
         "module_app menu.so",

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Baresip } from "./baresip.mjs";
+import { Baresip, writeToneWav } from "./baresip.mjs";
 import { freePort, repo, startApp, waitFor } from "./harness.mjs";
 
 const passwords = { anna: "anna-hemligt-1", bertil: "bertil-hemligt-2" };
@@ -75,12 +75,13 @@ test("a message left by a colleague is counted, listed, played to the end (heard
   assert.equal((await driver.findAll('[data-testid="voicemail-badge"]')).length, 0, "an empty mailbox has no badge");
 
   const domain = `127.0.0.1:${sip}`;
-  bertil = await Baresip.start({ dir: mkdtempSync(join(tmpdir(), "koppla-webview-vm-")), user: "bertil",
-    password: passwords.bertil, domain });
+  const dir = mkdtempSync(join(tmpdir(), "koppla-webview-vm-"));
+  bertil = await Baresip.start({ dir, user: "bertil", password: passwords.bertil, domain,
+    audioIn: writeToneWav(join(dir, "bertil-talks.wav"), 30) });
   await bertil.waitRegistered();
 
   // Bertil calls; Anna does not answer; after her 3 s the switch answers with voicemail. He talks
-  // (silence from baresip, still a message) for a few seconds after the greeting and hangs up.
+  // (a tone) through the greeting and a few seconds after it, and hangs up.
   await bertil.command(`dial sip:anna@${domain}`);
   await driver.waitFor('[data-testid="call-answer"]', { timeout: 30000 });
   await bertil.waitEvent("CALL_ESTABLISHED", 30000);
