@@ -78,8 +78,9 @@ struct Relay {
     spool: PathBuf,
 }
 
-/// Starts the SMTP relay on `port` and returns once it accepts connections.
-fn start_relay(dir: &TestDir, port: u16, pki: &Pki, reject: &[&str]) -> Relay {
+/// Starts the SMTP relay on `port` (STARTTLS, or TLS from the first byte) and returns once it
+/// accepts connections.
+fn start_relay(dir: &TestDir, port: u16, pki: &Pki, reject: &[&str], implicit_tls: bool) -> Relay {
     let spool = dir.sub("spool").expect("spool dir");
     let mut cmd = Command::new(python());
     cmd.arg(concat!(
@@ -97,6 +98,9 @@ fn start_relay(dir: &TestDir, port: u16, pki: &Pki, reject: &[&str]) -> Relay {
     .arg(&spool);
     for r in reject {
         cmd.args(["--reject", r]);
+    }
+    if implicit_tls {
+        cmd.arg("--implicit-tls");
     }
     let mut guard =
         ProcessGuard::spawn("smtp", cmd, dir.path(), Stdout::Piped).expect("start SMTP relay");
@@ -145,24 +149,28 @@ fn ports() -> Ports {
 }
 
 /// alice calls, bob and carol have mailboxes; neither registers, so calls go straight to
-/// voicemail. `[mail]` points at the relay port with STARTTLS, AUTH and the test CA; retries
-/// every second.
-fn write_config(dir: &TestDir, p: &Ports, pki: &Pki) -> PathBuf {
+/// voicemail. `[mail]` points at the relay port with `security`, AUTH and (when `trust_ca`)
+/// the test CA; retries every second.
+fn write_config(dir: &TestDir, p: &Ports, pki: &Pki, security: &str, trust_ca: bool) -> PathBuf {
     let d = dir.path();
     let mut toml = format!(
         "[server]\nsip_bind = \"127.0.0.1:{sip}\"\napi_bind = \"127.0.0.1:{api}\"\n\
          public_ip = \"127.0.0.1\"\ndatabase = \"sqlite://{db}?mode=rwc\"\n\
          voicemail_dir = \"{vm}\"\nvoicemail_max_secs = 20\n\n\
-         [mail]\nhost = \"127.0.0.1\"\nport = {smtp}\nsecurity = \"starttls\"\n\
+         [mail]\nhost = \"127.0.0.1\"\nport = {smtp}\nsecurity = \"{security}\"\n\
          username = \"{SMTP_USER}\"\npassword_env = \"{SMTP_PW_VAR}\"\n\
-         from = \"vaxel@example.se\"\nfrom_name = \"Koppla Växel\"\nca_file = \"{ca}\"\n\
+         from = \"vaxel@example.se\"\nfrom_name = \"Koppla Växel\"\n{ca}\
          retry_secs = [1]\ngive_up_secs = 600\ntimeout_secs = 5\n",
         sip = p.sip,
         api = p.api,
         smtp = p.smtp,
         db = d.join("vaxel.db").display(),
         vm = d.join("voicemail").display(),
-        ca = pki.ca.display(),
+        ca = if trust_ca {
+            format!("ca_file = \"{}\"\n", pki.ca.display())
+        } else {
+            String::new()
+        },
     );
     for (user, name, number, email) in [
         ("alice", "Alice Andersson", "1001", "alice@example.se"),
@@ -403,8 +411,8 @@ async fn new_message_is_mailed_over_starttls_with_auth_and_the_wav_attached() {
     let dir = TestDir::new("vaxel-mail").expect("test dir");
     let p = ports();
     let pki = make_pki(dir.path());
-    let relay = start_relay(&dir, p.smtp, &pki, &[]);
-    let cfg = write_config(&dir, &p, &pki);
+    let relay = start_relay(&dir, p.smtp, &pki, &[], false);
+    let cfg = write_config(&dir, &p, &pki, "starttls", true);
     let sw = start_switch(&dir, &cfg, &p, 1).await;
     let bob = sw.login("bob").await;
     sw.notify(&bob, json!({"enabled": true})).await;
@@ -459,7 +467,7 @@ async fn relay_down_first_the_mail_arrives_after_a_retry_and_the_message_waits_m
     let dir = TestDir::new("vaxel-mail-retry").expect("test dir");
     let p = ports();
     let pki = make_pki(dir.path());
-    let cfg = write_config(&dir, &p, &pki);
+    let cfg = write_config(&dir, &p, &pki, "starttls", true);
     let sw = start_switch(&dir, &cfg, &p, 1).await;
     let bob = sw.login("bob").await;
     sw.notify(
@@ -476,7 +484,7 @@ async fn relay_down_first_the_mail_arrives_after_a_retry_and_the_message_waits_m
     let failures = sw.log_count("mail not sent, will retry");
     assert!(failures >= 2, "retried every second: {failures} attempts");
 
-    let relay = start_relay(&dir, p.smtp, &pki, &[]);
+    let relay = start_relay(&dir, p.smtp, &pki, &[], false);
     let mail = wait_mail(&relay.spool, 1).await;
     assert_eq!(mail["rcpt_tos"], json!(["bob.home@example.org"]), "{mail}");
     assert_eq!(
@@ -501,7 +509,7 @@ async fn a_queued_notice_survives_a_restart_and_a_refused_address_is_not_retried
     let dir = TestDir::new("vaxel-mail-restart").expect("test dir");
     let p = ports();
     let pki = make_pki(dir.path());
-    let cfg = write_config(&dir, &p, &pki);
+    let cfg = write_config(&dir, &p, &pki, "starttls", true);
     let mut first = start_switch(&dir, &cfg, &p, 1).await;
     let bob = first.login("bob").await;
     first.notify(&bob, json!({"enabled": true})).await;
@@ -521,7 +529,7 @@ async fn a_queued_notice_survives_a_restart_and_a_refused_address_is_not_retried
     first.guard.stop(Duration::from_secs(5));
 
     // The relay comes up while the switch is down; the new run finds both rows in the outbox.
-    let relay = start_relay(&dir, p.smtp, &pki, &["gone@example.se"]);
+    let relay = start_relay(&dir, p.smtp, &pki, &["gone@example.se"], false);
     let second = start_switch(&dir, &cfg, &p, 2).await;
     let mail = wait_mail(&relay.spool, 1).await;
     assert_eq!(mail["rcpt_tos"], json!(["bob@example.se"]), "{mail}");
@@ -543,4 +551,52 @@ async fn a_queued_notice_survives_a_restart_and_a_refused_address_is_not_retried
     // carol's message is kept even though its notice failed for good.
     let carol = second.login("carol").await;
     assert_eq!(only_message(&second, &carol).await["caller"], "alice");
+}
+
+#[tokio::test]
+async fn a_relay_with_tls_from_the_first_byte_gets_the_notice_without_audio() {
+    let dir = TestDir::new("vaxel-mail-tls").expect("test dir");
+    let p = ports();
+    let pki = make_pki(dir.path());
+    let relay = start_relay(&dir, p.smtp, &pki, &[], true);
+    let cfg = write_config(&dir, &p, &pki, "tls", true);
+    let sw = start_switch(&dir, &cfg, &p, 1).await;
+    let bob = sw.login("bob").await;
+    sw.notify(&bob, json!({"enabled": true, "attach_audio": false}))
+        .await;
+    leave_message(sw.sip, "1002").await;
+    let mail = wait_mail(&relay.spool, 1).await;
+    assert_eq!(mail["tls"], true, "{mail}");
+    assert_eq!(mail["auth_login"], SMTP_USER, "{mail}");
+    assert_eq!(mail["attachments"], json!([]), "{mail}");
+    let text = mail["text"].as_str().expect("text").replace("\r\n", "\n");
+    assert!(text.contains("Lyssna på meddelandet i Koppla."), "{text}");
+    assert!(!text.contains("ljudfil"), "{text}");
+}
+
+#[tokio::test]
+async fn a_relay_certificate_from_an_unknown_ca_is_refused_and_retried() {
+    let dir = TestDir::new("vaxel-mail-untrusted").expect("test dir");
+    let p = ports();
+    let pki = make_pki(dir.path());
+    let relay = start_relay(&dir, p.smtp, &pki, &[], false);
+    // Without ca_file the switch trusts only the public roots, which never signed the relay's
+    // certificate: it must not send (there is no "accept invalid" to fall back on).
+    let cfg = write_config(&dir, &p, &pki, "starttls", false);
+    let sw = start_switch(&dir, &cfg, &p, 1).await;
+    let bob = sw.login("bob").await;
+    sw.notify(&bob, json!({"enabled": true})).await;
+    leave_message(sw.sip, "1002").await;
+    sw.wait_logged("mail not sent, will retry", 2).await;
+    assert!(
+        sw.log_count("UnknownIssuer") >= 2,
+        "certificate refused: {}",
+        sw.guard.log_tail(10)
+    );
+    assert!(
+        !relay.spool.join("1.json").exists(),
+        "nothing was delivered"
+    );
+    assert_eq!(sw.log_count("mail sent"), 0);
+    assert_eq!(only_message(&sw, &bob).await["caller"], "alice");
 }

@@ -2,7 +2,8 @@
 """A real SMTP relay for the switch's mail tests, on Debian's python3-aiosmtpd.
 
 It listens on 127.0.0.1:PORT, offers STARTTLS with the given certificate and requires it
-before AUTH (PLAIN or LOGIN, one user and password). Every accepted message is written to
+before AUTH (PLAIN or LOGIN, one user and password); with --implicit-tls it speaks TLS from the
+first byte instead. Every accepted message is written to
 SPOOL/<n>.eml (the raw DATA) with SPOOL/<n>.json beside it (envelope sender, recipients, the
 AUTH login, whether TLS was on, the decoded Subject, To, From and text, and each attachment's
 name, type and encoding; the decoded attachment itself is SPOOL/<n>.att<i>), each written to a temporary name first and renamed, so the
@@ -56,7 +57,8 @@ class Spool:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "auth_login": login,
-            "tls": session.ssl is not None,
+            # session.ssl is only set by STARTTLS; the transport knows about implicit TLS too.
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
         }
         raw = envelope.original_content or envelope.content
         # Python's own MIME parser decodes what the switch's mail library encoded, so the test
@@ -94,6 +96,7 @@ def main():
     p.add_argument("--password", required=True)
     p.add_argument("--spool", required=True)
     p.add_argument("--reject", action="append", default=[])
+    p.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (port 465 style)")
     args = p.parse_args()
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -110,15 +113,19 @@ def main():
         # Not handled here: aiosmtpd answers 535.
         return AuthResult(success=False, handled=False)
 
+    if args.implicit_tls:
+        # aiosmtpd's auth_require_tls only knows STARTTLS and would hide AUTH on a connection
+        # that is TLS from the first byte.
+        encryption = {"ssl_context": tls, "auth_require_tls": False}
+    else:
+        encryption = {"tls_context": tls, "require_starttls": True, "auth_require_tls": True}
     controller = Controller(
         Spool(args.spool, args.reject),
         hostname="127.0.0.1",
         port=args.port,
-        tls_context=tls,
-        require_starttls=True,
         authenticator=authenticator,
         auth_required=True,
-        auth_require_tls=True,
+        **encryption,
     )
     controller.start()
     stop = threading.Event()
