@@ -946,7 +946,7 @@ test("voicemail: the badge counts new messages, a message plays to the end and i
   await page.getByTestId("tab-voicemail").click();
   const rows = page.getByTestId("voicemail-row");
   assert.deepEqual(await rows.locator("strong").allTextContents(), ["Kund AB", "Britt Ek", "Johanna Berg"]);
-  assert.equal(await text(page.getByTestId("voicemail-counts")), "2 nya · 1 sparade");
+  assert.equal(await text(page.getByTestId("voicemail-counts")), "2 nya · 1 sparat");
   await page.screenshot({ path: `${shots}/voicemail.png` });
 
   // Played to its end, the newest message counts as heard and the badge goes down.
@@ -982,7 +982,7 @@ test("voicemail with a plain SIP server: message-waiting counts and Call voicema
   await page.evaluate(() => window.koppla.messageWaiting(3, 1));
   await page.getByTestId("voicemail-badge").filter({ hasText: "3" }).waitFor();
   await page.getByTestId("tab-voicemail").click();
-  assert.equal(await text(page.getByTestId("voicemail-counts")), "3 nya · 1 sparade");
+  assert.equal(await text(page.getByTestId("voicemail-counts")), "3 nya · 1 sparat");
   assert.equal(await page.getByTestId("voicemail-row").count(), 0);
   await page.getByTestId("voicemail-call").click();
   await page.getByTestId("call-phase").waitFor();

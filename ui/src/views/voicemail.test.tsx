@@ -79,7 +79,7 @@ afterEach(async () => {
 describe("the voicemail tab", () => {
   it("lists messages newest first with the known name, number, time, length and new mark", async () => {
     await mount();
-    expect(one("voicemail-counts")?.textContent).toBe("1 nya · 1 sparade");
+    expect(one("voicemail-counts")?.textContent).toBe("1 nytt · 1 sparat");
     const rows = all("voicemail-row");
     expect(rows.map((r) => r.querySelector("strong")?.textContent)).toEqual(["Britt Ek", "1002"]);
     expect(rows[0]?.textContent).toContain("0701234567 · ");

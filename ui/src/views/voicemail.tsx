@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useShell } from "../context";
+import type { TextKey } from "../i18n";
 import {
   onPlayback,
   voicemailDelete,
@@ -85,6 +86,8 @@ export function VoicemailView({ mailbox }: Props) {
     if (path) setSaved(path);
   };
 
+  const counted = (count: number, one: TextKey, many: TextKey) =>
+    count === 1 ? t(one) : t(many, { count: String(count) });
   const when = new Intl.DateTimeFormat(lang === "sv" ? "sv-SE" : "en-GB", { dateStyle: "short", timeStyle: "short" });
   const shown = mailbox?.messages.filter((m) => m.id !== deleting?.id) ?? [];
 
@@ -92,7 +95,8 @@ export function VoicemailView({ mailbox }: Props) {
     <section class="voicemail" data-testid="voicemail">
       <div class="voicemail-head">
         <strong data-testid="voicemail-counts">
-          {t("voicemail.counts", { new: String(mailbox?.new ?? 0), old: String(mailbox?.old ?? 0) })}
+          {counted(mailbox?.new ?? 0, "voicemail.newOne", "voicemail.newMany")} ·{" "}
+          {counted(mailbox?.old ?? 0, "voicemail.savedOne", "voicemail.savedMany")}
         </strong>
         {mailbox?.callTarget && (
           <button data-testid="voicemail-call" onClick={() => void place(mailbox.callTarget ?? "")}>
