@@ -30,6 +30,9 @@ const LEAD_IN: usize = 4000;
 const GAP: usize = 2400;
 /// A greeting shorter than this is a slip of the finger, not a greeting.
 const MIN_GREETING_SAMPLES: usize = 4000;
+/// Silence after the goodbye before the BYE: the phone's jitter buffer still holds the last
+/// words when the switch has sent them, and a phone ends playout at the BYE.
+const HANGUP_TAIL: Duration = Duration::from_millis(600);
 
 /// What the menu needs from the rest of the switch.
 #[derive(Clone)]
@@ -107,8 +110,12 @@ pub(super) async fn run(job: Job, settings: MenuSettings, done: mpsc::UnboundedS
     // jitter buffer takes a burst, whereas skipped frames would stretch what it plays.
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut buf = [0u8; 2048];
+    let mut hang_up_at: Option<tokio::time::Instant> = None;
     loop {
-        if call.step().await {
+        if hang_up_at.is_none() && call.step().await {
+            hang_up_at = Some(tokio::time::Instant::now() + HANGUP_TAIL);
+        }
+        if hang_up_at.is_some_and(|at| tokio::time::Instant::now() >= at) {
             let _ = done.send(call.job.call_id.clone());
             return;
         }

@@ -93,7 +93,8 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
-    /// The owner hears the welcome; `*` now opens another mailbox instead.
+    /// The owner hears the welcome; `*` now (or until the menu starts) opens another mailbox
+    /// instead.
     Welcome {
         owner: String,
     },
@@ -107,7 +108,12 @@ enum State {
     Checking {
         mailbox: String,
     },
-    Opening,
+    /// Waiting for the mailbox; `another` when the caller pressed `*` meanwhile.
+    Opening {
+        another: bool,
+    },
+    /// "You have …" plays; `*` still opens another mailbox, other keys choose from the menu.
+    Intro,
     Main,
     /// Message `index` (with its "received at") is playing.
     Playing {
@@ -268,7 +274,11 @@ impl Menu {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Welcome { owner } => {
                 self.actions.push_back(Action::Open(owner));
-                self.state = State::Opening;
+                self.state = State::Opening { another: false };
+            }
+            State::Intro => {
+                self.state = State::Main;
+                self.play(&[Prompt::MainMenu], &[]);
             }
             State::Playing { index } => {
                 if let Some(m) = self.mailbox.messages.get_mut(index) {
@@ -308,16 +318,12 @@ impl Menu {
     fn on_digit(&mut self, d: char, now: Instant) {
         self.silent = 0;
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Welcome { owner } => {
-                if d == '*' {
-                    self.state = State::Mailbox {
-                        digits: String::new(),
-                    };
-                    self.play(&[Prompt::EnterMailbox], &[]);
-                } else {
-                    self.state = State::Welcome { owner };
-                }
-            }
+            // The welcome and "you have …" are short, and a phone's first key can take a
+            // while to arrive: `*` opens another mailbox until the menu itself starts.
+            State::Welcome { .. } | State::Intro if d == '*' => self.ask_mailbox(),
+            State::Welcome { owner } => self.state = State::Welcome { owner },
+            State::Intro => self.main_choice(d),
+            State::Opening { .. } => self.state = State::Opening { another: d == '*' },
             State::Mailbox { mut digits } => match d {
                 '0'..='9' => {
                     self.barge_in();
@@ -495,7 +501,7 @@ impl Menu {
         match check {
             PinCheck::Opened => {
                 self.actions.push_back(Action::Open(mailbox));
-                self.state = State::Opening;
+                self.state = State::Opening { another: false };
             }
             PinCheck::Locked => self.goodbye(&[Prompt::Locked]),
             PinCheck::Wrong => {
@@ -512,17 +518,27 @@ impl Menu {
     }
 
     fn on_opened(&mut self, mailbox: Option<Mailbox>) {
-        if self.state != State::Opening {
+        let State::Opening { another } = self.state else {
             return;
+        };
+        if another {
+            return self.ask_mailbox();
         }
         let Some(mailbox) = mailbox else {
             return self.goodbye(&[]);
         };
         self.mailbox = mailbox;
-        self.state = State::Main;
-        let mut p = self.summary();
-        p.push(Prompt::MainMenu);
+        self.state = State::Intro;
+        let p = self.summary();
         self.play(&p, &[]);
+    }
+
+    fn ask_mailbox(&mut self) {
+        self.mailbox = Mailbox::default();
+        self.state = State::Mailbox {
+            digits: String::new(),
+        };
+        self.play(&[Prompt::EnterMailbox], &[]);
     }
 
     /// "You have 2 new messages", then the saved ones; "no messages" when empty.

@@ -84,9 +84,9 @@ fn owner_in_main_menu() -> Walk {
             Prompt::YouHave,
             Prompt::Number(1),
             Prompt::SavedMessage,
-            Prompt::MainMenu
         ])]
     );
+    assert_eq!(w.done(), vec![p(&[Prompt::MainMenu])]);
     w
 }
 
@@ -307,7 +307,12 @@ fn outside_caller_gives_mailbox_and_pin() {
         vec![Action::Open("1001".into())]
     );
     let a = w.input(Input::Opened(Some(Mailbox::default())));
-    assert_eq!(a, vec![p(&[Prompt::NoMessages, Prompt::MainMenu])]);
+    assert_eq!(a, vec![p(&[Prompt::NoMessages])]);
+    // A key during "you have …" already chooses from the menu.
+    assert_eq!(
+        w.keys("2"),
+        vec![p(&[Prompt::NoMessages, Prompt::MainMenu])]
+    );
 }
 
 #[test]
@@ -377,6 +382,36 @@ fn owner_presses_star_to_open_another_mailbox() {
             pin: "4321".into()
         })
     );
+}
+
+#[test]
+fn star_until_the_menu_starts_opens_another_mailbox() {
+    // Pressed while the owner's mailbox is being read.
+    let mut w = Walk::new(Login::Owner("bob".into()));
+    w.actions();
+    assert_eq!(w.done(), vec![Action::Open("bob".into())]);
+    assert_eq!(w.keys("*"), vec![]);
+    assert_eq!(
+        w.input(Input::Opened(Some(mailbox()))),
+        vec![p(&[Prompt::EnterMailbox])]
+    );
+    // Pressed during "you have …".
+    let mut w = Walk::new(Login::Owner("bob".into()));
+    w.actions();
+    w.done();
+    w.input(Input::Opened(Some(mailbox())));
+    assert_eq!(w.keys("*"), vec![p(&[Prompt::EnterMailbox])]);
+    // The other mailbox is a fresh start: what bob's held is forgotten.
+    w.keys("1001#");
+    w.keys("4321#");
+    w.input(Input::Pin(PinCheck::Opened));
+    assert_eq!(
+        w.input(Input::Opened(Some(Mailbox::default()))),
+        vec![p(&[Prompt::NoMessages])]
+    );
+    // Once the menu plays, * means goodbye.
+    w.done();
+    assert_eq!(w.keys("*"), vec![p(&[Prompt::Goodbye])]);
 }
 
 #[test]
