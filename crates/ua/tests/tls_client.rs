@@ -37,8 +37,11 @@ async fn tls_client_without_certificate_is_reached_over_its_connection() {
     let mut transport = TransportConfig::new(bind);
     transport.tls =
         Some(TlsConfig::with_roots_pem(cert.as_bytes(), Some("localhost".into())).unwrap());
+    let mut ua = UaConfig::new(account, bind);
+    // This scripted server expects exactly REGISTER, OPTIONS and the un-REGISTER.
+    ua.mwi = false;
     let cfg = RuntimeConfig {
-        ua: UaConfig::new(account, bind),
+        ua,
         transport,
         auto_answer: false,
         audio: Box::new(NullAudio),
