@@ -455,3 +455,135 @@ async fn voicemail_dir_is_created_and_an_unusable_one_fails_start() {
     let err = Vaxel::start(cfg).await.err().expect("must fail");
     assert!(err.to_string().contains("voicemail directory"), "{err}");
 }
+
+/// Deterministic white noise (a linear congruential generator): two seeds give greetings that
+/// do not correlate with each other, so the audio a caller hears identifies the greeting.
+fn noise(seed: u32, len: usize) -> Vec<i16> {
+    let mut x = seed;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((x >> 16) as i16) / 4
+        })
+        .collect()
+}
+
+fn wav_8k(pcm: &[i16]) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut buf, spec).expect("wav");
+    for s in pcm {
+        w.write_sample(*s).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    buf.into_inner()
+}
+
+/// Best normalised correlation of `greeting` within `heard`, over every lag.
+fn correlation(heard: &[i16], greeting: &[i16]) -> f64 {
+    let g: Vec<f64> = greeting.iter().map(|s| f64::from(*s)).collect();
+    let gn = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    (0..heard.len().saturating_sub(g.len()))
+        .map(|lag| {
+            let seg = &heard[lag..lag + g.len()];
+            let dot: f64 = seg.iter().zip(&g).map(|(a, b)| f64::from(*a) * b).sum();
+            let sn = seg
+                .iter()
+                .map(|v| f64::from(*v).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if sn == 0.0 {
+                0.0
+            } else {
+                dot / (sn * gn)
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Answers the switch's 200, then collects the greeting audio until the stream pauses.
+async fn hear_voicemail(alice: &mut Phone, rtp: &UdpSocket) -> (Vec<i16>, String, DialogIds) {
+    let ok = expect_status(alice, 200).await;
+    let ids = DialogIds::from_response(&ok);
+    let target = uri_of(&header(&ok, "Contact").expect("Contact"));
+    let ack = alice.in_dialog("ACK", &target, &[], &ids, 2);
+    alice.send(&ack).await;
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 2048];
+    let mut wait = Duration::from_secs(5);
+    while let Ok(Ok((n, _))) = tokio::time::timeout(wait, rtp.recv_from(&mut buf)).await {
+        heard.extend(koppla_vaxel::media::voicemail::rtp_pcm(&buf[..n]).expect("G.711"));
+        wait = Duration::from_millis(400);
+    }
+    (heard, target, ids)
+}
+
+/// A busy callee's callers hear the busy greeting and an unanswered one's the no-answer
+/// greeting, both uploaded through the API: the received audio is correlated with each.
+#[tokio::test]
+async fn busy_and_unanswered_callers_hear_their_own_greeting() {
+    let env = start().await;
+    let mut alice = Phone::udp("alice", env.h.sip_addr).await;
+    let mut bob = Phone::udp("bob", env.h.sip_addr).await;
+    assert_eq!(alice.register(PW).await.0, 200);
+    assert_eq!(bob.register(PW).await.0, 200);
+    let token = env.login("bob").await;
+    let busy = noise(1, 12_000);
+    let no_answer = noise(2, 12_000);
+    for (kind, pcm) in [("busy", &busy), ("no_answer", &no_answer)] {
+        let r = env
+            .http
+            .put(env.api(&format!("/me/greetings/{kind}")))
+            .bearer_auth(&token)
+            .body(wav_8k(pcm))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 200, "{kind}");
+    }
+
+    // bob's phone declines: busy.
+    let rtp = UdpSocket::bind("127.0.0.1:0").await.expect("rtp");
+    alice
+        .invite("1002", PW, rtp.local_addr().expect("addr"))
+        .await;
+    let invite = expect_request(&mut bob, "INVITE").await;
+    bob.respond(&invite, 486, "tb", None).await;
+    let (heard, target, ids) = hear_voicemail(&mut alice, &rtp).await;
+    let (with_busy, with_other) = (correlation(&heard, &busy), correlation(&heard, &no_answer));
+    eprintln!("busy call: busy greeting {with_busy:.3}, no-answer greeting {with_other:.3}");
+    assert!(
+        with_busy > 0.95 && with_other < 0.2,
+        "{with_busy} {with_other}"
+    );
+    let bye = alice.in_dialog("BYE", &target, &[], &ids, 3);
+    alice.send(&bye).await;
+    expect_status(&mut alice, 200).await;
+
+    // bob lets it ring out: no answer.
+    let rtp = UdpSocket::bind("127.0.0.1:0").await.expect("rtp");
+    alice
+        .invite("1002", PW, rtp.local_addr().expect("addr"))
+        .await;
+    let invite = expect_request(&mut bob, "INVITE").await;
+    bob.respond(&invite, 180, "tb2", None).await;
+    let c = expect_request(&mut bob, "CANCEL").await;
+    bob.respond(&c, 200, "tb2", None).await;
+    bob.respond(&invite, 487, "tb2", None).await;
+    let (heard, target, ids) = hear_voicemail(&mut alice, &rtp).await;
+    let (with_busy, with_other) = (correlation(&heard, &busy), correlation(&heard, &no_answer));
+    eprintln!("unanswered call: busy greeting {with_busy:.3}, no-answer greeting {with_other:.3}");
+    assert!(
+        with_other > 0.95 && with_busy < 0.2,
+        "{with_busy} {with_other}"
+    );
+    let bye = alice.in_dialog("BYE", &target, &[], &ids, 3);
+    alice.send(&bye).await;
+    expect_status(&mut alice, 200).await;
+    env.h.shutdown().await;
+}

@@ -271,7 +271,11 @@ async fn play(
 ) -> bool {
     let mut buf = [0u8; 2048];
     let mut tick = tokio::time::interval(Duration::from_millis(20));
-    for frame in pcm.chunks(FRAME) {
+    for chunk in pcm.chunks(FRAME) {
+        // Every packet a whole 20 ms: the last one is padded with silence (phones and tests
+        // expect constant frames).
+        let mut frame = [0i16; FRAME];
+        frame[..chunk.len()].copy_from_slice(chunk);
         tokio::select! {
             _ = tick.tick() => {}
             _ = &mut *stop => return false,
@@ -281,7 +285,7 @@ async fn play(
             job.dest = Some(src);
         }
         if let Some(to) = job.dest {
-            let _ = job.sock.send_to(&rtp.packet(frame), to).await;
+            let _ = job.sock.send_to(&rtp.packet(&frame), to).await;
         }
     }
     true
@@ -630,6 +634,11 @@ mod tests {
         }
     }
 
+    /// `n` samples as sent: whole 20 ms frames.
+    fn framed(n: usize) -> usize {
+        n.div_ceil(FRAME) * FRAME
+    }
+
     /// Everything the phone receives until `quiet` passes without a packet, decoded (the first
     /// packet may take a while: the mailbox check runs first, on a busy machine).
     async fn hear(phone: &UdpSocket, quiet: Duration) -> Vec<i16> {
@@ -655,11 +664,7 @@ mod tests {
         // The spoken English no-answer default, then the tone.
         let heard = hear(&h.phone, Duration::from_millis(1000)).await;
         let expected = prompts::pcm(Lang::En, Prompt::LeaveMessage).len() + 2400 + 2400 + 3200;
-        assert!(
-            heard.len().abs_diff(expected) <= FRAME,
-            "{} vs {expected}",
-            heard.len()
-        );
+        assert_eq!(heard.len(), framed(expected));
         // 1.5 s of speech-level audio, then BYE.
         let mut rtp = crate::media::RtpOut::new(0);
         let frame: Vec<i16> = (0..160).map(|i| ((i % 40) * 300 - 6000) as i16).collect();
@@ -705,7 +710,7 @@ mod tests {
         let mut h = start(dir, quota, VoicemailReason::Busy).await;
         let heard = hear(&h.phone, Duration::from_millis(1000)).await;
         let full = prompts::pcm(Lang::En, Prompt::MailboxFull);
-        assert_eq!(heard.len(), 2400 + full.len() + 4000);
+        assert_eq!(heard.len(), framed(2400 + full.len() + 4000));
         // G.711 round trip of the prompt: close to the clip itself.
         let err: f64 = heard[2400..2400 + full.len()]
             .iter()
@@ -727,7 +732,7 @@ mod tests {
         let mut h = start(dir, Quota::default(), VoicemailReason::NoAnswer).await;
         let heard = hear(&h.phone, Duration::from_millis(1000)).await;
         let cannot = prompts::pcm(Lang::En, Prompt::CannotRecord);
-        assert_eq!(heard.len(), 2400 + cannot.len() + 4000);
+        assert_eq!(heard.len(), framed(2400 + cannot.len() + 4000));
         assert_eq!(h.done.recv().await.as_deref(), Some("c1"));
         h.task.await.unwrap();
         assert!(h.recorded.try_recv().is_err());
@@ -741,7 +746,7 @@ mod tests {
         greetings::save_pcm(dir.path(), "bob", greetings::GreetingKind::Busy, &busy).unwrap();
         let h = start(dir, Quota::default(), VoicemailReason::Busy).await;
         let heard = hear(&h.phone, Duration::from_millis(1000)).await;
-        assert_eq!(heard.len(), 2400 + busy.len() + 2400 + 3200);
+        assert_eq!(heard.len(), framed(2400 + busy.len() + 2400 + 3200));
         let got = &heard[2400..2400 + busy.len()];
         let err = got
             .iter()
