@@ -547,3 +547,33 @@ fn unregistering_ends_the_subscription_and_registering_starts_a_new_one() {
     assert_ne!(header(&again, "Call-ID"), header(&first, "Call-ID"));
     assert_eq!(net.ua(5070).mwi_state(), SubState::Active);
 }
+
+#[test]
+fn after_a_lost_flow_the_new_registration_refreshes_or_renews_the_subscription() {
+    let mut net = registered(|s| s.counts = (1, 0), |_| {});
+    net.events(5070);
+    let first = last_subscribe(&mut net);
+    // The flow dies and the registration recovers: the subscription is refreshed in its
+    // dialog at once rather than at its refresh time, an hour later.
+    let now = net.now;
+    net.ua(5070).flow_closed(Transport::Udp, server(), now);
+    net.pump();
+    assert!(net.ua(5070).is_registered());
+    let refresh = last_subscribe(&mut net);
+    assert_eq!(header(&refresh, "Call-ID"), header(&first, "Call-ID"));
+    assert!(message::param(&header(&refresh, "To").unwrap(), "tag").is_some());
+    assert_eq!(net.ua(5070).mwi_state(), SubState::Active);
+
+    // This time the server restarted and lost it: 481, and a new subscription follows.
+    net.mwi(server()).sub = None;
+    let now = net.now;
+    net.ua(5070).flow_closed(Transport::Udp, server(), now);
+    net.pump();
+    let renewed = last_subscribe(&mut net);
+    assert_ne!(header(&renewed, "Call-ID"), header(&first, "Call-ID"));
+    assert!(message::param(&header(&renewed, "To").unwrap(), "tag").is_none());
+    assert_eq!(net.ua(5070).mwi_state(), SubState::Active);
+    assert!(net.mwi(server()).sub.is_some());
+    // The summary did not change, so the user hears nothing new.
+    assert!(waiting(&net.events(5070)).is_empty());
+}
