@@ -304,10 +304,7 @@ impl Vaxel {
                 )],
                 None => Vec::new(),
             },
-            mail: match &config.mail {
-                Some(_) => crate::mail::Mailer::configured(time_zone(&config)?),
-                None => crate::mail::Mailer::disabled(),
-            },
+            mail: crate::mail::Mailer::new(&config, time_zone(&config)?),
         });
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();

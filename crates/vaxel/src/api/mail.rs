@@ -3,6 +3,7 @@
 
 use super::{ApiError, AuthUser, ErrorBody};
 use crate::mail::{valid_address, Lang};
+use crate::model::UserRecord;
 use crate::state::AppState;
 use crate::store::NotifySettings;
 use axum::extract::State;
@@ -22,7 +23,8 @@ pub struct VoicemailNotify {
     pub sends_to: Option<String>,
     /// Attach the message as a WAV file.
     pub attach_audio: bool,
-    /// Language of the mail, `sv` (default) or `en`.
+    /// Language of the mail, `sv` or `en` (until chosen: the user's language in the switch
+    /// configuration, else Swedish).
     pub language: Lang,
     /// False when the switch has no `[mail]` section: nothing is sent whatever is set here.
     pub mail_configured: bool,
@@ -37,31 +39,32 @@ pub struct VoicemailNotifyInput {
     pub address: Option<String>,
     #[serde(default = "yes")]
     pub attach_audio: bool,
+    /// Default: the user's language in the switch configuration (else Swedish).
     #[serde(default)]
-    pub language: Lang,
+    pub language: Option<Lang>,
 }
 
 fn yes() -> bool {
     true
 }
 
-async fn view(
-    state: &AppState,
-    user_id: i64,
-    s: NotifySettings,
-) -> Result<VoicemailNotify, ApiError> {
-    let (user, _, _) = state
+async fn me(state: &AppState, user_id: i64) -> Result<UserRecord, ApiError> {
+    Ok(state
         .store
         .user_by_id(user_id)
         .await?
-        .ok_or(ApiError::Unauthorized)?;
+        .ok_or(ApiError::Unauthorized)?
+        .0)
+}
+
+fn view(state: &AppState, user: UserRecord, s: NotifySettings) -> VoicemailNotify {
     let sends_to = s
         .address
         .as_deref()
         .or(Some(user.email.as_str()))
         .and_then(valid_address)
         .map(|a| a.to_string());
-    Ok(VoicemailNotify {
+    VoicemailNotify {
         enabled: s.enabled,
         address: s.address,
         directory_email: user.email,
@@ -69,7 +72,7 @@ async fn view(
         attach_audio: s.attach_audio,
         language: s.language,
         mail_configured: state.mail.is_configured(),
-    })
+    }
 }
 
 /// My e-mail notice for new voicemail.
@@ -79,8 +82,12 @@ pub async fn get_notify(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<VoicemailNotify>, ApiError> {
-    let s = state.store.voicemail_notify(auth.user_id).await?;
-    Ok(Json(view(&state, auth.user_id, s).await?))
+    let user = me(&state, auth.user_id).await?;
+    let s = match state.store.voicemail_notify(auth.user_id).await? {
+        Some(s) => s,
+        None => NotifySettings::off(state.mail.language_for(&user.username)),
+    };
+    Ok(Json(view(&state, user, s)))
 }
 
 /// Change my e-mail notice. 400 when the address is not an e-mail address, or when turning it
@@ -101,13 +108,16 @@ pub async fn set_notify(
                 .to_string(),
         ),
     };
+    let user = me(&state, auth.user_id).await?;
     let settings = NotifySettings {
         enabled: input.enabled,
         address,
         attach_audio: input.attach_audio,
-        language: input.language,
+        language: input
+            .language
+            .unwrap_or_else(|| state.mail.language_for(&user.username)),
     };
-    let shown = view(&state, auth.user_id, settings.clone()).await?;
+    let shown = view(&state, user, settings.clone());
     if shown.enabled && shown.sends_to.is_none() {
         return Err(ApiError::BadRequest(
             "no e-mail address: give one, or add one to your directory entry".into(),
@@ -139,12 +149,13 @@ mod tests {
                 "vaxel@example.se",
             ));
         }
-        for (u, email) in [("bob", "bob@example.se"), ("nomail", "")] {
+        for (u, email, language) in [("bob", "bob@example.se", None), ("nomail", "", Some("en"))] {
             cfg.users.push(UserConfig {
                 username: u.into(),
                 name: u.into(),
                 email: email.into(),
                 password_env: Some("VAXEL_NOTIFY_API_PW".into()),
+                language: language.map(Into::into),
                 ..Default::default()
             });
         }
@@ -242,10 +253,9 @@ mod tests {
             v["error"].as_str().unwrap().contains("no e-mail address"),
             "{v}"
         );
-        assert_eq!(
-            put(&http, &api, &nomail, json!({"enabled": false})).await.0,
-            200
-        );
+        let (code, v) = put(&http, &api, &nomail, json!({"enabled": false})).await;
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["language"], "en", "the user's configured language: {v}");
         let r = http
             .get(format!("{api}/me/voicemail/notify"))
             .send()

@@ -17,6 +17,7 @@ pub use voicemail_notice::{Lang, VoicemailNotice};
 pub use worker::run_worker;
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -183,31 +184,44 @@ pub fn valid_address(s: &str) -> Option<lettre::Address> {
 }
 
 /// The API's and driver's handle on the mailer: whether mail is configured, the switch's time
-/// zone for times in mail text, and a way to wake the worker when a row was queued.
+/// zone and each user's language for mail text, and a way to wake the worker when a row was
+/// queued.
 #[derive(Clone)]
 pub struct Mailer {
     configured: bool,
     wake: Arc<Notify>,
     time_zone: jiff::tz::TimeZone,
+    /// `[[users]] language`, else `[voicemail] language`: what a user's mail is in until they
+    /// choose.
+    languages: Arc<HashMap<String, Lang>>,
+    default_language: Lang,
 }
 
 impl Mailer {
-    /// No `[mail]` section: notices are not queued and the API says so.
-    pub fn disabled() -> Mailer {
+    /// From the configuration; `time_zone` is the one the voicemail menu says times in
+    /// (`[voicemail] time_zone`). Without `[mail]` notices are not queued and the API says so.
+    pub fn new(config: &crate::Config, time_zone: jiff::tz::TimeZone) -> Mailer {
+        let default_language = Lang::parse(&config.voicemail.language).unwrap_or_default();
+        let languages = config
+            .users
+            .iter()
+            .filter_map(|u| Some((u.username.clone(), Lang::parse(u.language.as_deref()?)?)))
+            .collect();
         Mailer {
-            configured: false,
+            configured: config.mail.is_some(),
             wake: Arc::new(Notify::new()),
-            time_zone: jiff::tz::TimeZone::UTC,
+            time_zone,
+            languages: Arc::new(languages),
+            default_language,
         }
     }
 
-    /// `time_zone` is the one the voicemail menu says times in (`[voicemail] time_zone`).
-    pub fn configured(time_zone: jiff::tz::TimeZone) -> Mailer {
-        Mailer {
-            configured: true,
-            wake: Arc::new(Notify::new()),
-            time_zone,
-        }
+    /// The language of `username`'s mail when they have not chosen one.
+    pub fn language_for(&self, username: &str) -> Lang {
+        self.languages
+            .get(username)
+            .copied()
+            .unwrap_or(self.default_language)
     }
 
     pub fn is_configured(&self) -> bool {
@@ -326,6 +340,22 @@ mod tests {
         assert_eq!(mail.security, Security::Starttls);
         assert_eq!(mail.password_env.as_deref(), Some("VAXEL_SMTP_PASSWORD"));
         assert_eq!(mail.backoff().delays.len(), 4);
+    }
+
+    #[test]
+    fn mail_language_follows_the_user_then_the_voicemail_section() {
+        let cfg = crate::Config::from_toml(
+            "[voicemail]\nlanguage = \"en\"\n\n[[users]]\nusername = \"a\"\nname = \"A\"\n\
+             language = \"sv\"\n\n[[users]]\nusername = \"b\"\nname = \"B\"\n",
+        )
+        .expect("config");
+        let m = Mailer::new(&cfg, jiff::tz::TimeZone::UTC);
+        assert!(!m.is_configured());
+        assert_eq!(m.language_for("a"), Lang::Sv);
+        assert_eq!(m.language_for("b"), Lang::En);
+        assert_eq!(m.language_for("nobody"), Lang::En);
+        let plain = Mailer::new(&crate::Config::default(), jiff::tz::TimeZone::UTC);
+        assert_eq!(plain.language_for("a"), Lang::Sv, "Swedish by default");
     }
 
     #[test]

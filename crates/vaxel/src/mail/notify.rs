@@ -64,7 +64,9 @@ pub async fn queue_voicemail_notice(state: AppState, msg: StoredMessage) {
 }
 
 async fn queue(state: &AppState, msg: &StoredMessage) -> Result<Option<i64>, StoreError> {
-    let settings = state.store.voicemail_notify(msg.owner.id).await?;
+    let Some(settings) = state.store.voicemail_notify(msg.owner.id).await? else {
+        return Ok(None);
+    };
     if !settings.enabled {
         return Ok(None);
     }

@@ -16,13 +16,14 @@ pub struct NotifySettings {
     pub language: Lang,
 }
 
-impl Default for NotifySettings {
-    fn default() -> Self {
+impl NotifySettings {
+    /// What a user who never saved a setting has: off, directory e-mail, WAV attached.
+    pub fn off(language: Lang) -> NotifySettings {
         NotifySettings {
             enabled: false,
             address: None,
             attach_audio: true,
-            language: Lang::Sv,
+            language,
         }
     }
 }
@@ -90,8 +91,11 @@ fn attempts(r: &sqlx::sqlite::SqliteRow) -> Result<u32, StoreError> {
 }
 
 impl Store {
-    /// The stored setting, or the default (off) when the user never saved one.
-    pub async fn voicemail_notify(&self, user_id: i64) -> Result<NotifySettings, StoreError> {
+    /// The stored setting; none when the user never saved one.
+    pub async fn voicemail_notify(
+        &self,
+        user_id: i64,
+    ) -> Result<Option<NotifySettings>, StoreError> {
         let row = sqlx::query(
             "SELECT enabled, address, attach_audio, language FROM voicemail_notify WHERE user_id = $1",
         )
@@ -99,19 +103,19 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else {
-            return Ok(NotifySettings::default());
+            return Ok(None);
         };
         let enabled: i64 = r.try_get("enabled")?;
         let attach: i64 = r.try_get("attach_audio")?;
         let language: String = r.try_get("language")?;
-        Ok(NotifySettings {
+        Ok(Some(NotifySettings {
             enabled: enabled != 0,
             address: r.try_get("address")?,
             attach_audio: attach != 0,
             language: Lang::parse(&language).ok_or_else(|| {
                 StoreError::Corrupt(format!("voicemail_notify language {language:?}"))
             })?,
-        })
+        }))
     }
 
     pub async fn set_voicemail_notify(
@@ -264,10 +268,7 @@ mod tests {
             ..Default::default()
         };
         let id = s.upsert_user(&user, None).await.unwrap();
-        assert_eq!(
-            s.voicemail_notify(id).await.unwrap(),
-            NotifySettings::default()
-        );
+        assert_eq!(s.voicemail_notify(id).await.unwrap(), None);
         let on = NotifySettings {
             enabled: true,
             address: Some("bob@example.se".into()),
@@ -275,13 +276,13 @@ mod tests {
             language: Lang::En,
         };
         s.set_voicemail_notify(id, &on).await.unwrap();
-        assert_eq!(s.voicemail_notify(id).await.unwrap(), on);
+        assert_eq!(s.voicemail_notify(id).await.unwrap().as_ref(), Some(&on));
         let back = NotifySettings {
             address: None,
             ..on
         };
         s.set_voicemail_notify(id, &back).await.unwrap();
-        assert_eq!(s.voicemail_notify(id).await.unwrap(), back);
+        assert_eq!(s.voicemail_notify(id).await.unwrap(), Some(back));
     }
 
     #[tokio::test]
