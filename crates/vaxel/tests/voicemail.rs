@@ -587,3 +587,76 @@ async fn busy_and_unanswered_callers_hear_their_own_greeting() {
     expect_status(&mut alice, 200).await;
     env.h.shutdown().await;
 }
+
+/// A full mailbox and one whose directory cannot be written: the caller hears why (the spoken
+/// prompt, correlated with the compiled-in clip), the switch hangs up, nothing is recorded and
+/// the owner still has the missed call.
+#[tokio::test]
+async fn full_or_unwritable_mailboxes_say_so_and_hang_up() {
+    use koppla_vaxel::media::prompts::{self, Lang, Prompt};
+    std::env::set_var(PW_VAR, PW);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vm = dir.path().join("voicemail");
+    // bob already has his one allowed message; dave's mailbox path is a file, not a directory
+    // (the tests run as root, where permission bits would not stop a write).
+    std::fs::create_dir_all(vm.join("bob")).expect("bob's mailbox");
+    std::fs::write(
+        vm.join("bob/1700000000-0000abcd.wav"),
+        wav_8k(&noise(3, 8000)),
+    )
+    .expect("msg");
+    std::fs::write(vm.join("dave"), b"in the way").expect("dave's file");
+    let mut cfg = Config::ephemeral();
+    cfg.server.voicemail_dir = Some(vm.clone());
+    cfg.voicemail.max_messages = 1;
+    for (u, n) in [("alice", "1001"), ("bob", "1002"), ("dave", "1004")] {
+        cfg.users.push(UserConfig {
+            username: u.into(),
+            name: u.into(),
+            short_number: Some(n.into()),
+            password_env: Some(PW_VAR.into()),
+            ..Default::default()
+        });
+    }
+    let h = Vaxel::start(cfg).await.expect("switch starts");
+    let env = Env {
+        h,
+        dir,
+        http: reqwest::Client::new(),
+    };
+    let mut alice = Phone::udp("alice", env.h.sip_addr).await;
+    assert_eq!(alice.register(PW).await.0, 200);
+    for (number, user, prompt) in [
+        ("1002", "bob", Prompt::MailboxFull),
+        ("1004", "dave", Prompt::CannotRecord),
+    ] {
+        // Neither has a phone registered: straight to voicemail.
+        let rtp = UdpSocket::bind("127.0.0.1:0").await.expect("rtp");
+        alice
+            .invite(number, PW, rtp.local_addr().expect("addr"))
+            .await;
+        let (heard, _, _) = hear_voicemail(&mut alice, &rtp).await;
+        let clip = prompts::pcm(Lang::Sv, prompt);
+        let c = correlation(&heard, &clip);
+        eprintln!("{user}: {prompt:?} correlation {c:.3}");
+        assert!(c > 0.9, "{user} heard {prompt:?}: {c}");
+        // Then the switch hangs up.
+        let bye = expect_request(&mut alice, "BYE").await;
+        alice.respond(&bye, 200, "x", None).await;
+        let token = env.login(user).await;
+        let missed = env.get_json(&token, "/me/missed-calls").await;
+        assert_eq!(missed[0]["caller"], "alice", "{missed}");
+        assert_eq!(
+            env.get_json(&token, "/voicemails").await,
+            serde_json::json!([])
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(env.dir.path().join("voicemail/bob"))
+            .expect("bob's dir")
+            .count(),
+        1,
+        "nothing recorded for bob"
+    );
+    env.h.shutdown().await;
+}
