@@ -1,6 +1,6 @@
 //! Turns a stored voicemail message into a queued notice for its owner, when they asked for
-//! one. Runs as its own task after the message row is stored, so neither the call nor the SIP
-//! loop waits for it; failures are logged and never touch the message.
+//! one: a few reads and one insert in the local database right after the message row is
+//! stored; nothing here talks SMTP. Failures are logged and never touch the message.
 
 use super::voicemail_notice::VoicemailNotice;
 use crate::model::{normalize_number, Contact, UserRecord};
@@ -47,11 +47,11 @@ fn identify(
 }
 
 /// Queues the owner's notice if they enabled it; logs why not otherwise.
-pub async fn queue_voicemail_notice(state: AppState, msg: StoredMessage) {
+pub async fn queue_voicemail_notice(state: &AppState, msg: StoredMessage) {
     if !state.mail.is_configured() {
         return;
     }
-    match queue(&state, &msg).await {
+    match queue(state, &msg).await {
         Ok(Some(id)) => {
             tracing::info!(mailbox = %msg.owner.username, outbox = id, "voicemail notice queued");
             state.mail.wake();

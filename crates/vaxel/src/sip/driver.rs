@@ -279,9 +279,11 @@ async fn store_voicemail(state: &AppState, r: Recorded) {
     {
         return tracing::error!(error = %e, "cannot store voicemail");
     }
-    // The e-mail notice is queued by its own task: the SIP loop never waits for mail.
-    tokio::spawn(crate::mail::queue_voicemail_notice(
-        state.clone(),
+    // Only the outbox row is written here (local SQLite, like the message row above); the
+    // worker sends it. Awaiting it rather than spawning means a graceful stop right after a
+    // message still leaves its notice queued.
+    crate::mail::queue_voicemail_notice(
+        state,
         crate::mail::StoredMessage {
             owner: user.clone(),
             caller: r.caller.clone(),
@@ -289,7 +291,8 @@ async fn store_voicemail(state: &AppState, r: Recorded) {
             duration_ms: r.duration_ms,
             wav: r.path.clone(),
         },
-    ));
+    )
+    .await;
     tracing::info!(mailbox = %r.mailbox, caller = %r.caller, ms = r.duration_ms, "voicemail left");
     if let Err(e) = state.publish_mwi(user.id, &user.username).await {
         tracing::warn!(error = %e, "cannot count voicemail");
