@@ -372,11 +372,12 @@ pub(super) async fn run(
         tracing::info!(mailbox = %job.mailbox, "caller left no message");
         return;
     }
-    store(job, settings, pcm).await;
+    store(job, settings, pcm, RETRY_PAUSE).await;
 }
 
-/// Writes a finished message and reports it; never drops the audio silently.
-async fn store(job: Job, settings: VoicemailSettings, pcm: Vec<i16>) {
+/// Writes a finished message and reports it; never drops the audio silently. Failed writes are
+/// retried `retry_pause` apart.
+async fn store(job: Job, settings: VoicemailSettings, pcm: Vec<i16>, retry_pause: Duration) {
     let dir = settings.dir.join(&job.mailbox);
     let name = format!(
         "{}-{:08x}.wav",
@@ -408,7 +409,7 @@ async fn store(job: Job, settings: VoicemailSettings, pcm: Vec<i16>) {
             Err(e) => tracing::error!(error = %e, "voicemail writer failed"),
         }
         if attempt < WRITE_RETRIES {
-            tokio::time::sleep(RETRY_PAUSE).await;
+            tokio::time::sleep(retry_pause).await;
         }
     }
     // The mailbox's disk stays unwritable: keep the audio where an administrator finds it.
@@ -755,6 +756,55 @@ mod tests {
             .max()
             .unwrap();
         assert!(err < 300, "max error {err}");
+    }
+
+    /// The mailbox became unwritable during the call: the write is retried, then the audio is
+    /// saved outside the mailbox (and logged) rather than lost.
+    #[tokio::test]
+    async fn a_message_that_cannot_be_filed_is_rescued() {
+        let d = tempfile::tempdir().unwrap();
+        let mailbox = format!("rescue{:08x}", rand::random::<u32>());
+        std::fs::write(d.path().join(&mailbox), b"in the way").unwrap();
+        let (rec_tx, mut recorded) = mpsc::unbounded_channel();
+        let settings = VoicemailSettings {
+            dir: d.path().to_path_buf(),
+            max: Duration::from_secs(60),
+            greeting: Vec::new(),
+            recorded: rec_tx,
+            quota: Quota::default(),
+            language: Lang::Sv,
+            languages: HashMap::new(),
+        };
+        let job = Job {
+            sock: Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap()),
+            dest: None,
+            pt: 0,
+            call_id: "c".into(),
+            mailbox: mailbox.clone(),
+            caller: "alice".into(),
+            reason: VoicemailReason::NoAnswer,
+        };
+        let pcm: Vec<i16> = (0..8000).map(|i| (i % 300) as i16).collect();
+        store(job, settings, pcm.clone(), Duration::from_millis(1)).await;
+        assert!(recorded.try_recv().is_err(), "not filed as a message");
+        let prefix = format!("koppla-voicemail-{mailbox}-");
+        let rescued: Vec<PathBuf> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+            })
+            .collect();
+        assert_eq!(rescued.len(), 1, "{rescued:?}");
+        let back: Vec<i16> = hound::WavReader::open(&rescued[0])
+            .unwrap()
+            .into_samples::<i16>()
+            .map(Result::unwrap)
+            .collect();
+        std::fs::remove_file(&rescued[0]).unwrap();
+        assert_eq!(back, pcm);
     }
 
     #[test]
