@@ -58,7 +58,7 @@ pub fn parse_command(line: &str) -> Result<Option<Command>, CommandError> {
         "quit" | "exit" => Command::Quit,
         "voicemail" => {
             no_more("voicemail", a1)?;
-            Command::Voicemail
+            Command::Voicemail(None)
         }
         "call" => {
             no_more("call", a2)?;
@@ -229,7 +229,7 @@ mod tests {
                 Command::StartRecording("/tmp/call.wav".into(), Some(2)),
             ),
             ("stoprecord", Command::StopRecording(None)),
-            ("voicemail", Command::Voicemail),
+            ("voicemail", Command::Voicemail(None)),
             ("  quit  ", Command::Quit),
         ];
         for (line, want) in cases {

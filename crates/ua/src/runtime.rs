@@ -46,8 +46,9 @@ pub enum Command {
     Transfer(String, Option<CallId>),
     Attended(CallId, CallId),
     /// Call the voicemail: the configured number, else the mailbox account the server named
-    /// in its message-waiting NOTIFYs ([`crate::UserAgent::voicemail_target`]).
-    Voicemail,
+    /// in its message-waiting NOTIFYs ([`crate::UserAgent::voicemail_target`]). A reply is
+    /// answered like [`Command::Place`]'s (refused with [`NO_VOICEMAIL`] when none is known).
+    Voicemail(Option<CallReply>),
     /// The user asked for a call that will ring asking to be answered at once (they picked up
     /// a parked call): answer the next such INVITE (RFC 5373 `Answer-Mode: Auto`) arriving
     /// within this time. Other INVITEs asking that still ring as usual.
@@ -301,10 +302,15 @@ impl Runtime {
                 self.place(target, Some(reply)).await;
                 return;
             }
-            Command::Voicemail => {
+            Command::Voicemail(reply) => {
                 match self.ua.voicemail_target() {
-                    Some(target) => self.place(target, None).await,
-                    None => self.error(NO_VOICEMAIL.into()).await,
+                    Some(target) => self.place(target, reply).await,
+                    None => {
+                        if let Some(reply) = reply {
+                            reply.send(Err(PlaceError::Refused(NO_VOICEMAIL.into())));
+                        }
+                        self.error(NO_VOICEMAIL.into()).await;
+                    }
                 }
                 return;
             }

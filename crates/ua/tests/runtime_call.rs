@@ -399,3 +399,26 @@ async fn an_extension_keyed_after_answer_reaches_the_peer() {
     alice.quit().await;
     bob.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voicemail_without_a_known_number_is_refused_clearly() {
+    let audio = Tone {
+        hz: ALICE_HZ,
+        seen: Arc::default(),
+    };
+    let mut alice = start("alice", free_port(), audio, false);
+    let (reply, rx) = runtime::CallReply::new();
+    alice.send(Command::Voicemail(Some(reply))).await;
+    let answer = rx.await.expect("the runtime answers");
+    assert_eq!(
+        answer,
+        Err(runtime::PlaceError::Refused(runtime::NO_VOICEMAIL.into()))
+    );
+    alice
+        .expect(
+            "the error event",
+            |e| matches!(e, UaEvent::Error { message } if message == runtime::NO_VOICEMAIL),
+        )
+        .await;
+    alice.quit().await;
+}
