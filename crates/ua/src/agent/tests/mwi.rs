@@ -577,3 +577,29 @@ fn after_a_lost_flow_the_new_registration_refreshes_or_renews_the_subscription()
     // The summary did not change, so the user hears nothing new.
     assert!(waiting(&net.events(5070)).is_empty());
 }
+
+#[test]
+fn over_tcp_an_unsolicited_notify_from_another_port_of_the_registrar_counts() {
+    // Over TCP the server's new connection to us comes from any port of its host; over UDP
+    // only its listening port is the registrar.
+    let body = "Messages-Waiting: yes\r\nVoice-Message: 1/0\r\n";
+    let other_port: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    for (transport, answer) in [(Transport::Tcp, 200), (Transport::Udp, 403)] {
+        let mut net = registered(
+            |s| s.refuse = Some(489),
+            |cfg| cfg.account.transport = transport,
+        );
+        net.add(other_port, Kind::Mwi(Box::new(MwiServer::new(other_port))));
+        net.events(5070);
+        let now = net.now;
+        net.mwi(other_port).unsolicited(now, 5070, body);
+        net.pump();
+        assert_eq!(net.mwi(other_port).answers, [answer], "{transport:?}");
+        let shown = waiting(&net.events(5070));
+        assert_eq!(
+            shown.len(),
+            usize::from(answer == 200),
+            "{transport:?}: {shown:?}"
+        );
+    }
+}
