@@ -658,3 +658,53 @@ pub struct PlaybackView {
     /// Played to the end.
     pub finished: bool,
 }
+
+/// Which greeting callers hear: for a busy line, when nobody answers, or otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum GreetingKindView {
+    Default,
+    Busy,
+    NoAnswer,
+}
+
+/// One of my greetings as the voicemail settings show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct GreetingView {
+    pub kind: GreetingKindView,
+    /// Whether I recorded or uploaded one (otherwise callers hear the next in line).
+    pub stored: bool,
+    /// Its length; none when it is missing or the stored file is unreadable.
+    #[ts(type = "number | null")]
+    pub duration_ms: Option<u64>,
+}
+
+/// My e-mail notice of new voicemail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VoicemailNotifyView {
+    pub enabled: bool,
+    /// My own address; none means the directory's.
+    pub address: Option<String>,
+    pub directory_email: String,
+    pub attach_audio: bool,
+    /// False when the switch has no mail server: nothing is sent whatever is set here.
+    pub mail_configured: bool,
+}
+
+/// My mailbox's settings on Koppla Växel: PIN, greetings, e-mail notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct VoicemailSettingsView {
+    /// Without a PIN the mailbox opens only from my own phones.
+    pub pin_set: bool,
+    /// Default, busy and no-answer, in that order.
+    pub greetings: Vec<GreetingView>,
+    /// None from a switch without the e-mail notice.
+    pub notify: Option<VoicemailNotifyView>,
+}

@@ -40,6 +40,7 @@ mod switch_feed;
 mod switch_services;
 mod tray;
 mod voicemail;
+mod voicemail_settings;
 
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -121,6 +122,12 @@ pub fn run() {
             voicemail::voicemail_mark_heard,
             voicemail::voicemail_delete,
             voicemail::voicemail_save,
+            voicemail_settings::voicemail_settings_get,
+            voicemail_settings::voicemail_pin_set,
+            voicemail_settings::greeting_upload,
+            voicemail_settings::greeting_delete,
+            voicemail_settings::greeting_play,
+            voicemail_settings::voicemail_notify_set,
             audio::audio_devices,
             audio::audio_level,
             external::open_external,

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::UiError;
 
+mod mailbox;
+pub use mailbox::{GreetingInfo, VoicemailNotify, VoicemailNotifyInput};
+
 /// The switch's own wire types, not copies of them.
 pub use koppla_vaxel::model::{
     HeldState, MissedCall, ParkedCall, ParkedList, ServiceNumber, Voicemail,
@@ -15,9 +18,6 @@ pub use koppla_vaxel::model::{
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// A directory of a large company is a few MB; anything far beyond is a broken server.
 const MAX_DIRECTORY: usize = 32 * 1024 * 1024;
-/// A voicemail message is 8 kHz 16-bit mono (16 kB/s); the switch caps messages at minutes,
-/// so an hour's worth is far beyond any real one.
-const MAX_VOICEMAIL_AUDIO: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SwitchApiError {
@@ -45,6 +45,10 @@ pub enum SwitchApiError {
     NothingRinging(String),
     #[error("the voicemail message {0} is no longer there")]
     VoicemailGone(i64),
+    #[error("there is no such greeting")]
+    GreetingMissing,
+    #[error("voicemail is not switched on on this switch")]
+    VoicemailOff,
     #[error("the switch answered HTTP {0}")]
     Status(u16),
     #[error("the switch's answer is larger than {0} bytes")]
@@ -68,6 +72,8 @@ impl From<SwitchApiError> for UiError {
             SwitchApiError::NoDeviceForPickup => "call_failed",
             SwitchApiError::NothingRinging(_) => "nothing_ringing",
             SwitchApiError::VoicemailGone(_) => "voicemail_gone",
+            SwitchApiError::GreetingMissing => "greeting_missing",
+            SwitchApiError::VoicemailOff => "voicemail_off",
             SwitchApiError::Status(_) | SwitchApiError::TooLarge(_) | SwitchApiError::Decode(_) => {
                 "switch"
             }
@@ -180,7 +186,9 @@ fn checked_base(base: &str) -> Result<String, SwitchApiError> {
     }
 }
 
-async fn checked(response: reqwest::Response) -> Result<reqwest::Response, SwitchApiError> {
+pub(crate) async fn checked(
+    response: reqwest::Response,
+) -> Result<reqwest::Response, SwitchApiError> {
     let status = response.status().as_u16();
     match status {
         200..=299 => Ok(response),
@@ -197,7 +205,7 @@ async fn checked(response: reqwest::Response) -> Result<reqwest::Response, Switc
 
 /// The whole body, refused as soon as it grows past `limit` (a broken or hostile server must not
 /// fill the memory).
-async fn bounded_body(
+pub(crate) async fn bounded_body(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, SwitchApiError> {
@@ -214,7 +222,7 @@ async fn bounded_body(
     Ok(body)
 }
 
-async fn decode<T: serde::de::DeserializeOwned>(
+pub(crate) async fn decode<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, SwitchApiError> {
     response
@@ -324,63 +332,6 @@ impl SwitchClient {
         bounded_body(checked(response).await?, MAX_DIRECTORY).await
     }
 
-    /// The numbers the switch answers itself (its voicemail menu); none from a switch that
-    /// predates the list.
-    pub async fn services(&self) -> Result<Vec<ServiceNumber>, SwitchApiError> {
-        match self.get("services").await {
-            Err(SwitchApiError::Status(404)) => Ok(Vec::new()),
-            other => other,
-        }
-    }
-
-    /// My voicemail messages, newest first.
-    pub async fn voicemails(&self) -> Result<Vec<Voicemail>, SwitchApiError> {
-        self.get("voicemails").await
-    }
-
-    /// One message's audio as the switch stores it (a WAV file).
-    pub async fn voicemail_audio(&self, id: i64) -> Result<Vec<u8>, SwitchApiError> {
-        let response = self
-            .http
-            .get(self.api_url(&["voicemails", &id.to_string(), "audio"])?)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Err(SwitchApiError::VoicemailGone(id));
-        }
-        bounded_body(checked(response).await?, MAX_VOICEMAIL_AUDIO).await
-    }
-
-    /// Marks a message heard; the switch then sends new message-waiting counts.
-    pub async fn voicemail_heard(&self, id: i64) -> Result<(), SwitchApiError> {
-        let url = self.api_url(&["voicemails", &id.to_string(), "heard"])?;
-        self.voicemail_change(self.http.post(url), id).await
-    }
-
-    /// Deletes a message and its audio on the switch.
-    pub async fn voicemail_delete(&self, id: i64) -> Result<(), SwitchApiError> {
-        let url = self.api_url(&["voicemails", &id.to_string()])?;
-        self.voicemail_change(self.http.delete(url), id).await
-    }
-
-    async fn voicemail_change(
-        &self,
-        request: reqwest::RequestBuilder,
-        id: i64,
-    ) -> Result<(), SwitchApiError> {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return Err(SwitchApiError::VoicemailGone(id));
-        }
-        checked(response).await.map(|_| ())
-    }
-
     /// Every parked call, and whether I may pick up colleagues' ones.
     pub async fn parked(&self) -> Result<ParkedList, SwitchApiError> {
         self.get("parked").await
@@ -434,7 +385,7 @@ impl SwitchClient {
     }
 
     /// `<base>/api/v1/<segments>`, each segment escaped.
-    fn api_url(&self, segments: &[&str]) -> Result<reqwest::Url, SwitchApiError> {
+    pub(crate) fn api_url(&self, segments: &[&str]) -> Result<reqwest::Url, SwitchApiError> {
         let mut url = reqwest::Url::parse(&self.base)
             .map_err(|err| SwitchApiError::InsecureAddress(format!("{}: {err}", self.base)))?;
         url.path_segments_mut()
@@ -470,7 +421,10 @@ impl SwitchClient {
         format!("{ws_base}/api/v1/events?token={}", self.token)
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SwitchApiError> {
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, SwitchApiError> {
         let response = self
             .http
             .get(format!("{}/api/v1/{path}", self.base))

@@ -292,6 +292,12 @@ pub async fn voicemail_play(app: AppHandle, id: i64) -> UiResult<()> {
     }
     let client = app.state::<AppState>().switch.client()?;
     let bytes = client.voicemail_audio(id).await?;
+    play_audio(&app, id, bytes).await
+}
+
+/// Plays a WAV under `id` in the one player (a message by its id; greetings use ids below
+/// zero, which are never marked heard), replacing whatever played before.
+pub async fn play_audio(app: &AppHandle, id: i64, bytes: Vec<u8>) -> UiResult<()> {
     let samples = tauri::async_runtime::spawn_blocking(move || {
         WavSource::from_bytes(&bytes, &format!("voicemail {id}"), EndBehavior::Finish)
             .map(WavSource::into_samples)

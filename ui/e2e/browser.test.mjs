@@ -989,3 +989,49 @@ test("voicemail with a plain SIP server: message-waiting counts and Call voicema
   assert.match(await text(page.getByTestId("calls")), /\*97/);
   assert.deepEqual(errors, []);
 });
+
+test("voicemail settings: a PIN, a greeting uploaded from a WAV file, the e-mail notice", async () => {
+  const { page, errors } = await openApp();
+  await page.getByTestId("tab-voicemail").click();
+  await page.getByTestId("voicemail-settings").locator("summary").click();
+  await page.getByTestId("voicemail-pin").fill("12");
+  await page.getByTestId("voicemail-pin-save").click();
+  await page.getByText("PIN-koden ska vara 4 till 10 siffror").waitFor();
+  await page.getByTestId("voicemail-pin").fill("4711");
+  await page.getByTestId("voicemail-pin-save").click();
+  await page.getByTestId("voicemail-pin-status").filter({ hasText: "PIN-koden är sparad." }).waitFor();
+
+  // One second of 8 kHz 16-bit mono: a header and 16000 bytes of samples.
+  const wav = Buffer.alloc(44 + 16000);
+  wav.write("RIFF", 0);
+  wav.writeUInt32LE(36 + 16000, 4);
+  wav.write("WAVEfmt ", 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(8000, 24);
+  wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write("data", 36);
+  wav.writeUInt32LE(16000, 40);
+  const busy = page.getByTestId("greeting-busy");
+  await busy.getByTestId("greeting-upload").setInputFiles({ name: "upptagen.wav", mimeType: "audio/wav", buffer: wav });
+  await busy.getByTestId("greeting-state").filter({ hasText: "0:01" }).waitFor();
+  await page.getByTestId("greeting-noAnswer").getByTestId("greeting-upload")
+    .setInputFiles({ name: "bild.png", mimeType: "image/png", buffer: Buffer.from("not audio") });
+  await page.getByTestId("notice").filter({ hasText: "filen är ingen WAV-ljudfil som går att läsa" }).waitFor();
+
+  await page.getByTestId("voicemail-notify-address").fill("anna.privat@exempel.se");
+  await page.getByTestId("voicemail-notify-enabled").check();
+  await page.screenshot({ path: `${shots}/voicemail-settings.png`, fullPage: true });
+  // Reopened, the tab shows what the switch kept.
+  await page.getByTestId("tab-start").click();
+  await page.getByTestId("tab-voicemail").click();
+  await page.getByTestId("voicemail-settings").locator("summary").click();
+  await page.getByTestId("voicemail-pin-status").filter({ hasText: "En PIN-kod är satt." }).waitFor();
+  assert.equal(await page.getByTestId("voicemail-notify-enabled").isChecked(), true);
+  assert.equal(await page.getByTestId("voicemail-notify-address").inputValue(), "anna.privat@exempel.se");
+  await busy.getByTestId("greeting-state").filter({ hasText: "0:01" }).waitFor();
+  assert.deepEqual(errors, []);
+});

@@ -11,6 +11,7 @@ import type { CallAction } from "../src/bindings/CallAction";
 import type { ContactInput } from "../src/bindings/ContactInput";
 import type { DialOutcome } from "../src/bindings/DialOutcome";
 import type { DialRequest } from "../src/bindings/DialRequest";
+import type { GreetingKindView } from "../src/bindings/GreetingKindView";
 import type { HistoryFilter } from "../src/bindings/HistoryFilter";
 import type { LoginRequest } from "../src/bindings/LoginRequest";
 import type { SessionView } from "../src/bindings/SessionView";
@@ -356,6 +357,19 @@ mockIPC(
       case "voicemail_save":
         if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
         return voicemail.save(Number(payload.id));
+      case "voicemail_settings_get":
+        if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
+        return voicemail.settings();
+      case "voicemail_pin_set":
+        return voicemail.setPin(String(payload.pin ?? ""));
+      case "greeting_upload":
+        return voicemail.uploadGreeting(payload.kind as GreetingKindView, payload.wav as number[]);
+      case "greeting_delete":
+        return voicemail.deleteGreeting(payload.kind as GreetingKindView);
+      case "greeting_play":
+        return null;
+      case "voicemail_notify_set":
+        return voicemail.setNotify(Boolean(payload.enabled), (payload.address as string | null) ?? null, Boolean(payload.attachAudio));
       case "audio_devices":
         return audioDevices();
       case "audio_level":

@@ -18,6 +18,8 @@ import type { EmailSeparator } from "./bindings/EmailSeparator";
 import type { ExternalAppOpen } from "./bindings/ExternalAppOpen";
 import type { HistoryFilter } from "./bindings/HistoryFilter";
 import type { HistoryRow } from "./bindings/HistoryRow";
+import type { GreetingKindView } from "./bindings/GreetingKindView";
+import type { GreetingView } from "./bindings/GreetingView";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
 import type { LoginRequest } from "./bindings/LoginRequest";
 import type { MailboxView } from "./bindings/MailboxView";
@@ -27,6 +29,8 @@ import type { QueueView } from "./bindings/QueueView";
 import type { SearchResultsView } from "./bindings/SearchResultsView";
 import type { SessionView } from "./bindings/SessionView";
 import type { UiError } from "./bindings/UiError";
+import type { VoicemailNotifyView } from "./bindings/VoicemailNotifyView";
+import type { VoicemailSettingsView } from "./bindings/VoicemailSettingsView";
 import type { VoicemailView } from "./bindings/VoicemailView";
 
 export type {
@@ -45,6 +49,8 @@ export type {
   EmailSeparator,
   ExternalAppOpen,
   HistoryFilter,
+  GreetingKindView,
+  GreetingView,
   HistoryRow,
   HotkeyStatus,
   LoginRequest,
@@ -55,6 +61,8 @@ export type {
   SearchResultsView,
   SessionView,
   UiError,
+  VoicemailNotifyView,
+  VoicemailSettingsView,
   VoicemailView,
 };
 
@@ -153,6 +161,19 @@ export const voicemailMarkHeard = (id: number) => invoke<null>("voicemail_mark_h
 export const voicemailDelete = (id: number) => invoke<null>("voicemail_delete", { id });
 /** Saves the message as a WAV file in the Downloads folder; answers the file's path. */
 export const voicemailSave = (id: number) => invoke<string>("voicemail_save", { id });
+
+// My mailbox's settings on Koppla Växel: PIN, greetings, e-mail notice
+export const voicemailSettingsGet = () => invoke<VoicemailSettingsView>("voicemail_settings_get");
+/** 4-10 digits; opens the mailbox from phones that are not mine. */
+export const voicemailPinSet = (pin: string) => invoke<null>("voicemail_pin_set", { pin });
+/** Stores a WAV file (any common format, at most two minutes) as one of my greetings. */
+export const greetingUpload = (kind: GreetingKindView, wav: Uint8Array) =>
+  invoke<GreetingView>("greeting_upload", { kind, wav: Array.from(wav) });
+export const greetingDelete = (kind: GreetingKindView) => invoke<null>("greeting_delete", { kind });
+/** Plays the greeting in the voicemail player (its playback id is below zero). */
+export const greetingPlay = (kind: GreetingKindView) => invoke<null>("greeting_play", { kind });
+export const voicemailNotifySet = (enabled: boolean, address: string | null, attachAudio: boolean) =>
+  invoke<VoicemailNotifyView>("voicemail_notify_set", { enabled, address, attachAudio });
 
 // Sound devices
 export const audioDevices = () => invoke<AudioDevicesView>("audio_devices");

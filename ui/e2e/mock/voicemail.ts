@@ -3,6 +3,10 @@
 // save; with a plain SIP account only the message-waiting counts.
 import type { MailboxView } from "../../src/bindings/MailboxView";
 import type { PlaybackView } from "../../src/bindings/PlaybackView";
+import type { GreetingKindView } from "../../src/bindings/GreetingKindView";
+import type { GreetingView } from "../../src/bindings/GreetingView";
+import type { VoicemailNotifyView } from "../../src/bindings/VoicemailNotifyView";
+import type { VoicemailSettingsView } from "../../src/bindings/VoicemailSettingsView";
 import type { VoicemailView } from "../../src/bindings/VoicemailView";
 
 const TICK_MS = 200;
@@ -20,6 +24,15 @@ export class MockVoicemail {
   private nextId = 3;
   private waiting: [number, number] = [0, 0];
   private playing: { view: PlaybackView; timer: number | null } | null = null;
+  private pinSet = false;
+  private greetings: GreetingView[] = (["default", "busy", "noAnswer"] as GreetingKindView[]).map((kind) => ({
+    kind,
+    stored: false,
+    durationMs: null,
+  }));
+  private notice: VoicemailNotifyView = {
+    enabled: false, address: null, directoryEmail: "anna@exempel.se", attachAudio: true, mailConfigured: true,
+  };
   /** Where "Save" put each file, for tests to read. */
   readonly savedFiles: string[] = [];
 
@@ -137,5 +150,46 @@ export class MockVoicemail {
   notify(newMessages: number, oldMessages: number) {
     this.waiting = [newMessages, oldMessages];
     this.changed(this.view());
+  }
+
+  settings(): VoicemailSettingsView {
+    return { pinSet: this.pinSet, greetings: this.greetings.map((g) => ({ ...g })), notify: { ...this.notice } };
+  }
+
+  /** Like voicemail_settings.rs + the switch: 4-10 digits. */
+  setPin(pin: string): null {
+    if (!/^\d{4,10}$/.test(pin.trim())) throw { code: "invalid_pin", message: "the PIN must be 4 to 10 digits" };
+    this.pinSet = true;
+    return null;
+  }
+
+  /** Like the switch's greetings API: a WAV (RIFF/WAVE with a sample rate) or a clear refusal. */
+  uploadGreeting(kind: GreetingKindView, wav: number[]): GreetingView {
+    const bytes = Uint8Array.from(wav);
+    const text = (from: number, to: number) => String.fromCharCode(...bytes.slice(from, to));
+    if (bytes.length < 44 || text(0, 4) !== "RIFF" || text(8, 12) !== "WAVE") {
+      throw { code: "greeting_not_wav", message: "not a WAV file" };
+    }
+    const view = new DataView(bytes.buffer);
+    const rate = view.getUint32(24, true);
+    const channels = view.getUint16(22, true);
+    const bits = view.getUint16(34, true);
+    const durationMs = Math.round(((bytes.length - 44) / (rate * channels * (bits / 8))) * 1000);
+    const stored: GreetingView = { kind, stored: true, durationMs };
+    this.greetings = this.greetings.map((g) => (g.kind === kind ? stored : g));
+    return { ...stored };
+  }
+
+  deleteGreeting(kind: GreetingKindView): null {
+    this.greetings = this.greetings.map((g) => (g.kind === kind ? { kind, stored: false, durationMs: null } : g));
+    return null;
+  }
+
+  setNotify(enabled: boolean, address: string | null, attachAudio: boolean): VoicemailNotifyView {
+    if (address && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+      throw { code: "rejected", message: `the switch refused: ${address} is not an e-mail address` };
+    }
+    this.notice = { ...this.notice, enabled, address: address || null, attachAudio };
+    return { ...this.notice };
   }
 }

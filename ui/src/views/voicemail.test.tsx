@@ -22,6 +22,7 @@ vi.mock("../ipc", async (original) => ({
     ipc.calls.push(`save ${id}`);
     return "/home/anna/Hämtningar/0701234567 2026-12-07 0815.wav";
   },
+  voicemailSettingsGet: async () => ({ pinSet: true, greetings: [], notify: null }),
   onPlayback: async (handler: (view: PlaybackView) => void) => {
     ipc.playback = handler;
     return () => {

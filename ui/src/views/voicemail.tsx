@@ -15,6 +15,7 @@ import {
   type VoicemailView,
 } from "../ipc";
 import { formatDuration } from "../lib/format";
+import { VoicemailSettings } from "../components/voicemail-settings";
 
 /** How long a deleted message can be brought back before the switch deletes it. */
 export const UNDO_MS = 5000;
@@ -119,6 +120,7 @@ export function VoicemailView({ mailbox }: Props) {
           {t("voicemail.saved", { path: saved })}
         </p>
       )}
+      {mailbox?.listed && <VoicemailSettings />}
       <ul class="rows" data-testid="voicemail-rows">
         {shown.map((message) => {
           const current = playback?.id === message.id ? playback : null;
