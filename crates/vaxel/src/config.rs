@@ -533,6 +533,25 @@ impl Config {
                 "[voicemail] max_pin_failures must be at least 1".into(),
             ));
         }
+        // Prompts exist in Swedish and English; a typo must not silently give callers the
+        // other one.
+        let known = |l: &str| {
+            let l = l.to_ascii_lowercase();
+            ["sv", "en"]
+                .iter()
+                .any(|k| l == *k || l.strip_prefix(k).is_some_and(|r| r.starts_with(['-', '_'])))
+        };
+        let user_langs = self
+            .users
+            .iter()
+            .filter_map(|u| Some((u.username.as_str(), u.language.as_deref()?)));
+        for (who, lang) in std::iter::once(("[voicemail]", v.language.as_str())).chain(user_langs) {
+            if !known(lang) {
+                return Err(ConfigError::Invalid(format!(
+                    "{who}: language {lang:?} is neither \"sv\" nor \"en\""
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -540,6 +559,23 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn voicemail_languages_must_be_swedish_or_english() {
+        let user = |lang: &str| {
+            format!("[[users]]\nusername = \"a\"\nname = \"A\"\nlanguage = \"{lang}\"\n")
+        };
+        for ok in ["sv", "en", "en-GB", "SV_se"] {
+            assert!(Config::from_toml(&user(ok)).is_ok(), "{ok}");
+            let section = format!("[voicemail]\nlanguage = \"{ok}\"\n");
+            assert!(Config::from_toml(&section).is_ok(), "{ok}");
+        }
+        let e = Config::from_toml(&user("english")).unwrap_err();
+        assert!(e.to_string().contains("\"english\""), "{e}");
+        assert!(Config::from_toml("[voicemail]\nlanguage = \"de\"\n").is_err());
+        let v = Config::default().voicemail;
+        assert_eq!((v.max_messages, v.max_total_secs), (100, 3600));
+    }
 
     #[test]
     fn example_config_parses() {
