@@ -24,6 +24,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 const FRAME: usize = 160;
+const RATE: u32 = 8000;
 /// Silence before the first words, so they are not lost while the phone sets up its audio.
 const LEAD_IN: usize = 4000;
 /// A breath between a prompt and a message, or between two messages' parts.
@@ -147,11 +148,13 @@ impl Call {
     async fn step(&mut self) -> bool {
         loop {
             while let Some(input) = self.inputs.pop_front() {
+                tracing::debug!(call_id = %self.job.call_id, ?input, "voicemail menu input");
                 self.menu.handle(input, Instant::now());
             }
             let Some(action) = self.menu.poll_action() else {
                 return false;
             };
+            tracing::debug!(call_id = %self.job.call_id, ?action, "voicemail menu action");
             if action == Action::Hangup {
                 return true;
             }
@@ -277,6 +280,11 @@ impl Call {
             let pcm = match a {
                 Audio::Message(id) => self.message_pcm(*id).await,
                 Audio::Greeting => self.greeting_pcm().await,
+                Audio::Pause(d) => {
+                    let n = d.as_millis() * u128::from(RATE) / 1000;
+                    out.extend(std::iter::repeat_n(0i16, usize::try_from(n).unwrap_or(0)));
+                    continue;
+                }
                 Audio::Prompt(_) => None,
             };
             if let Some(pcm) = pcm {

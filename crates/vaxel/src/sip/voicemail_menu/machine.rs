@@ -20,6 +20,9 @@ pub const MAX_GREETING: Duration = Duration::from_secs(60);
 pub const LOGIN_ATTEMPTS: u32 = 3;
 /// Digits kept of one entry: longer input is wrong anyway and must not grow without bound.
 const MAX_DIGITS: usize = 20;
+/// The pause after the owner's welcome: time to press `*` for another mailbox (a phone's first
+/// key can take a second or two to arrive).
+pub const WELCOME_PAUSE: Duration = Duration::from_millis(1500);
 
 /// How the call starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub enum Audio {
     Message(i64),
     /// The mailbox's own default greeting.
     Greeting,
+    /// Silence.
+    Pause(Duration),
 }
 
 /// The opened mailbox as the menu needs it.
@@ -164,7 +169,7 @@ impl Menu {
         match login {
             Login::Owner(owner) => {
                 m.state = State::Welcome { owner };
-                m.play(&[Prompt::Welcome], &[]);
+                m.play(&[Prompt::Welcome], &[Audio::Pause(WELCOME_PAUSE)]);
             }
             Login::Ask => {
                 m.state = State::Mailbox {

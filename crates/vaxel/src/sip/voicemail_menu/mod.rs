@@ -9,7 +9,8 @@ mod machine;
 mod tests;
 
 pub use machine::{
-    Action, Audio, Input, Login, Mailbox, Menu, LOGIN_ATTEMPTS, MAX_GREETING, SILENCE, SILENT_LIMIT,
+    Action, Audio, Input, Login, Mailbox, Menu, LOGIN_ATTEMPTS, MAX_GREETING, SILENCE,
+    SILENT_LIMIT, WELCOME_PAUSE,
 };
 
 use super::core::SipCore;

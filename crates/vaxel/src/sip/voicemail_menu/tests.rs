@@ -72,7 +72,13 @@ fn mailbox() -> Mailbox {
 /// The owner's login up to the main menu.
 fn owner_in_main_menu() -> Walk {
     let mut w = Walk::new(Login::Owner("alice".into()));
-    assert_eq!(w.actions(), vec![p(&[Prompt::Welcome])]);
+    assert_eq!(
+        w.actions(),
+        vec![Action::Play(vec![
+            Audio::Prompt(Prompt::Welcome),
+            Audio::Pause(WELCOME_PAUSE)
+        ])]
+    );
     assert_eq!(w.done(), vec![Action::Open("alice".into())]);
     let a = w.input(Input::Opened(Some(mailbox())));
     assert_eq!(
