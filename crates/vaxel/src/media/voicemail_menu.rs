@@ -148,13 +148,18 @@ impl Call {
     async fn step(&mut self) -> bool {
         loop {
             while let Some(input) = self.inputs.pop_front() {
-                tracing::debug!(call_id = %self.job.call_id, ?input, "voicemail menu input");
                 self.menu.handle(input, Instant::now());
             }
             let Some(action) = self.menu.poll_action() else {
                 return false;
             };
-            tracing::debug!(call_id = %self.job.call_id, ?action, "voicemail menu action");
+            // Keys are not logged, nor the PIN they spell.
+            match &action {
+                Action::CheckPin { mailbox, .. } => {
+                    tracing::debug!(call_id = %self.job.call_id, %mailbox, "voicemail menu PIN check")
+                }
+                a => tracing::debug!(call_id = %self.job.call_id, action = ?a, "voicemail menu"),
+            }
             if action == Action::Hangup {
                 return true;
             }
@@ -247,7 +252,6 @@ impl Call {
         if let Some(dtmf) = self.dtmf.as_mut() {
             if dtmf.is_event(&pkt) {
                 if let Some(d) = dtmf.packet(&pkt) {
-                    tracing::debug!(call_id = %self.job.call_id, digit = %d, "voicemail menu key");
                     self.inputs.push_back(Input::Digit(d));
                 }
                 return;
