@@ -123,4 +123,21 @@ test("a message left by a colleague is counted, listed, played to the end (heard
   assert.equal((await driver.findAll('[data-testid="voicemail-row"]')).length, 0);
   await waitFor("the switch's mailbox empty", async () => (await apiCall("GET", "/voicemails", token)).length === 0);
   await app.shot("voicemail-deleted");
+
+  // The mailbox's settings in the app reach the switch: the PIN for other phones and the
+  // e-mail notice.
+  assert.equal((await apiCall("GET", "/me/voicemail/pin", token)).set, false);
+  await driver.click(await driver.find('[data-testid="voicemail-settings"] summary'));
+  await driver.type(await driver.waitFor('[data-testid="voicemail-pin"]'), "4711");
+  await driver.click(await driver.find('[data-testid="voicemail-pin-save"]'));
+  await driver.waitFor('[data-testid="voicemail-pin-status"]', { text: (t) => /sparad|saved/.test(t) });
+  assert.equal((await apiCall("GET", "/me/voicemail/pin", token)).set, true, "the switch keeps the PIN");
+  // Anna has no e-mail in the directory, so the notice needs her own address.
+  await driver.type(await driver.find('[data-testid="voicemail-notify-address"]'), "anna@exempel.se");
+  await driver.click(await driver.find('[data-testid="voicemail-notify-enabled"]'));
+  await waitFor("the e-mail notice on at the switch", async () => {
+    const notify = await apiCall("GET", "/me/voicemail/notify", token);
+    return notify.enabled && notify.address === "anna@exempel.se";
+  });
+  await app.shot("voicemail-settings");
 });

@@ -133,11 +133,16 @@ describe("voicemail settings", () => {
     expect(one("voicemail-notify")?.textContent).toContain("ingen e-postserver");
     expect((one("voicemail-notify-address") as HTMLInputElement).placeholder).toBe("anna@exempel.se");
     await type("voicemail-notify-address", " anna.privat@exempel.se ");
+    // Leaving the field saves; ticking the box at once saves again, after it.
+    await act(() => {
+      one("voicemail-notify-address")?.dispatchEvent(new Event("blur"));
+    });
     await act(() => one("voicemail-notify-enabled")?.click());
     await flush();
     await act(() => one("voicemail-notify-attach")?.click());
     await flush();
     expect(ipc.calls).toEqual([
+      "notify false anna.privat@exempel.se true",
       "notify true anna.privat@exempel.se true",
       "notify true anna.privat@exempel.se false",
     ]);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
 import {
@@ -28,12 +28,17 @@ export function VoicemailSettings() {
   const [pin, setPin] = useState("");
   const [pinSaved, setPinSaved] = useState(false);
   const [address, setAddress] = useState("");
+  // Saves go to the switch one after another: leaving the address field and ticking a box
+  // right after are two saves, and the later one must win.
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
+  const wanted = useRef({ enabled: false, attachAudio: true });
 
   const load = async () => {
     const loaded = await run(voicemailSettingsGet);
     if (!loaded) return;
     setView(loaded);
     setAddress(loaded.notify?.address ?? "");
+    if (loaded.notify) wanted.current = { enabled: loaded.notify.enabled, attachAudio: loaded.notify.attachAudio };
   };
   useEffect(() => void load(), []);
 
@@ -66,13 +71,15 @@ export function VoicemailSettings() {
     }
   };
 
-  const saveNotify = async (patch: { enabled?: boolean; attachAudio?: boolean }) => {
-    const notify = view.notify;
-    if (!notify) return;
-    const enabled = patch.enabled ?? notify.enabled;
-    const attach = patch.attachAudio ?? notify.attachAudio;
-    const saved = await run(() => voicemailNotifySet(enabled, address.trim() || null, attach));
-    if (saved) setView({ ...view, notify: saved });
+  const saveNotify = (patch: { enabled?: boolean; attachAudio?: boolean }) => {
+    if (!view.notify) return;
+    wanted.current = { ...wanted.current, ...patch };
+    const { enabled, attachAudio } = wanted.current;
+    const to = address.trim() || null;
+    saving.current = saving.current.then(async () => {
+      const saved = await run(() => voicemailNotifySet(enabled, to, attachAudio));
+      if (saved) setView((current) => (current ? { ...current, notify: saved } : current));
+    });
   };
 
   return (
@@ -163,7 +170,7 @@ export function VoicemailSettings() {
               type="checkbox"
               data-testid="voicemail-notify-enabled"
               checked={view.notify.enabled}
-              onChange={(e) => void saveNotify({ enabled: e.currentTarget.checked })}
+              onChange={(e) => saveNotify({ enabled: e.currentTarget.checked })}
             />
             {t("voicemail.notifyEnabled")}
           </label>
@@ -175,8 +182,8 @@ export function VoicemailSettings() {
               placeholder={view.notify.directoryEmail}
               value={address}
               onInput={(e) => setAddress(e.currentTarget.value)}
-              onBlur={() => void saveNotify({})}
-              onKeyDown={(e) => e.key === "Enter" && void saveNotify({})}
+              onBlur={() => saveNotify({})}
+              onKeyDown={(e) => e.key === "Enter" && saveNotify({})}
             />
           </label>
           <label class="check">
@@ -184,7 +191,7 @@ export function VoicemailSettings() {
               type="checkbox"
               data-testid="voicemail-notify-attach"
               checked={view.notify.attachAudio}
-              onChange={(e) => void saveNotify({ attachAudio: e.currentTarget.checked })}
+              onChange={(e) => saveNotify({ attachAudio: e.currentTarget.checked })}
             />
             {t("voicemail.notifyAttach")}
           </label>
