@@ -117,6 +117,17 @@ impl Resampler {
         taps.into_iter().map(|t| t as f32).collect()
     }
 
+    /// Moves output `n` to input position `(n * from - offset) / to`. The leading zeros of the
+    /// history must reach back to the first tap of output 0: with a strong downsampling
+    /// (44.1 kHz to 8 kHz) a whole-output-sample delay lies further back than the default one.
+    fn delay_by(&mut self, offset: i64) {
+        self.offset = offset;
+        let first = self.position(0).0 - self.half as i64 + 1;
+        let zeros = (-first).max(2 * self.half as i64 + 2);
+        self.history = vec![0.0; zeros as usize];
+        self.base = -zeros;
+    }
+
     /// Integer part and phase of output `n`'s input position.
     fn position(&self, n: u64) -> (i64, u64) {
         let num = (n * self.from) as i64 - self.offset;
@@ -176,7 +187,7 @@ pub fn resample_all(input: &[i16], from_hz: u32, to_hz: u32) -> Result<Vec<i16>,
     } else {
         (r.half as u64 * r.to).div_ceil(r.from)
     };
-    r.offset = (delay * r.from) as i64;
+    r.delay_by((delay * r.from) as i64);
     let mut out = Vec::with_capacity(input.len() * to_hz as usize / from_hz.max(1) as usize + 64);
     r.process(input, &mut out);
     r.process(&vec![0; r.half + 1], &mut out);
@@ -201,6 +212,18 @@ mod tests {
 
     fn rms(x: &[i16]) -> f64 {
         (x.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn strong_downsampling_of_a_whole_buffer_keeps_the_tone() {
+        // 44.1 kHz is the usual rate of an uploaded greeting; these once ran off the history.
+        for from in [44_100, 96_000, 64_000, 56_000, 192_000] {
+            let input = sine(440.0, from, from as usize / 2, 10_000.0);
+            let out = resample_all(&input, from, 8000).unwrap();
+            assert_eq!(out.len(), 4000, "{from} Hz");
+            let level = rms(&out[500..3500]);
+            assert!((level - 7071.0).abs() < 400.0, "{from} Hz: rms {level}");
+        }
     }
 
     #[test]
@@ -285,6 +308,15 @@ mod tests {
             let mut pos = 0;
             for c in chunks { b.process(&x[pos..pos + c], &mut parts); pos += c; }
             prop_assert_eq!(whole, parts);
+        }
+
+        /// Any pair of rates a WAV file may carry resamples a buffer without panicking and
+        /// gives exactly the expected number of samples.
+        #[test]
+        fn any_rates_resample_whole_buffers(from in 4000u32..200_000, to in 4000u32..200_000, n in 0usize..3000) {
+            let x: Vec<i16> = (0..n).map(|i| ((i * 37) % 2000) as i16 - 1000).collect();
+            let out = resample_all(&x, from, to).unwrap();
+            prop_assert_eq!(out.len() as u64, (n as u64 * u64::from(to)).div_ceil(u64::from(from)));
         }
     }
 }
