@@ -34,6 +34,9 @@ const MIN_GREETING_SAMPLES: usize = 4000;
 /// Silence after the goodbye before the BYE: the phone's jitter buffer still holds the last
 /// words when the switch has sent them, and a phone ends playout at the BYE.
 const HANGUP_TAIL: Duration = Duration::from_millis(600);
+/// The menu starts speaking when the caller's first RTP shows its phone is listening (the
+/// switch answers before the phone has even seen the 200 OK), or after this at the latest.
+const WAIT_FOR_CALLER: Duration = Duration::from_secs(3);
 
 /// What the menu needs from the rest of the switch.
 #[derive(Clone)]
@@ -90,6 +93,9 @@ struct Call {
     recording: Option<Vec<i16>>,
     opened: Option<Opened>,
     inputs: VecDeque<Input>,
+    /// Whether the caller's RTP arrived yet, and since when the menu waits for it.
+    caller_heard: bool,
+    answered: Instant,
 }
 
 pub(super) async fn run(job: Job, settings: MenuSettings, done: mpsc::UnboundedSender<String>) {
@@ -106,6 +112,8 @@ pub(super) async fn run(job: Job, settings: MenuSettings, done: mpsc::UnboundedS
         recording: None,
         opened: None,
         inputs: VecDeque::new(),
+        caller_heard: false,
+        answered: Instant::now(),
     };
     // Missed ticks (a busy machine, a slow storage step) are caught up in a burst: the phone's
     // jitter buffer takes a burst, whereas skipped frames would stretch what it plays.
@@ -127,6 +135,7 @@ pub(super) async fn run(job: Job, settings: MenuSettings, done: mpsc::UnboundedS
                 if let Ok((n, src)) = r {
                     // Symmetric RTP: answer where the caller really sends from (NAT).
                     call.job.dest = Some(src);
+                    call.caller_heard = true;
                     call.received(buf.get(..n).unwrap_or_default());
                 }
             }
@@ -230,10 +239,13 @@ impl Call {
     /// Sends the next 20 ms: playback, or silence so the stream (and NAT bindings) stay alive.
     async fn send_frame(&mut self) {
         let mut frame = [0i16; FRAME];
-        for s in frame.iter_mut() {
-            match self.playback.pop_front() {
-                Some(v) => *s = v,
-                None => break,
+        let listening = self.caller_heard || self.answered.elapsed() >= WAIT_FOR_CALLER;
+        if listening {
+            for s in frame.iter_mut() {
+                match self.playback.pop_front() {
+                    Some(v) => *s = v,
+                    None => break,
+                }
             }
         }
         if let Some(to) = self.job.dest {
