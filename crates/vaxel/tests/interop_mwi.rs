@@ -1,8 +1,8 @@
 //! Message-waiting on the Koppla Växel with the real `koppla` CLI (RFC 3842): bob's CLI
 //! registers and subscribes to his mailbox (digest against the switch) and prints it empty;
 //! alice's CLI calls bob, nobody answers, the switch records her sweep as a voicemail; bob's
-//! CLI prints `message_waiting` waiting with new=1 and his account. When bob marks the message
-//! heard through the client API, his CLI prints new=0 old=1.
+//! CLI prints `message_waiting` waiting with new=1 and the dial-in number as the account. When
+//! bob marks the message heard through the client API, his CLI prints new=0 old=1.
 
 mod peers;
 
@@ -98,7 +98,8 @@ fn a_voicemail_left_for_bob_lights_his_cli_and_hearing_it_clears_it() {
     let account = lit[1]["account"]
         .as_str()
         .expect("the switch names the mailbox");
-    assert!(account.starts_with("sip:bob@"), "{account}");
+    // Where to call to listen: the dial-in number, which opens bob's mailbox from his phone.
+    assert!(account.starts_with("sip:8000@"), "{account}");
 
     let token = api_login(&rt, &api, "bob");
     let http = reqwest::Client::new();

@@ -226,8 +226,16 @@ impl SipCore {
             }
             Package::MessageSummary => {
                 let (new, old) = self.mwi_of(&target);
+                // The account is where to call to listen (RFC 3842 5.2): the dial-in number,
+                // which opens the caller's own mailbox from their own phone (decision 0509).
+                let number = self.cfg.calls.voicemail_number.trim();
+                let account = if number.is_empty() {
+                    entity.clone()
+                } else {
+                    format!("sip:{number}@{}", self.cfg.realm)
+                };
                 (
-                    super::voicemail::message_summary(&entity, new, old),
+                    super::voicemail::message_summary(&account, new, old),
                     "application/simple-message-summary",
                 )
             }
