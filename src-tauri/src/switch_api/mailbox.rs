@@ -53,6 +53,20 @@ fn kind_segment(kind: GreetingKind) -> &'static str {
 }
 
 impl SwitchClient {
+    /// `method` on `<base>/api/v1/<segments>` with my token; `with` adds a body.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        segments: &[&str],
+        with: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SwitchApiError> {
+        with(self.http.request(method, self.api_url(segments)?))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SwitchApiError::Network)
+    }
+
     /// The numbers the switch answers itself (its voicemail menu); none from a switch that
     /// predates the list.
     pub async fn services(&self) -> Result<Vec<ServiceNumber>, SwitchApiError> {
@@ -70,12 +84,12 @@ impl SwitchClient {
     /// One message's audio as the switch stores it (a WAV file).
     pub async fn voicemail_audio(&self, id: i64) -> Result<Vec<u8>, SwitchApiError> {
         let response = self
-            .http
-            .get(self.api_url(&["voicemails", &id.to_string(), "audio"])?)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+            .send(
+                reqwest::Method::GET,
+                &["voicemails", &id.to_string(), "audio"],
+                |r| r,
+            )
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(SwitchApiError::VoicemailGone(id));
         }
@@ -84,26 +98,26 @@ impl SwitchClient {
 
     /// Marks a message heard; the switch then sends new message-waiting counts.
     pub async fn voicemail_heard(&self, id: i64) -> Result<(), SwitchApiError> {
-        let url = self.api_url(&["voicemails", &id.to_string(), "heard"])?;
-        self.voicemail_change(self.http.post(url), id).await
+        let id_text = id.to_string();
+        let segments = ["voicemails", id_text.as_str(), "heard"];
+        self.voicemail_change(reqwest::Method::POST, &segments, id)
+            .await
     }
 
     /// Deletes a message and its audio on the switch.
     pub async fn voicemail_delete(&self, id: i64) -> Result<(), SwitchApiError> {
-        let url = self.api_url(&["voicemails", &id.to_string()])?;
-        self.voicemail_change(self.http.delete(url), id).await
+        let id_text = id.to_string();
+        self.voicemail_change(reqwest::Method::DELETE, &["voicemails", &id_text], id)
+            .await
     }
 
     async fn voicemail_change(
         &self,
-        request: reqwest::RequestBuilder,
+        method: reqwest::Method,
+        segments: &[&str],
         id: i64,
     ) -> Result<(), SwitchApiError> {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+        let response = self.send(method, segments, |r| r).await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(SwitchApiError::VoicemailGone(id));
         }
@@ -118,13 +132,10 @@ impl SwitchClient {
     /// Sets my PIN (4-10 digits; the switch says why it refuses one).
     pub async fn set_voicemail_pin(&self, pin: &str) -> Result<(), SwitchApiError> {
         let response = self
-            .http
-            .put(self.api_url(&["me", "voicemail", "pin"])?)
-            .bearer_auth(&self.token)
-            .json(&serde_json::json!({ "pin": pin }))
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+            .send(reqwest::Method::PUT, &["me", "voicemail", "pin"], |r| {
+                r.json(&serde_json::json!({ "pin": pin }))
+            })
+            .await?;
         checked(response).await.map(|_| ())
     }
 
@@ -139,12 +150,12 @@ impl SwitchClient {
     /// One of my greetings as WAV.
     pub async fn greeting_audio(&self, kind: GreetingKind) -> Result<Vec<u8>, SwitchApiError> {
         let response = self
-            .http
-            .get(self.api_url(&["me", "greetings", kind_segment(kind)])?)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+            .send(
+                reqwest::Method::GET,
+                &["me", "greetings", kind_segment(kind)],
+                |r| r,
+            )
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(SwitchApiError::GreetingMissing);
         }
@@ -158,14 +169,15 @@ impl SwitchClient {
         wav: Vec<u8>,
     ) -> Result<GreetingInfo, SwitchApiError> {
         let response = self
-            .http
-            .put(self.api_url(&["me", "greetings", kind_segment(kind)])?)
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, "audio/wav")
-            .body(wav)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+            .send(
+                reqwest::Method::PUT,
+                &["me", "greetings", kind_segment(kind)],
+                |r| {
+                    r.header(reqwest::header::CONTENT_TYPE, "audio/wav")
+                        .body(wav)
+                },
+            )
+            .await?;
         match response.status().as_u16() {
             413 => Err(SwitchApiError::Rejected("the file is too large".into())),
             503 => Err(SwitchApiError::VoicemailOff),
@@ -176,12 +188,12 @@ impl SwitchClient {
     /// Deletes one of my greetings (callers then hear the next in line).
     pub async fn delete_greeting(&self, kind: GreetingKind) -> Result<(), SwitchApiError> {
         let response = self
-            .http
-            .delete(self.api_url(&["me", "greetings", kind_segment(kind)])?)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+            .send(
+                reqwest::Method::DELETE,
+                &["me", "greetings", kind_segment(kind)],
+                |r| r,
+            )
+            .await?;
         match response.status().as_u16() {
             // Already gone: what the user wanted.
             404 => Ok(()),
@@ -198,13 +210,10 @@ impl SwitchClient {
         input: &VoicemailNotifyInput,
     ) -> Result<VoicemailNotify, SwitchApiError> {
         let response = self
-            .http
-            .put(self.api_url(&["me", "voicemail", "notify"])?)
-            .bearer_auth(&self.token)
-            .json(input)
-            .send()
-            .await
-            .map_err(SwitchApiError::Network)?;
+            .send(reqwest::Method::PUT, &["me", "voicemail", "notify"], |r| {
+                r.json(input)
+            })
+            .await?;
         decode(checked(response).await?).await
     }
 }
