@@ -24,10 +24,10 @@ pub use error::AudioError;
 pub use level::{Level, LevelMeter};
 pub use memory::{BufferSource, CaptureHandle, CaptureSink};
 pub use null::{NullSink, NullSource};
+pub use player::{PlaybackState, Player};
 pub use resample::Resampler;
 pub use tone::ToneSource;
 pub use volume::{GainControl, VolumeSink, VolumeSource};
-pub use player::{Player, PlaybackState};
 pub use wav::{EndBehavior, WavSink, WavSource};
 
 /// Internal sample rate of every frame crossing a crate boundary.

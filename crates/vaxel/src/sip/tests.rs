@@ -133,10 +133,9 @@ impl MediaControl for FakeMedia {
         events: Option<u8>,
         login: &super::voicemail_menu::Login,
     ) -> Option<SocketAddr> {
-        self.0
-            .lock()
-            .unwrap()
-            .push(format!("voicemail_menu {call_id} {pt} {events:?} {login:?}"));
+        self.0.lock().unwrap().push(format!(
+            "voicemail_menu {call_id} {pt} {events:?} {login:?}"
+        ));
         Some("127.0.0.1:45000".parse().unwrap())
     }
     fn release(&mut self, call_id: &str) {
