@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Baresip } from "./baresip.mjs";
 import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+import { passwordEnv, switchApi, userToml } from "./switch.mjs";
 
 const passwords = { anna: "anna-hemligt-1", bertil: "bertil-hemligt-2", cecilia: "cecilia-hemligt-3" };
 let app;
@@ -24,14 +25,7 @@ let api;
 let sip;
 
 function switchConfig() {
-  const user = (username, name, title, short) => `
-[[users]]
-username = "${username}"
-name = "${name}"
-title = "${title}"
-short_number = "${short}"
-password_env = "KOPPLA_WEBVIEW_PW_${username.toUpperCase()}"
-`;
+  const user = (username, name, title, short) => userToml({ username, name, title, short });
   return `[server]
 sip_bind = "127.0.0.1:${sip}"
 api_bind = "127.0.0.1:${api}"
@@ -41,16 +35,7 @@ ${user("cecilia", "Cecilia Ek", "Växeltelefonist", "203")}
 `;
 }
 
-async function apiCall(method, path, token, body) {
-  const response = await fetch(`http://127.0.0.1:${api}/api/v1${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => null);
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const apiCall = switchApi(() => api);
 
 /** The parked calls the switch lists for `token`, once `done(list)` holds. */
 function parkedWhen(what, token, done) {
@@ -77,9 +62,7 @@ const parkedRows = () => textContents('[data-testid="parked"] li');
 before(async () => {
   sip = await freePort();
   api = await freePort();
-  const env = Object.fromEntries(
-    Object.entries(passwords).map(([user, pw]) => [`KOPPLA_WEBVIEW_PW_${user.toUpperCase()}`, pw]),
-  );
+  const env = passwordEnv(passwords);
   app = await startApp({ shots: join(repo, "test-output/webview"), files: { "vaxel.toml": switchConfig() }, env });
   driver = app.driver;
 });

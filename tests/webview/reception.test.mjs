@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Baresip } from "./baresip.mjs";
 import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+import { passwordEnv, switchApi, userToml } from "./switch.mjs";
 
 const passwords = {
   anna: "anna-hemligt-1",
@@ -37,14 +38,7 @@ let ceciliaToken;
 let talkingAfterRecall = false;
 
 function switchConfig() {
-  const user = (username, name, title, short) => `
-[[users]]
-username = "${username}"
-name = "${name}"
-title = "${title}"
-short_number = "${short}"
-password_env = "KOPPLA_WEBVIEW_PW_${username.toUpperCase()}"
-`;
+  const user = (username, name, title, short) => userToml({ username, name, title, short });
   return `[server]
 sip_bind = "127.0.0.1:${sip}"
 api_bind = "127.0.0.1:${api}"
@@ -58,16 +52,7 @@ ${user("david", "David Dahl", "Kund", "204")}
 `;
 }
 
-async function apiCall(method, path, token, body) {
-  const response = await fetch(`http://127.0.0.1:${api}/api/v1${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => null);
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const apiCall = switchApi(() => api);
 
 /** The held calls the switch lists for `token`, once `done(list)` holds. */
 function parkedWhen(what, token, done, timeout) {
@@ -132,9 +117,7 @@ function eventOf(phone, what, type, peer, timeout) {
 before(async () => {
   sip = await freePort();
   api = await freePort();
-  const env = Object.fromEntries(
-    Object.entries(passwords).map(([user, pw]) => [`KOPPLA_WEBVIEW_PW_${user.toUpperCase()}`, pw]),
-  );
+  const env = passwordEnv(passwords);
   app = await startApp({ shots: join(repo, "test-output/webview"), files: { "vaxel.toml": switchConfig() }, env });
   driver = app.driver;
 });

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Baresip, writeToneWav } from "./baresip.mjs";
 import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+import { passwordEnv, switchApi, userToml } from "./switch.mjs";
 
 const passwords = { anna: "anna-hemligt-1", bertil: "bertil-hemligt-2" };
 let app;
@@ -20,13 +21,7 @@ let api;
 let sip;
 
 function switchConfig() {
-  const user = (username, name, short, extra = "") => `
-[[users]]
-username = "${username}"
-name = "${name}"
-short_number = "${short}"
-password_env = "KOPPLA_WEBVIEW_PW_${username.toUpperCase()}"
-${extra}`;
+  const user = (username, name, short, extra = "") => userToml({ username, name, short, extra });
   return `[server]
 sip_bind = "127.0.0.1:${sip}"
 api_bind = "127.0.0.1:${api}"
@@ -35,16 +30,7 @@ ${user("bertil", "Bertil Berg", "202")}
 `;
 }
 
-async function apiCall(method, path, token, body) {
-  const response = await fetch(`http://127.0.0.1:${api}/api/v1${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json().catch(() => null);
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const apiCall = switchApi(() => api);
 
 const attribute = (css, name) =>
   driver.call("POST", driver.s("/execute/sync"), {
@@ -55,9 +41,7 @@ const attribute = (css, name) =>
 before(async () => {
   sip = await freePort();
   api = await freePort();
-  const env = Object.fromEntries(
-    Object.entries(passwords).map(([user, pw]) => [`KOPPLA_WEBVIEW_PW_${user.toUpperCase()}`, pw]),
-  );
+  const env = passwordEnv(passwords);
   app = await startApp({ shots: join(repo, "test-output/webview"), files: { "vaxel.toml": switchConfig() }, env });
   driver = app.driver;
 });
