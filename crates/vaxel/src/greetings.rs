@@ -209,8 +209,19 @@ pub fn save_pcm(
     }
     let target = path(dir, mailbox, kind)?;
     let parent = mailbox_dir(dir, mailbox)?;
-    std::fs::create_dir_all(&parent)?;
-    let tmp = tempfile::NamedTempFile::new_in(&parent)?;
+    write_wav_atomic(&parent, &target, pcm, ".tmp")
+}
+
+/// Writes 8 kHz mono PCM as a WAV to a temporary file (named `prefix…`) in `dir`, synced, and
+/// renames it to `target` (in `dir`): a reader never sees a half-written greeting or message.
+pub(crate) fn write_wav_atomic(
+    dir: &Path,
+    target: &Path,
+    pcm: &[i16],
+    prefix: &str,
+) -> Result<(), GreetingError> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: RATE,
@@ -223,7 +234,7 @@ pub fn save_pcm(
     }
     w.finalize()?;
     tmp.as_file().sync_all()?;
-    tmp.persist(&target)
+    tmp.persist(target)
         .map_err(|e| GreetingError::Io(e.error))?;
     Ok(())
 }

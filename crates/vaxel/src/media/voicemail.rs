@@ -427,25 +427,9 @@ async fn store(job: Job, settings: VoicemailSettings, pcm: Vec<i16>, retry_pause
     }
 }
 
-/// Writes the WAV to a temporary file beside `path` and renames it into place, so the mailbox
-/// never holds a truncated message.
+/// Files a message: never a truncated WAV in the mailbox (see `greetings::write_wav_atomic`).
 fn write_wav(dir: &Path, path: &Path, pcm: &[i16]) -> Result<(), greetings::GreetingError> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new().prefix(".rec").tempfile_in(dir)?;
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::new(std::io::BufWriter::new(tmp.as_file()), spec)?;
-    for s in pcm {
-        w.write_sample(*s)?;
-    }
-    w.finalize()?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    greetings::write_wav_atomic(dir, path, pcm, ".rec")
 }
 
 #[cfg(test)]
