@@ -35,6 +35,12 @@ impl StreamDecoder {
         self.buf.extend_from_slice(data);
     }
 
+    /// Whether part of a message is held, waiting for the rest (after [`Self::next_message`]
+    /// returned `Ok(None)`; keep-alive CRLFs between messages do not count).
+    pub fn has_partial(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// Keep-alive pings received since the last call.
     pub fn take_pings(&mut self) -> usize {
         std::mem::take(&mut self.pings)

@@ -6,6 +6,7 @@
 //! * [`request_check`]: the RFC 3261 8.2 checks (400/416/420/483/513) shared by switch and UA.
 //! * [`reason`]: the RFC 3326 `Reason` header ("call completed elsewhere").
 //! * [`framing`]: Content-Length framing for stream transports.
+//! * [`stream_watch`]: partial-message, first-message and idle limits of stream connections.
 //! * [`dialog`]: dialog state and in-dialog request building.
 //! * [`transport`]: a tokio driver that owns UDP/TCP/TLS sockets and feeds the layer.
 
@@ -21,6 +22,7 @@ pub mod framing;
 pub mod fuzzing;
 pub mod reason;
 pub mod request_check;
+pub mod stream_watch;
 pub mod transaction;
 
 pub use transaction::{

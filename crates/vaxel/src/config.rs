@@ -179,6 +179,13 @@ pub struct ServerConfig {
     pub trunk: Option<String>,
     /// Longest registration the registrar grants, in seconds.
     pub max_expires: u32,
+    /// Seconds a SIP stream (TCP/TLS) connection may hold a message begun but not finished
+    /// before it is closed (a half-sent message must not pin a connection forever).
+    pub stream_partial_message_secs: u32,
+    /// Seconds an accepted SIP stream connection may stay silent — no message and no
+    /// keep-alive — before it is closed. Must exceed `max_expires`: a registered phone that
+    /// never pings still refreshes its registration within that, over the same connection.
+    pub stream_idle_secs: u32,
     /// Seconds a call rings before it counts as missed (and goes to voicemail); users may
     /// override it with their own `ring_timeout_secs`.
     pub ring_timeout_secs: u32,
@@ -216,6 +223,8 @@ impl Default for ServerConfig {
             whoami_number: "9998".to_string(),
             trunk: None,
             max_expires: 3600,
+            stream_partial_message_secs: 10,
+            stream_idle_secs: 3600 + 300,
             ring_timeout_secs: 25,
             voicemail_dir: None,
             voicemail_max_secs: 120,
@@ -484,6 +493,18 @@ impl Config {
                 "ring_timeout_secs must be at least 1".into(),
             ));
         }
+        if self.server.stream_partial_message_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "stream_partial_message_secs must be at least 1".into(),
+            ));
+        }
+        if self.server.stream_idle_secs <= self.server.max_expires {
+            return Err(ConfigError::Invalid(format!(
+                "stream_idle_secs ({}) must exceed max_expires ({}): a registered phone's \
+                 connection would be closed before it refreshes its registration",
+                self.server.stream_idle_secs, self.server.max_expires
+            )));
+        }
         if self.server.realm.is_empty() {
             return Err(ConfigError::Invalid("realm must not be empty".into()));
         }
@@ -646,6 +667,24 @@ short_number = "1001"
             Config::from_toml("[voicemail]\nnumber = \"\"\n"),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn stream_timeouts_default_sensibly_and_idle_must_outlast_a_registration() {
+        let cfg = Config::default();
+        assert_eq!(cfg.server.stream_partial_message_secs, 10);
+        assert!(cfg.server.stream_idle_secs > cfg.server.max_expires);
+        let cfg = Config::from_toml("[server]\nstream_partial_message_secs = 2\n").unwrap();
+        assert_eq!(cfg.server.stream_partial_message_secs, 2);
+        for bad in [
+            "[server]\nstream_partial_message_secs = 0\n",
+            "[server]\nmax_expires = 600\nstream_idle_secs = 600\n",
+        ] {
+            assert!(
+                matches!(Config::from_toml(bad), Err(ConfigError::Invalid(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

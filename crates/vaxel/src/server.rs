@@ -522,6 +522,7 @@ impl Vaxel {
             udp: sip_socket,
             tcp: tcp.map(|(l, _)| l),
             tls: tls.map(|(l, _, acceptor)| (l, acceptor)),
+            stream_limits: config.server.stream_limits(),
         };
         tasks.push(tokio::spawn(crate::sip::driver::run(
             listeners,

@@ -32,6 +32,11 @@ impl Switch {
 }
 
 async fn start() -> Switch {
+    start_with(|_| {}).await
+}
+
+/// A switch with TCP and TLS, and `adjust` applied to its configuration.
+async fn start_with(adjust: impl FnOnce(&mut Config)) -> Switch {
     std::env::set_var(PW_VAR, PW);
     let dir = tempfile::tempdir().expect("tempdir");
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
@@ -54,6 +59,7 @@ async fn start() -> Switch {
             ..Default::default()
         });
     }
+    adjust(&mut cfg);
     let h = Vaxel::start(cfg).await.expect("switch starts");
     Switch {
         h,
@@ -242,6 +248,71 @@ async fn keepalive_ping_gets_pong_and_closing_drops_registration() {
     let r = alice.recv_final().await;
     assert_eq!(status(&r), 480, "bob is unreachable now: {r}");
     let _ = tokio::time::sleep(Duration::from_millis(10)).await;
+    sw.h.shutdown().await;
+}
+
+/// Reads until the switch closes the connection (whatever it answered before) and returns
+/// how long that took, or `None` if it was still open after `limit`.
+async fn closed_within(s: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let t0 = tokio::time::Instant::now();
+    let mut buf = [0u8; 2048];
+    tokio::time::timeout(limit, async {
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| t0.elapsed())
+}
+
+#[tokio::test]
+async fn a_half_sent_message_has_its_connection_closed_after_the_partial_limit() {
+    let sw = start_with(|cfg| cfg.server.stream_partial_message_secs = 1).await;
+    let head = "OPTIONS sip:koppla SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKhalf\r\n\
+                From: <sip:x@y>;tag=1\r\nTo: <sip:koppla>\r\nCall-ID: half\r\nCSeq: 1 OPTIONS\r\n";
+
+    // Headers begun and never finished.
+    let mut half = TcpStream::connect(sw.tcp()).await.expect("connect");
+    half.write_all(head.as_bytes()).await.expect("write");
+    let took = closed_within(&mut half, Duration::from_secs(5))
+        .await
+        .expect("the half message's connection is closed");
+    assert!(took < Duration::from_secs(3), "closed after {took:?}");
+
+    // Trickling a byte every 200 ms buys no extra time (slow loris).
+    let mut slow = TcpStream::connect(sw.tcp()).await.expect("connect");
+    let t0 = tokio::time::Instant::now();
+    let trickle = async {
+        for b in head.as_bytes() {
+            if slow.write_all(std::slice::from_ref(b)).await.is_err() {
+                return t0.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        t0.elapsed()
+    };
+    let stopped = tokio::time::timeout(Duration::from_secs(10), trickle)
+        .await
+        .expect("the switch stops taking the trickle");
+    assert!(stopped < Duration::from_secs(4), "closed after {stopped:?}");
+    eprintln!("limit 1 s: half message closed after {took:?}, trickle stopped after {stopped:?}");
+
+    // A message sent in two parts within the limit is answered, and the connection lives on
+    // past the limit.
+    let mut ok = Phone::tcp("x", sw.tcp()).await;
+    let opt = ok.request("OPTIONS", "sip:koppla", "<sip:koppla>", "in-time", "", "");
+    let (first, rest) = opt.split_at(opt.len() / 2);
+    ok.send(first).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ok.send(rest).await;
+    assert_eq!(status(&ok.recv().await), 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = ok.request("OPTIONS", "sip:koppla", "<sip:koppla>", "later", "", "");
+    ok.send(&again).await;
+    assert_eq!(status(&ok.recv().await), 200, "still open");
     sw.h.shutdown().await;
 }
 

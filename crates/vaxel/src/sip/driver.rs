@@ -9,6 +9,7 @@ use crate::events::Event;
 use crate::media::voicemail::Recorded;
 use crate::state::{AppState, ParkCommand};
 use crate::store::StoreError;
+use koppla_sip::stream_watch::StreamLimits;
 use koppla_sip::Transport;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -44,6 +45,8 @@ pub struct Listeners {
     pub udp: UdpSocket,
     pub tcp: Option<TcpListener>,
     pub tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+    /// When stream connections are given up on (half messages, silence).
+    pub stream_limits: StreamLimits,
 }
 
 /// Write sides of open stream connections, and messages waiting for an outbound connect.
@@ -51,6 +54,7 @@ pub struct Listeners {
 struct Streams {
     open: HashMap<Flow, mpsc::Sender<Vec<u8>>>,
     connecting: HashMap<Flow, Vec<Vec<u8>>>,
+    limits: StreamLimits,
 }
 
 impl Streams {
@@ -66,7 +70,7 @@ impl Streams {
             Transport::Tcp => {
                 let queue = self.connecting.entry(to).or_default();
                 if queue.is_empty() {
-                    stream::connect_tcp(to.addr, events.clone());
+                    stream::connect_tcp(to.addr, self.limits, events.clone());
                 }
                 queue.push(data);
             }
@@ -105,6 +109,7 @@ pub async fn run(
         acceptors.push(tokio::spawn(stream::accept_loop(
             l,
             None,
+            listeners.stream_limits,
             stream_tx.clone(),
         )));
     }
@@ -112,10 +117,14 @@ pub async fn run(
         acceptors.push(tokio::spawn(stream::accept_loop(
             l,
             Some(acceptor),
+            listeners.stream_limits,
             stream_tx.clone(),
         )));
     }
-    let mut streams = Streams::default();
+    let mut streams = Streams {
+        limits: listeners.stream_limits,
+        ..Streams::default()
+    };
     let mut events = state.events.subscribe();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -4,9 +4,11 @@
 
 use super::flow::Flow;
 use koppla_sip::framing::StreamDecoder;
+use koppla_sip::stream_watch::{StreamLimits, StreamWatch};
 use koppla_sip::Transport;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -15,12 +17,21 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 /// stops reading must not make the switch buffer without bound.
 const WRITE_QUEUE: usize = 128;
 /// TLS handshakes that do not finish in this time are dropped (slow-loris protection).
-const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// A connection must deliver its first whole message within this time, or it is closed.
-const FIRST_MESSAGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Accepted connections per listener; more are refused so idle sockets cannot exhaust the
 /// process's file descriptors.
 const MAX_CONNECTIONS: usize = 4096;
+
+impl crate::config::ServerConfig {
+    /// The limits of accepted stream connections, from `stream_*_secs`.
+    pub fn stream_limits(&self) -> StreamLimits {
+        StreamLimits {
+            partial_message: Duration::from_secs(self.stream_partial_message_secs.into()),
+            idle: Some(Duration::from_secs(self.stream_idle_secs.into())),
+            ..StreamLimits::default()
+        }
+    }
+}
 
 /// What connections report to the driver.
 #[derive(Debug)]
@@ -36,10 +47,13 @@ pub enum StreamEvent {
     Closed { flow: Flow },
 }
 
-/// Accepts connections until the listener fails or the driver goes away.
+/// Accepts connections until the listener fails or the driver goes away. Each connection is
+/// closed when it passes one of `limits` (a half message held too long, no message at all,
+/// silence).
 pub async fn accept_loop(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: StreamLimits,
     events: mpsc::Sender<StreamEvent>,
 ) {
     let transport = if tls.is_some() {
@@ -54,7 +68,7 @@ pub async fn accept_loop(
             Err(e) => {
                 // Usually EMFILE; back off instead of spinning.
                 tracing::warn!(error = %e, ?transport, "SIP accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
@@ -68,12 +82,12 @@ pub async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let flow = Flow::new(transport, peer);
         match &tls {
-            None => spawn_connection(stream, flow, events.clone(), Some(slot)),
+            None => spawn_connection(stream, flow, limits, events.clone(), Some(slot)),
             Some(acceptor) => {
                 let (acceptor, events) = (acceptor.clone(), events.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => spawn_connection(s, flow, events, Some(slot)),
+                        Ok(Ok(s)) => spawn_connection(s, flow, limits, events, Some(slot)),
                         Ok(Err(e)) => tracing::info!(%peer, error = %e, "SIP TLS handshake failed"),
                         Err(_) => tracing::info!(%peer, "SIP TLS handshake timed out"),
                     }
@@ -84,14 +98,15 @@ pub async fn accept_loop(
 }
 
 /// Opens a TCP connection to `addr` (a request to a TCP URI with no open connection); reports
-/// `Opened` or `Closed` like an accepted one.
-pub fn connect_tcp(addr: SocketAddr, events: mpsc::Sender<StreamEvent>) {
+/// `Opened` or `Closed` like an accepted one. Only the partial-message limit applies to it:
+/// the switch keeps it as long as it has use for it.
+pub fn connect_tcp(addr: SocketAddr, limits: StreamLimits, events: mpsc::Sender<StreamEvent>) {
     tokio::spawn(async move {
         let flow = Flow::new(Transport::Tcp, addr);
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
-                spawn_connection(s, flow, events, None);
+                spawn_connection(s, flow, limits.outbound(), events, None);
             }
             Ok(Err(e)) => {
                 tracing::info!(%addr, error = %e, "SIP TCP connect failed");
@@ -109,6 +124,7 @@ pub fn connect_tcp(addr: SocketAddr, events: mpsc::Sender<StreamEvent>) {
 fn spawn_connection<S>(
     stream: S,
     flow: Flow,
+    limits: StreamLimits,
     events: mpsc::Sender<StreamEvent>,
     slot: Option<OwnedSemaphorePermit>,
 ) where
@@ -130,7 +146,7 @@ fn spawn_connection<S>(
             }
             let _ = wr.shutdown().await;
         });
-        read_loop(&mut rd, flow, &events, &pong).await;
+        read_loop(&mut rd, flow, limits, &events, &pong).await;
         drop(pong);
         drop(slot);
         let _ = events.send(StreamEvent::Closed { flow }).await;
@@ -142,25 +158,28 @@ fn spawn_connection<S>(
 async fn read_loop<R: AsyncRead + Unpin>(
     rd: &mut R,
     flow: Flow,
+    limits: StreamLimits,
     events: &mpsc::Sender<StreamEvent>,
     pong: &mpsc::Sender<Vec<u8>>,
 ) {
     let mut dec = StreamDecoder::new();
     let mut buf = vec![0u8; 16 * 1024];
-    let opened = tokio::time::Instant::now();
-    let mut framed_any = false;
+    let mut watch = StreamWatch::new(limits, Instant::now());
     loop {
         let read = rd.read(&mut buf);
-        let r = if framed_any {
-            read.await
-        } else {
-            match tokio::time::timeout_at(opened + FIRST_MESSAGE_TIMEOUT, read).await {
+        let r = match watch.deadline() {
+            None => read.await,
+            Some(at) => match tokio::time::timeout_at(at.into(), read).await {
                 Ok(r) => r,
-                Err(_) => {
-                    tracing::info!(%flow, "closing SIP stream that sent no message");
-                    return;
-                }
-            }
+                Err(_) => match watch.check(Instant::now()) {
+                    Some(why) => {
+                        tracing::info!(%flow, "closing SIP stream: {why}");
+                        return;
+                    }
+                    // Woken a hair early: wait again.
+                    None => continue,
+                },
+            },
         };
         let n = match r {
             Ok(0) => return,
@@ -171,10 +190,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
         };
         dec.push(buf.get(..n).unwrap_or_default());
+        let mut messages = 0;
         loop {
             match dec.next_message() {
                 Ok(Some(data)) => {
-                    framed_any = true;
+                    messages += 1;
                     if events
                         .send(StreamEvent::Message { flow, data })
                         .await
@@ -191,6 +211,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 }
             }
         }
+        watch.on_input(Instant::now(), messages, dec.has_partial());
         for _ in 0..dec.take_pings() {
             // RFC 5626 3.5.1: answer a CRLFCRLF ping with a CRLF pong.
             let _ = pong.try_send(b"\r\n".to_vec());
