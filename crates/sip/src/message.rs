@@ -6,6 +6,10 @@ use rand::Rng;
 use rsip::headers::UntypedHeader;
 use rsip::{Header, Headers, Method, Request, Response, SipMessage, StatusCode};
 
+mod grammar;
+pub mod refusal;
+mod wire;
+
 /// Why bytes from the network are not an acceptable SIP message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
@@ -20,32 +24,269 @@ pub enum ParseError {
         header: &'static str,
         detail: String,
     },
+    /// A well-formed request whose method (RFC 3261 `extension-method`) this element does not
+    /// know: the answer is 501, not 400.
+    #[error("unknown method {0}")]
+    UnknownMethod(String),
+    /// A well-formed message of another SIP version: the answer is 505.
+    #[error("unsupported SIP version {0}")]
+    Version(String),
+    #[error("message of {0} bytes exceeds {MAX_MESSAGE_SIZE}")]
+    TooLarge(usize),
+}
+
+impl ParseError {
+    /// The status a request refused for this reason is answered with (RFC 3261 8.2, 21.5).
+    pub fn status(&self) -> u16 {
+        match self {
+            ParseError::UnknownMethod(_) => 501,
+            ParseError::Version(_) => 505,
+            ParseError::TooLarge(_) => 513,
+            _ => 400,
+        }
+    }
 }
 
 /// Upper bound on a message we accept; larger ones are garbage or an attack.
 pub const MAX_MESSAGE_SIZE: usize = 64 * 1024;
 
-/// Parse one complete SIP message (a UDP datagram or a framed stream message) and check that the
-/// headers every transaction needs (Via, From, To, Call-ID, CSeq) are present and usable.
+/// Parse one complete SIP message (a UDP datagram or a framed stream message) by the RFC 3261
+/// grammar (`grammar.rs`, decision 0304) and check that the headers every transaction needs
+/// (Via, From, To, Call-ID, CSeq) are present and usable.
 pub fn parse(bytes: &[u8]) -> Result<SipMessage, ParseError> {
     let trimmed = trim_leading_crlf(bytes);
     if trimmed.is_empty() {
         return Err(ParseError::Empty);
     }
     if trimmed.len() > MAX_MESSAGE_SIZE {
-        return Err(ParseError::Syntax(format!(
-            "message of {} bytes exceeds {MAX_MESSAGE_SIZE}",
-            trimmed.len()
-        )));
+        return Err(ParseError::TooLarge(trimmed.len()));
     }
-    if !trimmed.windows(4).any(|w| w == b"\r\n\r\n") {
-        return Err(ParseError::Syntax("no end of headers (CRLFCRLF)".into()));
-    }
-    let mut msg = SipMessage::try_from(trimmed).map_err(|e| ParseError::Syntax(e.to_string()))?;
-    expand_compact_headers(msg_headers_mut(&mut msg));
+    let wire = wire::Wire::split(trimmed)?;
+    let start = wire.start()?;
+    let headers = checked_headers(&wire)?;
+    let body = wire.body.to_vec();
+    let mut msg = match start {
+        wire::Start::Request {
+            method,
+            uri,
+            version,
+        } => {
+            if !grammar::is_token(method) {
+                return Err(ParseError::Syntax(format!(
+                    "method {method:?} is not a token"
+                )));
+            }
+            grammar::uri(uri).map_err(|detail| ParseError::InvalidHeader {
+                header: "Request-URI",
+                detail,
+            })?;
+            sip_version(version)?;
+            // The CSeq method must be the request's (RFC 3261 8.2 / RFC 4475 mismatch01-02), an
+            // error even when the method is one we do not know.
+            let cseq = wire
+                .values("CSeq")
+                .next()
+                .ok_or(ParseError::MissingHeader("CSeq"))?;
+            let (_, cseq_method) =
+                grammar::cseq(cseq).map_err(|detail| ParseError::InvalidHeader {
+                    header: "CSeq",
+                    detail,
+                })?;
+            if cseq_method != method && !(method == "ACK" && cseq_method == "INVITE") {
+                return Err(ParseError::InvalidHeader {
+                    header: "CSeq",
+                    detail: format!("method {cseq_method} does not match request method {method}"),
+                });
+            }
+            let Some(method) = parse_method(method) else {
+                validate_transaction_headers(&wire)?;
+                return Err(ParseError::UnknownMethod(method.to_string()));
+            };
+            SipMessage::Request(Request {
+                method,
+                uri: request_uri(uri),
+                version: rsip::Version::V2,
+                headers,
+                body,
+            })
+        }
+        wire::Start::Response {
+            version,
+            code,
+            reason,
+        } => {
+            sip_version(version)?;
+            let code: u16 = match code.parse() {
+                Ok(c) if code.len() == 3 && (100..=699).contains(&c) => c,
+                _ => return Err(ParseError::Syntax(format!("bad status code {code:?}"))),
+            };
+            let status_code = match StatusCode::from(code) {
+                StatusCode::Other(c, _) => StatusCode::Other(c, reason.to_string()),
+                known => known,
+            };
+            SipMessage::Response(Response {
+                status_code,
+                version: rsip::Version::V2,
+                headers,
+                body,
+            })
+        }
+    };
     truncate_body_to_content_length(&mut msg)?;
     validate(&msg)?;
     Ok(msg)
+}
+
+/// `SIP-Version` = "SIP" "/" 1*DIGIT "." 1*DIGIT; anything but 2.0 is a 505.
+fn sip_version(v: &str) -> Result<(), ParseError> {
+    if v.eq_ignore_ascii_case("SIP/2.0") {
+        return Ok(());
+    }
+    let numbers = v
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("SIP/"))
+        .and_then(|_| {
+            let (a, b) = v[4..].split_once('.')?;
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+            (digits(a) && digits(b)).then_some(())
+        });
+    match numbers {
+        Some(()) => Err(ParseError::Version(v.to_string())),
+        None => Err(ParseError::Syntax(format!("bad SIP version {v:?}"))),
+    }
+}
+
+/// The Request-URI as rsip's type. rsip's own URI parser refuses legal URIs (tel:, many user
+/// characters) and its Display rewrites some; when it cannot give back exactly what was sent,
+/// the URI is kept as opaque text, which is all the rest of the stack reads (`to_string`).
+fn request_uri(text: &str) -> rsip::Uri {
+    match rsip::Uri::try_from(text) {
+        Ok(u) if u.to_string() == text => u,
+        _ => opaque_uri(text),
+    }
+}
+
+/// A URI rsip does not model, held as text that displays unchanged.
+pub(crate) fn opaque_uri(text: &str) -> rsip::Uri {
+    rsip::Uri {
+        scheme: None,
+        auth: None,
+        host_with_port: rsip::HostWithPort {
+            host: rsip::Host::Domain(text.to_string().into()),
+            port: None,
+        },
+        params: Vec::new(),
+        headers: Vec::new(),
+    }
+}
+
+/// The scheme of a URI as sent (`sip`, `tel`, ...), lower-cased.
+pub fn uri_scheme(uri: &rsip::Uri) -> String {
+    match &uri.scheme {
+        Some(s) => s.to_string().to_ascii_lowercase(),
+        None => uri
+            .to_string()
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .unwrap_or_default(),
+    }
+}
+
+/// Check each header this stack interprets against its grammar, and build rsip headers (under
+/// their long names, Via with RFC-allowed white space taken out).
+fn checked_headers(wire: &wire::Wire<'_>) -> Result<Headers, ParseError> {
+    let mut headers = Headers::default();
+    for (name, value) in &wire.fields {
+        let long = canonical(name);
+        let value = check_header(long, value)?;
+        headers.push(make_header(long, &value));
+    }
+    Ok(headers)
+}
+
+fn check_header(long: &str, value: &str) -> Result<String, ParseError> {
+    let known: &[&'static str] = &[
+        "Via",
+        "From",
+        "To",
+        "Contact",
+        "Route",
+        "Record-Route",
+        "Call-ID",
+        "CSeq",
+        "Max-Forwards",
+        "Content-Length",
+        "Expires",
+        "Min-Expires",
+        "Content-Type",
+        "Require",
+        "Proxy-Require",
+        "Supported",
+        "Unsupported",
+    ];
+    let Some(header) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(long)) else {
+        return Ok(value.to_string());
+    };
+    let bad = |detail: String| ParseError::InvalidHeader { header, detail };
+    let list = |v: &str| -> Result<Vec<String>, ParseError> {
+        let items: Vec<String> = split_list(v).into_iter().map(str::to_string).collect();
+        if items.is_empty() || v.trim_end().ends_with(',') || v.contains(",,") {
+            return Err(bad(format!("empty element in {v:?}")));
+        }
+        Ok(items)
+    };
+    match header {
+        "Via" => {
+            let entries = list(value)?
+                .iter()
+                .map(|e| grammar::via_parm(e).map_err(bad))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(entries.join(", "));
+        }
+        "From" | "To" => grammar::address(value, false).map_err(bad)?,
+        "Contact" if value.trim() == "*" => {}
+        "Contact" => {
+            for e in list(value)? {
+                grammar::address(&e, false).map_err(bad)?;
+            }
+        }
+        "Route" | "Record-Route" => {
+            for e in list(value)? {
+                grammar::address(&e, true).map_err(bad)?;
+            }
+        }
+        "Call-ID" => grammar::call_id(value).map_err(bad)?,
+        "CSeq" => {
+            grammar::cseq(value).map_err(bad)?;
+        }
+        "Max-Forwards" => {
+            if grammar::digits(value, header).map_err(bad)? > 255 {
+                return Err(bad(format!("{value} is more than 255")));
+            }
+        }
+        "Content-Length" | "Expires" | "Min-Expires" => {
+            grammar::digits(value, header).map_err(bad)?;
+        }
+        "Content-Type" => grammar::media_type(value).map_err(bad)?,
+        _ => grammar::token_list(value, header).map_err(bad)?,
+    }
+    Ok(value.to_string())
+}
+
+/// For a request we will refuse anyway (unknown method): the headers a response needs must
+/// still be present, or the refusal would be a 400.
+fn validate_transaction_headers(wire: &wire::Wire<'_>) -> Result<(), ParseError> {
+    for name in ["Via", "From", "To", "Call-ID"] {
+        if wire.values(name).next().is_none() {
+            return Err(ParseError::MissingHeader(match name {
+                "Via" => "Via",
+                "From" => "From",
+                "To" => "To",
+                _ => "Call-ID",
+            }));
+        }
+    }
+    Ok(())
 }
 
 fn trim_leading_crlf(mut b: &[u8]) -> &[u8] {
@@ -60,17 +301,7 @@ fn validate(msg: &SipMessage) -> Result<(), ParseError> {
     header(msg, "From").ok_or(ParseError::MissingHeader("From"))?;
     header(msg, "To").ok_or(ParseError::MissingHeader("To"))?;
     call_id(msg)?;
-    let (_, method) = cseq(msg)?;
-    if let SipMessage::Request(r) = msg {
-        if r.method != method && !(r.method == Method::Ack && method == Method::Invite) {
-            // RFC 3261 8.2: CSeq method must match the request method (ACK carries INVITE's number
-            // but its own method, so this is a real mismatch either way).
-            return Err(ParseError::InvalidHeader {
-                header: "CSeq",
-                detail: format!("method {method} does not match request method {}", r.method),
-            });
-        }
-    }
+    cseq(msg)?;
     Ok(())
 }
 
@@ -91,13 +322,6 @@ fn truncate_body_to_content_length(msg: &mut SipMessage) -> Result<(), ParseErro
     }
     body.truncate(len);
     Ok(())
-}
-
-fn msg_headers_mut(msg: &mut SipMessage) -> &mut Headers {
-    match msg {
-        SipMessage::Request(r) => &mut r.headers,
-        SipMessage::Response(r) => &mut r.headers,
-    }
 }
 
 /// Headers of a request or response.
@@ -123,18 +347,6 @@ const COMPACT: &[(&str, &str)] = &[
     ("s", "Subject"),
     ("u", "Allow-Events"),
 ];
-
-/// rsip only knows long header names; RFC 3261 7.3.3 compact forms arrive as `Other`, which the
-/// typed accessors would not find. Re-parse them under their long name.
-fn expand_compact_headers(headers: &mut Headers) {
-    for h in headers.iter_mut() {
-        if let Header::Other(name, value) = h {
-            if let Some((_, long)) = COMPACT.iter().find(|(c, _)| name.eq_ignore_ascii_case(c)) {
-                *h = make_header(long, value);
-            }
-        }
-    }
-}
 
 /// A `Warning` header value (RFC 3261 20.43, code 399: miscellaneous) from free text such as an
 /// error message: control characters, quotes and backslashes are dropped so the text cannot
@@ -364,12 +576,17 @@ pub fn to_tag(msg: &SipMessage) -> Option<String> {
 
 /// The URI inside a name-addr (`"Bob" <sip:bob@x>;tag=1` -> `sip:bob@x`) or addr-spec.
 pub fn addr_uri(value: &str) -> String {
-    if let (Some(s), Some(e)) = (value.find('<'), value.find('>')) {
+    // A quoted display name may itself hold "<", ">" or ";": look only after it.
+    let rest = match value.trim_start().strip_prefix('"') {
+        Some(_) => grammar::quoted_string(value).unwrap_or(value),
+        None => value,
+    };
+    if let (Some(s), Some(e)) = (rest.find('<'), rest.find('>')) {
         if s < e {
-            return value[s + 1..e].trim().to_string();
+            return rest[s + 1..e].trim().to_string();
         }
     }
-    value.split(';').next().unwrap_or("").trim().to_string()
+    rest.split(';').next().unwrap_or("").trim().to_string()
 }
 
 /// The display name of a name-addr (`"Anna Berg" <sip:…>`) as a user may see it: no control

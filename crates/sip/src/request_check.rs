@@ -10,11 +10,12 @@
 //!   `Proxy-Require` (as a proxy) that the element does not implement,
 //! * 483 for a request that would be forwarded with `Max-Forwards: 0`.
 //!
-//! Unknown methods never reach here: the parser has no variant for them, so the raw-bytes
-//! fallback answers them (see [`unknown_method`]).
+//! Unknown methods never reach here: the parser reports them as
+//! [`ParseError::UnknownMethod`](crate::ParseError::UnknownMethod) and
+//! [`message::refusal`](crate::message::refusal) answers them with 501 and `Allow`.
 
-use crate::message::{canonical, header_name_value, split_list, warning_value};
-use rsip::{Request, Scheme};
+use crate::message::{canonical, header_name_value, split_list, uri_scheme, warning_value};
+use rsip::Request;
 
 /// Headers RFC 3261 (section 20 and 7.3.1) allows only once per message.
 const SINGLE: &[&str] = &[
@@ -111,10 +112,9 @@ pub fn check(req: &Request, size: usize, policy: &Policy) -> Result<(), Rejectio
     if let Some((header, count)) = SINGLE.iter().zip(counts).find(|(_, count)| *count > 1) {
         return Err(Rejection::Duplicate { header, count });
     }
-    match &req.uri.scheme {
-        None | Some(Scheme::Sip) | Some(Scheme::Sips) => {}
-        Some(Scheme::Other(s)) if s.eq_ignore_ascii_case("tel") => {}
-        Some(Scheme::Other(s)) => return Err(Rejection::UnsupportedScheme(s.clone())),
+    let scheme = uri_scheme(&req.uri);
+    if !matches!(scheme.as_str(), "sip" | "sips" | "tel") {
+        return Err(Rejection::UnsupportedScheme(scheme));
     }
     let mut unknown: Vec<String> = Vec::new();
     let required = policy
@@ -141,56 +141,6 @@ pub fn check(req: &Request, size: usize, policy: &Policy) -> Result<(), Rejectio
         }
     }
     Ok(())
-}
-
-/// The method of a request line whose method the parser does not know (`FOO sip:x SIP/2.0`), if
-/// the line is otherwise a request line and the method a valid token. Such a request gets 405
-/// (with `Allow`) or 501 rather than 400: it is well-formed, just not something we do.
-pub fn unknown_method(raw: &[u8]) -> Option<String> {
-    let line_end = raw.iter().position(|b| *b == b'\r' || *b == b'\n')?;
-    let line = std::str::from_utf8(&raw[..line_end]).ok()?;
-    let mut parts = line.split(' ');
-    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
-    let token = |b: u8| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
-    let known = [
-        "INVITE",
-        "ACK",
-        "CANCEL",
-        "BYE",
-        "OPTIONS",
-        "REGISTER",
-        "SUBSCRIBE",
-        "NOTIFY",
-        "PUBLISH",
-        "UPDATE",
-        "INFO",
-        "REFER",
-        "MESSAGE",
-        "PRACK",
-    ];
-    (parts.next().is_none()
-        && !method.is_empty()
-        && method.bytes().all(token)
-        && !known.contains(&method)
-        && uri.contains(':')
-        && version == "SIP/2.0")
-        .then(|| method.to_string())
-}
-
-/// A copy of a message whose CSeq names `OPTIONS` in place of its method. The answer to an
-/// unknown method must name that method in its CSeq, which the parser cannot read; with a known
-/// method in its place, the parser can still check everything else about the answer.
-pub fn with_known_cseq_method(text: &str) -> String {
-    text.split("\r\n")
-        .map(|line| match line.split_once(':') {
-            Some((name, value)) if name.trim().eq_ignore_ascii_case("CSeq") => {
-                let number = value.split_whitespace().next().unwrap_or("1");
-                format!("CSeq: {number} OPTIONS")
-            }
-            _ => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\r\n")
 }
 
 #[cfg(test)]
@@ -263,15 +213,23 @@ Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n{extra}Content-Length: 0\r\n\r\n"
     #[test]
     fn foreign_uri_schemes_are_416() {
         let (r, n) = request("sip:b@example.com", "");
-        for scheme in ["http", "mailto", "unknown"] {
+        for (uri, scheme) in [
+            ("http://example.com/", "http"),
+            ("mailto:a@example.com", "mailto"),
+            (
+                "nobodyknowsthisscheme:totallyopaquecontent",
+                "nobodyknowsthisscheme",
+            ),
+            ("soap.beep://192.0.2.103:3002", "soap.beep"),
+        ] {
             let mut r = r.clone();
-            r.uri.scheme = Some(Scheme::Other(scheme.into()));
+            r.uri = crate::message::opaque_uri(uri);
             let err = check(&r, n, &UAS).unwrap_err();
             assert_eq!(err, Rejection::UnsupportedScheme(scheme.into()));
             assert_eq!(err.code(), 416);
         }
         let mut tel = r;
-        tel.uri.scheme = Some(Scheme::Other("TEL".into()));
+        tel.uri = crate::message::opaque_uri("TEL:+46701234567");
         assert_eq!(check(&tel, n, &UAS), Ok(()));
     }
 
@@ -291,34 +249,5 @@ Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n{extra}Content-Length: 0\r\n\r\n"
         let (r, _) = request("sip:b@example.com", "");
         let err = check(&r, 70_000, &UAS).unwrap_err();
         assert_eq!(err.code(), 513);
-    }
-
-    #[test]
-    fn an_unknown_methods_cseq_is_swapped_for_a_known_one() {
-        let text = "SIP/2.0 501 Not Implemented\r\ncseq:  7  NEWMETHOD\r\nCall-ID: x\r\n\r\n";
-        assert_eq!(
-            with_known_cseq_method(text),
-            "SIP/2.0 501 Not Implemented\r\nCSeq: 7 OPTIONS\r\nCall-ID: x\r\n\r\n"
-        );
-    }
-
-    #[test]
-    fn unknown_methods_are_recognised_in_raw_bytes() {
-        assert_eq!(
-            unknown_method(b"NEWMETHOD sip:b@example.com SIP/2.0\r\nVia: x\r\n\r\n").as_deref(),
-            Some("NEWMETHOD")
-        );
-        for raw in [
-            &b"INVITE sip:b@example.com SIP/2.0\r\n"[..],
-            b"SIP/2.0 200 OK\r\n",
-            b"NEW METHOD sip:b SIP/2.0\r\n",
-            b"NEW<M> sip:b@example.com SIP/2.0\r\n",
-            b"FOO sip:b@example.com HTTP/1.1\r\n",
-            b"FOO",
-            b"",
-            b"\xff\xfe sip:a SIP/2.0\r\n",
-        ] {
-            assert_eq!(unknown_method(raw), None, "{raw:?}");
-        }
     }
 }

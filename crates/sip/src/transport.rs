@@ -351,16 +351,21 @@ async fn udp_reader(sock: Arc<UdpSocket>, tx: mpsc::Sender<Incoming>) {
         if data.iter().all(|b| *b == b'\r' || *b == b'\n' || *b == 0) {
             continue; // keep-alive
         }
-        deliver(data, source, Transport::Udp, &tx).await;
+        if let Some(refusal) = deliver(data, source, Transport::Udp, &tx).await {
+            let _ = sock.send_to(&refusal, source).await;
+        }
     }
 }
 
+/// Hand a parsed message to the user; for bytes that do not parse, return the refusal to send
+/// back (400/501/505/513 from `message::refusal`), so a peer that sent a request we cannot take
+/// hears why instead of retransmitting into silence.
 async fn deliver(
     data: &[u8],
     source: SocketAddr,
     transport: Transport,
     tx: &mpsc::Sender<Incoming>,
-) {
+) -> Option<Vec<u8>> {
     match message::parse(data) {
         Ok(msg) => {
             tracing::trace!(%source, "recv:\n{}", String::from_utf8_lossy(data));
@@ -371,8 +376,14 @@ async fn deliver(
                     transport,
                 })
                 .await;
+            None
         }
-        Err(e) => tracing::warn!(%source, ?transport, "dropping unparseable message: {e}"),
+        Err(e) => {
+            tracing::warn!(%source, ?transport, "refusing unparseable message: {e}");
+            // A 501 needs no Allow (RFC 3261 21.5.2, unlike 405); the transport does not know
+            // which methods its user implements.
+            message::refusal::refusal(data, &e, "koppla", None)
+        }
     }
 }
 
@@ -463,7 +474,11 @@ where
             dec.push(buf.get(..n).unwrap_or_default());
             loop {
                 match dec.next_message() {
-                    Ok(Some(m)) => deliver(&m, peer, transport, &tx).await,
+                    Ok(Some(m)) => {
+                        if let Some(refusal) = deliver(&m, peer, transport, &tx).await {
+                            let _ = pong_tx.send(refusal).await;
+                        }
+                    }
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(%peer, "closing stream: {e}");

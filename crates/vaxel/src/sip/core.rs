@@ -384,79 +384,14 @@ impl SipCore {
         }
     }
 
-    /// Answers 400 to a request we cannot parse when it carries enough to route a response
-    /// (501 with `Allow` when the only problem is a method we do not know); anything else
-    /// (garbage, broken responses) is dropped.
+    /// Answers a request we cannot parse (400; 501 with `Allow` for a method we do not know;
+    /// 505, 513) when it carries enough to route a response; anything else (garbage, broken
+    /// responses) is dropped. The shared `message::refusal` decides, as in the user agent.
     fn reject_malformed(&mut self, data: &[u8], src: Flow, err: &m::ParseError) {
         tracing::debug!(%src, error = %err, "malformed SIP");
-        let text = String::from_utf8_lossy(data);
-        let mut lines = text.split("\r\n");
-        let first = lines.next().unwrap_or("").trim_start();
-        if first.starts_with("SIP/") || !first.ends_with("SIP/2.0") {
-            return;
+        if let Some(data) = m::refusal::refusal(data, err, "vaxel", Some(ALLOW)) {
+            self.out.push_back(Outgoing { to: src, data });
         }
-        let method = first.split_whitespace().next().unwrap_or("").to_string();
-        let wanted = [
-            ("via", "v"),
-            ("from", "f"),
-            ("to", "t"),
-            ("call-id", "i"),
-            ("cseq", ""),
-        ];
-        let mut copied: Vec<String> = Vec::new();
-        for line in lines.take_while(|l| !l.is_empty()) {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
-            let name = name.trim().to_ascii_lowercase();
-            if name == "cseq" {
-                // A broken CSeq is a common reason for the 400; answer with a well-formed one.
-                let ok = value.split_whitespace().collect::<Vec<_>>();
-                let valid = ok.len() == 2 && ok[0].parse::<u32>().is_ok() && ok[1] == method;
-                copied.push(if valid {
-                    line.to_string()
-                } else {
-                    format!("CSeq: 1 {method}")
-                });
-            } else if wanted
-                .iter()
-                .any(|(long, short)| name == *long || (!short.is_empty() && name == *short))
-            {
-                copied.push(line.to_string());
-            }
-        }
-        let warning = m::warning_value("vaxel", &err.to_string());
-        let unknown = request_check::unknown_method(data).is_some();
-        let mut resp = String::from(if data.len() > m::MAX_MESSAGE_SIZE {
-            "SIP/2.0 513 Message Too Large\r\n"
-        } else if unknown {
-            "SIP/2.0 501 Not Implemented\r\n"
-        } else {
-            "SIP/2.0 400 Bad Request\r\n"
-        });
-        for l in copied {
-            resp.push_str(&l);
-            resp.push_str("\r\n");
-        }
-        if unknown {
-            resp.push_str(&format!("Allow: {ALLOW}\r\n"));
-        }
-        resp.push_str(&format!("Warning: {warning}\r\nContent-Length: 0\r\n\r\n"));
-        // Only answer when the answer itself is routable SIP (it needs Via, From, To, Call-ID);
-        // otherwise the sender could not match it anyway. The parser knows no extension
-        // methods, so an unknown method's CSeq is checked as if it were OPTIONS.
-        let probe = if unknown {
-            request_check::with_known_cseq_method(&resp)
-        } else {
-            resp.clone()
-        };
-        if m::parse(probe.as_bytes()).is_err() {
-            return;
-        }
-        self.out.push_back(Outgoing {
-            to: src,
-            data: resp.into_bytes(),
-        });
     }
 
     fn on_request(&mut self, req: Request, src: Flow, now: Instant) {
