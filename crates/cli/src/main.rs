@@ -100,6 +100,11 @@ enum Cmd {
         /// server names in its message-waiting NOTIFYs
         #[arg(long)]
         voicemail_number: Option<String>,
+        /// Once registered, still take new calls and other requests outside a dialog from any
+        /// address. Without it they must come from the registrar / outbound proxy; others get
+        /// 403 Forbidden. An agent that never registers takes them from anyone either way.
+        #[arg(long)]
+        accept_direct_requests: bool,
     },
 }
 
@@ -196,6 +201,7 @@ async fn run(cli: Cli) -> Result<()> {
         dns,
         no_mwi,
         voicemail_number,
+        accept_direct_requests,
     } = cli.cmd;
     let transport = match transport {
         TransportArg::Udp => Transport::Udp,
@@ -214,6 +220,7 @@ async fn run(cli: Cli) -> Result<()> {
     ua.busy = busy;
     ua.mwi = !no_mwi;
     ua.voicemail_number = voicemail_number;
+    ua.accept_direct_requests = accept_direct_requests;
     if let Some(p) = &play {
         if !p.exists() {
             bail!("--play {}: no such file", p.display());

@@ -10,6 +10,7 @@ mod mwi;
 mod names;
 mod responses;
 mod server;
+mod trust;
 
 use crate::call::Call;
 use crate::config::{ConfigError, SipUri, UaConfig};
@@ -96,6 +97,8 @@ pub struct UserAgent {
     pings: VecDeque<(Transport, SocketAddr)>,
     /// Message-waiting indication.
     mwi: mwi::Mwi,
+    /// Whom out-of-dialog requests are taken from.
+    trust: trust::Trust,
 }
 
 impl UserAgent {
@@ -118,6 +121,7 @@ impl UserAgent {
             keepalive,
             pings: VecDeque::new(),
             mwi: mwi::Mwi::default(),
+            trust: trust::Trust::default(),
         }
     }
 
@@ -204,6 +208,7 @@ impl UserAgent {
     // ---- registration -------------------------------------------------------------------
 
     pub fn register(&mut self, now: Instant) -> Result<(), UaError> {
+        self.bind_to_server();
         if let Some(req) = self.reg.register(&self.cfg) {
             let dest = self.server()?;
             self.send(req, dest, Owner::Register, now)?;
@@ -265,8 +270,8 @@ impl UserAgent {
                     key,
                     request,
                     source,
-                    ..
-                } => self.on_request(key, request, source, now),
+                    transport,
+                } => self.on_request(key, request, source, transport, now),
                 TransactionEvent::Ack { request, .. } => self.on_ack(request, now),
                 TransactionEvent::Response { key, response, .. } => {
                     self.silent.remove(&key);

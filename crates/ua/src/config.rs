@@ -209,6 +209,12 @@ pub struct UaConfig {
     pub mwi: bool,
     /// What dials the voicemail; without it, the last `Message-Account` the server sent.
     pub voicemail_number: Option<String>,
+    /// Accept out-of-dialog requests (new calls, OPTIONS, MESSAGE...) from any address even
+    /// once registered. Off by default: a registered agent then takes them only from its
+    /// registrar / outbound proxy, so calls cannot bypass the server's rules (a blocked
+    /// caller, a SIP scanner's ghost call) by going straight to our port. An agent that never
+    /// registers (peer-to-peer use) accepts direct requests either way.
+    pub accept_direct_requests: bool,
 }
 
 impl UaConfig {
@@ -259,6 +265,7 @@ impl UaConfig {
             user_agent: format!("Koppla/{}", env!("CARGO_PKG_VERSION")),
             mwi: true,
             voicemail_number: None,
+            accept_direct_requests: false,
         }
     }
 }

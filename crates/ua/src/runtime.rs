@@ -59,6 +59,9 @@ pub enum Command {
     /// recording already running on that call.
     StartRecording(PathBuf, Option<CallId>),
     StopRecording(Option<CallId>),
+    /// Turn [`crate::UaConfig::accept_direct_requests`] on or off for the running agent (the
+    /// user changed the setting).
+    AcceptDirectRequests(bool),
     Quit,
 }
 
@@ -179,6 +182,7 @@ pub async fn run(
         out,
     };
     rt.ua.set_fast_failover(rt.registrar.fast_failover());
+    rt.ua.set_server_targets(rt.registrar.targets());
     let mut quitting: Option<TokioInstant> = None;
     loop {
         let deadline = [rt.ua.poll_timeout(), rt.registrar.next_refresh()]
@@ -293,6 +297,10 @@ impl Runtime {
         use CallState::*;
         let res = match cmd {
             Command::Register => self.ua.register(now),
+            Command::AcceptDirectRequests(on) => {
+                self.ua.set_accept_direct_requests(on);
+                Ok(())
+            }
             Command::Unregister => self.ua.unregister(now),
             Command::Call(target) => {
                 self.place(target, None).await;

@@ -124,6 +124,9 @@ pub struct AgentOptions {
     pub record: Option<PathBuf>,
     pub auto_answer: bool,
     pub busy: bool,
+    /// `--accept-direct-requests`: take new calls from any address, not only the registrar
+    /// (for a peer that calls the agent's port directly rather than through its server).
+    pub accept_direct_requests: bool,
 }
 
 impl AgentOptions {
@@ -139,6 +142,7 @@ impl AgentOptions {
             record: None,
             auto_answer: false,
             busy: false,
+            accept_direct_requests: false,
         }
     }
 
@@ -175,6 +179,9 @@ impl AgentOptions {
         }
         if self.busy {
             a.push("--busy".into());
+        }
+        if self.accept_direct_requests {
+            a.push("--accept-direct-requests".into());
         }
         a
     }

@@ -7,7 +7,7 @@ use crate::events::{CallId, CallState, UaEvent, ANSWERED_ELSEWHERE};
 use koppla_media::MediaOffer;
 use koppla_sip::message::{self, display_name, new_tag};
 use koppla_sip::request_check::{self, Policy};
-use koppla_sip::{Method, Request, SipMessage, TransactionKey};
+use koppla_sip::{Method, Request, SipMessage, TransactionKey, Transport};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -49,8 +49,13 @@ impl UserAgent {
         key: TransactionKey,
         req: Request,
         source: SocketAddr,
+        transport: Transport,
         now: Instant,
     ) -> Result<(), UaError> {
+        // RFC 3261 8.2: authorization comes first, before the request is inspected further.
+        if !self.admits(&req, source, transport) {
+            return self.refuse_stranger(&key, &req, source, now);
+        }
         if let Err(refused) = request_check::check(&req, 0, &UAS_CHECKS) {
             // RFC 3261 8.2: refuse precisely (400/416/420) instead of ringing or answering.
             let mut resp = message::response_for(&req, refused.code(), Some(&new_tag()));
@@ -61,7 +66,7 @@ impl UserAgent {
             return Ok(());
         }
         if req.method == Method::Notify {
-            if let Some(done) = self.on_mwi_notify(&key, &req, source, now) {
+            if let Some(done) = self.on_mwi_notify(&key, &req, source, transport, now) {
                 return done;
             }
         }
@@ -194,7 +199,7 @@ impl UserAgent {
 
     /// Find the call a `Replaces: callid;to-tag=..;from-tag=..` names (RFC 3891: to-tag is our
     /// local tag, from-tag the peer's).
-    fn find_replaced(&self, value: &str) -> Option<CallId> {
+    pub(super) fn find_replaced(&self, value: &str) -> Option<CallId> {
         let call_id = value.split(';').next()?.trim();
         let to_tag = message::param(value, "to-tag")?;
         let from_tag = message::param(value, "from-tag")?;

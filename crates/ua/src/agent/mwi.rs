@@ -118,6 +118,7 @@ impl UserAgent {
         key: &TransactionKey,
         req: &Request,
         source: SocketAddr,
+        transport: Transport,
         now: Instant,
     ) -> Option<Result<(), UaError>> {
         let msg = SipMessage::Request(req.clone());
@@ -139,7 +140,7 @@ impl UserAgent {
         }
         let (code, summary) = if !self.cfg.mwi {
             (489, None)
-        } else if !self.is_registrar(source) {
+        } else if !self.from_server(source, transport) {
             // Anyone could otherwise light the lamp or change what the voicemail key dials.
             (403, None)
         } else {
@@ -153,14 +154,6 @@ impl UserAgent {
             self.show(summary);
         }
         Some(answered)
-    }
-
-    /// Whether `source` is our registrar. Over UDP a server sends from its listening port;
-    /// over TCP/TLS its new connections come from any port.
-    fn is_registrar(&self, source: SocketAddr) -> bool {
-        self.cfg.account.server.is_some_and(|server| {
-            server == source || self.transport() != Transport::Udp && server.ip() == source.ip()
-        })
     }
 
     fn answer_notify(

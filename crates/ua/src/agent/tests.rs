@@ -18,7 +18,9 @@ trait Node {
 
 impl Node for UserAgent {
     fn input(&mut self, msg: SipMessage, src: SocketAddr, now: Instant) {
-        self.handle_incoming(msg, src, Transport::Udp, now)
+        // Everything arrives over the account's transport, as it would in the runtime.
+        let transport = self.config().account.transport;
+        self.handle_incoming(msg, src, transport, now)
     }
     fn output(&mut self) -> Option<Transmit> {
         self.poll_transmit()
@@ -774,3 +776,4 @@ mod mwi;
 mod names;
 mod nat;
 mod offerless;
+mod strangers;

@@ -69,6 +69,11 @@ impl Registrar {
         Ok((me, rx))
     }
 
+    /// Every located address, for the agent to trust requests from (decision 0303).
+    pub(super) fn targets(&self) -> &[SocketAddr] {
+        self.targets.all()
+    }
+
     pub(super) fn current(&self) -> Option<SocketAddr> {
         self.targets.current()
     }
@@ -148,6 +153,7 @@ impl Runtime {
         let keep = current.is_some_and(|c| targets.all().contains(&c));
         self.registrar.targets = targets;
         self.ua.set_fast_failover(self.registrar.fast_failover());
+        self.ua.set_server_targets(self.registrar.targets());
         if keep {
             while self.registrar.current() != current {
                 self.registrar.targets.fail_over();
