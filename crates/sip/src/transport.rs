@@ -4,6 +4,7 @@
 
 use crate::framing::StreamDecoder;
 use crate::message;
+use crate::stream_watch::{StreamLimits, StreamWatch};
 use crate::transaction::{Transmit, Transport};
 use rsip::SipMessage;
 use std::collections::HashMap;
@@ -68,6 +69,9 @@ pub struct TransportConfig {
     pub udp: bool,
     pub tcp: bool,
     pub tls: Option<TlsConfig>,
+    /// When accepted stream connections are given up on (a half message held too long, no
+    /// message, silence); connections we open get the partial-message limit only.
+    pub stream_limits: StreamLimits,
 }
 
 impl TransportConfig {
@@ -77,6 +81,7 @@ impl TransportConfig {
             udp: true,
             tcp: true,
             tls: None,
+            stream_limits: StreamLimits::default(),
         }
     }
 }
@@ -90,6 +95,15 @@ struct Conn {
 
 type Connections = Arc<Mutex<HashMap<(Transport, SocketAddr), Conn>>>;
 
+/// What a connection's tasks report to, and the limits its reader runs under.
+#[derive(Clone)]
+struct Hub {
+    conns: Connections,
+    tx: mpsc::Sender<Incoming>,
+    flows: mpsc::Sender<FlowEvent>,
+    limits: StreamLimits,
+}
+
 /// The running transport. Dropping it stops the background tasks' channel consumers.
 pub struct SipTransport {
     udp: Option<Arc<UdpSocket>>,
@@ -101,6 +115,7 @@ pub struct SipTransport {
     incoming_rx: mpsc::Receiver<Incoming>,
     flow_tx: mpsc::Sender<FlowEvent>,
     flow_rx: Option<mpsc::Receiver<FlowEvent>>,
+    stream_limits: StreamLimits,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -109,6 +124,12 @@ impl SipTransport {
         let (incoming_tx, incoming_rx) = mpsc::channel(256);
         let (flow_tx, flow_rx) = mpsc::channel(FLOW_EVENTS);
         let conns: Connections = Arc::default();
+        let hub = Hub {
+            conns: conns.clone(),
+            tx: incoming_tx.clone(),
+            flows: flow_tx.clone(),
+            limits: cfg.stream_limits,
+        };
         let mut tasks = Vec::new();
         let mut port = cfg.bind.port();
         let udp = if cfg.udp {
@@ -126,13 +147,7 @@ impl SipTransport {
         let tcp_addr = if cfg.tcp {
             let l = bind_tcp(SocketAddr::new(cfg.bind.ip(), port), cfg.bind).await?;
             let addr = l.local_addr().map_err(TransportError::Bind)?;
-            tasks.push(tokio::spawn(tcp_acceptor(
-                l,
-                None,
-                conns.clone(),
-                incoming_tx.clone(),
-                flow_tx.clone(),
-            )));
+            tasks.push(tokio::spawn(tcp_acceptor(l, None, hub.clone())));
             Some(addr)
         } else {
             None
@@ -142,13 +157,7 @@ impl SipTransport {
                 let want = SocketAddr::new(cfg.bind.ip(), if port == 0 { 0 } else { port + 1 });
                 let l = bind_tcp(want, SocketAddr::new(cfg.bind.ip(), 0)).await?;
                 let addr = l.local_addr().map_err(TransportError::Bind)?;
-                tasks.push(tokio::spawn(tcp_acceptor(
-                    l,
-                    tls.acceptor(),
-                    conns.clone(),
-                    incoming_tx.clone(),
-                    flow_tx.clone(),
-                )));
+                tasks.push(tokio::spawn(tcp_acceptor(l, tls.acceptor(), hub.clone())));
                 Some(addr)
             }
             _ => None,
@@ -163,6 +172,7 @@ impl SipTransport {
             incoming_rx,
             flow_tx,
             flow_rx: Some(flow_rx),
+            stream_limits: cfg.stream_limits,
             tasks,
         })
     }
@@ -286,31 +296,22 @@ impl SipTransport {
         let stream = TcpStream::connect(dest).await.map_err(err)?;
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr().map_err(err)?;
+        // Our own connection lives as long as we use it; only a half message times out.
+        let hub = Hub {
+            conns: self.conns.clone(),
+            tx: self.incoming_tx.clone(),
+            flows: self.flow_tx.clone(),
+            limits: self.stream_limits.outbound(),
+        };
         let sender = if transport == Transport::Tls {
             let tls = self
                 .tls
                 .as_ref()
                 .ok_or(TransportError::NotEnabled(Transport::Tls))?;
             let stream = tls.connect(stream, dest).await?;
-            spawn_connection(
-                stream,
-                dest,
-                local,
-                transport,
-                self.conns.clone(),
-                self.incoming_tx.clone(),
-                self.flow_tx.clone(),
-            )
+            spawn_connection(stream, dest, local, transport, hub)
         } else {
-            spawn_connection(
-                stream,
-                dest,
-                local,
-                transport,
-                self.conns.clone(),
-                self.incoming_tx.clone(),
-                self.flow_tx.clone(),
-            )
+            spawn_connection(stream, dest, local, transport, hub)
         };
         Ok(Conn { tx: sender, local })
     }
@@ -387,13 +388,7 @@ async fn deliver(
     }
 }
 
-async fn tcp_acceptor(
-    listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    conns: Connections,
-    tx: mpsc::Sender<Incoming>,
-    flows: mpsc::Sender<FlowEvent>,
-) {
+async fn tcp_acceptor(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, hub: Hub) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             continue;
@@ -404,23 +399,14 @@ async fn tcp_acceptor(
         };
         match &tls {
             None => {
-                spawn_connection(
-                    stream,
-                    peer,
-                    local,
-                    Transport::Tcp,
-                    conns.clone(),
-                    tx.clone(),
-                    flows.clone(),
-                );
+                spawn_connection(stream, peer, local, Transport::Tcp, hub.clone());
             }
             Some(acc) => {
-                let (acc, conns, tx, flows) =
-                    (acc.clone(), conns.clone(), tx.clone(), flows.clone());
+                let (acc, hub) = (acc.clone(), hub.clone());
                 tokio::spawn(async move {
                     match acc.accept(stream).await {
                         Ok(s) => {
-                            spawn_connection(s, peer, local, Transport::Tls, conns, tx, flows);
+                            spawn_connection(s, peer, local, Transport::Tls, hub);
                         }
                         Err(e) => tracing::warn!(%peer, "TLS handshake failed: {e}"),
                     }
@@ -430,19 +416,24 @@ async fn tcp_acceptor(
     }
 }
 
-/// Register a connection for sending and spawn its reader and writer.
+/// Register a connection for sending and spawn its reader and writer. The reader closes the
+/// connection when it passes one of `hub.limits` (see [`StreamWatch`]).
 fn spawn_connection<S>(
     stream: S,
     peer: SocketAddr,
     local: SocketAddr,
     transport: Transport,
-    conns: Connections,
-    tx: mpsc::Sender<Incoming>,
-    flows: mpsc::Sender<FlowEvent>,
+    hub: Hub,
 ) -> mpsc::Sender<Vec<u8>>
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
+    let Hub {
+        conns,
+        tx,
+        flows,
+        limits,
+    } = hub;
     let (mut rd, mut wr) = tokio::io::split(stream);
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
     if let Ok(mut m) = conns.lock() {
@@ -466,15 +457,32 @@ where
     tokio::spawn(async move {
         let mut dec = StreamDecoder::new();
         let mut buf = vec![0u8; 16 * 1024];
+        let mut watch = StreamWatch::new(limits, std::time::Instant::now());
         'read: loop {
-            let n = match rd.read(&mut buf).await {
+            let read = match watch.deadline() {
+                None => rd.read(&mut buf).await,
+                Some(at) => match tokio::time::timeout_at(at.into(), rd.read(&mut buf)).await {
+                    Ok(r) => r,
+                    Err(_) => match watch.check(std::time::Instant::now()) {
+                        Some(why) => {
+                            tracing::info!(%peer, ?transport, "closing stream: {why}");
+                            break;
+                        }
+                        // Woken a hair early: wait again.
+                        None => continue,
+                    },
+                },
+            };
+            let n = match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             dec.push(buf.get(..n).unwrap_or_default());
+            let mut messages = 0;
             loop {
                 match dec.next_message() {
                     Ok(Some(m)) => {
+                        messages += 1;
                         if let Some(refusal) = deliver(&m, peer, transport, &tx).await {
                             let _ = pong_tx.send(refusal).await;
                         }
@@ -486,6 +494,7 @@ where
                     }
                 }
             }
+            watch.on_input(std::time::Instant::now(), messages, dec.has_partial());
             for _ in 0..dec.take_pings() {
                 let _ = pong_tx.send(b"\r\n".to_vec()).await;
             }
