@@ -498,17 +498,33 @@ pub fn param(value: &str, name: &str) -> Option<String> {
     })
 }
 
-/// Transaction branch of the top Via. Absent or pre-RFC-3261 branches are an error: we match
-/// transactions only by branch.
+/// Transaction branch of the top Via: what transactions are matched by. A request from an
+/// RFC 2543 element has none (RFC 4475 inv2543); RFC 3261 17.2.3 then matches by the request's
+/// identity instead, which [`rfc2543_branch`] turns into a key of the same shape. An empty
+/// `branch=` is an error.
 pub fn branch(msg: &SipMessage) -> Result<String, ParseError> {
     let via = top_via(msg)?;
     match param(&via, "branch") {
         Some(b) if !b.is_empty() => Ok(b),
-        _ => Err(ParseError::InvalidHeader {
+        Some(_) => Err(ParseError::InvalidHeader {
             header: "Via",
-            detail: "no branch parameter".into(),
+            detail: "empty branch parameter".into(),
         }),
+        None => Ok(rfc2543_branch(msg, &via)),
     }
+}
+
+/// The key of an RFC 2543 transaction: the top Via's sent-by, Call-ID, From tag and CSeq number
+/// (RFC 3261 17.2.3 without the To tag and Request-URI, which an ACK to a failure changes). The
+/// CSeq method is part of the transaction key beside it, so INVITE, its CANCEL and its ACK meet.
+fn rfc2543_branch(msg: &SipMessage, via: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    via_sent_by(via).hash(&mut h);
+    call_id(msg).ok().hash(&mut h);
+    from_tag(msg).hash(&mut h);
+    cseq(msg).ok().map(|(n, _)| n).hash(&mut h);
+    format!("rfc2543-{:016x}", h.finish())
 }
 
 /// The sent-by host:port of the top Via (`SIP/2.0/UDP host:port;...`).

@@ -162,3 +162,24 @@ fn generated_ids_are_unique_and_rfc3261_branches() {
     assert_ne!(new_tag(), new_tag());
     assert_ne!(new_call_id(), new_call_id());
 }
+
+#[test]
+fn an_rfc2543_request_without_branch_gets_a_key_its_cancel_and_ack_share() {
+    let msg = |method: &str, to_tag: &str| {
+        let raw = format!(
+            "{method} sip:UserB@example.com SIP/2.0\r\nVia: SIP/2.0/UDP iftgw.example.com\r\n\
+             From: <sip:+13035551111@ift.client.example.net;user=phone>\r\n\
+             To: sip:+16505552222@ss1.example.net;user=phone{to_tag}\r\n\
+             Call-ID: 1717@ift.client.example.com\r\nCSeq: 56 {method}\r\n\r\n"
+        );
+        parse(raw.as_bytes()).expect("an RFC 2543 request parses")
+    };
+    let invite = branch(&msg("INVITE", "")).unwrap();
+    assert!(invite.starts_with("rfc2543-"), "{invite}");
+    assert_eq!(branch(&msg("CANCEL", "")).unwrap(), invite);
+    assert_eq!(branch(&msg("ACK", ";tag=8321234356")).unwrap(), invite);
+    let empty =
+        "OPTIONS sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=\r\nFrom: <sip:a@x>;tag=1\r\n\
+        To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    assert!(parse(empty.as_bytes()).is_err() || branch(&parse(empty.as_bytes()).unwrap()).is_err());
+}
