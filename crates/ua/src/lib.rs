@@ -8,6 +8,7 @@ pub mod agent;
 pub mod call;
 pub mod config;
 pub mod events;
+pub mod fuzzing;
 pub mod keepalive;
 pub mod locate;
 pub mod mwi;

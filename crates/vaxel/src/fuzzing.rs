@@ -94,11 +94,7 @@ pub fn sip_input(core: &mut SipCore, data: &[u8]) {
         match &parsed {
             Err(e) if out.to.addr == src && refusals == 0 => {
                 refusals += 1;
-                let line = format!("SIP/2.0 {} ", e.status());
-                assert!(
-                    out.data.starts_with(line.as_bytes()),
-                    "refusal is not {line}"
-                );
+                koppla_sip::fuzzing::assert_refusal(&out.data, e.status());
             }
             _ => assert!(
                 koppla_sip::message::parse(&out.data).is_ok(),
@@ -132,11 +128,96 @@ pub fn sdp_input(data: &[u8]) {
     let _ = crate::sip::sdp::local_answer(&text, 0, relay, 1);
 }
 
-/// Config TOML parsing.
+/// Config TOML parsing: a configuration that loads writes back out (`toml::to_string`) to text
+/// that loads as the same configuration.
 pub fn config_input(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::config::Config::from_toml(text);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(cfg) = crate::config::Config::from_toml(text) else {
+        return;
+    };
+    let written = toml::to_string(&cfg).expect("a loaded configuration serializes");
+    let again = crate::config::Config::from_toml(&written)
+        .unwrap_or_else(|e| panic!("written configuration does not load ({e}): {written}"));
+    assert_eq!(
+        toml::to_string(&again).ok().as_deref(),
+        Some(written.as_str()),
+        "configuration changes on a second write"
+    );
+}
+
+/// JSON request bodies of the HTTP API, with the checks their handlers make before touching the
+/// store: an accepted activity change is a known activity, ends in the future and carries a
+/// trimmed note within the limit; a PIN is accepted exactly when it is 4-10 digits; an e-mail
+/// address that is accepted reads back as itself.
+pub fn api_json(data: &[u8]) {
+    use crate::activity::{format_unix, parse_rfc3339, MAX_NOTE};
+    use crate::api::{ContactInput, LoginRequest, SetActivity, SmsRequest, SmsVerify};
+    const NOW: i64 = 1_800_000_000;
+    if let Ok(req) = serde_json::from_slice::<SetActivity>(data) {
+        let activities = Activities::new(default_activities());
+        let chosen = activities.choose(&req.id, req.until.as_deref(), req.note.as_deref(), NOW);
+        if let Ok(choice) = chosen {
+            assert!(activities.get(&choice.activity_id).is_some());
+            if let Some(t) = choice.until {
+                assert!(t > NOW, "accepted an end time in the past");
+                assert_eq!(parse_rfc3339(&format_unix(t)), Some(t), "end time {t}");
+            }
+            if let Some(n) = &choice.note {
+                assert!(!n.is_empty() && n.trim() == n && n.chars().count() <= MAX_NOTE);
+            }
+            let _ = activities.status(&choice, NOW);
+        }
     }
+    // The other bodies only have to survive a trip through our own serializer.
+    round_trip::<LoginRequest>(data);
+    round_trip::<SmsRequest>(data);
+    round_trip::<SmsVerify>(data);
+    round_trip::<ContactInput>(data);
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    if let Some(pin) = value.get("pin").and_then(serde_json::Value::as_str) {
+        let digits = (4..=10).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit());
+        assert_eq!(crate::store::valid_pin(pin), digits, "PIN {pin:?}");
+    }
+    if let Some(address) = value.get("address").and_then(serde_json::Value::as_str) {
+        if let Some(a) = crate::mail::valid_address(address) {
+            let text = a.to_string();
+            assert!(!text.contains(|c: char| c.is_whitespace() || c.is_control()));
+            assert_eq!(crate::mail::valid_address(&text), Some(a));
+        }
+    }
+    if let Some(until) = value.get("until").and_then(serde_json::Value::as_str) {
+        if let Some(t) = parse_rfc3339(until) {
+            assert_eq!(parse_rfc3339(&format_unix(t)), Some(t), "{until:?}");
+        }
+    }
+}
+
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(data: &[u8]) {
+    let Ok(first) = serde_json::from_slice::<T>(data) else {
+        return;
+    };
+    let json = serde_json::to_value(&first).expect("a parsed body serializes");
+    let second: T = serde_json::from_value(json.clone()).expect("our own JSON parses");
+    assert_eq!(serde_json::to_value(&second).ok(), Some(json));
+}
+
+/// An uploaded greeting (PUT /me/greetings/{kind}): any bytes as a WAV file. What decodes is
+/// 8 kHz audio of at most [`crate::greetings::MAX_GREETING`], never empty.
+pub fn greeting_wav(data: &[u8]) {
+    let Ok(reader) = hound::WavReader::new(std::io::Cursor::new(data)) else {
+        return;
+    };
+    let Ok(pcm) = crate::greetings::decode(reader) else {
+        return;
+    };
+    assert!(!pcm.is_empty());
+    // One second of slack for the resampler's rounding.
+    let limit = (crate::greetings::MAX_GREETING.as_secs() + 1) * 8000;
+    assert!(pcm.len() as u64 <= limit, "{} samples", pcm.len());
 }
 
 #[cfg(test)]
@@ -180,6 +261,70 @@ mod tests {
         }
     }
 
+    fn seeds_of(target: &str) -> Vec<Vec<u8>> {
+        let dir = format!("{}/fuzz/seeds/{target}", env!("CARGO_MANIFEST_DIR"));
+        let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        assert!(v.len() >= 2, "{target} seeds missing");
+        v
+    }
+
+    #[test]
+    fn config_seeds_load_and_write_back() {
+        for s in seeds_of("config_input") {
+            let text = std::str::from_utf8(&s).expect("seed is UTF-8");
+            let loaded = crate::config::Config::from_toml(text);
+            assert!(loaded.is_ok(), "{loaded:?}");
+            config_input(&s);
+            for cut in (0..s.len()).step_by(97) {
+                config_input(&s[..cut]);
+            }
+        }
+    }
+
+    #[test]
+    fn api_seeds_reach_the_checks() {
+        let seeds = seeds_of("api_json");
+        for s in &seeds {
+            api_json(s);
+            for cut in 0..s.len() {
+                api_json(&s[..cut]);
+            }
+        }
+        let activity = seeds
+            .iter()
+            .find_map(|s| serde_json::from_slice::<crate::api::SetActivity>(s).ok())
+            .expect("a SetActivity seed");
+        let activities = Activities::new(default_activities());
+        let choice = activities.choose(
+            &activity.id,
+            activity.until.as_deref(),
+            activity.note.as_deref(),
+            1_800_000_000,
+        );
+        assert_eq!(choice.map(|c| c.note), Ok(Some("Tillbaka 13".into())));
+    }
+
+    #[test]
+    fn greeting_seeds_decode() {
+        for s in seeds_of("greeting_wav") {
+            let reader = hound::WavReader::new(std::io::Cursor::new(&s)).expect("seed is a WAV");
+            assert!(crate::greetings::decode(reader).is_ok_and(|p| !p.is_empty()));
+            greeting_wav(&s);
+            for i in (0..s.len()).step_by(3) {
+                let mut m = s.clone();
+                m[i] ^= 0xA5;
+                greeting_wav(&m);
+                greeting_wav(&s[..i]);
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
         #[test]
@@ -189,6 +334,8 @@ mod tests {
             sdp_input(&data);
             pidf_input(&data);
             config_input(&data);
+            api_json(&data);
+            greeting_wav(&data);
         }
 
         #[test]

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| koppla_sip::fuzzing::fuzz_reason(data));
