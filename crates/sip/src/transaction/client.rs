@@ -29,6 +29,10 @@ pub(super) struct ClientTx {
     retransmit_at: Option<Instant>,
     timeout_at: Option<Instant>,
     end_at: Option<Instant>,
+    /// We CANCELled this INVITE: without a final response by then, the transaction is given up
+    /// (RFC 3261 9.1). A far end that answers neither the CANCEL nor the INVITE would otherwise
+    /// keep a ringing call alive forever, since an INVITE in Proceeding has no timer B.
+    cancel_timeout_at: Option<Instant>,
     ack: Option<Vec<u8>>,
 }
 
@@ -58,8 +62,20 @@ impl ClientTx {
             retransmit_at: (!transport.is_reliable()).then(|| now + T1),
             timeout_at: Some(now + 64 * T1),
             end_at: None,
+            cancel_timeout_at: None,
             ack: None,
         }
+    }
+
+    /// A CANCEL for this INVITE went out at `now`.
+    pub(super) fn cancel_sent(&mut self, now: Instant) {
+        if self.is_invite() && matches!(self.state, State::Calling | State::Proceeding) {
+            self.cancel_timeout_at.get_or_insert(now + 64 * T1);
+        }
+    }
+
+    fn waits_for_final(&self) -> bool {
+        matches!(self.state, State::Calling | State::Proceeding)
     }
 
     fn is_invite(&self) -> bool {
@@ -71,7 +87,8 @@ impl ClientTx {
     }
 
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        [self.retransmit_at, self.timeout_at, self.end_at]
+        let cancel = self.cancel_timeout_at.filter(|_| self.waits_for_final());
+        [self.retransmit_at, self.timeout_at, self.end_at, cancel]
             .into_iter()
             .flatten()
             .min()
@@ -161,7 +178,9 @@ impl ClientTx {
             self.state = State::Terminated;
             return None;
         }
-        if self.timeout_at.is_some_and(|t| t <= now) {
+        let cancel_expired =
+            self.waits_for_final() && self.cancel_timeout_at.is_some_and(|t| t <= now);
+        if cancel_expired || self.timeout_at.is_some_and(|t| t <= now) {
             self.state = State::Terminated;
             return Some(TransactionEvent::Timeout {
                 key: self.key.clone(),

@@ -182,6 +182,10 @@ impl TransactionLayer {
         let SipMessage::Request(request) = msg else {
             unreachable!("constructed as a request above")
         };
+        let cancels = (request.method == Method::Cancel).then(|| TransactionKey {
+            branch: key.branch.clone(),
+            method: Method::Invite.to_string(),
+        });
         let tx = ClientTx::new(
             key.clone(),
             request,
@@ -191,6 +195,9 @@ impl TransactionLayer {
             &mut self.transmits,
         );
         self.clients.insert(key.clone(), tx);
+        if let Some(invite) = cancels.and_then(|k| self.clients.get_mut(&k)) {
+            invite.cancel_sent(now);
+        }
         Ok(key)
     }
 

@@ -339,3 +339,78 @@ fn rejects_ack_and_duplicates_and_unparseable_keys() {
     assert!(l.poll_event().is_none());
     let _ = serialize;
 }
+
+#[test]
+fn a_cancelled_invite_that_is_never_answered_times_out() {
+    // Found by the UA fuzz target: a far end that rang (180) and then answered neither our
+    // CANCEL nor the INVITE kept the call ringing forever (an INVITE in Proceeding has no
+    // timer B). RFC 3261 9.1: give the INVITE up 64*T1 after the CANCEL.
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::new();
+    let invite = request("INVITE", "z9hG4bKc1");
+    let key = l
+        .send_request(invite.clone(), addr(), Transport::Udp, t0)
+        .unwrap();
+    let ringing = response_for(&invite, 180, Some("b1"));
+    l.handle_incoming(
+        SipMessage::Response(ringing.clone()),
+        addr(),
+        Transport::Udp,
+        t0,
+    )
+    .unwrap();
+    while l.poll_event().is_some() {}
+    drain(&mut l);
+    let t1 = t0 + Duration::from_secs(5);
+    l.send_request(request("CANCEL", "z9hG4bKc1"), addr(), Transport::Udp, t1)
+        .unwrap();
+    // Another 180 does not stop the clock.
+    l.handle_incoming(SipMessage::Response(ringing), addr(), Transport::Udp, t1)
+        .unwrap();
+    while l.poll_event().is_some() {}
+    let mut now = t1;
+    let mut timed_out = Vec::new();
+    while let Some(at) = l.poll_timeout().filter(|at| *at <= t1 + 64 * T1) {
+        now = at;
+        l.handle_timeout(now);
+        drain(&mut l);
+        while let Some(ev) = l.poll_event() {
+            if let TransactionEvent::Timeout { key } = ev {
+                timed_out.push((key, now));
+            }
+        }
+    }
+    assert!(
+        timed_out.contains(&(key, t1 + 64 * T1)),
+        "INVITE not given up: {timed_out:?}"
+    );
+    assert_eq!(l.poll_timeout(), None, "nothing left running");
+}
+
+#[test]
+fn a_cancelled_invite_answered_in_time_is_not_timed_out() {
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::new();
+    let invite = request("INVITE", "z9hG4bKc2");
+    l.send_request(invite.clone(), addr(), Transport::Tcp, t0)
+        .unwrap();
+    let ringing = response_for(&invite, 180, Some("b1"));
+    l.handle_incoming(SipMessage::Response(ringing), addr(), Transport::Tcp, t0)
+        .unwrap();
+    l.send_request(request("CANCEL", "z9hG4bKc2"), addr(), Transport::Tcp, t0)
+        .unwrap();
+    let terminated = response_for(&invite, 487, Some("b1"));
+    l.handle_incoming(SipMessage::Response(terminated), addr(), Transport::Tcp, t0)
+        .unwrap();
+    l.handle_timeout(t0 + 64 * T1);
+    let mut events = Vec::new();
+    while let Some(ev) = l.poll_event() {
+        events.push(ev);
+    }
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, TransactionEvent::Timeout { key } if key.is_invite())),
+        "{events:?}"
+    );
+}
