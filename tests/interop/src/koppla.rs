@@ -127,6 +127,9 @@ pub struct AgentOptions {
     /// `--accept-direct-requests`: take new calls from any address, not only the registrar
     /// (for a peer that calls the agent's port directly rather than through its server).
     pub accept_direct_requests: bool,
+    /// SIP port to bind on 127.0.0.1, for a peer that must know where to reach the agent;
+    /// a free one when `None`.
+    pub port: Option<u16>,
 }
 
 impl AgentOptions {
@@ -143,6 +146,7 @@ impl AgentOptions {
             auto_answer: false,
             busy: false,
             accept_direct_requests: false,
+            port: None,
         }
     }
 
@@ -153,7 +157,7 @@ impl AgentOptions {
             "--account".into(),
             self.account.clone(),
             "--bind".into(),
-            "127.0.0.1:0".into(),
+            format!("127.0.0.1:{}", self.port.unwrap_or(0)),
         ];
         if let Some(u) = &self.auth_user {
             a.extend(["--auth-user".into(), u.clone()]);
