@@ -368,10 +368,8 @@ fn a_cancelled_invite_that_is_never_answered_times_out() {
     l.handle_incoming(SipMessage::Response(ringing), addr(), Transport::Udp, t1)
         .unwrap();
     while l.poll_event().is_some() {}
-    let mut now = t1;
     let mut timed_out = Vec::new();
-    while let Some(at) = l.poll_timeout().filter(|at| *at <= t1 + 64 * T1) {
-        now = at;
+    while let Some(now) = l.poll_timeout().filter(|at| *at <= t1 + 64 * T1) {
         l.handle_timeout(now);
         drain(&mut l);
         while let Some(ev) = l.poll_event() {
