@@ -92,16 +92,19 @@ pub fn parse(bytes: &[u8]) -> Result<SipMessage, ParseError> {
                     header: "CSeq",
                     detail,
                 })?;
+            // An unknown method is a 501 even when its CSeq disagrees (RFC 4475 mismatch02:
+            // "501 ... 400 is also acceptable"); a known one with the wrong CSeq is a 400.
+            let Some(known) = parse_method(method) else {
+                validate_transaction_headers(&wire)?;
+                return Err(ParseError::UnknownMethod(method.to_string()));
+            };
             if cseq_method != method && !(method == "ACK" && cseq_method == "INVITE") {
                 return Err(ParseError::InvalidHeader {
                     header: "CSeq",
                     detail: format!("method {cseq_method} does not match request method {method}"),
                 });
             }
-            let Some(method) = parse_method(method) else {
-                validate_transaction_headers(&wire)?;
-                return Err(ParseError::UnknownMethod(method.to_string()));
-            };
+            let method = known;
             SipMessage::Request(Request {
                 method,
                 uri: request_uri(uri),
@@ -223,6 +226,9 @@ fn check_header(long: &str, value: &str) -> Result<String, ParseError> {
         "Proxy-Require",
         "Supported",
         "Unsupported",
+        "Date",
+        "Retry-After",
+        "Warning",
     ];
     let Some(header) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(long)) else {
         return Ok(value.to_string());
@@ -268,6 +274,12 @@ fn check_header(long: &str, value: &str) -> Result<String, ParseError> {
             grammar::digits(value, header).map_err(bad)?;
         }
         "Content-Type" => grammar::media_type(value).map_err(bad)?,
+        "Date" => grammar::date(value).map_err(bad)?,
+        "Retry-After" => {
+            let seconds = value.split(['(', ';']).next().unwrap_or_default();
+            grammar::digits(seconds, header).map_err(bad)?;
+        }
+        "Warning" => grammar::warnings(value).map_err(bad)?,
         _ => grammar::token_list(value, header).map_err(bad)?,
     }
     Ok(value.to_string())

@@ -460,6 +460,75 @@ pub(crate) fn token_list(v: &str, header: &str) -> Result<(), Fault> {
     }
 }
 
+/// `rfc1123-date` = wkday "," SP date1 SP time SP "GMT" (RFC 3261 20.17 allows no other zone).
+pub(crate) fn date(v: &str) -> Result<(), Fault> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let fields: Vec<&str> = v.split(' ').collect();
+    let n = |s: &str, len: usize| s.len() == len && s.bytes().all(|c| c.is_ascii_digit());
+    let time_ok = |t: &str| {
+        let p: Vec<&str> = t.split(':').collect();
+        p.len() == 3 && p.iter().all(|x| n(x, 2))
+    };
+    let ok = match fields.as_slice() {
+        [wkday, day, month, year, time, zone] => {
+            wkday.strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
+                && n(day, 2)
+                && MONTHS.contains(month)
+                && n(year, 4)
+                && time_ok(time)
+                && *zone == "GMT"
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "Date {v:?} is not \"Wkd, DD Mon YYYY HH:MM:SS GMT\""
+        ))
+    }
+}
+
+/// `Warning` = warning-value *(COMMA warning-value); warning-value = warn-code SP warn-agent SP
+/// warn-text, warn-code = 3DIGIT, warn-text a quoted-string.
+pub(crate) fn warnings(v: &str) -> Result<(), Fault> {
+    let items = split_quoted_commas(v);
+    for item in items {
+        let item = item.trim();
+        let (code, rest) = item.split_once(' ').unwrap_or((item, ""));
+        let (agent, text) = rest.split_once(' ').unwrap_or((rest, ""));
+        if !(code.len() == 3 && code.bytes().all(|c| c.is_ascii_digit()))
+            || agent.is_empty()
+            || !quoted_string(text).is_ok_and(|after| after.trim().is_empty())
+        {
+            return Err(format!("Warning {item:?} is not \"code agent \"text\"\""));
+        }
+    }
+    Ok(())
+}
+
+/// Split on commas outside quoted strings.
+fn split_quoted_commas(v: &str) -> Vec<&str> {
+    let (mut out, mut start, mut quoted, mut escape) = (Vec::new(), 0, false, false);
+    for (i, c) in v.char_indices() {
+        match c {
+            _ if escape => escape = false,
+            '\\' if quoted => escape = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&v[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&v[start..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,5 +621,15 @@ mod tests {
         assert_eq!(digits("0068", "Max-Forwards"), Ok(68));
         assert!(call_id("a b").is_err());
         assert!(call_id("wsinv.ndaksdj@192.0.2.1").is_ok());
+    }
+
+    #[test]
+    fn dates_are_gmt_and_warnings_have_three_digit_codes() {
+        assert_eq!(date("Sat, 13 Nov 2010 23:29:00 GMT"), Ok(()));
+        assert!(date("Fri, 01 Jan 2010 16:00:00 EST").is_err());
+        assert!(date("yesterday").is_err());
+        assert_eq!(warnings("399 vaxel \"a, b\", 301 isi.edu \"x\""), Ok(()));
+        assert!(warnings("1812 overture \"In Progress\"").is_err());
+        assert!(warnings("399 vaxel unquoted").is_err());
     }
 }
