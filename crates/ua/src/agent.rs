@@ -5,12 +5,17 @@
 mod calls;
 mod flow;
 mod incoming;
+mod media_watch;
 mod midcall;
 mod mwi;
 mod names;
 mod responses;
 mod server;
+mod session_timer;
 mod trust;
+
+pub use media_watch::MediaWatch;
+pub use session_timer::{Refresher, SessionExpires, SessionTimer};
 
 use crate::call::Call;
 use crate::config::{ConfigError, SipUri, UaConfig};
@@ -306,6 +311,7 @@ impl UserAgent {
         }
         self.sync_keepalive(now);
         self.sync_mwi(now);
+        self.sync_media_watch(now);
     }
 
     fn on_timeout(&mut self, key: TransactionKey, now: Instant) {
@@ -327,12 +333,17 @@ impl UserAgent {
                 }
             }
             Owner::ReInvite(id) => {
-                if let Some(c) = self.calls.get_mut(&id) {
-                    c.pending_reinvite = None;
-                }
+                let purpose = self
+                    .calls
+                    .get_mut(&id)
+                    .and_then(|c| c.pending_reinvite.take())
+                    .map(|(_, purpose)| purpose);
                 self.events.push_back(UaEvent::Error {
                     message: format!("re-INVITE on call {id} timed out"),
                 });
+                if let Some(purpose) = purpose {
+                    self.session_refresh_failed(id, purpose, None, now);
+                }
             }
             Owner::Refer(id) => self.events.push_back(UaEvent::TransferFailed {
                 call: id,
@@ -358,6 +369,8 @@ impl UserAgent {
             self.silent.values().min().copied(),
             self.keepalive.next_deadline(),
             self.mwi.sub.next_deadline(),
+            self.media_deadline(),
+            self.session_timer_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -382,6 +395,8 @@ impl UserAgent {
         self.sync_keepalive(now);
         self.mwi_timer(now);
         self.sync_mwi(now);
+        self.media_timer(now);
+        self.session_timer_tick(now);
     }
 }
 

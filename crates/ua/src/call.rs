@@ -16,6 +16,19 @@ pub enum Side {
 pub enum ReInvite {
     Hold,
     Resume,
+    /// An RFC 4028 session refresh: the same media, offered again to prove the dialog lives.
+    Refresh,
+}
+
+impl ReInvite {
+    /// The word for error messages and `UaError::InvalidState`.
+    pub fn action(self) -> &'static str {
+        match self {
+            ReInvite::Hold => "hold",
+            ReInvite::Resume => "resume",
+            ReInvite::Refresh => "refresh the session",
+        }
+    }
 }
 
 /// Transfer bookkeeping.
@@ -59,6 +72,10 @@ pub struct Call {
     /// Referred-By of a REFER received on this call, repeated in the INVITE that carries the
     /// transfer out (RFC 3892): a switch learns from it who transferred the call.
     pub referred_by: Option<String>,
+    /// Watches for the peer's RTP going silent (decision 0407).
+    pub media_watch: crate::agent::MediaWatch,
+    /// The RFC 4028 session timer, when one was negotiated.
+    pub session_timer: Option<crate::agent::SessionTimer>,
 }
 
 impl Call {

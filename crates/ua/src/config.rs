@@ -215,6 +215,15 @@ pub struct UaConfig {
     /// caller, a SIP scanner's ghost call) by going straight to our port. An agent that never
     /// registers (peer-to-peer use) accepts direct requests either way.
     pub accept_direct_requests: bool,
+    /// An answered call that is not on hold (neither our hold nor the peer's sendonly or
+    /// inactive SDP) and from which no RTP or RTCP arrived for this long has lost its path
+    /// (server or peer died, network gone): it ends as [`crate::events::CONNECTION_LOST`].
+    /// Zero turns the check off. Decision 0407.
+    pub media_timeout: std::time::Duration,
+    /// The session interval (RFC 4028) we ask for in our INVITEs and grant callers that
+    /// support timers but name none; zero asks for none (a peer's request is still honoured).
+    /// Otherwise at least [`crate::events::MIN_SESSION_EXPIRES`].
+    pub session_expires: std::time::Duration,
 }
 
 impl UaConfig {
@@ -266,6 +275,9 @@ impl UaConfig {
             mwi: true,
             voicemail_number: None,
             accept_direct_requests: false,
+            media_timeout: std::time::Duration::from_secs(20),
+            // RFC 4028 4's recommended interval: a refresh every 15 min costs nothing.
+            session_expires: std::time::Duration::from_secs(1800),
         }
     }
 }

@@ -43,6 +43,15 @@ impl fmt::Display for CallState {
 /// colleague answered it (the CANCEL carried RFC 3326 `Reason: SIP;cause=200`): not missed.
 pub const ANSWERED_ELSEWHERE: &str = "answered_elsewhere";
 
+/// The end reason of an answered call whose path died: no RTP or RTCP arrived for the media
+/// timeout while not on hold, or its RFC 4028 session expired without a refresh or the refresh
+/// failed (decision 0407). Apps show it as "connection lost", not as a normal hang-up.
+pub const CONNECTION_LOST: &str = "connection_lost";
+
+/// The smallest session interval (RFC 4028 `Min-SE`) we accept; an offer below it gets 422.
+/// RFC 4028 4 sets 90 s as the floor every implementation must accept.
+pub const MIN_SESSION_EXPIRES: u32 = 90;
+
 #[derive(Debug, Clone)]
 pub enum UaEvent {
     Registered {

@@ -472,6 +472,8 @@ impl Runtime {
     async fn media_event(&mut self, call: CallId, ev: MediaEvent) {
         match ev {
             MediaEvent::Dtmf(digit) => self.emit(UaEvent::Dtmf { call, digit }).await,
+            // The agent ends a call whose peer went silent (decision 0407).
+            MediaEvent::Heard(at) => self.ua.media_heard(call, at),
             MediaEvent::Warning(w) => tracing::warn!(call, "media: {w}"),
             MediaEvent::RecordingFailed(reason) => {
                 if self.recordings.remove(&call).is_some() {

@@ -61,7 +61,15 @@ pub struct MediaEngine {
     /// The SSRC of the first valid stream heard since the last negotiation; only it may move
     /// the latch.
     source_ssrc: Option<u32>,
+    /// When the last packet that passed our checks (RTP of the call's streams, or RTCP)
+    /// arrived, and when that was last reported: the user agent ends a call whose peer went
+    /// silent (issue 18, decision 0407), and needs no more than one report a second for it.
+    last_heard: Option<Instant>,
+    heard_reported: Option<Instant>,
 }
+
+/// How often [`MediaEvent::Heard`] is reported while packets keep arriving.
+pub const HEARD_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
 fn srtp_pair(neg: &Negotiated) -> (Option<SrtpContext>, Option<SrtpContext>) {
     match &neg.srtp {
@@ -105,6 +113,8 @@ impl MediaEngine {
             latched_rtp: None,
             latched_rtcp: None,
             source_ssrc: None,
+            last_heard: None,
+            heard_reported: None,
             neg,
         })
     }
@@ -121,6 +131,24 @@ impl MediaEngine {
 
     pub fn remote_rtcp(&self) -> SocketAddr {
         self.latched_rtcp.unwrap_or(self.neg.remote_rtcp)
+    }
+
+    /// When the last valid RTP or RTCP packet from the peer arrived (`None`: none yet).
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.last_heard
+    }
+
+    /// Notes a valid packet from the peer; reports it at most once per
+    /// [`HEARD_REPORT_INTERVAL`], so a steady stream costs one event a second.
+    fn heard(&mut self, now: Instant, events: &mut Vec<MediaEvent>) {
+        self.last_heard = Some(now);
+        let due = self
+            .heard_reported
+            .is_none_or(|at| now.saturating_duration_since(at) >= HEARD_REPORT_INTERVAL);
+        if due {
+            self.heard_reported = Some(now);
+            events.push(MediaEvent::Heard(now));
+        }
     }
 
     /// Applies a re-negotiation (re-INVITE, hold/resume, codec change, new keys).
@@ -326,6 +354,10 @@ impl MediaEngine {
             self.source_ssrc = Some(pkt.header.ssrc);
         }
         let known = self.source_ssrc == Some(pkt.header.ssrc);
+        if ours {
+            // Also while we do not play what arrives (hold): the path is alive either way.
+            self.heard(now, events);
+        }
         if ours && known && from != self.remote_rtp() {
             tracing::info!(sdp = %self.neg.remote_rtp, %from, "RTP latched to its real source");
             self.latched_rtp = Some(from);
@@ -373,6 +405,8 @@ impl MediaEngine {
         let Ok(pkts) = rtcp::parse_compound(bytes) else {
             return;
         };
+        // RTCP alone proves the path lives (RFC 3550 6: it keeps flowing when RTP pauses).
+        self.heard(now, events);
         // RTCP follows only reports from the stream RTP already latched on.
         let from_source = pkts.iter().any(|p| match p {
             RtcpPacket::SenderReport { ssrc, .. } | RtcpPacket::ReceiverReport { ssrc, .. } => {

@@ -371,3 +371,48 @@ fn a_latched_stream_follows_only_its_own_ssrc() {
     }
     assert_eq!(b.remote_rtp(), rebound);
 }
+
+/// The user agent ends a call whose peer went silent (decision 0407): the engine says when it
+/// last heard the peer, once a second while packets flow, and nothing once they stop.
+#[test]
+fn heard_is_reported_once_a_second_and_stops_with_the_packets() {
+    let (na, nb) = pair("pcma", SrtpPolicy::Off);
+    let mut net = Net::new(na, nb);
+    let start = net.now;
+    assert_eq!(net.a.last_heard(), None);
+    // 3 s of audio both ways: 150 frames, reports at 0, 1 and 2 s.
+    net.run(&[], 150);
+    let heard: Vec<Instant> = net
+        .events_a
+        .iter()
+        .filter_map(|e| match e {
+            MediaEvent::Heard(at) => Some(*at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(heard.len(), 3, "{heard:?}");
+    for pair in heard.windows(2) {
+        assert_eq!(pair[1] - pair[0], HEARD_REPORT_INTERVAL);
+    }
+    let last = net.a.last_heard().expect("packets arrived");
+    assert_eq!(last, start + Duration::from_millis(20 * 149));
+    // The peer goes silent: a keeps sending, hears nothing, reports nothing.
+    net.events_a.clear();
+    let mut out = Vec::new();
+    for _ in 0..100 {
+        net.now += Duration::from_millis(20);
+        net.a
+            .on_tick(&[0; 960], net.now, &mut out, &mut net.events_a)
+            .unwrap();
+    }
+    assert!(!out.is_empty(), "a still sends");
+    assert!(!net
+        .events_a
+        .iter()
+        .any(|e| matches!(e, MediaEvent::Heard(_))));
+    assert_eq!(net.a.last_heard(), Some(last));
+    // Junk from anywhere does not count as the peer.
+    net.a
+        .on_datagram(b"not rtp at all", B_ADDR, net.now, &mut net.events_a);
+    assert_eq!(net.a.last_heard(), Some(last));
+}

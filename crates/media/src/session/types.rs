@@ -10,6 +10,9 @@ pub enum MediaEvent {
     /// The audio source reported end of input (e.g. `--play` file finished); the session
     /// keeps sending silence.
     SourceEnded,
+    /// Valid RTP or RTCP from the peer arrived at this instant. Reported at most once a
+    /// second while packets keep coming, so its absence means the path went silent.
+    Heard(std::time::Instant),
     /// The peer sent RTCP BYE.
     RemoteBye,
     /// The recording could not be written or finalised; it has stopped, the call goes on.

@@ -87,10 +87,11 @@ impl UserAgent {
             ("CSeq", "1 INVITE".to_string()),
             ("Contact", self.contact()),
             ("Allow", ALLOW.to_string()),
-            ("Supported", "replaces".to_string()),
+            ("Supported", "replaces, timer".to_string()),
             ("User-Agent", self.cfg.user_agent.clone()),
             ("Content-Type", "application/sdp".to_string()),
         ];
+        headers.extend(self.session_timer_invite_headers());
         if let Some(r) = replaces {
             headers.push(("Replaces", r.to_string()));
         }
@@ -129,6 +130,8 @@ impl UserAgent {
                 transfer,
                 replaces: None,
                 referred_by: None,
+                media_watch: Default::default(),
+                session_timer: None,
             },
         );
         self.set_state(id, CallState::Calling, None);
@@ -250,6 +253,8 @@ impl UserAgent {
         call.dialog = Some(koppla_sip::Dialog::from_uas(&call.invite, &call.local_tag)?);
         let key = call.invite_key.clone();
         let replaces = call.replaces.take();
+        let invite = call.invite.clone();
+        self.session_timer_answer(id, &invite, &mut resp, now);
         self.tl.send_response(&key, resp, now)?;
         // RFC 3891: the replaced dialog ends as the new one is accepted; report it first.
         if let Some(old) = replaces {
@@ -262,6 +267,7 @@ impl UserAgent {
             .unwrap_or(CallState::Established);
         self.set_state(id, state, None);
         self.emit_media(id);
+        self.sync_media_watch(now);
         Ok(())
     }
 

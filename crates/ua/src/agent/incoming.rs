@@ -14,7 +14,7 @@ use std::time::Instant;
 /// The agent is always the UAS of what reaches it; `replaces` is the one extension it does
 /// (its `Supported`). The parser already refused anything over the size limit.
 const UAS_CHECKS: Policy = Policy {
-    supported: &["replaces"],
+    supported: &["replaces", "timer"],
     as_uas: true,
     as_proxy: false,
     max_size: usize::MAX,
@@ -134,6 +134,9 @@ impl UserAgent {
         if message::header(&msg, "Contact").is_none() {
             return self.reply(&key, &req, 400, now);
         }
+        if self.refuse_short_session(&key, &req, now)? {
+            return Ok(());
+        }
         let from_header = message::header(&msg, "From").unwrap_or_default();
         let from = message::addr_uri(&from_header);
         let name = display_name(&from_header);
@@ -183,6 +186,8 @@ impl UserAgent {
                 transfer: None,
                 replaces,
                 referred_by: None,
+                media_watch: Default::default(),
+                session_timer: None,
             },
         );
         self.events.push_back(UaEvent::Incoming {
@@ -222,6 +227,9 @@ impl UserAgent {
     ) -> Result<(), UaError> {
         let contact = self.contact();
         let (prefs, policy) = (self.cfg.codecs.clone(), self.cfg.srtp);
+        if self.refuse_short_session(&key, &req, now)? {
+            return Ok(());
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return self.reply(&key, &req, 481, now);
         };
@@ -253,6 +261,8 @@ impl UserAgent {
         message::set_header(&mut resp.headers, "Contact", &contact);
         message::set_header(&mut resp.headers, "Content-Type", "application/sdp");
         resp.body = sdp.into_bytes();
+        // Any re-INVITE we accept refreshes the session (RFC 4028 10).
+        self.session_timer_answer(id, &req, &mut resp, now);
         self.tl.send_response(&key, resp, now)?;
         self.emit_media(id);
         self.refresh_answered_state(id);
@@ -370,6 +380,7 @@ impl UserAgent {
         if let Some(d) = call.dialog.as_mut() {
             d.refresh_target(&SipMessage::Request(req.clone()));
         }
+        self.session_timer_answer(id, &req, &mut resp, now);
         self.tl.send_response(&key, resp, now)?;
         Ok(())
     }

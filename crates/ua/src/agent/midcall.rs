@@ -34,20 +34,17 @@ impl UserAgent {
             return Err(UaError::InvalidState {
                 call: id,
                 state: call.state,
-                action: if purpose == ReInvite::Hold {
-                    "hold"
-                } else {
-                    "resume"
-                },
+                action: purpose.action(),
             });
         }
         if call.pending_reinvite.is_some() {
             return Err(UaError::Pending(id));
         }
-        let dir = if purpose == ReInvite::Hold {
-            Direction::SendOnly
-        } else {
-            Direction::SendRecv
+        let dir = match purpose {
+            ReInvite::Hold => Direction::SendOnly,
+            ReInvite::Resume => Direction::SendRecv,
+            // A refresh changes nothing: a held call stays held.
+            ReInvite::Refresh => call.wanted_direction(),
         };
         let offer = match &call.offer {
             Some(o) => o.reoffer(dir),
@@ -65,21 +62,22 @@ impl UserAgent {
         };
         let sdp = offer.to_sdp();
         call.offer = Some(offer);
+        let mut headers = vec![
+            ("Contact", contact),
+            ("Content-Type", "application/sdp".into()),
+            ("Allow", ALLOW.into()),
+        ];
+        headers.extend(self.session_timer_reinvite_headers(id));
+        let call = self.call_mut(id)?;
         let Some(d) = call.dialog.as_mut() else {
             return Ok(());
         };
-        let req = d.request(
-            Method::Invite,
-            &via,
-            &[
-                ("Contact", contact),
-                ("Content-Type", "application/sdp".into()),
-                ("Allow", ALLOW.into()),
-            ],
-            sdp.into_bytes(),
-        )?;
+        let req = d.request(Method::Invite, &via, &headers, sdp.into_bytes())?;
         let key = self.send(req, dest, Owner::ReInvite(id), now)?;
         self.call_mut(id)?.pending_reinvite = Some((key, purpose));
+        if purpose == ReInvite::Refresh {
+            self.session_refresh_sent(id, dest);
+        }
         Ok(())
     }
 

@@ -252,6 +252,7 @@ impl UserAgent {
             .get(&id)
             .map(|c| c.answered_state())
             .unwrap_or(CallState::Established);
+        self.session_timer_answered(id, &resp, now);
         self.set_state(id, state, None);
         self.emit_media(id);
         if let Some(Transfer::ReferredBy { original }) = transfer {
@@ -273,7 +274,7 @@ impl UserAgent {
         id: u32,
         key: TransactionKey,
         resp: Response,
-        _now: Instant,
+        now: Instant,
     ) -> Result<(), UaError> {
         let code = message::status(&resp);
         let via = self.via();
@@ -299,15 +300,9 @@ impl UserAgent {
         }
         if code >= 300 {
             self.events.push_back(crate::UaEvent::Error {
-                message: format!(
-                    "call {id}: {} refused ({code})",
-                    if purpose == ReInvite::Hold {
-                        "hold"
-                    } else {
-                        "resume"
-                    }
-                ),
+                message: format!("call {id}: {} refused ({code})", purpose.action()),
             });
+            self.session_refresh_failed(id, purpose, Some(code), now);
             return Ok(());
         }
         let msg = SipMessage::Response(resp.clone());
@@ -315,7 +310,9 @@ impl UserAgent {
         if let Some(d) = call.dialog.as_mut() {
             d.refresh_target(&msg);
         }
-        call.local_hold = purpose == ReInvite::Hold;
+        if purpose != ReInvite::Refresh {
+            call.local_hold = purpose == ReInvite::Hold;
+        }
         if let Some(offer) = &call.offer {
             if let Ok(n) = offer.accept_answer(&String::from_utf8_lossy(&resp.body)) {
                 call.remote_hold = !n.direction.sends();
@@ -333,6 +330,8 @@ impl UserAgent {
             self.resend(bytes.clone(), dest);
             self.call_mut(id)?.ack = Some((bytes, dest));
         }
+        // Any re-INVITE that succeeds refreshes the session (RFC 4028 10).
+        self.session_timer_answered(id, &resp, now);
         self.emit_media(id);
         self.refresh_answered_state(id);
         Ok(())

@@ -40,6 +40,7 @@ impl UserAgent {
     /// Sending to `dest` failed in the transport (a refused or broken connection). If that
     /// is the server, what we sent it fails at once instead of waiting for Timer F/B.
     pub fn transport_failed(&mut self, dest: SocketAddr, now: Instant) {
+        self.session_refresh_unsent(dest, now);
         if self.cfg.account.server != Some(dest) {
             return;
         }

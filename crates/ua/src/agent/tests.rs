@@ -770,6 +770,7 @@ fn stray_in_dialog_requests_get_481_and_errors_are_typed() {
 }
 
 mod conformance;
+mod dead_calls;
 mod failover;
 mod flow_recovery;
 mod mwi;
