@@ -456,8 +456,14 @@ impl Config {
         let mut numbers = std::collections::HashSet::new();
         for u in &self.users {
             if !crate::model::valid_username(&u.username) {
+                // The file is the switch's own record, so it is not rewritten silently; the
+                // message says what the name would be stored as.
+                let hint = match crate::model::normalise_username(&u.username) {
+                    Ok(stored) => format!("write it as {stored:?}"),
+                    Err(reason) => reason.to_string(),
+                };
                 return Err(ConfigError::Invalid(format!(
-                    "bad username {:?}",
+                    "bad username {:?}: {hint}",
                     u.username
                 )));
             }

@@ -18,6 +18,7 @@ pub mod sip;
 pub mod sms;
 pub mod state;
 pub mod store;
+mod username;
 
 pub use config::Config;
 pub use server::{StartError, Vaxel, VaxelHandle};

@@ -23,8 +23,8 @@ pub struct DirectoryEntry {
     pub on_call: bool,
 }
 
-/// A number the switch itself answers (today the voicemail menu, decision 0509), listed for
-/// the app's search next to the directory's people.
+/// A number the switch itself answers (the voicemail menu, decision 0509, and the echo test),
+/// listed for the app's search next to the directory's people.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct ServiceNumber {
     /// Stable id, e.g. `voicemail`.
@@ -51,6 +51,22 @@ impl ServiceNumber {
                 "voicemail".into(),
                 "röstbrevlåda".into(),
                 "meddelanden".into(),
+            ],
+        }
+    }
+
+    /// The echo test: what a new user calls to hear their own voice, so the app can suggest it.
+    pub fn echo_test(number: &str) -> ServiceNumber {
+        ServiceNumber {
+            id: "echo".into(),
+            number: number.into(),
+            name_sv: "Ljudtest".into(),
+            name_en: "Echo test".into(),
+            keywords: vec![
+                "ljudtest".into(),
+                "eko".into(),
+                "echo".into(),
+                "test".into(),
             ],
         }
     }
@@ -156,14 +172,8 @@ pub struct Voicemail {
     pub heard: bool,
 }
 
-/// Usernames become SIP user parts and URL path segments, so keep them simple.
-pub fn valid_username(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-}
+/// User names: what is stored, and the one way a typed name becomes it.
+pub use crate::username::{normalise_username, valid_username, UsernameError};
 
 /// Reduces a dialled or stored number to `+` and digits so "+46 70-123 40 01" matches
 /// "+46701234001". Swedish national format (leading 0) is not rewritten here: routing tries
@@ -185,17 +195,6 @@ pub fn normalize_number(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usernames() {
-        assert!(valid_username("alice"));
-        assert!(valid_username("a.b-c_1"));
-        assert!(!valid_username(""));
-        assert!(!valid_username("Alice"));
-        assert!(!valid_username("1abc"));
-        assert!(!valid_username("a b"));
-        assert!(!valid_username(&"a".repeat(65)));
-    }
 
     #[test]
     fn numbers_normalise() {

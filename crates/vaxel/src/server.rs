@@ -297,13 +297,17 @@ impl Vaxel {
             parked: ParkBoard::new(policy.park.clone(), park_tx),
             on_call: Default::default(),
             voicemail_dir: config.server.voicemail_dir.clone(),
-            // The voicemail menu answers only where messages are kept.
-            services: match config.server.voicemail_dir {
-                Some(_) => vec![crate::model::ServiceNumber::voicemail(
-                    &config.voicemail.number,
-                )],
-                None => Vec::new(),
-            },
+            // The voicemail menu answers only where messages are kept; the echo test always.
+            services: config
+                .server
+                .voicemail_dir
+                .as_ref()
+                .map(|_| crate::model::ServiceNumber::voicemail(&config.voicemail.number))
+                .into_iter()
+                .chain([crate::model::ServiceNumber::echo_test(
+                    &config.server.echo_number,
+                )])
+                .collect(),
             mail: crate::mail::Mailer::new(&config, time_zone(&config)?),
         });
         let (stop, stop_rx) = watch::channel(false);

@@ -137,8 +137,11 @@ pub struct ApiCommands {
 /// Why a user could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
-    #[error("invalid username {0:?} (lowercase letters, digits, . _ -; starting with a letter)")]
-    BadUsername(String),
+    #[error("user name {typed:?}: {reason}")]
+    BadUsername {
+        typed: String,
+        reason: crate::model::UsernameError,
+    },
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error(transparent)]
@@ -253,15 +256,23 @@ impl Shared {
     }
 
     /// Creates or updates a user (and, with a password, their credentials), then tells the SIP
-    /// side and API clients. Argon2 runs on a blocking thread.
+    /// side and API clients. Argon2 runs on a blocking thread. The user name may be written as
+    /// typed ("Anna Öberg"): it is stored normalised (anna.oberg), the display name as given.
     pub async fn upsert_user(
         &self,
         u: &UserRecord,
         password: Option<String>,
     ) -> Result<i64, UserError> {
-        if !crate::model::valid_username(&u.username) {
-            return Err(UserError::BadUsername(u.username.clone()));
-        }
+        let username = crate::model::normalise_username(&u.username).map_err(|reason| {
+            UserError::BadUsername {
+                typed: u.username.clone(),
+                reason,
+            }
+        })?;
+        let u = &UserRecord {
+            username,
+            ..u.clone()
+        };
         let creds = match password {
             Some(pw) => {
                 let (user, realm) = (u.username.clone(), self.realm.clone());

@@ -83,7 +83,12 @@ pub async fn login(
     State(state): State<AppState>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let found = state.store.user_by_username(req.username.trim()).await?;
+    // People type their name as they write it ("Anna Öberg"); the store has it normalised.
+    // A name with no stored form cannot be anyone's: the same answer as a wrong password.
+    let Ok(username) = crate::model::normalise_username(&req.username) else {
+        return Err(ApiError::BadLogin);
+    };
+    let found = state.store.user_by_username(&username).await?;
     let Some((user, secrets, _)) = found else {
         return Err(ApiError::BadLogin);
     };

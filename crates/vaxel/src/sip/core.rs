@@ -440,8 +440,9 @@ impl SipCore {
         }
     }
 
-    /// Checks digest credentials. Returns the authenticated username, or queues a challenge /
-    /// 403 and returns None. `proxy` selects 407/Proxy-* (calls) over 401/WWW-* (registrar etc.).
+    /// Checks digest credentials. Returns the authenticated (stored) username, or queues a
+    /// challenge / 403 and returns None. `proxy` selects 407/Proxy-* (calls) over 401/WWW-*
+    /// (registrar etc.).
     pub(crate) fn authenticate(
         &mut self,
         req: &Request,
@@ -486,11 +487,17 @@ impl SipCore {
             self.forbid(req, src, &why);
             return None;
         }
-        let ha1 = self.dir.get(&c.username).and_then(|u| match c.algorithm {
-            Algorithm::Md5 => u.ha1_md5.clone(),
-            Algorithm::Sha256 => u.ha1_sha256.clone(),
+        // The stored HA1 covers the stored name, so only a phone that sends that name (the app
+        // uses what the switch's login answered) passes the digest; finding the user by the
+        // name as written still lets the answer below name who it is.
+        let found = self.dir.by_name(&c.username).and_then(|u| {
+            let ha1 = match c.algorithm {
+                Algorithm::Md5 => u.ha1_md5.clone(),
+                Algorithm::Sha256 => u.ha1_sha256.clone(),
+            };
+            ha1.map(|ha1| (u.username.clone(), ha1))
         });
-        let Some(ha1) = ha1 else {
+        let Some((stored, ha1)) = found else {
             tracing::info!(username = %c.username, %src, "SIP auth for unknown user");
             self.auth_failed(src, &c.username, now);
             self.reply(req, src, 403, Some(&m::new_tag()), &[], None);
@@ -502,7 +509,7 @@ impl SipCore {
         {
             Verdict::Valid => {
                 self.throttle.succeeded(src.addr.ip(), &c.username, now);
-                Some(c.username)
+                Some(stored)
             }
             Verdict::Stale => {
                 challenge(self, true);

@@ -1,7 +1,7 @@
 //! The switch's view of its users for routing and authentication, and number resolution.
 
 use crate::activity::Activities;
-use crate::model::{normalize_number, ActivityChoice};
+use crate::model::{normalise_username, normalize_number, ActivityChoice};
 use std::collections::HashMap;
 
 /// What the SIP side knows about one user.
@@ -69,9 +69,21 @@ impl Directory {
         }
     }
 
-    /// Finds the user a dialled user part means: username, short number, or direct number.
+    /// The user a name from the wire means: the stored name, or the name as people write it
+    /// ("Anna.Oberg", "anna.öberg") through [`normalise_username`], the same function that
+    /// stored it.
+    pub fn by_name(&self, name: &str) -> Option<&SipUser> {
+        self.users.get(name).or_else(|| {
+            normalise_username(name)
+                .ok()
+                .and_then(|stored| self.users.get(&stored))
+        })
+    }
+
+    /// Finds the user a dialled user part means: username (as written or stored), short
+    /// number, or direct number.
     pub fn find(&self, dialled: &str) -> Option<&SipUser> {
-        if let Some(u) = self.users.get(dialled) {
+        if let Some(u) = self.by_name(dialled) {
             return Some(u);
         }
         let n = normalize_number(dialled);
@@ -185,6 +197,34 @@ mod tests {
             whoami: "9998".into(),
             has_trunk: trunk,
         }
+    }
+
+    #[test]
+    fn names_are_found_as_people_write_them() {
+        let mut d = dir();
+        d.upsert(SipUser {
+            username: "anna.oberg".into(),
+            name: "Anna Öberg".into(),
+            ..Default::default()
+        });
+        for written in ["anna.oberg", "Anna.Oberg", "anna.öberg", "ANNA ÖBERG"] {
+            assert_eq!(
+                d.by_name(written).map(|u| u.username.as_str()),
+                Some("anna.oberg"),
+                "{written}"
+            );
+            assert_eq!(
+                d.find(written).map(|u| u.username.as_str()),
+                Some("anna.oberg"),
+                "{written}"
+            );
+        }
+        assert_eq!(d.find("Alice").map(|u| u.username.as_str()), Some("alice"));
+        assert!(d.by_name("anna").is_none());
+        assert!(d.by_name("anna@oberg").is_none());
+        // Numbers are not names: by_name does not route 1001.
+        assert!(d.by_name("1001").is_none());
+        assert_eq!(d.find("1001").map(|u| u.username.as_str()), Some("alice"));
     }
 
     #[test]

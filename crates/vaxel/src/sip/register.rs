@@ -10,12 +10,18 @@ use std::time::{Duration, Instant};
 
 impl SipCore {
     pub(crate) fn on_register(&mut self, req: Request, src: Flow, now: Instant) {
-        let Some(user) =
+        let Some(written) =
             hv(&req.headers, "To").and_then(|t| super::util::uri_user(&m::addr_uri(&t)))
         else {
             self.reply(&req, src, 400, None, &[], None);
             return;
         };
+        // Bindings are kept under the stored name, so a phone registering "Anna.Oberg" is
+        // reached by calls to anna.oberg.
+        let user = self
+            .dir
+            .by_name(&written)
+            .map_or(written, |u| u.username.clone());
         let Some(auth_user) = self.authenticate(&req, src, now, false) else {
             return;
         };
