@@ -105,6 +105,15 @@ enum Cmd {
         /// 403 Forbidden. An agent that never registers takes them from anyone either way.
         #[arg(long)]
         accept_direct_requests: bool,
+        /// Seconds without audio (RTP or RTCP) from the other side, while neither side holds
+        /// the call, after which it ends as "connection_lost"; 0 turns the check off
+        #[arg(long, default_value_t = 20)]
+        media_timeout: u64,
+        /// Session interval in seconds asked for with RFC 4028 session timers (the call is
+        /// refreshed at half of it and ends when a refresh fails); 0 asks for none, else at
+        /// least 90
+        #[arg(long, default_value_t = 1800)]
+        session_expires: u64,
     },
 }
 
@@ -202,7 +211,15 @@ async fn run(cli: Cli) -> Result<()> {
         no_mwi,
         voicemail_number,
         accept_direct_requests,
+        media_timeout,
+        session_expires,
     } = cli.cmd;
+    if session_expires != 0 && session_expires < u64::from(koppla_ua::events::MIN_SESSION_EXPIRES) {
+        bail!(
+            "--session-expires {session_expires}: 0 or at least {} seconds (RFC 4028)",
+            koppla_ua::events::MIN_SESSION_EXPIRES
+        );
+    }
     let transport = match transport {
         TransportArg::Udp => Transport::Udp,
         TransportArg::Tcp => Transport::Tcp,
@@ -221,6 +238,8 @@ async fn run(cli: Cli) -> Result<()> {
     ua.mwi = !no_mwi;
     ua.voicemail_number = voicemail_number;
     ua.accept_direct_requests = accept_direct_requests;
+    ua.media_timeout = std::time::Duration::from_secs(media_timeout);
+    ua.session_expires = std::time::Duration::from_secs(session_expires);
     if let Some(p) = &play {
         if !p.exists() {
             bail!("--play {}: no such file", p.display());
