@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use koppla_vaxel::model::{normalise_username, UsernameError};
 use koppla_vaxel::{Config, Vaxel, VaxelHandle};
 
 use crate::errors::{UiError, UiResult};
@@ -47,26 +48,36 @@ pub fn config_for(data_dir: &Path) -> UiResult<Config> {
 }
 
 /// On first use the built-in switch has no users: the first login creates the account, which
-/// is what "use the built-in switch" means for a new user. Later logins must match it.
-pub async fn ensure_user(handle: &VaxelHandle, username: &str, password: &str) -> UiResult<()> {
+/// is what "use the built-in switch" means for a new user. Later logins must match it. The name
+/// may be typed as people write it ("Anna Öberg"): the switch stores its normalised form
+/// (anna.oberg), which is what the login then answers and SIP registers with.
+pub async fn ensure_user(handle: &VaxelHandle, typed: &str, password: &str) -> UiResult<()> {
+    let username = normalise_username(typed).map_err(username_error)?;
     let store = &handle.state.store;
     let users = store
         .users()
         .await
         .map_err(|err| UiError::new("switch", err))?;
+    if let [(only, _, _)] = users.as_slice() {
+        if only.username != username {
+            // The form cannot know the account the first login made; with one user on this
+            // computer's own switch, naming it is the help a "wrong password" would not give.
+            return Err(UiError::new("builtin_other_user", &only.username));
+        }
+    }
     if !users.is_empty() {
         return Ok(());
     }
-    if username.trim().is_empty() || password.len() < 4 {
+    if password.chars().count() < MIN_FIRST_PASSWORD {
         return Err(UiError::new(
-            "invalid_input",
-            "choose a user name and a password of at least 4 characters",
+            "password_too_short",
+            format!("choose a password of at least {MIN_FIRST_PASSWORD} characters"),
         ));
     }
     let record = koppla_vaxel::model::UserRecord {
         id: 0,
-        username: username.trim().to_string(),
-        name: username.trim().to_string(),
+        username,
+        name: typed.trim().to_string(),
         title: String::new(),
         department: String::new(),
         email: String::new(),
@@ -82,6 +93,19 @@ pub async fn ensure_user(handle: &VaxelHandle, username: &str, password: &str) -
         .map_err(|err| UiError::new("switch", err))?;
     tracing::info!("created the first user of the built-in switch");
     Ok(())
+}
+
+/// Shortest password the first login may choose for the built-in switch.
+const MIN_FIRST_PASSWORD: usize = 4;
+
+/// Why a typed user name cannot be an account, as a code the UI has words for.
+fn username_error(err: UsernameError) -> UiError {
+    match err {
+        UsernameError::Empty => UiError::new("invalid_input", "enter your user name"),
+        UsernameError::TooLong => UiError::new("username_too_long", err),
+        UsernameError::Character(c) => UiError::new("username_character", format!("”{c}”")),
+        UsernameError::FirstCharacter => UiError::new("username_first_letter", err),
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +161,69 @@ short_number = "201"
         assert_eq!(config.server.api_bind.port(), 45080);
         assert_eq!(config.users.len(), 1);
         assert!(config.server.database.contains("vaxel.db"));
+    }
+
+    async fn empty_switch() -> VaxelHandle {
+        Vaxel::start(Config::ephemeral()).await.expect("switch")
+    }
+
+    #[tokio::test]
+    async fn the_first_login_creates_the_account_under_its_normalised_name() {
+        let handle = empty_switch().await;
+        ensure_user(&handle, " Anna Öberg ", "hemligt")
+            .await
+            .expect("created");
+        let users = handle.state.store.users().await.expect("users");
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].0.username, "anna.oberg");
+        assert_eq!(users[0].0.name, "Anna Öberg");
+        // Either spelling is the same account next time.
+        ensure_user(&handle, "anna.oberg", "x").await.expect("same");
+        ensure_user(&handle, "ANNA.ÖBERG", "x").await.expect("same");
+        handle.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn another_name_later_is_told_which_account_the_switch_has() {
+        let handle = empty_switch().await;
+        ensure_user(&handle, "Receptionen", "hemligt")
+            .await
+            .expect("created");
+        let err = ensure_user(&handle, "bertil", "hemligt")
+            .await
+            .expect_err("not a second account");
+        assert_eq!(err.code, "builtin_other_user");
+        assert_eq!(err.message, "receptionen");
+        assert_eq!(handle.state.store.users().await.expect("users").len(), 1);
+        handle.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn names_and_passwords_that_cannot_be_an_account_say_why() {
+        let handle = empty_switch().await;
+        let code = |r: UiResult<()>| r.expect_err("refused").code;
+        assert_eq!(
+            code(ensure_user(&handle, "anna@firma.se", "hemligt").await),
+            "username_character"
+        );
+        assert_eq!(
+            code(ensure_user(&handle, "1001", "hemligt").await),
+            "username_first_letter"
+        );
+        assert_eq!(
+            code(ensure_user(&handle, &"å".repeat(65), "hemligt").await),
+            "username_too_long"
+        );
+        assert_eq!(
+            code(ensure_user(&handle, "  ", "hemligt").await),
+            "invalid_input"
+        );
+        assert_eq!(
+            code(ensure_user(&handle, "anna", "abc").await),
+            "password_too_short"
+        );
+        assert!(handle.state.store.users().await.expect("users").is_empty());
+        handle.shutdown().await;
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub struct AppSettings {
     /// What "Call voicemail" dials when the server does not say (RFC 3842 Message-Account) and
     /// the account has no Koppla Växel: e.g. Asterisk's `*97`.
     pub voicemail_number: Option<String>,
+    /// The start page's first-run hint (call the echo test) was closed for good.
+    pub echo_hint_dismissed: bool,
 }
 
 impl Default for AppSettings {
@@ -209,6 +211,7 @@ impl Default for AppSettings {
             email_separator: EmailSeparator::Semicolon,
             camp_on_reminder_secs: 30,
             voicemail_number: None,
+            echo_hint_dismissed: false,
         }
     }
 }
@@ -261,6 +264,11 @@ pub enum SessionView {
         registration_error: Option<String>,
         /// Activity, directory and voicemail exist only with Koppla Växel.
         switch_features: bool,
+        /// The switch's echo-test number (Koppla Växel's service list), for the start page's
+        /// "call it to test your sound" hint; none with other servers.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        echo_number: Option<String>,
     },
 }
 

@@ -92,6 +92,7 @@ pub fn run() {
             session::session_get,
             session::login,
             session::logout,
+            session::login_cancel,
             call_commands::calls_list,
             call_commands::call_place,
             call_commands::dial_request_call,

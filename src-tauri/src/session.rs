@@ -10,7 +10,7 @@ use koppla_ua::runtime::{self, Command, RuntimeConfig};
 use koppla_ua::{Account, Secret, UaConfig, UaEvent};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::errors::{UiError, UiResult};
 use crate::ipc_types::{AccountKind, LoginRequest, SessionView};
@@ -20,6 +20,9 @@ use crate::AppState;
 pub const SESSION_EVENT: &str = "session-changed";
 const LAST_ACCOUNT_KEY: &str = "account.last";
 const REGISTER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the login waits for the switch's service list (the echo test's number); a switch
+/// that does not answer in time just gets no first-run hint.
+const SERVICES_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The account to offer (and log in to) next time. The password is in the keychain, not here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +70,9 @@ pub struct Session {
     view: Mutex<Option<SessionView>>,
     active: tokio::sync::Mutex<Option<Active>>,
     embedded: tokio::sync::Mutex<Option<koppla_vaxel::VaxelHandle>>,
+    /// The login under way: `login_cancel` sends `true`, and the attempt stops waiting, quits
+    /// its call engine (so nothing keeps retrying the server) and returns to the form.
+    attempt: Mutex<Option<watch::Sender<bool>>>,
 }
 
 impl Session {
@@ -97,6 +103,7 @@ fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
         username,
         display_name,
         switch_features,
+        echo_number,
         ..
     } = state.session.view()
     {
@@ -109,6 +116,7 @@ fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
                 registered,
                 registration_error: error,
                 switch_features,
+                echo_number,
             },
         );
     }
@@ -183,18 +191,39 @@ async fn target_for(app: &AppHandle, request: &LoginRequest) -> UiResult<Target>
     })
 }
 
-async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionView> {
+async fn connect(
+    app: &AppHandle,
+    request: &LoginRequest,
+    mut cancel: watch::Receiver<bool>,
+) -> UiResult<SessionView> {
     let state = app.state::<AppState>();
-    let username = request.username.trim();
-    if username.is_empty() {
+    let typed = request.username.trim();
+    if typed.is_empty() {
         return Err(UiError::new("invalid_input", "enter your user name"));
     }
     let transport = parse_transport(request.transport.as_deref())?;
+    // Starting the built-in switch is local and quick, and stopping it half-way would leave its
+    // listeners behind: it is not interrupted, only checked for a cancel afterwards.
     let target = target_for(app, request).await?;
+    if *cancel.borrow() {
+        return Err(cancelled_error());
+    }
     let switch = match &target.api {
-        Some(base) => Some(SwitchClient::login(base, username, &request.password).await?),
+        Some(base) => Some(
+            until_cancelled(
+                &mut cancel,
+                SwitchClient::login(base, typed, &request.password),
+            )
+            .await??,
+        ),
         None => None,
     };
+    // Koppla Växel answers the name it stores ("Anna Öberg" is anna.oberg): that is the SIP
+    // user, and what the app shows it is logged in as.
+    let username = switch
+        .as_ref()
+        .map_or(typed, |(_, me)| me.username.as_str())
+        .to_string();
     let aor = format!("sip:{username}@{}", target.domain);
     let mut account = Account::new(
         &aor,
@@ -229,19 +258,7 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
     tauri::async_runtime::spawn(pump_events(app.clone(), event_rx, first_tx));
     let _ = commands.send(Command::Register).await;
 
-    let outcome = tokio::time::timeout(REGISTER_TIMEOUT, first_rx).await;
-    let registered = match outcome {
-        Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(reason))) => Err(registration_error(&reason)),
-        Ok(Err(_)) => Err(UiError::new(
-            "registration_failed",
-            "the call engine stopped",
-        )),
-        Err(_) => Err(UiError::new(
-            "registration_failed",
-            "the server did not answer",
-        )),
-    };
+    let registered = registration_outcome(first_rx, &mut cancel, REGISTER_TIMEOUT).await;
     if let Err(err) = registered {
         let _ = commands.send(Command::Quit).await;
         let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
@@ -272,6 +289,10 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
         )));
     }
     let switch_features = switch.is_some();
+    let echo_number = match &switch {
+        Some((client, _)) => echo_number(client).await,
+        None => None,
+    };
     state.search.set_remote_sources(remote).await;
     let display_name = switch
         .as_ref()
@@ -282,12 +303,71 @@ async fn connect(app: &AppHandle, request: &LoginRequest) -> UiResult<SessionVie
     }
     Ok(SessionView::Online {
         kind: request.kind,
-        username: username.to_string(),
+        username,
         display_name,
         registered: true,
         registration_error: None,
         switch_features,
+        echo_number,
     })
+}
+
+/// The code of a login the user cancelled: the form comes back without an error message.
+const CANCELLED: &str = "cancelled";
+
+fn cancelled_error() -> UiError {
+    UiError::new("cancelled", "the login was cancelled")
+}
+
+/// Resolves when the login is cancelled, or when nobody can cancel it any more (its sender is
+/// gone because a newer login replaced it).
+async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+    let _ = cancel.wait_for(|cancelled| *cancelled).await;
+}
+
+/// Runs `step` unless the login is cancelled first; the step is dropped then (an HTTP request
+/// in flight is simply abandoned).
+async fn until_cancelled<T>(
+    cancel: &mut watch::Receiver<bool>,
+    step: impl std::future::Future<Output = T>,
+) -> UiResult<T> {
+    tokio::select! {
+        biased;
+        () = cancelled(cancel) => Err(cancelled_error()),
+        out = step => Ok(out),
+    }
+}
+
+/// Waits for the engine's first registration result, at most `limit`, unless cancelled.
+async fn registration_outcome(
+    first: oneshot::Receiver<Result<(), String>>,
+    cancel: &mut watch::Receiver<bool>,
+    limit: Duration,
+) -> UiResult<()> {
+    match until_cancelled(cancel, tokio::time::timeout(limit, first)).await? {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(reason))) => Err(registration_error(&reason)),
+        Ok(Err(_)) => Err(UiError::new(
+            "registration_failed",
+            "the call engine stopped",
+        )),
+        Err(_) => Err(UiError::new(
+            "registration_failed",
+            "the server did not answer",
+        )),
+    }
+}
+
+/// The switch's echo-test number, for the start page's "call it to test your sound" hint.
+async fn echo_number(client: &SwitchClient) -> Option<String> {
+    match tokio::time::timeout(SERVICES_TIMEOUT, client.services()).await {
+        Ok(Ok(services)) => crate::switch_services::echo_number(&services),
+        Ok(Err(err)) => {
+            tracing::info!(%err, "no service list from the switch: no echo-test hint");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 fn registration_error(reason: &str) -> UiError {
@@ -423,27 +503,68 @@ pub async fn session_get(app: AppHandle) -> SessionView {
 #[tauri::command]
 pub async fn login(app: AppHandle, request: LoginRequest) -> UiResult<SessionView> {
     stop_active(&app).await;
+    let (cancel_tx, cancel) = watch::channel(false);
+    // A newer login drops the older attempt's sender, which cancels that attempt.
+    *attempt_slot(&app) = Some(cancel_tx);
     set_view(
         &app,
         SessionView::Connecting {
             username: request.username.trim().to_string(),
         },
     );
-    match connect(&app, &request).await {
+    let outcome = connect(&app, &request, cancel.clone()).await;
+    {
+        // Only this attempt's own sender is removed; a newer login's stays.
+        let mut slot = attempt_slot(&app);
+        if slot
+            .as_ref()
+            .is_some_and(|tx| tx.subscribe().same_channel(&cancel))
+        {
+            *slot = None;
+        }
+    }
+    match outcome {
         Ok(view) => {
-            remember(&app, &request).await;
+            let username = match &view {
+                SessionView::Online { username, .. } => username.clone(),
+                _ => request.username.trim().to_string(),
+            };
+            remember(&app, &request, &username).await;
             set_view(&app, view.clone());
             Ok(view)
         }
         Err(err) => {
-            let view = logged_out_view(&app, Some(err.message.clone())).await;
+            let shown = (err.code != CANCELLED).then(|| err.message.clone());
+            let view = logged_out_view(&app, shown).await;
             set_view(&app, view);
             Err(err)
         }
     }
 }
 
-async fn remember(app: &AppHandle, request: &LoginRequest) {
+fn attempt_slot(app: &AppHandle) -> std::sync::MutexGuard<'_, Option<watch::Sender<bool>>> {
+    app.state::<AppState>()
+        .inner()
+        .session
+        .attempt
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// Cancel on the "Connecting…" view: the login under way stops (its call engine quits, so it
+/// stops retrying the server) and answers "cancelled"; the form comes back. Nothing to do when
+/// no login is under way.
+#[tauri::command]
+pub fn login_cancel(app: AppHandle) {
+    if let Some(attempt) = attempt_slot(&app).as_ref() {
+        tracing::info!("login cancelled by the user");
+        let _ = attempt.send(true);
+    }
+}
+
+/// Remembers the account for the next start under the name it logged in as (the switch's
+/// stored form), and keeps or forgets its password in the keychain.
+async fn remember(app: &AppHandle, request: &LoginRequest, username: &str) {
     let state = app.state::<AppState>();
     let last = LastAccount {
         kind: request.kind,
@@ -451,7 +572,7 @@ async fn remember(app: &AppHandle, request: &LoginRequest) {
             .server
             .clone()
             .filter(|_| request.kind != AccountKind::Builtin),
-        username: request.username.trim().to_string(),
+        username: username.to_string(),
         transport: request.transport.clone(),
     };
     if let Err(err) = state.store.set_setting(LAST_ACCOUNT_KEY, &last).await {
@@ -463,9 +584,22 @@ async fn remember(app: &AppHandle, request: &LoginRequest) {
     } else {
         crate::secrets::forget_password(&key)
     };
-    if let Err(err) = kept {
-        tracing::warn!(%err, "keychain unavailable; you will be asked for the password next time");
+    if let Some(notice) = keychain_notice(request.stay_logged_in, kept) {
+        let _ = app.emit(crate::recordings::NOTICE_EVENT, notice);
     }
+}
+
+/// What the user must hear about the keychain after logging in. Without one (Linux without a
+/// keyring service, a locked or refused keychain) "stay logged in" cannot keep its promise: the
+/// login stands, but the next start will ask for the password, and saying so beats a silent
+/// surprise. Forgetting a password that cannot be reached is only logged: nothing was promised.
+pub(crate) fn keychain_notice(
+    stay_logged_in: bool,
+    kept: Result<(), crate::secrets::SecretError>,
+) -> Option<UiError> {
+    let err = kept.err()?;
+    tracing::warn!(%err, "keychain unavailable; the password is asked for next time");
+    stay_logged_in.then(|| UiError::new("keychain_unavailable", err))
 }
 
 #[tauri::command]

@@ -26,3 +26,81 @@ fn transports_are_named_in_any_case() {
     assert_eq!(parse_transport(Some("TLS")).ok(), Some(Transport::Tls));
     assert!(parse_transport(Some("sctp")).is_err());
 }
+
+#[tokio::test]
+async fn cancel_stops_the_wait_for_a_server_that_never_answers() {
+    let (cancel_tx, mut cancel) = watch::channel(false);
+    // The engine's first result never comes, as with a dead server.
+    let (_first_tx, first) = oneshot::channel();
+    let started = tokio::time::Instant::now();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = cancel_tx.send(true);
+    });
+    let err = registration_outcome(first, &mut cancel, Duration::from_secs(30))
+        .await
+        .expect_err("cancelled");
+    assert_eq!(err.code, CANCELLED);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_cancel_before_the_answer_wins_and_a_replaced_attempt_is_cancelled_too() {
+    let (cancel_tx, mut cancel) = watch::channel(true);
+    let (first_tx, first) = oneshot::channel();
+    let _ = first_tx.send(Ok(()));
+    let err = registration_outcome(first, &mut cancel, Duration::from_secs(1))
+        .await
+        .expect_err("cancel checked first");
+    assert_eq!(err.code, CANCELLED);
+    // A newer login drops this attempt's sender.
+    let (replaced_tx, mut replaced) = watch::channel(false);
+    drop(replaced_tx);
+    let err = until_cancelled(&mut replaced, std::future::pending::<()>())
+        .await
+        .expect_err("superseded");
+    assert_eq!(err.code, CANCELLED);
+    drop(cancel_tx);
+}
+
+#[tokio::test]
+async fn registration_results_become_the_codes_the_form_shows() {
+    let (_cancel_tx, mut cancel) = watch::channel(false);
+    let (first_tx, first) = oneshot::channel();
+    let _ = first_tx.send(Ok(()));
+    assert!(
+        registration_outcome(first, &mut cancel, Duration::from_secs(1))
+            .await
+            .is_ok()
+    );
+    let (first_tx, first) = oneshot::channel();
+    let _ = first_tx.send(Err("401 Unauthorized".to_string()));
+    let err = registration_outcome(first, &mut cancel, Duration::from_secs(1))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code, "wrong_password");
+    let (_first_tx, first) = oneshot::channel::<Result<(), String>>();
+    let err = registration_outcome(first, &mut cancel, Duration::from_millis(50))
+        .await
+        .expect_err("silent server");
+    assert_eq!(
+        (err.code.as_str(), err.message.as_str()),
+        ("registration_failed", "the server did not answer")
+    );
+}
+
+#[test]
+fn a_keychain_that_cannot_keep_the_password_is_said_out_loud() {
+    use crate::secrets::SecretError;
+    let refused = || {
+        Err(SecretError::Unavailable(
+            "no Secret Service on the session bus".into(),
+        ))
+    };
+    let notice = keychain_notice(true, refused()).expect("the user is told");
+    assert_eq!(notice.code, "keychain_unavailable");
+    assert!(notice.message.contains("no Secret Service"));
+    // Nothing to say when it worked, or when only forgetting failed (nothing was promised).
+    assert!(keychain_notice(true, Ok(())).is_none());
+    assert!(keychain_notice(false, refused()).is_none());
+}

@@ -43,6 +43,15 @@ pub fn voicemail_number(services: &[ServiceNumber]) -> Option<String> {
         .filter(|n| !n.is_empty())
 }
 
+/// The echo test's number among the services, for the first-run hint on the start page.
+pub fn echo_number(services: &[ServiceNumber]) -> Option<String> {
+    services
+        .iter()
+        .find(|s| s.id == "echo")
+        .map(|s| s.number.trim().to_string())
+        .filter(|n| !n.is_empty())
+}
+
 type OnVoicemail = Box<dyn Fn(Option<String>) + Send + Sync>;
 
 /// Loads the list with every search refresh (it is a few bytes) and reports the voicemail
@@ -114,5 +123,21 @@ mod tests {
         }
         assert_eq!(voicemail_number(&services).as_deref(), Some("8000"));
         assert_eq!(voicemail_number(&[]), None);
+        assert_eq!(echo_number(&services), None);
+    }
+
+    #[test]
+    fn the_echo_test_is_found_by_its_number_and_names_and_gives_the_hint_its_number() {
+        let services = [
+            ServiceNumber::voicemail("8000"),
+            ServiceNumber::echo_test("9999"),
+        ];
+        let index = koppla_search::SearchIndex::build(entries(&services, "sv"));
+        for query in ["9999", "ljudtest", "echo"] {
+            let found = index.search(query, 5);
+            assert_eq!(found.total, 1, "{query}");
+        }
+        assert_eq!(echo_number(&services).as_deref(), Some("9999"));
+        assert_eq!(voicemail_number(&services).as_deref(), Some("8000"));
     }
 }

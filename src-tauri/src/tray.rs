@@ -242,6 +242,7 @@ mod tests {
             registered,
             registration_error: None,
             switch_features: true,
+            echo_number: None,
         }
     }
 

@@ -176,20 +176,45 @@ const calls = new MockCalls(
   },
 );
 
-/** Like the Rust command: reports "connecting", waits for registration, then answers or rejects. */
+/** Ends the login under way (`login_cancel`); set while one waits. */
+let cancelLogin: (() => void) | null = null;
+
+/** Like koppla_vaxel::model::normalise_username for the names tests type (no refusals here). */
+const storedName = (typed: string) =>
+  typed.trim().normalize("NFKD").replace(/[\u0300-\u036f']/g, "").toLowerCase().replace(/\s+/g, ".");
+
+/** Like the Rust command: reports "connecting", waits for registration, then answers or rejects.
+ * A server named `dead.*` never answers, so only Cancel ends the wait. */
 async function login(request: LoginRequest): Promise<SessionView> {
   if (!request.username.trim()) fail("invalid_input", "enter your user name");
   if (request.kind !== "builtin" && !request.server?.trim()) fail("invalid_input", "enter the server address");
-  setSession({ state: "connecting", username: request.username });
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  setSession({ state: "connecting", username: request.username.trim() });
+  const silent = request.server?.trim().startsWith("dead.") ?? false;
+  const cancelled = await new Promise<boolean>((resolve) => {
+    cancelLogin = () => resolve(true);
+    if (!silent) setTimeout(() => resolve(false), 200);
+  });
+  cancelLogin = null;
+  if (cancelled) {
+    setSession({ state: "loggedOut", error: null, last_username: null, last_kind: null });
+    return fail("cancelled", "the login was cancelled");
+  }
   if (request.password === "fel") {
     setSession({ state: "loggedOut", error: null, last_username: request.username, last_kind: request.kind });
     return fail("wrong_password", "wrong user name or password");
   }
   state.settings.stayLoggedIn = request.stayLoggedIn;
-  const online: SessionView = { state: "online", kind: request.kind, username: request.username,
-    display_name: "Test Testsson", registered: true, registration_error: null, switch_features: request.kind !== "sip" };
+  const switchFeatures = request.kind !== "sip";
+  // Koppla Växel answers its stored form of the name and lists its echo test.
+  const online: SessionView = { state: "online", kind: request.kind,
+    username: switchFeatures ? storedName(request.username) : request.username,
+    display_name: "Test Testsson", registered: true, registration_error: null, switch_features: switchFeatures,
+    ...(switchFeatures ? { echo_number: "9999" } : {}) };
   setSession(online);
+  // `?nokeychain` in the page address: no OS keychain, so "stay logged in" cannot keep the password.
+  if (request.stayLoggedIn && new URLSearchParams(location.search).has("nokeychain")) {
+    void emit("engine-notice", { code: "keychain_unavailable", message: "no Secret Service on the session bus" });
+  }
   return online;
 }
 
@@ -274,6 +299,9 @@ mockIPC(
         return state.session;
       case "login":
         return login(payload.request as LoginRequest);
+      case "login_cancel":
+        cancelLogin?.();
+        return null;
       case "logout": {
         const last = state.session.state === "online" ? state.session : null;
         const session: SessionView = { state: "loggedOut", error: null, last_username: last?.username ?? null,

@@ -104,6 +104,8 @@ export const openExternal = (url: string) => invoke<void>("open_external", { url
 export const sessionGet = () => invoke<SessionView>("session_get");
 export const login = (request: LoginRequest) => invoke<SessionView>("login", { request });
 export const logout = () => invoke<SessionView>("logout");
+/** Stops the login under way (the "Connecting…" view's Cancel); the login answers "cancelled". */
+export const loginCancel = () => invoke<null>("login_cancel");
 
 // Calls
 export const callsList = () => invoke<CallView[]>("calls_list");

@@ -40,6 +40,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   emailSeparator: "semicolon",
   campOnReminderSecs: 30,
   voicemailNumber: null,
+  echoHintDismissed: false,
 };
 
 function fresh(): MockState {

@@ -42,4 +42,8 @@ campOnReminderSecs: number,
  * What "Call voicemail" dials when the server does not say (RFC 3842 Message-Account) and
  * the account has no Koppla Växel: e.g. Asterisk's `*97`.
  */
-voicemailNumber: string | null, };
+voicemailNumber: string | null, 
+/**
+ * The start page's first-run hint (call the echo test) was closed for good.
+ */
+echoHintDismissed: boolean, };

@@ -13,4 +13,9 @@ last_username: string | null, last_kind: AccountKind | null, } | { "state": "con
 /**
  * Activity, directory and voicemail exist only with Koppla Växel.
  */
-switch_features: boolean, };
+switch_features: boolean, 
+/**
+ * The switch's echo-test number (Koppla Växel's service list), for the start page's
+ * "call it to test your sound" hint; none with other servers.
+ */
+echo_number?: string, };

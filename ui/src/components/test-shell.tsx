@@ -12,6 +12,7 @@ export const TEST_SETTINGS: AppSettings = {
   callKeys: { answer: "Ctrl+Shift+A", hangup: "Ctrl+Shift+E", hold: "Ctrl+Shift+H", mute: "Ctrl+Shift+M", focusSearch: "Ctrl+F" },
   externalAppOpen: "off", messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
   emailSeparator: "semicolon", campOnReminderSecs: 30, voicemailNumber: null,
+  echoHintDismissed: false,
 };
 
 export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: PlaceTarget[] } {

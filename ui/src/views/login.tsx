@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { useShell } from "../context";
-import { translateErrorCode } from "../i18n";
-import { asUiError, login, sessionGet, type SessionView } from "../ipc";
+import { asUiError, login, loginCancel, sessionGet, type SessionView } from "../ipc";
 import type { AccountKind } from "../bindings/AccountKind";
+import { fieldsMissing, keepsPassword, messageAfterRefusal, shownMessage, type LoginMessage } from "./login-form";
 
 type Tab = "vaxel" | "sip";
 type Method = "password" | "sms";
@@ -14,6 +14,8 @@ interface Props {
 /**
  * Login to Koppla Växel (built-in or at an address) or to any SIP server. The SMS-code method is
  * shown but says plainly that it is not available: there is no backend command for it yet.
+ * A first-time user reads here what the built-in switch is and which user names work; while
+ * connecting, Cancel stops the attempt and brings the form back as it was filled in.
  */
 export function LoginView({ session }: Props) {
   const { t, lang, settings, setSession } = useShell();
@@ -28,8 +30,9 @@ export function LoginView({ session }: Props) {
   const [stay, setStay] = useState(settings.stayLoggedIn);
   const [mobile, setMobile] = useState("");
   const [smsAsked, setSmsAsked] = useState(false);
-  const [missing, setMissing] = useState(false);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [own, setOwn] = useState<LoginMessage>(null);
+  const [sent, setSent] = useState(false);
+  const [cancelling, setCancelling] = useState(false);
 
   if (session.state === "connecting") {
     return (
@@ -37,21 +40,36 @@ export function LoginView({ session }: Props) {
         <p class="connecting" role="status" data-testid="connecting">
           {t("login.connecting", { user: session.username })}
         </p>
+        <div class="actions center">
+          <button
+            data-testid="login-cancel"
+            disabled={cancelling}
+            onClick={() => {
+              setCancelling(true);
+              // The backend answers the login under way with "cancelled" and reports the form.
+              void loginCancel().catch(() => setCancelling(false));
+            }}
+          >
+            {t("login.cancel")}
+          </button>
+        </div>
       </main>
     );
   }
 
   const kind: AccountKind = tab === "sip" ? "sip" : remote ? "vaxel" : "builtin";
   const needsServer = kind !== "builtin";
+  const message = shownMessage(own, sent, last?.error);
 
   const submit = (event: Event) => {
     event.preventDefault();
-    if (!username.trim() || !password || (needsServer && !server.trim())) {
-      setMissing(true);
+    if (fieldsMissing({ kind, server, username, password })) {
+      setOwn({ kind: "missing" });
       return;
     }
-    setMissing(false);
-    setFailure(null);
+    setOwn(null);
+    setSent(true);
+    setCancelling(false);
     const request = {
       kind,
       server: needsServer ? server.trim() : null,
@@ -60,15 +78,15 @@ export function LoginView({ session }: Props) {
       transport: tab === "sip" ? transport : null,
       stayLoggedIn: stay,
     };
-    setPassword("");
     login(request)
       .then((next) => {
         // "connecting" is followed by a session event; applying it here could overwrite a newer one.
         if (next.state !== "connecting") setSession(next);
       })
       .catch(async (error) => {
-        const { code, message } = asUiError(error);
-        setFailure(translateErrorCode(lang, code, message));
+        const { code, message: detail } = asUiError(error);
+        setOwn(messageAfterRefusal(lang, code, detail));
+        if (!keepsPassword(code)) setPassword("");
         // The form must come back even if no loggedOut event follows the failure.
         setSession(await sessionGet().catch(() => ({ state: "loggedOut" as const, error: null, last_username: request.username, last_kind: kind })));
       });
@@ -100,6 +118,12 @@ export function LoginView({ session }: Props) {
               <input type="radio" name="where" checked={!remote} onChange={() => setRemote(false)} />
               {t("login.builtin")}
             </label>
+            {!remote && (
+              <div class="about" data-testid="login-builtin-about">
+                <p>{t("login.builtinAbout")}</p>
+                <p>{t("login.builtinColleagues")}</p>
+              </div>
+            )}
             <label class="check">
               <input type="radio" name="where" checked={remote} data-testid="login-remote" onChange={() => setRemote(true)} />
               {t("login.remote")}
@@ -165,8 +189,15 @@ export function LoginView({ session }: Props) {
               data-testid="login-username"
               value={username}
               autoComplete="username"
+              aria-describedby={tab === "vaxel" ? "username-rules" : undefined}
               onInput={(e) => setUsername(e.currentTarget.value)}
             />
+            {/* Koppla Växel's own rules (model::normalise_username); other SIP servers have theirs. */}
+            {tab === "vaxel" && (
+              <small class="hint" id="username-rules" data-testid="login-username-rules">
+                {t("login.usernameRules")}
+              </small>
+            )}
           </label>
           <label>
             {t("login.password")}
@@ -191,10 +222,9 @@ export function LoginView({ session }: Props) {
           <label class="check">
             <input type="checkbox" checked={stay} onChange={(e) => setStay(e.currentTarget.checked)} /> {t("login.stay")}
           </label>
-          {missing && <p class="error">{t("login.missingFields")}</p>}
-          {(failure ?? last?.error) && (
+          {message && (
             <p class="error" role="alert" data-testid="login-error">
-              {t("login.failed", { error: failure ?? last?.error ?? "" })}
+              {message.kind === "missing" ? t("login.missingFields") : t("login.failed", { error: message.error })}
             </p>
           )}
           <button type="submit" class="primary" data-testid="login-submit">

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { OwnActivity } from "../components/activity";
 import { ContactField } from "../components/contact-field";
+import { EchoHint } from "../components/echo-hint";
 import { QueuesPanel } from "../components/queues";
 import { SearchHit } from "../components/search-hit";
 import { showTypedNumber, TypedNumber } from "../components/typed-number";
@@ -126,6 +127,13 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
       <div class="me">
         <div>
           <strong>{session.display_name ?? session.username}</strong>
+          {/* The switch may store the name differently from how it was typed (Anna Öberg is
+              anna.oberg): say which name is the account, for the next login and for phones. */}
+          {session.display_name && session.display_name !== session.username && (
+            <small class="hint" data-testid="me-username">
+              {t("start.signedInAs", { user: session.username })}
+            </small>
+          )}
           {session.switch_features && <OwnActivity />}
         </div>
         {missed > 0 && (
@@ -134,6 +142,8 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
           </button>
         )}
       </div>
+
+      {session.echo_number && !request && <EchoHint number={session.echo_number} />}
 
       {request && (
         <div class="dial-request" role="dialog" data-testid="dial-request">
