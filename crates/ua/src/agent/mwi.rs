@@ -140,7 +140,7 @@ impl UserAgent {
         }
         let (code, summary) = if !self.cfg.mwi {
             (489, None)
-        } else if !self.from_server(source, transport) {
+        } else if !self.is_from_server(source, transport) {
             // Anyone could otherwise light the lamp or change what the voicemail key dials.
             (403, None)
         } else {

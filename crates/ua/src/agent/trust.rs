@@ -55,7 +55,7 @@ impl UserAgent {
     }
 
     /// Whether `source` is our registrar / outbound proxy (any of its located addresses).
-    pub(super) fn from_server(&self, source: SocketAddr, transport: Transport) -> bool {
+    pub(super) fn is_from_server(&self, source: SocketAddr, transport: Transport) -> bool {
         self.cfg
             .account
             .server
@@ -75,7 +75,7 @@ impl UserAgent {
             return true;
         }
         let msg = SipMessage::Request(req.clone());
-        if message::to_tag(&msg).is_some() || self.from_server(source, transport) {
+        if message::to_tag(&msg).is_some() || self.is_from_server(source, transport) {
             return true;
         }
         // An attended transfer's INVITE may come straight from the transferee (a Refer-To
