@@ -93,7 +93,7 @@ test("stay logged in without a keychain: logged in, and told the password is ask
   await page.getByTestId("login-submit").click();
   await page.getByTestId("search").waitFor();
   const notice = await text(page.getByTestId("notice").locator("span"));
-  assert.match(notice, /lösenordet kunde inte sparas i datorns nyckelring/);
+  assert.match(notice, /du är inloggad, men lösenordet kunde inte sparas i datorns nyckelring/);
   assert.match(notice, /frågar efter det nästa gång/);
   assert.match(await text(page.getByTestId("registration")), /Registrerad/);
   await page.screenshot({ path: `${shots}/firstrun-nokeychain.png` });

@@ -11,8 +11,9 @@ interface Props {
  * shows until the user says they have seen it, not only on the very first start.
  */
 export function EchoHint({ number }: Props) {
-  const { t, settings, saveSettings, place } = useShell();
-  if (settings.echoHintDismissed) return null;
+  const { t, settings, saveSettings, place, calls } = useShell();
+  // A tip is for a quiet moment: during a call the 420 px window needs the room for the call.
+  if (settings.echoHintDismissed || calls.some((call) => call.phase !== "ended")) return null;
   return (
     <aside class="first-run" data-testid="echo-hint" aria-label={t("start.echoCall", { number })}>
       <p>{t("start.echoHint", { number })}</p>

@@ -133,7 +133,7 @@ export const en: Record<TextKey, string> = {
   "error.voicemail_unplayable": "the message cannot be played (the file is damaged): {message}",
   "error.not_supported": "the server does not support this (it needs Koppla Växel)",
   "error.cancelled": "the login was cancelled",
-  "error.keychain_unavailable": "the password could not be saved in this computer's keychain, so Koppla will ask for it the next time you start. You are logged in now",
+  "error.keychain_unavailable": "you are logged in, but the password could not be saved in this computer's keychain – Koppla will ask for it the next time you start",
   "error.builtin_other_user": "the built-in switch already has the account {message} – log in with that",
   "error.password_too_short": "choose a password of at least 4 characters",
   "error.username_too_long": "a user name may be at most 64 characters",

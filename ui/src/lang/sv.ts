@@ -131,7 +131,7 @@ export const sv = {
   "error.voicemail_unplayable": "meddelandet går inte att spela upp (filen är skadad): {message}",
   "error.not_supported": "servern stöder inte det (det kräver Koppla Växel)",
   "error.cancelled": "inloggningen avbröts",
-  "error.keychain_unavailable": "lösenordet kunde inte sparas i datorns nyckelring, så Koppla frågar efter det nästa gång du startar. Du är inloggad nu",
+  "error.keychain_unavailable": "du är inloggad, men lösenordet kunde inte sparas i datorns nyckelring – Koppla frågar efter det nästa gång du startar",
   "error.builtin_other_user": "den inbyggda växeln har redan kontot {message} – logga in med det",
   "error.password_too_short": "välj ett lösenord på minst 4 tecken",
   "error.username_too_long": "användarnamnet får vara högst 64 tecken",

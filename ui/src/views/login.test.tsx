@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { AppSettings, LoginRequest, SessionView } from "../ipc";
+import type { AppSettings, CallView, LoginRequest, SessionView } from "../ipc";
 import { EchoHint } from "../components/echo-hint";
 import { testShell, TEST_SETTINGS, WithShell } from "../components/test-shell";
 import { LoginView } from "./login";
@@ -29,6 +29,8 @@ vi.mock("../ipc", async (original) => ({
 }));
 
 type Offline = Exclude<SessionView, { state: "online" }>;
+const CALL: CallView = { id: 1, direction: "outgoing", remote: "9999", remoteName: "Ljudtest", phase: "established",
+  endReason: null, startedAt: 0, answeredAt: 0, muted: false, recording: false };
 const LOGGED_OUT: Offline = { state: "loggedOut", error: null, last_username: null, last_kind: null };
 
 const root = document.createElement("div");
@@ -183,5 +185,22 @@ describe("the first-run hint", () => {
   it("stays away once closed", async () => {
     await hint({ ...TEST_SETTINGS, echoHintDismissed: true });
     expect(q("echo-hint")).toBeNull();
+  });
+
+  it("makes room during a call and comes back after it", async () => {
+    const shell = testShell({ calls: [CALL] });
+    const draw = (s: typeof shell) =>
+      act(() =>
+        render(
+          <WithShell shell={s}>
+            <EchoHint number="9999" />
+          </WithShell>,
+          root,
+        ),
+      );
+    await draw(shell);
+    expect(q("echo-hint")).toBeNull();
+    await draw(testShell({ calls: [{ ...CALL, phase: "ended" }] }));
+    expect(q("echo-hint")).not.toBeNull();
   });
 });
