@@ -133,6 +133,13 @@ impl Lab {
                 }
             }
         }
+        if let (Some(400), Some(m)) = (code, &first) {
+            // Issue 19 item 1: a 400 says what was wrong, in a Warning or its reason phrase.
+            if !m.has_header("Warning") && m.status_line().trim() == "400 Bad Request" {
+                row.problems
+                    .push("400 without a Warning or reason saying what was wrong".into());
+            }
+        }
         if let (Some(want), Some(m)) = (&case.cseq_method, &first) {
             if m.cseq_method().as_deref() != Some(want.as_str()) {
                 row.problems.push(format!("answer is not to the {want}"));
