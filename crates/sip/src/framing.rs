@@ -85,7 +85,10 @@ impl StreamDecoder {
         };
         let head = String::from_utf8_lossy(&self.buf[..end]);
         let len = content_length(&head)?;
-        let total = end + 4 + len;
+        // Saturating: a Content-Length near usize::MAX must not wrap around to a small total,
+        // which would cut the message short and frame the rest of the stream as the next
+        // message (found by the `stream` fuzz target).
+        let total = (end + 4).saturating_add(len);
         if total > MAX_MESSAGE_SIZE {
             return Err(FramingError::BadContentLength(len.to_string()));
         }
@@ -117,6 +120,19 @@ mod tests {
 
     const MSG: &[u8] =
         b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nl: 5\r\n\r\nhello";
+
+    #[test]
+    fn a_content_length_near_the_integer_limit_is_refused_not_wrapped() {
+        for len in [u64::MAX, u64::MAX - 30, u64::MAX - 200] {
+            let mut dec = StreamDecoder::new();
+            dec.push(format!("INVITE sip:a@b SIP/2.0\r\nContent-Length: {len}\r\n\r\n").as_bytes());
+            dec.push(MSG);
+            assert!(
+                matches!(dec.next_message(), Err(FramingError::BadContentLength(_))),
+                "{len}"
+            );
+        }
+    }
 
     #[test]
     fn splits_back_to_back_messages_fed_byte_by_byte() {
