@@ -312,7 +312,7 @@ mod tests {
         // The seed that answers our INVITE must really establish the call (placeholders work).
         let answer = seeds
             .iter()
-            .find(|s| s.starts_with(b"SIP/2.0 200"))
+            .find(|s| s.starts_with(b"SIP/2.0 200") && s.windows(10).any(|w| w == b"\nContact: "))
             .expect("a seed answering the INVITE");
         let mut h = AgentHarness::new();
         let first = answer.split(|b| *b == 0).next().unwrap_or_default();
@@ -322,6 +322,21 @@ mod tests {
             h.ua.calls().first().map(|c| c.1),
             Some(crate::CallState::Established)
         );
+    }
+
+    #[test]
+    fn an_answer_without_contact_ends_the_call() {
+        // Found by the fuzzer: the 2xx makes no dialog, so nothing would ever end the call.
+        let seed = seeds("agent_input")
+            .into_iter()
+            .find(|s| s.windows(8).any(|w| w == b"Catonct:"))
+            .expect("the answer_without_contact seed");
+        let mut h = AgentHarness::new();
+        let first = seed.split(|b| *b == 0).next().unwrap_or_default();
+        let bytes = h.fill_in(first);
+        h.deliver(&bytes, REGISTRAR, Transport::Udp);
+        assert!(h.ua.calls().is_empty(), "{:?}", h.ua.calls());
+        agent_input(&seed);
     }
 
     #[test]

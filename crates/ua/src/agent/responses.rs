@@ -207,7 +207,17 @@ impl UserAgent {
             }
             return Ok(());
         }
-        let dialog = Dialog::from_uac(&call.invite, &resp)?;
+        let dialog = match Dialog::from_uac(&call.invite, &resp) {
+            Ok(d) => d,
+            Err(e) => {
+                // A 2xx we cannot make a dialog of (no To tag or no usable Contact) can be
+                // neither ACKed nor hung up; the INVITE transaction is over, so nothing else
+                // would ever end the call (found by the agent_input fuzz target). The far end
+                // gives up on its unACKed 2xx by itself.
+                self.end_call(id, &end_reason(message::status(&resp)), now);
+                return Err(e.into());
+            }
+        };
         call.dialog = Some(dialog);
         let mut media_err = None;
         if let Some(offer) = &call.offer {
