@@ -105,27 +105,70 @@ pub fn sip_input(core: &mut SipCore, data: &[u8]) {
     while core.poll_event().is_some() {}
 }
 
-/// PIDF parsing and activity mapping.
+/// PIDF parsing and activity mapping: what a PUBLISH maps to is a configured activity, and the
+/// document the switch itself would send for that activity maps back to it.
 pub fn pidf_input(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(p) = crate::sip::presence::parse_pidf(text) {
-            let _ = crate::sip::presence::choice_from_published(
-                &Activities::new(default_activities()),
-                &p,
-            );
-        }
-    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(published) = crate::sip::pidf::parse_pidf(text) else {
+        return;
+    };
+    let activities = Activities::new(default_activities());
+    let Some(choice) = crate::sip::presence::choice_from_published(&activities, &published) else {
+        return;
+    };
+    let Some(def) = activities.get(&choice.activity_id) else {
+        panic!("mapped to unknown activity {:?}", choice.activity_id);
+    };
+    let ours = crate::sip::pidf::pidf("sip:alice@koppla", def, &choice, true);
+    let back = crate::sip::pidf::parse_pidf(&ours)
+        .unwrap_or_else(|e| panic!("our own PIDF does not parse ({e}): {ours}"));
+    let again = crate::sip::presence::choice_from_published(&activities, &back);
+    assert_eq!(
+        again.map(|c| c.activity_id),
+        Some(choice.activity_id),
+        "{ours}"
+    );
 }
 
-/// SDP inspection and relay rewriting.
+/// SDP inspection and relay rewriting: a rewritten body sends audio to the relay and nowhere
+/// else (every other stream refused with port 0), and a local answer names the local address
+/// and the one payload type it accepted.
 pub fn sdp_input(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = crate::sip::sdp::audio_addr(&text);
     let relay = SocketAddr::from(([127, 0, 0, 1], 40000));
     if let Some(out) = crate::sip::sdp::rewrite_audio(&text, relay) {
-        let _ = crate::sip::sdp::audio_addr(&out);
+        let found = crate::sip::sdp::audio_addr(&out);
+        assert!(
+            found.is_none() || found == Some(relay),
+            "{found:?} in {out:?}"
+        );
+        let ports: Vec<&str> = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("m="))
+            .filter_map(|m| m.split(' ').nth(1))
+            .collect();
+        assert!(
+            ports.iter().all(|p| *p == "0" || *p == "40000")
+                && ports.iter().filter(|p| **p == "40000").count() == 1,
+            "ports {ports:?} in {out:?}"
+        );
     }
-    let _ = crate::sip::sdp::local_answer(&text, 0, relay, 1);
+    let local = SocketAddr::from(([127, 0, 0, 1], 30004));
+    if let Some(answer) = crate::sip::sdp::local_answer(&text, 0, local, 1) {
+        assert_eq!(
+            crate::sip::sdp::audio_addr(&answer),
+            Some(local),
+            "{answer:?}"
+        );
+        assert_eq!(
+            crate::sip::sdp::first_audio_pt(&answer),
+            Some(0),
+            "{answer:?}"
+        );
+    }
 }
 
 /// Config TOML parsing: a configuration that loads writes back out (`toml::to_string`) to text
@@ -272,6 +315,30 @@ mod tests {
         v.sort();
         assert!(v.len() >= 2, "{target} seeds missing");
         v
+    }
+
+    #[test]
+    fn presence_and_sdp_seeds_reach_the_checks() {
+        let activities = Activities::new(default_activities());
+        for s in seeds_of("pidf_input") {
+            let text = std::str::from_utf8(&s).expect("seed is UTF-8");
+            let published = crate::sip::pidf::parse_pidf(text).expect("seed parses");
+            assert!(crate::sip::presence::choice_from_published(&activities, &published).is_some());
+            pidf_input(&s);
+            for cut in 0..s.len() {
+                pidf_input(&s[..cut]);
+            }
+        }
+        let relay = SocketAddr::from(([127, 0, 0, 1], 40000));
+        for s in seeds_of("sdp_input") {
+            let text = String::from_utf8_lossy(&s);
+            let out = crate::sip::sdp::rewrite_audio(&text, relay).expect("seed has audio");
+            assert_eq!(crate::sip::sdp::audio_addr(&out), Some(relay));
+            sdp_input(&s);
+            for cut in 0..s.len() {
+                sdp_input(&s[..cut]);
+            }
+        }
     }
 
     #[test]
