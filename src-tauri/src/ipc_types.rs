@@ -149,6 +149,10 @@ pub struct AppSettings {
     pub hotkey: String,
     pub answer_with_enter: bool,
     pub auto_answer: bool,
+    /// Take calls sent straight to this computer from any address, not only those that come
+    /// through the server the app is logged in to (decision 0303). Off: the server's rules
+    /// (blocked callers, forwarding) cannot be bypassed and scanners cannot ring the phone.
+    pub accept_direct_calls: bool,
     pub incoming_popup: bool,
     pub notifications: bool,
     /// Debounce of the search box in milliseconds; never below 50.
@@ -189,6 +193,7 @@ impl Default for AppSettings {
             hotkey: "F8".into(),
             answer_with_enter: true,
             auto_answer: false,
+            accept_direct_calls: false,
             incoming_popup: true,
             notifications: true,
             search_delay_ms: 80,

@@ -240,8 +240,10 @@ async fn connect(
     if transport == Transport::Tls {
         transport_config.tls = Some(tls_for(&target.domain)?);
     }
+    let mut ua = UaConfig::new(account, bind);
+    ua.accept_direct_requests = state.settings().accept_direct_calls;
     let config = RuntimeConfig {
-        ua: UaConfig::new(account, bind),
+        ua,
         transport: transport_config,
         auto_answer: state.settings().auto_answer,
         audio: Box::new(crate::audio::DeviceAudio::new(

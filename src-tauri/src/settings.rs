@@ -115,6 +115,16 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
         // "Call voicemail" dials the new number at once.
         crate::voicemail::show(&app);
     }
+    if saved.accept_direct_calls != previous.accept_direct_calls {
+        // The running session follows at once; the next login reads the setting anyway.
+        if let Ok((commands, _)) = crate::session::commands_and_domain(&state).await {
+            let _ = commands
+                .send(koppla_ua::runtime::Command::AcceptDirectRequests(
+                    saved.accept_direct_calls,
+                ))
+                .await;
+        }
+    }
     match refused {
         Some(err) => Err(err),
         None => Ok(saved),
@@ -154,6 +164,21 @@ mod tests {
             ..AppSettings::default()
         });
         assert_eq!(off.camp_on_reminder_secs, 0);
+    }
+
+    #[test]
+    fn direct_calls_are_off_by_default_and_kept_when_on() {
+        assert!(!AppSettings::default().accept_direct_calls);
+        let on = normalise(AppSettings {
+            accept_direct_calls: true,
+            ..AppSettings::default()
+        });
+        assert!(on.accept_direct_calls);
+        let old: AppSettings = serde_json::from_str(r#"{"language":"en"}"#).expect("old settings");
+        assert!(
+            !old.accept_direct_calls,
+            "settings saved before the option keep it off"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   hotkey: "F8",
   answerWithEnter: true,
   autoAnswer: false,
+  acceptDirectCalls: false,
   incomingPopup: true,
   notifications: true,
   searchDelayMs: 150,

@@ -12,7 +12,13 @@ export type AppSettings = {
 /**
  * "sv" or "en".
  */
-language: string, linkAction: LinkAction, hotkey: string, answerWithEnter: boolean, autoAnswer: boolean, incomingPopup: boolean, notifications: boolean, 
+language: string, linkAction: LinkAction, hotkey: string, answerWithEnter: boolean, autoAnswer: boolean, 
+/**
+ * Take calls sent straight to this computer from any address, not only those that come
+ * through the server the app is logged in to (decision 0303). Off: the server's rules
+ * (blocked callers, forwarding) cannot be bypassed and scanners cannot ring the phone.
+ */
+acceptDirectCalls: boolean, incomingPopup: boolean, notifications: boolean, 
 /**
  * Debounce of the search box in milliseconds; never below 50.
  */

@@ -5,7 +5,7 @@ import { translator } from "../i18n";
 import type { AppSettings, CallView, PlaceTarget } from "../ipc";
 
 export const TEST_SETTINGS: AppSettings = {
-  language: "sv", linkAction: "ask", hotkey: "F8", answerWithEnter: true, autoAnswer: false, incomingPopup: true,
+  language: "sv", linkAction: "ask", hotkey: "F8", answerWithEnter: true, autoAnswer: false, acceptDirectCalls: false, incomingPopup: true,
   notifications: true, searchDelayMs: 150, agc: true, minimalContactList: false, autostart: false,
   stayLoggedIn: true, viewMode: "normal", externalAppUrl: null, audioInput: null, audioOutput: null,
   audioRingtone: null, volume: 100,

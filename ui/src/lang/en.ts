@@ -358,6 +358,8 @@ export const en: Record<TextKey, string> = {
   "settings.campOnReminderHint": "A call you camped on a colleague blinks red this often while it waits. 0 = off.",
   "settings.voicemailNumber": "Voicemail number",
   "settings.voicemailNumberHint": "The number Call voicemail dials when the server names none, e.g. *97.",
+  "settings.acceptDirectCalls": "Take calls sent directly to this computer",
+  "settings.acceptDirectCallsHint": "Off: only calls through your server ring – its blocked callers and forwarding apply, and nobody can ring you by this computer's address alone. Turn on for calls between computers without a server in between.",
   "settings.externalApp": "External application (URL with {number})",
   "settings.externalAppInvalid": "The address must start with http:// or https:// and contain {number}.",
   "settings.saved": "Saved",

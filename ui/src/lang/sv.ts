@@ -356,6 +356,8 @@ export const sv = {
   "settings.campOnReminderHint": "Ett samtal du köat hos en kollega blinkar rött så här ofta medan det väntar. 0 = av.",
   "settings.voicemailNumber": "Röstbrevlådans nummer",
   "settings.voicemailNumberHint": "Numret som Ring röstbrevlådan slår när servern inte anger något, t.ex. *97.",
+  "settings.acceptDirectCalls": "Ta emot samtal som skickas direkt till den här datorn",
+  "settings.acceptDirectCallsHint": "Av: bara samtal via din server ringer – dess spärrade nummer och vidarekopplingar gäller, och ingen kan ringa dig bara med datorns adress. Slå på för samtal mellan datorer utan server emellan.",
   "settings.externalApp": "Extern applikation (URL med {number})",
   "settings.externalAppInvalid": "Adressen måste börja med http:// eller https:// och innehålla {number}.",
   "settings.saved": "Sparat",

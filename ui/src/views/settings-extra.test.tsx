@@ -146,6 +146,25 @@ describe("external application in Settings", () => {
   });
 });
 
+describe("direct calls in Settings", () => {
+  it("is off by default under Advanced and turns on with the box", async () => {
+    const { saved, rerender } = savingShell();
+    const session = { state: "online", kind: "sip", username: "anna", display_name: null, registered: true,
+      registration_error: null, switch_features: false } as const;
+    rerender(() => <SettingsView session={session} />);
+    const box = q<HTMLInputElement>("setting-acceptDirectCalls")!;
+    expect(box.checked).toBe(false);
+    const group = box.closest("fieldset");
+    expect(group?.querySelector("legend")?.textContent).toBe("Avancerat");
+    expect(group?.textContent).toContain("Ta emot samtal som skickas direkt till den här datorn");
+    expect(group?.textContent).toContain("bara samtal via din server ringer");
+    box.click();
+    await settle();
+    expect(last(saved)?.acceptDirectCalls).toBe(true);
+    expect(q<HTMLInputElement>("setting-acceptDirectCalls")?.checked).toBe(true);
+  });
+});
+
 describe("message templates and the e-mail separator in Settings", () => {
   it("edits, adds and removes templates, dropping blanks", async () => {
     const { saved, rerender } = savingShell();

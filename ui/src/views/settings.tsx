@@ -248,6 +248,8 @@ export function SettingsView({ session }: Props) {
           />
         </label>
         {externalBad && <small class="error">{t("settings.externalAppInvalid")}</small>}
+        {flag(["acceptDirectCalls", "settings.acceptDirectCalls"])}
+        <small class="hint">{t("settings.acceptDirectCallsHint")}</small>
         <label>
           {t("settings.externalAppOpen")}
           <select
