@@ -189,6 +189,11 @@ pub struct ServerConfig {
     /// Seconds a call rings before it counts as missed (and goes to voicemail); users may
     /// override it with their own `ring_timeout_secs`.
     pub ring_timeout_secs: u32,
+    /// Seconds one side of an answered call not on hold may send no audio before the switch
+    /// hangs up both parties (its phone or network died; decision 0407). 0 turns it off,
+    /// otherwise 2 to 3600: phones that suppress silence send a packet at least every few
+    /// seconds, hence the 30 s default.
+    pub media_timeout_secs: u32,
     /// Directory for voicemail recordings (one subdirectory per user). Without it there is no
     /// voicemail; missed calls are still recorded.
     pub voicemail_dir: Option<PathBuf>,
@@ -226,6 +231,7 @@ impl Default for ServerConfig {
             stream_partial_message_secs: 10,
             stream_idle_secs: 3600 + 300,
             ring_timeout_secs: 25,
+            media_timeout_secs: 30,
             voicemail_dir: None,
             voicemail_max_secs: 120,
             voicemail_greeting: None,
@@ -499,6 +505,12 @@ impl Config {
                 "ring_timeout_secs must be at least 1".into(),
             ));
         }
+        if matches!(self.server.media_timeout_secs, 1 | 3601..) {
+            return Err(ConfigError::Invalid(format!(
+                "media_timeout_secs ({}) must be 0 (off) or 2 to 3600",
+                self.server.media_timeout_secs
+            )));
+        }
         if self.server.stream_partial_message_secs == 0 {
             return Err(ConfigError::Invalid(
                 "stream_partial_message_secs must be at least 1".into(),
@@ -673,6 +685,24 @@ short_number = "1001"
             Config::from_toml("[voicemail]\nnumber = \"\"\n"),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn the_media_timeout_defaults_to_30_s_and_is_off_or_2_to_3600() {
+        assert_eq!(Config::default().server.media_timeout_secs, 30);
+        for ok in [0, 2, 3600] {
+            let cfg = Config::from_toml(&format!("[server]\nmedia_timeout_secs = {ok}\n"));
+            assert_eq!(cfg.expect("valid").server.media_timeout_secs, ok);
+        }
+        for bad in [1, 3601, 30_000] {
+            assert!(
+                matches!(
+                    Config::from_toml(&format!("[server]\nmedia_timeout_secs = {bad}\n")),
+                    Err(ConfigError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

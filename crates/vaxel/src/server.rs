@@ -507,6 +507,9 @@ impl Vaxel {
         let stored = state.store.live_bindings(state.clock.now()).await?;
         tracing::info!(bindings = stored.len(), "registrations restored");
         core.restore_bindings(stored, std::time::Instant::now());
+        core.set_media_timeout(std::time::Duration::from_secs(u64::from(
+            config.server.media_timeout_secs,
+        )));
         for (u, _, _) in state.store.users().await? {
             let (new, old) = state.store.voicemail_counts(u.id).await?;
             core.mwi_changed(&u.username, new, old, std::time::Instant::now());

@@ -96,7 +96,7 @@ impl UserAgent {
         match req.method {
             Method::Bye => {
                 self.reply(&key, &req, 200, now)?;
-                self.end_call(id, "bye", now);
+                self.end_call(id, super::media_watch::bye_reason(&req), now);
                 Ok(())
             }
             Method::Invite => self.on_reinvite(id, key, req, now),

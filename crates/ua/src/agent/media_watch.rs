@@ -41,6 +41,21 @@ impl MediaWatch {
     }
 }
 
+/// The end reason a BYE gives: a normal hang-up, unless the BYE says it was sent because the
+/// call timed out (RFC 3326 `Reason: SIP;cause=408`), as a switch that releases a call whose
+/// audio died does (Koppla Växel, decision 0407): then the user learns the connection was
+/// lost rather than that the other party hung up.
+pub(super) fn bye_reason(req: &koppla_sip::Request) -> &'static str {
+    let timed_out = koppla_sip::reason::reasons(&req.headers)
+        .iter()
+        .any(|r| r.protocol == koppla_sip::reason::ReasonProtocol::Sip && r.cause == Some(408));
+    if timed_out {
+        CONNECTION_LOST
+    } else {
+        "bye"
+    }
+}
+
 impl UserAgent {
     /// The media session of `call` heard the peer at `at` (RTP or RTCP).
     pub fn media_heard(&mut self, call: CallId, at: Instant) {
@@ -95,6 +110,30 @@ impl UserAgent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bye_for_a_timed_out_call_says_connection_lost() {
+        let bye = |reason: &str| {
+            let text = format!(
+                "BYE sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKb\r\n\
+                 From: <sip:b@h>;tag=2\r\nTo: <sip:a@h>;tag=1\r\nCall-ID: c\r\nCSeq: 5 BYE\r\n\
+                 {reason}Content-Length: 0\r\n\r\n"
+            );
+            match koppla_sip::message::parse(text.as_bytes()) {
+                Ok(koppla_sip::SipMessage::Request(r)) => r,
+                other => panic!("not a request: {other:?}"),
+            }
+        };
+        assert_eq!(bye_reason(&bye("")), "bye");
+        assert_eq!(
+            bye_reason(&bye(
+                "Reason: SIP;cause=408;text=\"No audio: connection lost\"\r\n"
+            )),
+            CONNECTION_LOST
+        );
+        assert_eq!(bye_reason(&bye("Reason: Q.850;cause=16\r\n")), "bye");
+        assert_eq!(bye_reason(&bye("Reason: SIP;cause=200\r\n")), "bye");
+    }
 
     const T: Duration = Duration::from_secs(20);
 

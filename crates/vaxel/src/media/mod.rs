@@ -19,6 +19,7 @@ use koppla_media::rtp::{RtpHeader, RtpPacket};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -29,6 +30,9 @@ use tokio::task::JoinHandle;
 struct Peer {
     sdp: Option<SocketAddr>,
     latched: Option<SocketAddr>,
+    /// When a packet from this side last arrived: the core releases a call one side of which
+    /// went silent (its phone or network died; decision 0407).
+    heard: Option<Instant>,
 }
 
 impl Peer {
@@ -199,6 +203,7 @@ async fn relay_loop(caller: Arc<UdpSocket>, callee: Arc<UdpSocket>, peers: Arc<M
         let dest = match peers.lock() {
             Ok(mut p) => {
                 p[from_side].latched = Some(src);
+                p[from_side].heard = Some(Instant::now());
                 p[1 - from_side].dest()
             }
             Err(_) => return,
@@ -249,6 +254,12 @@ impl MediaControl for UdpMedia {
             relay.caller_side
         };
         Some(self.public(out))
+    }
+
+    fn relay_heard(&self, call_id: &str) -> Option<[Option<Instant>; 2]> {
+        let relay = self.calls.get(call_id)?.relay.as_ref()?;
+        let peers = relay.peers.lock().ok()?;
+        Some([peers[0].heard, peers[1].heard])
     }
 
     fn echo(&mut self, call_id: &str, _remote: Option<SocketAddr>) -> Option<SocketAddr> {
@@ -449,7 +460,11 @@ mod tests {
             .unwrap();
         assert_eq!(&buf[..n], b"from-bob");
         assert_eq!(src, for_alice);
+        let heard = media.relay_heard("c1").expect("a relayed call");
+        assert!(heard[0].is_some() && heard[1].is_some(), "both sides heard");
+        assert_eq!(media.relay_heard("no-such-call"), None);
         media.release("c1");
+        assert_eq!(media.relay_heard("c1"), None);
     }
 
     #[tokio::test]

@@ -112,6 +112,7 @@ impl QueueMedia {
             p[1] = Peer {
                 sdp: agent,
                 latched: None,
+                heard: None,
             };
         }
         let renumber = self.stream.lock().ok().and_then(|s| *s).map(Renumber::new);

@@ -112,6 +112,12 @@ pub trait MediaControl: Send {
     ) -> Option<SocketAddr> {
         None
     }
+    /// When each side of a relayed call (caller, callee) last sent a packet; `None` for a
+    /// call without a relay (a backend that cannot tell never has its calls released for
+    /// silence).
+    fn relay_heard(&self, _call_id: &str) -> Option<[Option<Instant>; 2]> {
+        None
+    }
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }
@@ -135,6 +141,9 @@ pub struct CoreConfig {
 }
 
 pub(crate) const MIN_EXPIRES: u32 = 60;
+/// The media timeout until [`SipCore::set_media_timeout`] says otherwise (`[server]
+/// media_timeout_secs`).
+pub const DEFAULT_MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, UPDATE, INFO, REFER, MESSAGE";
 
 pub struct SipCore {
@@ -164,6 +173,9 @@ pub struct SipCore {
     pub(crate) on_call: super::on_call::OnCall,
     /// Failed digest attempts per source and user (password guessing is refused for a while).
     throttle: AuthThrottle,
+    /// How long one side of an answered call may send no audio before the switch hangs the
+    /// call up (decision 0407; zero: never).
+    pub(crate) media_timeout: Duration,
 }
 
 /// First value of a header.
@@ -208,6 +220,7 @@ impl SipCore {
             transfers: Default::default(),
             on_call: Default::default(),
             throttle: AuthThrottle::default(),
+            media_timeout: DEFAULT_MEDIA_TIMEOUT,
         }
     }
 
@@ -552,6 +565,7 @@ impl SipCore {
         self.own
             .retain(|_, sent| now.saturating_duration_since(*sent) < Duration::from_secs(64));
         self.proxy_tick(now);
+        self.dead_media_tick(now);
         self.local_tick(now);
         self.presence_tick(now);
         self.queue_tick(now);

@@ -82,6 +82,7 @@ impl SipCore {
         };
         let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let from_caller = self.sent_by_caller(&call_id, tag_of(&req.headers, "From").as_deref());
+        self.watch_request(&call_id, from_caller, &req);
         let mut body = std::mem::take(&mut fwd.body);
         self.relay_body(&call_id, from_caller, &fwd.headers, &mut body);
         fwd.body = body;

@@ -2,6 +2,7 @@
 
 mod auth_throttle;
 mod core;
+mod dead_media;
 pub mod directory;
 pub mod driver;
 pub mod flow;

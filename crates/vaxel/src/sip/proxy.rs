@@ -31,6 +31,8 @@ pub(crate) struct CallInfo {
     /// The switch's users on the call (caller and callee where they are users); queue agents
     /// on such a call are busy.
     pub users: Vec<String>,
+    /// Whether its audio still flows (decision 0407).
+    pub watch: super::dead_media::MediaWatch,
 }
 
 impl CallInfo {
@@ -119,7 +121,7 @@ fn is_sdp(h: &Headers, body: &[u8]) -> bool {
 }
 
 impl SipCore {
-    fn is_us(&self, uri: &str) -> bool {
+    pub(crate) fn is_us(&self, uri: &str) -> bool {
         uri_addr(uri).is_some_and(|a| self.is_local_addr(a))
     }
 
@@ -178,6 +180,7 @@ impl SipCore {
         let Ok(text) = std::str::from_utf8(body) else {
             return;
         };
+        self.watch_sdp(call_id, from_caller, text);
         let remote = sdp::audio_addr(text);
         let Some(relay) = self.media.relay(call_id, from_caller, remote) else {
             return;
@@ -398,6 +401,7 @@ impl SipCore {
                 users: std::iter::once(caller.clone())
                     .chain(callee.clone())
                     .collect(),
+                watch: Default::default(),
             },
         );
         let ring_timeout = callee

@@ -100,6 +100,10 @@ impl SipCore {
                 self.end_late_answer(&tx.branches[idx], &raw, now);
             }
             200..=299 => {
+                if !tx.answered {
+                    let callee = tx.branches[idx].dest;
+                    self.watch_answered(&tx.request, tx.upstream, &raw, callee);
+                }
                 tx.branches[idx].final_code = Some(code);
                 tx.answered = true;
                 tx.done_at.get_or_insert(now);

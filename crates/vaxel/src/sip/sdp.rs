@@ -41,6 +41,35 @@ pub fn audio_addr(sdp: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port?))
 }
 
+/// Whether the SDP puts its audio on hold in either direction: `a=sendonly`, `recvonly` or
+/// `inactive` (for the audio stream or the whole session; the stream's own wins), or the old
+/// RFC 2543 `c=0.0.0.0`. One side of such a call sends no audio, and that is no fault.
+pub fn audio_on_hold(sdp: &str) -> bool {
+    if audio_addr(sdp).is_some_and(|a| a.ip().is_unspecified()) {
+        return true;
+    }
+    let (mut session, mut audio, mut in_audio, mut seen_audio) = (None, None, false, false);
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(rest) = line.strip_prefix("m=") {
+            // Only the first audio stream counts, as in audio_addr.
+            in_audio = rest.starts_with("audio ") && !seen_audio;
+            seen_audio |= in_audio;
+            continue;
+        }
+        let dir = match line {
+            "a=sendonly" | "a=recvonly" | "a=inactive" => Some(true),
+            "a=sendrecv" => Some(false),
+            _ => None,
+        };
+        match (dir, in_audio, seen_audio) {
+            (Some(d), true, _) => audio = Some(d),
+            (Some(d), false, false) => session = Some(d),
+            _ => {}
+        }
+    }
+    audio.or(session).unwrap_or(false)
+}
+
 /// Payload types of the first audio m-line, in the offerer's order of preference.
 pub fn audio_pts(sdp: &str) -> Vec<u8> {
     sdp.lines()
@@ -196,5 +225,28 @@ m=video 5000 RTP/AVP 96\r\nc=IN IP4 192.168.1.6\r\n";
         assert!(a.contains("m=audio 31000 RTP/AVP 0\r\n"));
         assert!(a.contains("a=rtpmap:0 PCMU/8000"));
         assert_eq!(audio_addr(&a), Some("127.0.0.1:31000".parse().unwrap()));
+    }
+
+    #[test]
+    fn hold_is_seen_in_the_audio_stream_the_session_or_a_zero_address() {
+        let sdp = |session: &str, media: &str, c: &str| {
+            format!(
+                "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 {c}\r\nt=0 0\r\n{session}\
+                 m=audio 4000 RTP/AVP 8\r\n{media}m=video 5000 RTP/AVP 96\r\na=inactive\r\n"
+            )
+        };
+        assert!(
+            !audio_on_hold(&sdp("", "", "10.0.0.1")),
+            "video inactive is not hold"
+        );
+        assert!(audio_on_hold(&sdp("", "a=sendonly\r\n", "10.0.0.1")));
+        assert!(audio_on_hold(&sdp("", "a=recvonly\r\n", "10.0.0.1")));
+        assert!(audio_on_hold(&sdp("a=inactive\r\n", "", "10.0.0.1")));
+        assert!(
+            !audio_on_hold(&sdp("a=inactive\r\n", "a=sendrecv\r\n", "10.0.0.1")),
+            "the stream's own attribute wins"
+        );
+        assert!(audio_on_hold(&sdp("", "", "0.0.0.0")), "RFC 2543 hold");
+        assert!(!audio_on_hold("not sdp at all"));
     }
 }

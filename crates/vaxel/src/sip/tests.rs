@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 mod auth_limits;
 mod calls;
 mod conformance;
+mod dead_media;
 mod on_call;
 mod park;
 mod pickup;
