@@ -185,7 +185,8 @@ pub struct ServerConfig {
     /// Seconds an accepted SIP stream connection may stay silent — no message and no
     /// keep-alive — before it is closed. Must exceed `max_expires`: a registered phone that
     /// never pings still refreshes its registration within that, over the same connection.
-    pub stream_idle_secs: u32,
+    /// Without it, `max_expires` + 300.
+    pub stream_idle_secs: Option<u32>,
     /// Seconds a call rings before it counts as missed (and goes to voicemail); users may
     /// override it with their own `ring_timeout_secs`.
     pub ring_timeout_secs: u32,
@@ -229,7 +230,7 @@ impl Default for ServerConfig {
             trunk: None,
             max_expires: 3600,
             stream_partial_message_secs: 10,
-            stream_idle_secs: 3600 + 300,
+            stream_idle_secs: None,
             ring_timeout_secs: 25,
             media_timeout_secs: 30,
             voicemail_dir: None,
@@ -516,12 +517,14 @@ impl Config {
                 "stream_partial_message_secs must be at least 1".into(),
             ));
         }
-        if self.server.stream_idle_secs <= self.server.max_expires {
-            return Err(ConfigError::Invalid(format!(
-                "stream_idle_secs ({}) must exceed max_expires ({}): a registered phone's \
-                 connection would be closed before it refreshes its registration",
-                self.server.stream_idle_secs, self.server.max_expires
-            )));
+        if let Some(idle) = self.server.stream_idle_secs {
+            if idle <= self.server.max_expires {
+                return Err(ConfigError::Invalid(format!(
+                    "stream_idle_secs ({idle}) must exceed max_expires ({}): a registered \
+                     phone's connection would be closed before it refreshes its registration",
+                    self.server.max_expires
+                )));
+            }
         }
         if self.server.realm.is_empty() {
             return Err(ConfigError::Invalid("realm must not be empty".into()));
@@ -709,7 +712,14 @@ short_number = "1001"
     fn stream_timeouts_default_sensibly_and_idle_must_outlast_a_registration() {
         let cfg = Config::default();
         assert_eq!(cfg.server.stream_partial_message_secs, 10);
-        assert!(cfg.server.stream_idle_secs > cfg.server.max_expires);
+        let idle = |cfg: &Config| cfg.server.stream_limits().idle.map(|d| d.as_secs());
+        assert_eq!(idle(&cfg), Some(3900));
+        let cfg = Config::from_toml("[server]\nmax_expires = 7200\n").unwrap();
+        assert_eq!(
+            idle(&cfg),
+            Some(7500),
+            "follows a longer registration by default"
+        );
         let cfg = Config::from_toml("[server]\nstream_partial_message_secs = 2\n").unwrap();
         assert_eq!(cfg.server.stream_partial_message_secs, 2);
         for bad in [

@@ -25,9 +25,13 @@ const MAX_CONNECTIONS: usize = 4096;
 impl crate::config::ServerConfig {
     /// The limits of accepted stream connections, from `stream_*_secs`.
     pub fn stream_limits(&self) -> StreamLimits {
+        // Longer than any registration we grant: a phone refreshes it over its connection.
+        let idle = self
+            .stream_idle_secs
+            .unwrap_or_else(|| self.max_expires.saturating_add(300));
         StreamLimits {
             partial_message: Duration::from_secs(self.stream_partial_message_secs.into()),
-            idle: Some(Duration::from_secs(self.stream_idle_secs.into())),
+            idle: Some(Duration::from_secs(idle.into())),
             ..StreamLimits::default()
         }
     }
