@@ -254,6 +254,11 @@ pub enum SessionView {
     LoggedOut {
         /// Why the last attempt failed, e.g. "wrong password".
         error: Option<String>,
+        /// That reason's error code, so the form can say it in the user's language (an automatic
+        /// login at start fails with no UI call to answer).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        error_code: Option<String>,
         /// The last account, to prefill the login form.
         last_username: Option<String>,
         last_kind: Option<AccountKind>,
@@ -274,6 +279,11 @@ pub enum SessionView {
         #[serde(skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         echo_number: Option<String>,
+        /// Why "stay logged in" could not keep the password in the OS keychain: the start page
+        /// says the next start will ask for it. None when it was kept or not asked for.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        password_not_saved: Option<String>,
     },
 }
 

@@ -83,6 +83,7 @@ impl Session {
             .clone()
             .unwrap_or(SessionView::LoggedOut {
                 error: None,
+                error_code: None,
                 last_username: None,
                 last_kind: None,
             })
@@ -104,6 +105,7 @@ fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
         display_name,
         switch_features,
         echo_number,
+        password_not_saved,
         ..
     } = state.session.view()
     {
@@ -117,6 +119,7 @@ fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
                 registration_error: error,
                 switch_features,
                 echo_number,
+                password_not_saved,
             },
         );
     }
@@ -311,6 +314,7 @@ async fn connect(
         registration_error: None,
         switch_features,
         echo_number,
+        password_not_saved: None,
     })
 }
 
@@ -458,10 +462,11 @@ async fn stop_active(app: &AppHandle) {
     state.search.set_remote_sources(Vec::new()).await;
 }
 
-async fn logged_out_view(app: &AppHandle, error: Option<String>) -> SessionView {
+async fn logged_out_view(app: &AppHandle, error: Option<&UiError>) -> SessionView {
     let last = load_last(app).await;
     SessionView::LoggedOut {
-        error,
+        error: error.map(|e| e.message.clone()),
+        error_code: error.map(|e| e.code.clone()),
         last_username: last.as_ref().map(|l| l.username.clone()),
         last_kind: last.map(|l| l.kind),
     }
@@ -526,17 +531,20 @@ pub async fn login(app: AppHandle, request: LoginRequest) -> UiResult<SessionVie
         }
     }
     match outcome {
-        Ok(view) => {
-            let username = match &view {
-                SessionView::Online { username, .. } => username.clone(),
-                _ => request.username.trim().to_string(),
-            };
-            remember(&app, &request, &username).await;
+        Ok(mut view) => {
+            if let SessionView::Online {
+                username,
+                password_not_saved,
+                ..
+            } = &mut view
+            {
+                *password_not_saved = remember(&app, &request, username).await;
+            }
             set_view(&app, view.clone());
             Ok(view)
         }
         Err(err) => {
-            let shown = (err.code != CANCELLED).then(|| err.message.clone());
+            let shown = (err.code != CANCELLED).then_some(&err);
             let view = logged_out_view(&app, shown).await;
             set_view(&app, view);
             Err(err)
@@ -565,8 +573,9 @@ pub fn login_cancel(app: AppHandle) {
 }
 
 /// Remembers the account for the next start under the name it logged in as (the switch's
-/// stored form), and keeps or forgets its password in the keychain.
-async fn remember(app: &AppHandle, request: &LoginRequest, username: &str) {
+/// stored form), and keeps or forgets its password in the keychain. Answers why "stay logged
+/// in" could not keep the password, for the start page to say.
+async fn remember(app: &AppHandle, request: &LoginRequest, username: &str) -> Option<String> {
     let state = app.state::<AppState>();
     let last = LastAccount {
         kind: request.kind,
@@ -586,22 +595,22 @@ async fn remember(app: &AppHandle, request: &LoginRequest, username: &str) {
     } else {
         crate::secrets::forget_password(&key)
     };
-    if let Some(notice) = keychain_notice(request.stay_logged_in, kept) {
-        let _ = app.emit(crate::recordings::NOTICE_EVENT, notice);
-    }
+    keychain_failure(request.stay_logged_in, kept)
 }
 
 /// What the user must hear about the keychain after logging in. Without one (Linux without a
 /// keyring service, a locked or refused keychain) "stay logged in" cannot keep its promise: the
 /// login stands, but the next start will ask for the password, and saying so beats a silent
-/// surprise. Forgetting a password that cannot be reached is only logged: nothing was promised.
-pub(crate) fn keychain_notice(
+/// surprise. It is a note on the start page, not an error notice: nothing failed that the user
+/// must act on now. Forgetting a password that cannot be reached is only logged: nothing was
+/// promised.
+pub(crate) fn keychain_failure(
     stay_logged_in: bool,
     kept: Result<(), crate::secrets::SecretError>,
-) -> Option<UiError> {
+) -> Option<String> {
     let err = kept.err()?;
     tracing::warn!(%err, "keychain unavailable; the password is asked for next time");
-    stay_logged_in.then(|| UiError::new("keychain_unavailable", err))
+    stay_logged_in.then(|| err.to_string())
 }
 
 #[tauri::command]

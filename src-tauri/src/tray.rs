@@ -243,6 +243,7 @@ mod tests {
             registration_error: None,
             switch_features: true,
             echo_number: None,
+            password_not_saved: None,
         }
     }
 
@@ -290,6 +291,7 @@ mod tests {
         );
         let logged_out = SessionView::LoggedOut {
             error: None,
+            error_code: None,
             last_username: None,
             last_kind: None,
         };

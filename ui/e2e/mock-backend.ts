@@ -206,15 +206,14 @@ async function login(request: LoginRequest): Promise<SessionView> {
   state.settings.stayLoggedIn = request.stayLoggedIn;
   const switchFeatures = request.kind !== "sip";
   // Koppla Växel answers its stored form of the name and lists its echo test.
+  // `?nokeychain` in the page address: no OS keychain, so "stay logged in" cannot keep the password.
+  const noKeychain = request.stayLoggedIn && new URLSearchParams(location.search).has("nokeychain");
   const online: SessionView = { state: "online", kind: request.kind,
     username: switchFeatures ? storedName(request.username) : request.username,
     display_name: "Test Testsson", registered: true, registration_error: null, switch_features: switchFeatures,
-    ...(switchFeatures ? { echo_number: "9999" } : {}) };
+    ...(switchFeatures ? { echo_number: "9999" } : {}),
+    ...(noKeychain ? { password_not_saved: "no Secret Service on the session bus" } : {}) };
   setSession(online);
-  // `?nokeychain` in the page address: no OS keychain, so "stay logged in" cannot keep the password.
-  if (request.stayLoggedIn && new URLSearchParams(location.search).has("nokeychain")) {
-    void emit("engine-notice", { code: "keychain_unavailable", message: "no Secret Service on the session bus" });
-  }
   return online;
 }
 

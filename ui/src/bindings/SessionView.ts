@@ -7,6 +7,11 @@ export type SessionView = { "state": "loggedOut",
  */
 error: string | null, 
 /**
+ * That reason's error code, so the form can say it in the user's language (an automatic
+ * login at start fails with no UI call to answer).
+ */
+error_code?: string, 
+/**
  * The last account, to prefill the login form.
  */
 last_username: string | null, last_kind: AccountKind | null, } | { "state": "connecting", username: string, } | { "state": "online", kind: AccountKind, username: string, display_name: string | null, registered: boolean, registration_error: string | null, 
@@ -18,4 +23,9 @@ switch_features: boolean,
  * The switch's echo-test number (Koppla Växel's service list), for the start page's
  * "call it to test your sound" hint; none with other servers.
  */
-echo_number?: string, };
+echo_number?: string, 
+/**
+ * Why "stay logged in" could not keep the password in the OS keychain: the start page
+ * says the next start will ask for it. None when it was kept or not asked for.
+ */
+password_not_saved?: string, };

@@ -3,6 +3,7 @@ import { act } from "preact/test-utils";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { AppSettings, CallView, LoginRequest, SessionView } from "../ipc";
 import { EchoHint } from "../components/echo-hint";
+import { PasswordNote } from "../components/password-note";
 import { testShell, TEST_SETTINGS, WithShell } from "../components/test-shell";
 import { LoginView } from "./login";
 import { fieldsMissing, keepsPassword, messageAfterRefusal, shownMessage } from "./login-form";
@@ -134,6 +135,11 @@ describe("the login view", () => {
     expect(messages()).toEqual(["Fyll i alla fält."]);
   });
 
+  it("says why the automatic login at start failed in the user's language", async () => {
+    await show({ ...LOGGED_OUT, error: "the server did not answer", error_code: "registration_failed" });
+    expect(messages()).toEqual(["Inloggningen misslyckades: registreringen hos servern misslyckades"]);
+  });
+
   it("offers Cancel while connecting and comes back with the fields as typed", async () => {
     await show(LOGGED_OUT);
     await act(() => q<HTMLButtonElement>("login-tab-sip")!.click());
@@ -202,5 +208,31 @@ describe("the first-run hint", () => {
     expect(q("echo-hint")).toBeNull();
     await draw(testShell({ calls: [{ ...CALL, phase: "ended" }] }));
     expect(q("echo-hint")).not.toBeNull();
+  });
+});
+
+describe("stay logged in without a keychain", () => {
+  const draw = () =>
+    act(() =>
+      render(
+        <WithShell shell={testShell()}>
+          <PasswordNote username="anna.oberg" reason="no Secret Service on the session bus" />
+        </WithShell>,
+        root,
+      ),
+    );
+
+  it("says plainly that the next start asks for the password, until closed", async () => {
+    await draw();
+    const note = q("password-not-saved")!;
+    expect(note.textContent).toContain("Lösenordet kunde inte sparas i datorns nyckelring");
+    expect(note.textContent).toContain("Du är inloggad nu.");
+    expect(note.getAttribute("title")).toBe("no Secret Service on the session bus");
+    await act(() => q<HTMLButtonElement>("password-not-saved-close")!.click());
+    expect(q("password-not-saved")).toBeNull();
+    // The start page is drawn again on every tab change: closed stays closed.
+    await act(() => render(null, root));
+    await draw();
+    expect(q("password-not-saved")).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { useShell } from "../context";
+import { translateErrorCode } from "../i18n";
 import { asUiError, login, loginCancel, sessionGet, type SessionView } from "../ipc";
 import type { AccountKind } from "../bindings/AccountKind";
 import { fieldsMissing, keepsPassword, messageAfterRefusal, shownMessage, type LoginMessage } from "./login-form";
@@ -59,7 +60,9 @@ export function LoginView({ session }: Props) {
 
   const kind: AccountKind = tab === "sip" ? "sip" : remote ? "vaxel" : "builtin";
   const needsServer = kind !== "builtin";
-  const message = shownMessage(own, sent, last?.error);
+  // The session's reason in the user's language when its code has words (else as the backend said it).
+  const sessionError = last?.error ? translateErrorCode(lang, last.error_code ?? "", last.error) : null;
+  const message = shownMessage(own, sent, sessionError);
 
   const submit = (event: Event) => {
     event.preventDefault();

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { OwnActivity } from "../components/activity";
 import { ContactField } from "../components/contact-field";
 import { EchoHint } from "../components/echo-hint";
+import { PasswordNote } from "../components/password-note";
 import { QueuesPanel } from "../components/queues";
 import { SearchHit } from "../components/search-hit";
 import { showTypedNumber, TypedNumber } from "../components/typed-number";
@@ -143,6 +144,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
         )}
       </div>
 
+      {session.password_not_saved && <PasswordNote username={session.username} reason={session.password_not_saved} />}
       {session.echo_number && !request && <EchoHint number={session.echo_number} />}
 
       {request && (
