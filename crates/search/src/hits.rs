@@ -104,6 +104,12 @@ impl SearchIndex {
                     None => (p.word.folded.as_str(), false),
                 };
                 let needle_len = needle.chars().count();
+                if needle_len == 0 {
+                    // A query word that folds to nothing (only combining marks, say) matches
+                    // the start of every word; it has nothing to highlight (found by the
+                    // index_and_query fuzz target as empty spans).
+                    continue;
+                }
                 for (start, w) in words(text) {
                     if fold(w, exact).starts_with(needle) {
                         spans.push((start, start + source_chars_for(w, exact, needle_len)));
