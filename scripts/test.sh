@@ -34,6 +34,13 @@ cross_check=$!
 # If a later step fails, stop the check (its own process group) instead of leaving it running.
 trap 'kill -- "-$cross_check" 2>/dev/null || true' EXIT
 
+step "fuzz targets start in the background (log: test-output/fuzz.log)"
+# Every cargo-fuzz target for KOPPLA_FUZZ_SECS (20) s each, built with nightly into a target dir
+# in ~/.cache that outlives the checkout (docs/fuzzing.md). Lowest priority like the cross check.
+setsid nice -n 19 ./scripts/fuzz.sh > test-output/fuzz.log 2>&1 &
+fuzz=$!
+trap 'kill -- "-$cross_check" 2>/dev/null || true; kill -- "-$fuzz" 2>/dev/null || true' EXIT
+
 step "clippy"
 cargo clippy --workspace --all-targets --features koppla-app/custom-protocol -- -D warnings
 
@@ -61,5 +68,13 @@ if ! wait "$cross_check"; then
   exit 1
 fi
 tail -n 3 test-output/cross-check.log
+
+step "fuzz targets (bounded time each; crash inputs are printed in the log)"
+if ! wait "$fuzz"; then
+  tail -n 80 test-output/fuzz.log >&2
+  echo "a fuzz target failed: see test-output/fuzz.log" >&2
+  exit 1
+fi
+sed -n '/^fuzz summary/,$p' test-output/fuzz.log
 
 step "done"
