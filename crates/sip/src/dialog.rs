@@ -101,7 +101,13 @@ impl Dialog {
             remote_tag: message::from_tag(&req).unwrap_or_default(),
             local_uri: strip_tag(&message::header(&req, "To").unwrap_or_default()),
             remote_uri: strip_tag(&message::header(&req, "From").unwrap_or_default()),
-            remote_target: contact_uri(&req)?,
+            remote_target: match contact_uri(&req) {
+                Err(ParseError::MissingHeader(_)) if message::is_rfc2543(&req) => {
+                    // RFC 2543 made Contact optional; the target was then the From URI.
+                    message::addr_uri(&message::header(&req, "From").unwrap_or_default())
+                }
+                other => other?,
+            },
             route_set: record_routes(&req),
             local_cseq: rand::random::<u16>() as u32 + 1,
             remote_cseq: Some(message::cseq(&req)?.0),

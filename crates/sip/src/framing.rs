@@ -99,6 +99,40 @@ impl StreamDecoder {
     }
 }
 
+impl StreamDecoder {
+    /// After [`Self::next_message`] failed: the head of the message that could not be framed
+    /// (through its blank line), so the driver can answer it before closing the connection.
+    pub fn unframed_head(&self) -> Option<&[u8]> {
+        let end = self.buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+        self.buf.get(..end + 4)
+    }
+}
+
+/// The answer to a request whose framing failed (RFC 4475 ncl over TCP: a negative
+/// Content-Length; RFC 3261 18.3: a stream message without one), sent before the connection
+/// closes so the sender learns why. `None` when nothing can be answered (see
+/// [`crate::message::refusal`]).
+pub fn refusal(
+    err: &FramingError,
+    head: &[u8],
+    agent: &str,
+    allow: Option<&str>,
+) -> Option<Vec<u8>> {
+    use crate::message::{parse, ParseError};
+    let why = match parse(head) {
+        Err(e) => e,
+        Ok(_) => match err {
+            FramingError::MissingContentLength => ParseError::MissingHeader("Content-Length"),
+            FramingError::BadContentLength(v) => ParseError::InvalidHeader {
+                header: "Content-Length",
+                detail: format!("{v:?} does not frame a message on this connection"),
+            },
+            FramingError::HeadersTooLong => ParseError::TooLarge(head.len()),
+        },
+    };
+    crate::message::refusal::refusal(head, &why, agent, allow)
+}
+
 fn content_length(head: &str) -> Result<usize, FramingError> {
     for line in head.split("\r\n").skip(1) {
         if let Some((name, value)) = line.split_once(':') {
@@ -166,6 +200,32 @@ mod tests {
         dec.push(b"\r\n\r\n");
         assert_eq!(dec.next_message().unwrap(), None);
         assert_eq!((dec.take_pings(), dec.take_pongs()), (1, 0));
+    }
+
+    #[test]
+    fn an_unframeable_request_is_answered_before_the_connection_closes() {
+        let mut d = StreamDecoder::new();
+        d.push(
+            b"INVITE sip:user@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK.ncl\r\n\
+              From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: ncl\r\nCSeq: 1 INVITE\r\n\
+              Content-Length: -999\r\n\r\nv=0\r\n",
+        );
+        let err = d.next_message().unwrap_err();
+        let head = d.unframed_head().expect("head kept");
+        let answer = refusal(&err, head, "test", None).expect("answered");
+        assert!(answer.starts_with(b"SIP/2.0 400 Bad Request\r\n"));
+        let mut d = StreamDecoder::new();
+        d.push(
+            b"OPTIONS sip:user@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK.nocl\r\n\
+              From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: nocl\r\nCSeq: 1 OPTIONS\r\n\r\n",
+        );
+        let err = d.next_message().unwrap_err();
+        let answer = refusal(&err, d.unframed_head().unwrap(), "test", None).expect("answered");
+        let text = String::from_utf8(answer).unwrap();
+        assert!(
+            text.contains("missing mandatory header Content-Length"),
+            "{text}"
+        );
     }
 
     #[test]

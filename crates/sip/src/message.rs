@@ -80,6 +80,19 @@ pub fn parse(bytes: &[u8]) -> Result<SipMessage, ParseError> {
                 header: "Request-URI",
                 detail,
             })?;
+            // RFC 3261 19.1.1 (table 1): a SIP Request-URI carries no headers (RFC 4475 escruri).
+            let sip_scheme = uri.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("sip:"))
+                || uri
+                    .get(..5)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("sips:"));
+            // The user part may hold "?" (user-unreserved); headers start after the host.
+            let host_part = uri.rsplit_once('@').map_or(uri, |(_, host)| host);
+            if sip_scheme && host_part.contains('?') {
+                return Err(ParseError::InvalidHeader {
+                    header: "Request-URI",
+                    detail: "a SIP Request-URI may not carry headers (\"?\")".into(),
+                });
+            }
             sip_version(version)?;
             // The CSeq method must be the request's (RFC 3261 8.2 / RFC 4475 mismatch01-02), an
             // error even when the method is one we do not know.
@@ -524,6 +537,44 @@ pub fn branch(msg: &SipMessage) -> Result<String, ParseError> {
         }),
         None => Ok(rfc2543_branch(msg, &via)),
     }
+}
+
+/// Whether a request comes from an RFC 2543 element: its top Via has no RFC 3261 branch (the
+/// `z9hG4bK` magic cookie, RFC 3261 8.1.1.7). Such elements may leave out Contact, tags and
+/// Max-Forwards; RFC 4475 inv2543 asks that they still be served.
+pub fn is_rfc2543(msg: &SipMessage) -> bool {
+    top_via(msg)
+        .ok()
+        .and_then(|v| param(&v, "branch"))
+        .is_none_or(|b| !b.starts_with("z9hG4bK"))
+}
+
+/// The media types a request's `Accept` admits for a body we would send (RFC 3261 20.1): `true`
+/// when there is no Accept (SDP is then assumed) or one of its ranges matches `media_type`
+/// (`type/subtype`, `type/*`, `*/*`).
+pub fn accepts(msg: &SipMessage, media_type: &str) -> bool {
+    let values = header_values(msg, "Accept");
+    if values.is_empty() {
+        return true;
+    }
+    let (ty, sub) = media_type.split_once('/').unwrap_or((media_type, ""));
+    values.iter().flat_map(|v| split_list(v)).any(|range| {
+        let range = range.split(';').next().unwrap_or_default().trim();
+        let (rt, rs) = range.split_once('/').unwrap_or((range, ""));
+        (rt == "*" || rt.eq_ignore_ascii_case(ty))
+            && (rs == "*" || rs.trim().eq_ignore_ascii_case(sub))
+    })
+}
+
+/// The media type of a message's body (`Content-Type` without parameters, lower-cased).
+pub fn content_type(msg: &SipMessage) -> Option<String> {
+    header(msg, "Content-Type").map(|v| {
+        v.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    })
 }
 
 /// The key of an RFC 2543 transaction: the top Via's sent-by, Call-ID, From tag and CSeq number

@@ -490,6 +490,10 @@ where
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(%peer, "closing stream: {e}");
+                        let head = dec.unframed_head().unwrap_or_default();
+                        if let Some(refusal) = crate::framing::refusal(&e, head, "koppla", None) {
+                            let _ = pong_tx.send(refusal).await;
+                        }
                         break 'read;
                     }
                 }

@@ -3,9 +3,9 @@
 //! oversized message — built from whatever the raw bytes still hold, so the sender stops
 //! retransmitting and its log says what was wrong. Shared by the switch and the user agent.
 //!
-//! A response needs Via (where it goes back), From, To, Call-ID and CSeq (how the sender matches
-//! it); without those there is nobody to answer and the message is dropped. ACKs and responses
-//! are never answered.
+//! A response needs Via (where it goes back and the branch the sender matches it by); without it
+//! there is nobody to answer and the message is dropped. From, To, Call-ID and CSeq are copied
+//! when present. ACKs and responses are never answered.
 
 use super::{new_tag, param, reason_for, warning_value, wire::Wire, ParseError};
 
@@ -34,7 +34,6 @@ pub fn refusal(data: &[u8], err: &ParseError, agent: &str, allow: Option<&str>) 
         .values("Via")
         .filter(|v| !v.trim().is_empty())
         .collect();
-    let (from, to, call_id) = (first("From")?, first("To")?, first("Call-ID")?);
     if vias.is_empty() {
         return None;
     }
@@ -55,14 +54,21 @@ pub fn refusal(data: &[u8], err: &ParseError, agent: &str, allow: Option<&str>) 
     for via in vias {
         out.push_str(&format!("Via: {via}\r\n"));
     }
-    let to = if param(to, "tag").is_some() {
-        to.to_string()
-    } else {
-        format!("{to};tag={}", new_tag())
-    };
-    out.push_str(&format!(
-        "From: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\n"
-    ));
+    // A request missing From, To or Call-ID (RFC 4475 insuf) still hears its 400: the sender
+    // matches it by the Via branch and CSeq; the missing headers stay missing.
+    if let Some(from) = first("From") {
+        out.push_str(&format!("From: {from}\r\n"));
+    }
+    if let Some(to) = first("To") {
+        match param(to, "tag") {
+            Some(_) => out.push_str(&format!("To: {to}\r\n")),
+            None => out.push_str(&format!("To: {to};tag={}\r\n", new_tag())),
+        }
+    }
+    if let Some(call_id) = first("Call-ID") {
+        out.push_str(&format!("Call-ID: {call_id}\r\n"));
+    }
+    out.push_str(&format!("CSeq: {cseq}\r\n"));
     if let (501, Some(allow)) = (code, allow) {
         out.push_str(&format!("Allow: {allow}\r\n"));
     }
@@ -118,6 +124,17 @@ mod tests {
         assert!(refuse(&raw)
             .expect("answered")
             .contains("CSeq: 8 OPTIONS\r\n"));
+    }
+
+    #[test]
+    fn a_request_missing_from_to_and_call_id_still_hears_400() {
+        let raw = "INVITE sip:user@example.com SIP/2.0\r\nCSeq: 193942 INVITE\r\n\
+            Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\n\r\n";
+        let resp = refuse(raw).expect("answered");
+        assert!(resp.starts_with("SIP/2.0 400 Bad Request\r\n"), "{resp}");
+        assert!(resp.contains("Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\n"));
+        assert!(resp.contains("CSeq: 193942 INVITE\r\n"));
+        assert!(!resp.contains("Call-ID"));
     }
 
     #[test]

@@ -20,7 +20,51 @@ const UAS_CHECKS: Policy = Policy {
     max_size: usize::MAX,
 };
 
+/// Why a new INVITE cannot be taken before it rings (RFC 3261 8.2.3, 21.4.7, 21.4.13; RFC 4475
+/// invut, sdp01): a body that is not SDP is 415, an `Accept` without SDP is 406 (our answer or
+/// offer is SDP), a missing Contact is 400 — except from an RFC 2543 element, for which the From
+/// URI is the target (inv2543).
+fn unacceptable_invite(msg: &SipMessage) -> Option<u16> {
+    if let SipMessage::Request(req) = msg {
+        let sdp = "application/sdp";
+        if !req.body.is_empty() && message::content_type(msg).is_none_or(|t| t != sdp) {
+            return Some(415);
+        }
+    }
+    if !message::accepts(msg, "application/sdp") {
+        return Some(406);
+    }
+    if message::header(msg, "Contact").is_none() && !message::is_rfc2543(msg) {
+        return Some(400);
+    }
+    None
+}
+
 impl UserAgent {
+    /// A refused new INVITE, with what the caller needs to know: `Accept` on a 415, a `Warning`
+    /// saying what was wrong on the others.
+    fn refuse_invite(
+        &mut self,
+        key: &TransactionKey,
+        req: &Request,
+        code: u16,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        let mut resp = message::response_for(req, code, Some(&new_tag()));
+        let why = match code {
+            415 => {
+                message::set_header(&mut resp.headers, "Accept", "application/sdp");
+                "the body must be application/sdp"
+            }
+            406 => "our session description is application/sdp, which Accept excludes",
+            _ => "an INVITE needs a Contact",
+        };
+        let warning = message::warning_value("koppla", why);
+        message::set_header(&mut resp.headers, "Warning", &warning);
+        self.tl.send_response(key, resp, now)?;
+        Ok(())
+    }
+
     fn reply(
         &mut self,
         key: &TransactionKey,
@@ -131,8 +175,8 @@ impl UserAgent {
         if self.cfg.busy && replaces.is_none() {
             return self.reply(&key, &req, 486, now);
         }
-        if message::header(&msg, "Contact").is_none() {
-            return self.reply(&key, &req, 400, now);
+        if let Some(code) = unacceptable_invite(&msg) {
+            return self.refuse_invite(&key, &req, code, now);
         }
         if self.refuse_short_session(&key, &req, now)? {
             return Ok(());

@@ -52,6 +52,20 @@ impl SipCore {
         if req.method == Method::Ack && self.invites.contains_key(&in_branch) {
             return; // ACK for a non-2xx final we sent: hop-by-hop, ends here.
         }
+        // Only dialogs the switch is part of are relayed: it record-routes every call, so
+        // their requests name it in Route, or belong to a call it knows. Anything else would
+        // make it an open relay for whoever sends it a To tag (RFC 5118 4.5's BYE to a bare
+        // IPv6 address, scanners) — "not here", as Kamailio's default script answers.
+        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
+        let routed_here = super::proxy::list(&req.headers, "Route")
+            .first()
+            .is_some_and(|r| self.is_us(&m::addr_uri(r)));
+        if !routed_here && !self.calls.contains_key(&call_id) {
+            if req.method != Method::Ack {
+                self.reply(&req, src, 404, None, &[], None);
+            }
+            return;
+        }
         let branch = format!(
             "z9hG4bKvx{}",
             md5_hex(&format!("{in_branch}:{}", req.method))
@@ -80,7 +94,6 @@ impl SipCore {
         let Some(mut fwd) = self.prepare_forward(&req, src, &branch, dest.transport) else {
             return;
         };
-        let call_id = hv(&req.headers, "Call-ID").unwrap_or_default();
         let from_caller = self.sent_by_caller(&call_id, tag_of(&req.headers, "From").as_deref());
         self.watch_request(&call_id, from_caller, &req);
         let mut body = std::mem::take(&mut fwd.body);

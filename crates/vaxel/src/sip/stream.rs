@@ -209,8 +209,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    // Framing is lost for good (RFC 3261 18.3): close this connection only.
+                    // Framing is lost for good (RFC 3261 18.3): close this connection only,
+                    // after telling the sender why (RFC 4475 ncl).
                     tracing::info!(%flow, error = %e, "closing SIP stream with unframeable input");
+                    let head = dec.unframed_head().unwrap_or_default();
+                    let allow = Some(super::core::ALLOW);
+                    if let Some(refusal) = koppla_sip::framing::refusal(&e, head, "vaxel", allow) {
+                        let _ = pong.try_send(refusal);
+                    }
                     return;
                 }
             }

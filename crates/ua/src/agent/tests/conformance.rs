@@ -128,3 +128,47 @@ fn rfc5373_answer_mode_auto_is_reported_with_the_incoming_call() {
         Some(false)
     );
 }
+
+#[test]
+fn a_body_that_is_not_sdp_is_415_with_accept_and_never_rings() {
+    let text = invite_text("").replace(
+        "Content-Type: application/sdp",
+        "Content-Type: application/unknownformat",
+    );
+    let (code, headers, rang) = feed(&text);
+    assert_eq!(code, 415);
+    assert!(!rang);
+    assert!(
+        headers.contains(&("Accept".into(), "application/sdp".into())),
+        "{headers:?}"
+    );
+}
+
+#[test]
+fn an_accept_without_sdp_is_406_but_wildcards_ring() {
+    let (code, headers, rang) = feed(&invite_text("Accept: text/nobodyknowsthis\r\n"));
+    assert_eq!((code, rang), (406, false));
+    assert!(headers.iter().any(|(n, _)| n == "Warning"), "{headers:?}");
+    for accept in [
+        "application/*",
+        "*/*",
+        "text/plain, application/SDP;level=1",
+    ] {
+        let (code, _, rang) = feed(&invite_text(&format!("Accept: {accept}\r\n")));
+        assert!(rang && code < 300, "{accept}: {code}");
+    }
+}
+
+#[test]
+fn an_rfc2543_invite_without_contact_rings_but_a_modern_one_is_400() {
+    let modern = invite_text("").replace("Contact: <sip:alice@127.0.0.1:5070>\r\n", "");
+    let (code, _, rang) = feed(&modern);
+    assert_eq!((code, rang), (400, false));
+    // RFC 4475 inv2543: no branch, no From tag, no Contact, no Max-Forwards.
+    let old = modern
+        .replace(";branch=z9hG4bKc0", "")
+        .replace(";tag=a1", "")
+        .replace("Max-Forwards: 70\r\n", "");
+    let (code, _, rang) = feed(&old);
+    assert!(rang && code == 180, "{code}");
+}

@@ -144,3 +144,17 @@ fn an_oversized_request_is_513() {
     let (code, _) = refused(&mut w, &req, a.addr);
     assert_eq!(code, 513);
 }
+
+/// The switch is no open relay: an in-dialog request for a dialog it neither record-routed nor
+/// knows (RFC 5118 4.5's BYE to a bare IPv6 address) is answered "not here", never forwarded.
+#[test]
+fn an_in_dialog_request_for_no_dialog_of_ours_is_404_not_relayed() {
+    let mut w = world();
+    let bye = "BYE sip:[2001:db8::10] SIP/2.0\r\nTo: sip:user@example.com;tag=bcd47c32\r\n\
+        From: sip:user@example.com;tag=81x2\r\n\
+        Via: SIP/2.0/UDP [2001:db8::9:1];received=[2001:db8::9:255];branch=z9hG4bKrx\r\n\
+        Call-ID: rx-delim\r\nMax-Forwards: 70\r\nCSeq: 321 BYE\r\nContent-Length: 0\r\n\r\n";
+    let a = phone("alice", 5071);
+    let (code, _) = refused(&mut w, bye.as_bytes(), a.addr);
+    assert_eq!(code, 404);
+}

@@ -213,7 +213,8 @@ fn ack_for_a_stateless_challenge_is_not_looped_back_to_the_switch() {
         w.feed(&ack, alice.addr).is_empty(),
         "absorbed, not forwarded"
     );
-    // An in-dialog request aimed at the switch itself gets 482 instead of a forwarding loop.
+    // An in-dialog request aimed at the switch itself, for no dialog it knows, is answered
+    // (404, "not here") instead of looping or being relayed.
     let bye = alice.request(
         "BYE",
         &format!("sip:bob@{SWITCH}"),
@@ -225,7 +226,7 @@ fn ack_for_a_stateless_challenge_is_not_looped_back_to_the_switch() {
     );
     let out = w.feed(&bye, alice.addr);
     assert_eq!(out.len(), 1);
-    assert_eq!(response(&out, 0).1, 482);
+    assert_eq!(response(&out, 0).1, 404);
     // A request arriving from the switch's own address never rebinds a contact to it.
     let from_self = alice.request(
         "OPTIONS",
