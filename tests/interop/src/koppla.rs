@@ -130,6 +130,8 @@ pub struct AgentOptions {
     /// SIP port to bind on 127.0.0.1, for a peer that must know where to reach the agent;
     /// a free one when `None`.
     pub port: Option<u16>,
+    /// Further command-line arguments, e.g. `["--media-timeout", "3"]`.
+    pub extra_args: Vec<String>,
 }
 
 impl AgentOptions {
@@ -147,6 +149,7 @@ impl AgentOptions {
             busy: false,
             accept_direct_requests: false,
             port: None,
+            extra_args: Vec::new(),
         }
     }
 
@@ -187,6 +190,7 @@ impl AgentOptions {
         if self.accept_direct_requests {
             a.push("--accept-direct-requests".into());
         }
+        a.extend(self.extra_args.iter().cloned());
         a
     }
 }

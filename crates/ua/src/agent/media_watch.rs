@@ -6,6 +6,7 @@
 
 use super::UserAgent;
 use crate::events::{CallId, CONNECTION_LOST};
+use koppla_media::session::engine::HEARD_REPORT_INTERVAL;
 use std::time::{Duration, Instant};
 
 /// When the peer of one call was last known to be alive; `None` while nothing is expected.
@@ -33,11 +34,14 @@ impl MediaWatch {
     }
 
     /// When the call counts as dead unless the peer is heard first (none: not watched, or the
-    /// check is off with a zero `timeout`).
+    /// check is off with a zero `timeout`). The media session reports packets at most once per
+    /// [`HEARD_REPORT_INTERVAL`], so the last packet may be that much newer than the last
+    /// report: the call is given that long on top, and never ends before `timeout` of real
+    /// silence.
     pub fn deadline(&self, timeout: Duration) -> Option<Instant> {
         (!timeout.is_zero())
             .then_some(self.since?)
-            .map(|since| since + timeout)
+            .map(|since| since + timeout + HEARD_REPORT_INTERVAL)
     }
 }
 
@@ -136,6 +140,8 @@ mod tests {
     }
 
     const T: Duration = Duration::from_secs(20);
+    /// The timeout plus the report interval's grace.
+    const D: Duration = Duration::from_secs(21);
 
     #[test]
     fn a_watch_runs_only_while_audio_is_expected_and_follows_the_last_packet() {
@@ -145,15 +151,15 @@ mod tests {
         w.heard(t0);
         assert_eq!(w.deadline(T), None, "early packets start nothing");
         w.observe(true, t0);
-        assert_eq!(w.deadline(T), Some(t0 + T));
+        assert_eq!(w.deadline(T), Some(t0 + D));
         w.observe(true, t0 + Duration::from_secs(5));
-        assert_eq!(w.deadline(T), Some(t0 + T), "observing again moves nothing");
+        assert_eq!(w.deadline(T), Some(t0 + D), "observing again moves nothing");
         w.heard(t0 + Duration::from_secs(7));
-        assert_eq!(w.deadline(T), Some(t0 + Duration::from_secs(27)));
+        assert_eq!(w.deadline(T), Some(t0 + Duration::from_secs(28)));
         w.heard(t0 + Duration::from_secs(3));
         assert_eq!(
             w.deadline(T),
-            Some(t0 + Duration::from_secs(27)),
+            Some(t0 + Duration::from_secs(28)),
             "a late report of an older packet"
         );
         w.observe(false, t0 + Duration::from_secs(8));
@@ -161,7 +167,7 @@ mod tests {
         w.observe(true, t0 + Duration::from_secs(100));
         assert_eq!(
             w.deadline(T),
-            Some(t0 + Duration::from_secs(120)),
+            Some(t0 + Duration::from_secs(121)),
             "a full timeout after the hold"
         );
         assert_eq!(w.deadline(Duration::ZERO), None, "zero turns it off");

@@ -50,14 +50,15 @@ fn a_call_nobody_is_heard_on_ends_as_connection_lost_after_the_media_timeout() {
     // Bob's own watch is off: only Alice notices, and her BYE ends Bob's side.
     let mut net = pair((20, 0), (0, 0));
     let (a, _b) = establish(&mut net, 5070, 5080, "bob");
-    net.advance(Duration::from_millis(19_900));
+    // 20 s, plus 1 s for the media session's once-a-second reports.
+    net.advance(Duration::from_millis(20_900));
     assert_eq!(ended(&net.events(5070)), None, "still within the timeout");
     assert_eq!(net.ua(5070).call_state(a), Some(CallState::Established));
     net.advance(Duration::from_millis(200));
     assert_eq!(
         ended(&net.events(5070)).as_deref(),
         Some(CONNECTION_LOST),
-        "20 s of silence"
+        "21 s of silence"
     );
     assert_eq!(net.sent("BYE "), 1, "a best-effort BYE");
     assert_eq!(ended(&net.events(5080)).as_deref(), Some("bye"));
@@ -75,11 +76,11 @@ fn packets_keep_the_call_and_the_timeout_counts_from_the_last_one() {
         net.ua(5070).media_heard(a, now);
     }
     let last = net.now;
-    net.advance(Duration::from_secs(19));
-    assert_eq!(ended(&net.events(5070)), None, "heard 19 s ago");
+    net.advance(Duration::from_secs(20));
+    assert_eq!(ended(&net.events(5070)), None, "heard 20 s ago");
     net.advance(Duration::from_secs(2));
     assert_eq!(ended(&net.events(5070)).as_deref(), Some(CONNECTION_LOST));
-    assert!(net.now >= last + Duration::from_secs(20));
+    assert!(net.now >= last + Duration::from_secs(21));
 }
 
 #[test]
@@ -120,7 +121,7 @@ fn a_call_the_other_side_holds_is_not_ended_for_silence() {
     // Bob takes the call back but his audio never comes: now it counts.
     let now = net.now;
     net.ua(5080).resume(b, now).unwrap();
-    net.advance(Duration::from_secs(21));
+    net.advance(Duration::from_secs(22));
     assert_eq!(ended(&net.events(5070)).as_deref(), Some(CONNECTION_LOST));
 }
 
