@@ -7,11 +7,18 @@
 use super::{UaError, UserAgent};
 use koppla_sip::message::{self, new_tag};
 use koppla_sip::{Method, Request, SipMessage, TransactionKey, Transport};
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 /// The text of the `Warning` a stranger's request is refused with.
 pub const NOT_FROM_REGISTRAR: &str = "not from the registrar";
+
+/// A stranger refused is logged once per this time: a scanner sending hundreds of INVITEs a
+/// second must not flood the log (the rest go to debug).
+const LOG_EVERY: Duration = Duration::from_secs(60);
+/// Strangers remembered for that; beyond it the oldest memory is dropped.
+const LOGGED_HOSTS: usize = 256;
 
 /// What the agent knows about its server for deciding whom to trust.
 #[derive(Debug, Default)]
@@ -22,6 +29,30 @@ pub(super) struct Trust {
     /// Set by the first REGISTER and kept: an agent that registered (even if the registration
     /// failed or ended since) has a server, and strangers stay strangers while it is down.
     bound: bool,
+    /// When each refused host was last logged at info level.
+    logged: HashMap<IpAddr, Instant>,
+}
+
+impl Trust {
+    /// Whether refusing `host` now deserves an info line (see [`LOG_EVERY`]).
+    fn worth_logging(&mut self, host: IpAddr, now: Instant) -> bool {
+        let recent = self
+            .logged
+            .get(&host)
+            .is_some_and(|at| now.saturating_duration_since(*at) < LOG_EVERY);
+        if recent {
+            return false;
+        }
+        if self.logged.len() >= LOGGED_HOSTS {
+            self.logged
+                .retain(|_, at| now.saturating_duration_since(*at) < LOG_EVERY);
+            if self.logged.len() >= LOGGED_HOSTS {
+                self.logged.clear();
+            }
+        }
+        self.logged.insert(host, now);
+        true
+    }
 }
 
 /// Whether `source` over `transport` is the server at `server`. Over UDP a server sends
@@ -93,11 +124,15 @@ impl UserAgent {
         source: SocketAddr,
         now: Instant,
     ) -> Result<(), UaError> {
-        tracing::info!(
-            %source,
-            method = %req.method,
-            "refused a request not from the registrar (403); accept_direct_requests allows it"
-        );
+        if self.trust.worth_logging(source.ip().to_canonical(), now) {
+            tracing::info!(
+                %source,
+                method = %req.method,
+                "refused a request not from the registrar (403); accept_direct_requests allows it"
+            );
+        } else {
+            tracing::debug!(%source, method = %req.method, "refused another request (403)");
+        }
         let mut resp = message::response_for(req, 403, Some(&new_tag()));
         let warning = format!("399 koppla \"{NOT_FROM_REGISTRAR}\"");
         resp.headers.push(message::make_header("Warning", &warning));
@@ -124,6 +159,24 @@ mod tests {
         assert!(is_server(server, a("192.0.2.10:40001"), Transport::Tcp));
         assert!(!is_server(server, a("192.0.2.10:40001"), Transport::Udp));
         assert!(!is_server(server, a("192.0.2.10:40001"), Transport::Tls));
+    }
+
+    #[test]
+    fn a_flooding_stranger_is_logged_once_a_minute() {
+        let mut t = Trust::default();
+        let t0 = Instant::now();
+        let (scanner, other) = (a("203.0.113.5:5060").ip(), a("203.0.113.6:5060").ip());
+        assert!(t.worth_logging(scanner, t0));
+        for i in 1..600 {
+            assert!(!t.worth_logging(scanner, t0 + Duration::from_millis(i * 10)));
+        }
+        assert!(t.worth_logging(other, t0), "another host gets its own line");
+        assert!(t.worth_logging(scanner, t0 + LOG_EVERY));
+        // Many hosts never grow the memory without bound.
+        for i in 0..10_000u32 {
+            t.worth_logging(IpAddr::from(i.to_be_bytes()), t0);
+        }
+        assert!(t.logged.len() <= LOGGED_HOSTS);
     }
 
     #[test]
