@@ -14,13 +14,14 @@ interface Props {
 /**
  * "Stay logged in" without a usable OS keychain: the login stands, but the next start will ask
  * for the password. Said on the start page rather than as an error notice, because nothing
- * failed that needs doing now; it stays until closed.
+ * failed that needs doing now; it stays until closed, out of the way while a call is on.
  */
 export function PasswordNote({ username, reason }: Props) {
-  const { t } = useShell();
+  const { t, calls } = useShell();
   const key = `${username}\n${reason}`;
   const [open, setOpen] = useState(!closed.has(key));
-  if (!open) return null;
+  // Like the echo-test tip: during a call the 420 px window needs the room for the call.
+  if (!open || calls.some((call) => call.phase !== "ended")) return null;
   return (
     <aside class="first-run" data-testid="password-not-saved" title={reason}>
       <p>{t("start.passwordNotSaved")}</p>

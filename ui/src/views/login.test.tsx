@@ -225,9 +225,21 @@ describe("stay logged in without a keychain", () => {
   it("says plainly that the next start asks for the password, until closed", async () => {
     await draw();
     const note = q("password-not-saved")!;
+    expect(note).not.toBeNull();
     expect(note.textContent).toContain("Lösenordet kunde inte sparas i datorns nyckelring");
     expect(note.textContent).toContain("Du är inloggad nu.");
     expect(note.getAttribute("title")).toBe("no Secret Service on the session bus");
+    // Out of the way while a call is on.
+    await act(() =>
+      render(
+        <WithShell shell={testShell({ calls: [CALL] })}>
+          <PasswordNote username="anna.oberg" reason="no Secret Service on the session bus" />
+        </WithShell>,
+        root,
+      ),
+    );
+    expect(q("password-not-saved")).toBeNull();
+    await draw();
     await act(() => q<HTMLButtonElement>("password-not-saved-close")!.click());
     expect(q("password-not-saved")).toBeNull();
     // The start page is drawn again on every tab change: closed stays closed.
