@@ -80,7 +80,9 @@ fn the_run_mark_is_replaced_everywhere() {
     for case in &cases {
         let bytes = case.bytes("zz9");
         assert!(
-            !bytes.windows(suite::RUN_MARK.len()).any(|w| w == suite::RUN_MARK),
+            !bytes
+                .windows(suite::RUN_MARK.len())
+                .any(|w| w == suite::RUN_MARK),
             "{}",
             case.name
         );
@@ -90,4 +92,20 @@ fn the_run_mark_is_replaced_everywhere() {
             case.name
         );
     }
+}
+
+#[test]
+fn accept_means_processed_and_silent_means_no_answer() {
+    assert!(Outcome::Accept.fits(Some(407)));
+    assert!(Outcome::Accept.fits(Some(180)));
+    assert!(Outcome::Accept.fits(Some(481)));
+    for refusal in suite::SYNTAX_REFUSALS {
+        assert!(!Outcome::Accept.fits(Some(refusal)), "{refusal}");
+    }
+    assert!(!Outcome::Accept.fits(Some(100)), "100 Trying says nothing");
+    assert!(!Outcome::Accept.fits(None));
+    assert!(Outcome::Silent.fits(None));
+    assert!(!Outcome::Silent.fits(Some(200)));
+    assert!(Outcome::Status(420).fits(Some(420)));
+    assert!(!Outcome::Status(420).fits(Some(400)));
 }

@@ -319,6 +319,52 @@ mod tests {
     use super::*;
 
     #[test]
+    fn acks_a_refused_invite_with_its_uri_top_via_and_the_answers_to_tag() {
+        let invite = b"INVITE  sip:user@example.com;x  SIP/2.0\r\nVia: SIP/2.0/UDP a\r\n\r\n";
+        let answer = Msg::new(
+            b"SIP/2.0 407 Proxy Authentication Required\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1;rport=5,SIP/2.0/UDP b\r\n\
+f: <sip:c@d>;tag=1\r\nTo: <sip:user@example.com>;tag=2\r\ni: k1@x\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n",
+        );
+        let ack = ack_for(invite, &answer).unwrap();
+        assert!(
+            ack.starts_with("ACK sip:user@example.com;x SIP/2.0\r\n"),
+            "{ack}"
+        );
+        assert!(
+            ack.contains("\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1;rport=5\r\n"),
+            "{ack}"
+        );
+        assert!(ack.contains("\r\nFrom: <sip:c@d>;tag=1\r\n"), "{ack}");
+        assert!(
+            ack.contains("\r\nTo: <sip:user@example.com>;tag=2\r\n"),
+            "{ack}"
+        );
+        assert!(
+            ack.contains("\r\nCall-ID: k1@x\r\nCSeq: 7 ACK\r\n"),
+            "{ack}"
+        );
+        let no_cseq = Msg::new(b"SIP/2.0 400 Bad Request\r\nVia: SIP/2.0/UDP a\r\n\r\n");
+        assert!(ack_for(invite, &no_cseq).is_none());
+    }
+
+    #[test]
+    fn the_registrar_answer_binds_the_contact_for_an_hour() {
+        let register = Msg::new(
+            b"REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKr\r\n\
+From: <sip:user@127.0.0.1>;tag=a\r\nTo: <sip:user@127.0.0.1>\r\nCall-ID: r1\r\nCSeq: 1 REGISTER\r\n\
+Contact: <sip:user@127.0.0.1:9;ob>;+sip.instance=\"<urn:x>\";reg-id=1\r\n\r\n",
+        );
+        let ok = Msg::new(ok_for(&register).as_bytes());
+        assert_eq!(ok.status(), Some(200));
+        assert_eq!(
+            ok.header("Contact").as_deref(),
+            Some("<sip:user@127.0.0.1:9;ob>;expires=3600")
+        );
+        assert!(ok.header("To").unwrap().contains(";tag="));
+        assert_eq!(ok.header("CSeq").as_deref(), Some("1 REGISTER"));
+    }
+
+    #[test]
     fn frames_stream_messages_by_content_length() {
         let mut buf = b"\r\n\r\nSIP/2.0 200 OK\r\nl: 3\r\n\r\nabcSIP/2.0 100 Trying\r\nContent-Length: 0\r\n\r\nSIP/2.0 4"
             .to_vec();
