@@ -260,6 +260,14 @@ fn check_header(long: &str, value: &str) -> Result<String, ParseError> {
                 .iter()
                 .map(|e| grammar::via_parm(e).map_err(bad))
                 .collect::<Result<Vec<_>, _>>()?;
+            // RFC 3261 8.1.1.7: the cookie marks a branch unique beyond it; a bare cookie
+            // would key every such request to one transaction (RFC 4475 badbranch).
+            if entries
+                .iter()
+                .any(|e| param(e, "branch").is_some_and(|b| b == "z9hG4bK"))
+            {
+                return Err(bad("branch is only the magic cookie z9hG4bK".into()));
+            }
             return Ok(entries.join(", "));
         }
         "From" | "To" => grammar::address(value, false).map_err(bad)?,
