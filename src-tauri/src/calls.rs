@@ -100,6 +100,9 @@ fn phase(state: CallState) -> CallPhase {
 fn end_reason(reason: Option<&str>) -> EndReason {
     match reason {
         None => EndReason::Bye,
+        // The call's path died (no audio, or its session expired): history and the card say
+        // "Förbindelsen bröts", as for a call the app itself lost.
+        Some(koppla_ua::events::CONNECTION_LOST) => EndReason::Interrupted,
         Some(text) => EndReason::parse(text),
     }
 }
@@ -288,6 +291,21 @@ pub async fn state_changed(
             if settings.notifications {
                 let view = &tracked.view;
                 let notice = crate::notices::missed(
+                    &settings.language,
+                    view.remote_name.as_deref(),
+                    &view.remote,
+                );
+                crate::notices::show(app, notice);
+            }
+        }
+        if state == CallState::Ended
+            && reason.as_deref() == Some(koppla_ua::events::CONNECTION_LOST)
+        {
+            // The user may not be looking (headset on, window hidden): say it went, and why.
+            let settings = app_state.settings();
+            if settings.notifications {
+                let view = &tracked.view;
+                let notice = crate::notices::connection_lost(
                     &settings.language,
                     view.remote_name.as_deref(),
                     &view.remote,
@@ -522,5 +540,10 @@ mod tests {
     fn end_reasons_keep_the_engine_words() {
         assert_eq!(end_reason(Some("busy")), EndReason::Busy);
         assert_eq!(end_reason(None), EndReason::Bye);
+        assert_eq!(
+            end_reason(Some(koppla_ua::events::CONNECTION_LOST)),
+            EndReason::Interrupted,
+            "a dead call is stored as 'Förbindelsen bröts'"
+        );
     }
 }

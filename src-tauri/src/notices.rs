@@ -54,6 +54,26 @@ pub fn missed(language: &str, name: Option<&str>, number: &str) -> Notice {
     }
 }
 
+/// A call ended because its connection died (no audio from the other side, or its session
+/// expired unrefreshed): the user hears silence and must learn it is over, and that nobody hung
+/// up on them.
+pub fn connection_lost(language: &str, name: Option<&str>, number: &str) -> Notice {
+    let who = caller(name, number);
+    Notice {
+        title: if swedish(language) {
+            "Förbindelsen bröts"
+        } else {
+            "Connection lost"
+        }
+        .into(),
+        body: if swedish(language) {
+            format!("Samtalet med {who} bröts – ingen ljudförbindelse")
+        } else {
+            format!("The call with {who} was cut off – no audio connection")
+        },
+    }
+}
+
 /// Several calls missed while the app was closed or offline, told in one notice.
 pub fn missed_while_away(language: &str, count: usize) -> Notice {
     Notice {
@@ -163,6 +183,24 @@ mod tests {
             }
         );
         assert_eq!(missed("en", None, "3267").body, "From 3267");
+    }
+
+    #[test]
+    fn a_lost_connection_says_with_whom_and_why() {
+        assert_eq!(
+            connection_lost("sv", Some("Bo Ek"), "3267"),
+            Notice {
+                title: "Förbindelsen bröts".into(),
+                body: "Samtalet med Bo Ek (3267) bröts – ingen ljudförbindelse".into()
+            }
+        );
+        assert_eq!(
+            connection_lost("en", None, "3267"),
+            Notice {
+                title: "Connection lost".into(),
+                body: "The call with 3267 was cut off – no audio connection".into()
+            }
+        );
     }
 
     #[test]
