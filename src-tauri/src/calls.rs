@@ -343,6 +343,15 @@ pub async fn state_changed(
         key_after_answer(&app_state, call, digits).await;
     }
     let mut book = app_state.calls();
+    let linger = ended_card_linger(app_state.settings().ended_card_secs);
+    if state == CallState::Ended && linger.is_zero() {
+        // The user chose no ended cards: the list goes out without it straight away.
+        book.calls.remove(&call);
+        emit_calls(app, &book);
+        drop(book);
+        let _ = app.emit(HISTORY_EVENT, ());
+        return;
+    }
     emit_calls(app, &book);
     if state == CallState::Ended {
         // The UI has seen the final state; the call now lives in history only.
@@ -352,7 +361,7 @@ pub async fn state_changed(
         // The card shows why the call ended for a moment, then goes (the list without it).
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
-            tokio::time::sleep(ENDED_CARD_LINGER).await;
+            tokio::time::sleep(linger).await;
             let state = app.state::<AppState>();
             let book = state.calls();
             emit_calls(&app, &book);
@@ -360,8 +369,10 @@ pub async fn state_changed(
     }
 }
 
-/// How long an ended call's card stays to say how the call ended.
-const ENDED_CARD_LINGER: Duration = Duration::from_secs(3);
+/// How long an ended call's card stays to say how the call ended (Settings, default 3 s).
+fn ended_card_linger(secs: u32) -> Duration {
+    Duration::from_secs(u64::from(secs))
+}
 
 /// Keys the extension dialled after a number (`ankn. 12`) now that the call is answered.
 async fn key_after_answer(state: &AppState, call: CallId, digits: String) {

@@ -183,6 +183,9 @@ pub struct AppSettings {
     pub voicemail_number: Option<String>,
     /// The start page's first-run hint (call the echo test) was closed for good.
     pub echo_hint_dismissed: bool,
+    /// How long an ended call's card stays to say how the call ended, in seconds; 0 removes it
+    /// at once (the reason is in history either way).
+    pub ended_card_secs: u32,
 }
 
 impl Default for AppSettings {
@@ -217,6 +220,7 @@ impl Default for AppSettings {
             camp_on_reminder_secs: 30,
             voicemail_number: None,
             echo_hint_dismissed: false,
+            ended_card_secs: 3,
         }
     }
 }

@@ -40,6 +40,37 @@ pub fn apply_view_mode(app: &AppHandle, mode: ViewMode) {
     }
 }
 
+/// The size "Operator console" asks for: calls, queues and parked calls beside the search and
+/// the dialpad (ui styles.css switches to columns from 900 px).
+pub const CONSOLE_SIZE: (f64, f64) = (1280.0, 800.0);
+
+/// What the window becomes when the operator view is chosen: never smaller than it is, since a
+/// user who already made it larger (or a second screen) keeps that.
+pub fn console_size(current: (f64, f64)) -> (f64, f64) {
+    (current.0.max(CONSOLE_SIZE.0), current.1.max(CONSOLE_SIZE.1))
+}
+
+/// Only when the user picks the operator view, not at every start: the size they leave it at
+/// is what the window-state plugin restores next time.
+pub fn widen_for_console(app: &AppHandle) {
+    let Some(window) = app.get_webview_window(MAIN) else {
+        return;
+    };
+    if window.is_maximized().unwrap_or(false) {
+        return;
+    }
+    let scale = window.scale_factor().unwrap_or(1.0);
+    let Ok(inner) = window.inner_size() else {
+        return;
+    };
+    let logical = inner.to_logical::<f64>(scale);
+    let (width, height) = console_size((logical.width, logical.height));
+    if let Err(err) = window.set_size(tauri::LogicalSize::new(width, height)) {
+        tracing::warn!(%err, "could not widen the window for the operator view");
+    }
+    save_state(app);
+}
+
 /// Shows, unminimises and focuses the window (tray "show", second launch, incoming call).
 pub fn raise(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN) {
@@ -58,6 +89,13 @@ mod tests {
         assert!(!always_on_top(ViewMode::Normal));
         assert!(always_on_top(ViewMode::Operator));
         assert!(always_on_top(ViewMode::Acd));
+    }
+
+    #[test]
+    fn the_console_widens_a_small_window_and_keeps_a_larger_one() {
+        assert_eq!(console_size((420.0, 680.0)), CONSOLE_SIZE);
+        assert_eq!(console_size((1600.0, 700.0)), (1600.0, 800.0));
+        assert_eq!(console_size((1920.0, 1080.0)), (1920.0, 1080.0));
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub const MIN_SEARCH_DELAY_MS: u32 = 50;
 const MAX_SEARCH_DELAY_MS: u32 = 2_000;
 /// The camp-on reminder is off at 0 and at most hourly.
 pub const MAX_CAMP_ON_REMINDER_SECS: u32 = 3_600;
+/// An ended card that stays longer than a minute only squeezes the next calls.
+pub const MAX_ENDED_CARD_SECS: u32 = 60;
 
 /// Brings values a user could not have chosen back into range.
 pub fn normalise(mut settings: AppSettings) -> AppSettings {
@@ -27,6 +29,7 @@ pub fn normalise(mut settings: AppSettings) -> AppSettings {
     settings.camp_on_reminder_secs = settings
         .camp_on_reminder_secs
         .min(MAX_CAMP_ON_REMINDER_SECS);
+    settings.ended_card_secs = settings.ended_card_secs.min(MAX_ENDED_CARD_SECS);
     settings.external_app_url = settings
         .external_app_url
         .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
@@ -107,6 +110,9 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
     }
     if saved.view_mode != previous.view_mode {
         crate::main_window::apply_view_mode(&app, saved.view_mode);
+        if saved.view_mode == crate::ipc_types::ViewMode::Operator {
+            crate::main_window::widen_for_console(&app);
+        }
     }
     if saved.language != previous.language {
         crate::tray::refresh(&app);
@@ -164,6 +170,21 @@ mod tests {
             ..AppSettings::default()
         });
         assert_eq!(off.camp_on_reminder_secs, 0);
+    }
+
+    #[test]
+    fn ended_card_stays_three_seconds_by_default_at_most_a_minute() {
+        assert_eq!(AppSettings::default().ended_card_secs, 3);
+        let long = normalise(AppSettings {
+            ended_card_secs: 86_400,
+            ..AppSettings::default()
+        });
+        assert_eq!(long.ended_card_secs, MAX_ENDED_CARD_SECS);
+        let at_once = normalise(AppSettings {
+            ended_card_secs: 0,
+            ..AppSettings::default()
+        });
+        assert_eq!(at_once.ended_card_secs, 0);
     }
 
     #[test]

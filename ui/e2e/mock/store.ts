@@ -42,6 +42,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   campOnReminderSecs: 30,
   voicemailNumber: null,
   echoHintDismissed: false,
+  endedCardSecs: 3,
 };
 
 function fresh(): MockState {

@@ -52,4 +52,9 @@ voicemailNumber: string | null,
 /**
  * The start page's first-run hint (call the echo test) was closed for good.
  */
-echoHintDismissed: boolean, };
+echoHintDismissed: boolean, 
+/**
+ * How long an ended call's card stays to say how the call ended, in seconds; 0 removes it
+ * at once (the reason is in history either way).
+ */
+endedCardSecs: number, };

@@ -5,7 +5,7 @@ import { callAction, conference, type CallAction, type CallView } from "../ipc";
 import { endCallDrag, startCallDrag, useDraggedCall } from "../lib/call-drag";
 import { endReasonKey, isRingingIn, isTalking } from "../lib/calls";
 import { externalAppLink, formatDuration } from "../lib/format";
-import { ParkIcon } from "./icons";
+import { KeypadIcon, ParkIcon, PauseIcon, PhoneIcon } from "./icons";
 import { Keypad } from "./keypad";
 import { TransferPanel } from "./transfer";
 
@@ -97,72 +97,94 @@ export function CallCard({ call, now, canPark = false }: Props) {
       )}
 
       {talking && (
-        <div class="actions wrap">
-          <button aria-pressed={call.muted} data-testid="call-mute" onClick={() => act(call.muted ? "unmute" : "mute")}>
-            {t(call.muted ? "call.unmute" : "call.mute")}
-          </button>
-          {call.phase === "held" ? (
-            <button data-testid="call-resume" onClick={() => act("resume")}>
-              {t("call.resume")}
+        // Hold, mute and hang-up get a row of their own at the top, so no open panel and no
+        // narrow window can push them away; the rarer actions wrap below.
+        <>
+          <div class="actions call-main">
+            {call.phase === "held" ? (
+              <button class="with-icon" data-testid="call-resume" onClick={() => act("resume")}>
+                <PauseIcon />
+                {t("call.resume")}
+              </button>
+            ) : (
+              <button
+                class="with-icon"
+                data-testid="call-hold"
+                title={t("call.holdHint")}
+                disabled={call.phase !== "established"}
+                onClick={() => act("hold")}
+              >
+                <PauseIcon />
+                {t("call.hold")}
+              </button>
+            )}
+            <button aria-pressed={call.muted} data-testid="call-mute" onClick={() => act(call.muted ? "unmute" : "mute")}>
+              {t(call.muted ? "call.unmute" : "call.mute")}
             </button>
-          ) : (
-            <button data-testid="call-hold" disabled={call.phase !== "established"} onClick={() => act("hold")}>
-              {t("call.hold")}
+            <button class="danger push with-icon" data-testid="call-hangup" title={t("call.hangupHint")} onClick={() => act("hangup")}>
+              <PhoneIcon down />
+              {t("call.hangup")}
             </button>
-          )}
-          <button aria-pressed={panel === "keypad"} data-testid="call-keypad" onClick={() => toggle("keypad")}>
-            {t("call.keypad")}
-          </button>
-          <button aria-pressed={panel === "transfer"} data-testid="call-transfer" onClick={() => toggle("transfer")}>
-            {t("call.transfer")}
-          </button>
-          {canPark && (
+          </div>
+          <div class="actions wrap call-more">
             <button
               class="with-icon"
-              data-testid="call-park"
-              title={t("call.parkHint")}
-              aria-label={t("call.park")}
-              onClick={() => act("park")}
+              aria-pressed={panel === "keypad"}
+              data-testid="call-keypad"
+              onClick={() => toggle("keypad")}
             >
-              <ParkIcon />
-              {t("call.park")}
+              <KeypadIcon />
+              {t("call.keypad")}
             </button>
-          )}
-          <button
-            aria-pressed={call.recording}
-            data-testid="call-record"
-            onClick={() => act(call.recording ? "stopRecording" : "startRecording")}
-          >
-            {t(call.recording ? "call.stopRecord" : "call.record")}
-          </button>
-          {inConference ? (
-            <button aria-pressed data-testid="call-conference" onClick={() => void run(() => conference("split"))}>
-              {t("call.conferenceSplit")}
+            <button aria-pressed={panel === "transfer"} data-testid="call-transfer" onClick={() => toggle("transfer")}>
+              {t("call.transfer")}
             </button>
-          ) : (
+            {canPark && (
+              <button
+                class="with-icon"
+                data-testid="call-park"
+                title={t("call.parkHint")}
+                aria-label={t("call.park")}
+                onClick={() => act("park")}
+              >
+                <ParkIcon />
+                {t("call.park")}
+              </button>
+            )}
             <button
-              disabled={!canMerge}
-              title={canMerge ? t("call.conferenceHint") : t("call.conferenceNeedsTwo")}
-              data-testid="call-conference"
-              onClick={() => void run(() => conference("merge"))}
+              aria-pressed={call.recording}
+              data-testid="call-record"
+              onClick={() => act(call.recording ? "stopRecording" : "startRecording")}
             >
-              {t("call.conference")}
+              {t(call.recording ? "call.stopRecord" : "call.record")}
             </button>
-          )}
-          {external && (
-            <a class="button" href={external} target="_blank" rel="noopener noreferrer">
-              {t("call.external")}
-            </a>
-          )}
-          <button class="danger push" data-testid="call-hangup" onClick={() => act("hangup")}>
-            {t("call.hangup")}
-          </button>
-        </div>
+            {inConference ? (
+              <button aria-pressed data-testid="call-conference" onClick={() => void run(() => conference("split"))}>
+                {t("call.conferenceSplit")}
+              </button>
+            ) : (
+              <button
+                disabled={!canMerge}
+                title={canMerge ? t("call.conferenceHint") : t("call.conferenceNeedsTwo")}
+                data-testid="call-conference"
+                onClick={() => void run(() => conference("merge"))}
+              >
+                {t("call.conference")}
+              </button>
+            )}
+            {external && (
+              <a class="button" href={external} target="_blank" rel="noopener noreferrer">
+                {t("call.external")}
+              </a>
+            )}
+          </div>
+        </>
       )}
 
       {!talking && call.phase !== "ended" && !isRingingIn(call) && (
         <div class="actions">
-          <button class="danger" data-testid="call-hangup" onClick={() => act("hangup")}>
+          <button class="danger with-icon" data-testid="call-hangup" title={t("call.hangupHint")} onClick={() => act("hangup")}>
+            <PhoneIcon down />
             {t("call.hangup")}
           </button>
         </div>

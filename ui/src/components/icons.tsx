@@ -32,3 +32,32 @@ export const ParkIcon = () => (
     <path d="M9 17V7h4a3 3 0 0 1 0 6H9" />
   </svg>
 );
+
+/** A handset: call, hang up (turned down). */
+export const PhoneIcon = ({ down = false }: { down?: boolean }) => (
+  <svg {...base} style={down ? { transform: "rotate(135deg)" } : undefined}>
+    <path d="M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2" />
+  </svg>
+);
+
+/** Two bars: hold. */
+export const PauseIcon = () => (
+  <svg {...base}>
+    <path d="M9 5v14M15 5v14" />
+  </svg>
+);
+
+/** A grid of dots: the keypad. */
+export const KeypadIcon = () => (
+  <svg {...base}>
+    {[6, 12, 18].flatMap((y) => [6, 12, 18].map((x) => <circle key={`${x}-${y}`} cx={x} cy={y} r="1.3" />))}
+  </svg>
+);
+
+/** A left-pointing key with a cross: erase the last digit. */
+export const EraseIcon = () => (
+  <svg {...base}>
+    <path d="M9 5h11v14H9l-6-7z" />
+    <path d="M12 9l5 6M17 9l-5 6" />
+  </svg>
+);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useShell } from "../context";
 import { callAction } from "../ipc";
+import { dtmfKeypadOpened } from "../lib/dialpad";
 import { KEYPAD_ROWS, keypadDigit } from "../lib/format";
 
 interface Props {
@@ -28,7 +29,12 @@ export function Keypad({ callId }: Props) {
       send(digit);
     };
     window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
+    // The start page's dialpad leaves the digit keys to this keypad while it is open.
+    const closed = dtmfKeypadOpened();
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      closed();
+    };
   }, [callId]);
 
   return (

@@ -13,6 +13,7 @@ export const TEST_SETTINGS: AppSettings = {
   externalAppOpen: "off", messageTemplates: ["Ring mig när du kan", "Jag sitter i möte, återkommer"],
   emailSeparator: "semicolon", campOnReminderSecs: 30, voicemailNumber: null,
   echoHintDismissed: false,
+  endedCardSecs: 3,
 };
 
 export function testShell(overrides: Partial<Shell> = {}): Shell & { placed: PlaceTarget[] } {

@@ -398,6 +398,19 @@ export const sv = {
   "contacts.select": "Välj {name}",
   "contacts.emailSelected": "E-posta valda ({count})",
   "contacts.noSelectedEmail": "Ingen av de valda har en e-postadress.",
+  "dialpad.label": "Knappsats",
+  "dialpad.show": "Visa knappsats",
+  "dialpad.hide": "Dölj knappsats",
+  "dialpad.toggleHint": "Siffror du skriver på tangentbordet hamnar i sökrutan även när knappsatsen är dold",
+  "dialpad.call": "Ring",
+  "dialpad.callHint": "Ring numret i sökrutan (Enter)",
+  "dialpad.erase": "Sudda",
+  "dialpad.eraseHint": "Sudda sista siffran (Backsteg)",
+  "settings.endedCard": "Avslutade samtal syns (sekunder)",
+  "settings.endedCardHint": "Så länge ett avslutat samtal visar hur det slutade. 0 = försvinner direkt.",
+  "settings.consoleHint": "Växelvyn gör fönstret brett (1280 × 800) med samtal, köer och parkerade bredvid sökningen.",
+  "call.holdHint": "Sätt samtalet i vänteläge",
+  "call.hangupHint": "Avsluta samtalet",
 } as const;
 
 export type TextKey = keyof typeof sv;

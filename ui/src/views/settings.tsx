@@ -9,6 +9,8 @@ import { MessageSettings } from "./settings-messages";
 
 /** Like settings.rs: the camp-on reminder is off at 0 and at most hourly. */
 const MAX_CAMP_ON_REMINDER_SECS = 3600;
+/** Like settings.rs: an ended call's card stays at most a minute. */
+const MAX_ENDED_CARD_SECS = 60;
 
 interface Props {
   session: Extract<SessionView, { state: "online" }>;
@@ -39,6 +41,7 @@ export function SettingsView({ session }: Props) {
   const [hotkeyStatus, setHotkeyStatus] = useState<string | null>(null);
   const [delay, setDelay] = useState(String(settings.searchDelayMs));
   const [reminder, setReminder] = useState(String(settings.campOnReminderSecs));
+  const [endedCard, setEndedCard] = useState(String(settings.endedCardSecs));
   const [external, setExternal] = useState(settings.externalAppUrl ?? "");
   const [voicemailNumber, setVoicemailNumber] = useState(settings.voicemailNumber ?? "");
   const [externalBad, setExternalBad] = useState(false);
@@ -76,6 +79,13 @@ export function SettingsView({ session }: Props) {
     const value = Number.isFinite(typed) ? Math.min(MAX_CAMP_ON_REMINDER_SECS, Math.max(0, typed)) : settings.campOnReminderSecs;
     setReminder(String(value));
     if (value !== settings.campOnReminderSecs) update({ campOnReminderSecs: value });
+  };
+
+  const saveEndedCard = () => {
+    const typed = Math.round(Number(endedCard));
+    const value = Number.isFinite(typed) ? Math.min(MAX_ENDED_CARD_SECS, Math.max(0, typed)) : settings.endedCardSecs;
+    setEndedCard(String(value));
+    if (value !== settings.endedCardSecs) update({ endedCardSecs: value });
   };
 
   const saveVoicemailNumber = () => {
@@ -172,6 +182,7 @@ export function SettingsView({ session }: Props) {
           <select
             data-testid="setting-viewMode"
             value={settings.viewMode}
+            aria-describedby="view-mode-hint"
             onChange={(e) => update({ viewMode: e.currentTarget.value as AppSettings["viewMode"] })}
           >
             {(["normal", "operator", "acd"] as const).map((mode) => (
@@ -180,6 +191,9 @@ export function SettingsView({ session }: Props) {
               </option>
             ))}
           </select>
+          <small class="hint" id="view-mode-hint">
+            {t("settings.consoleHint")}
+          </small>
         </label>
       </fieldset>
 
@@ -198,6 +212,24 @@ export function SettingsView({ session }: Props) {
             onBlur={saveDelay}
             onKeyDown={(e) => e.key === "Enter" && saveDelay()}
           />
+        </label>
+        <label>
+          {t("settings.endedCard")}
+          <input
+            type="number"
+            data-testid="setting-endedCardSecs"
+            min={0}
+            max={MAX_ENDED_CARD_SECS}
+            step={1}
+            value={endedCard}
+            aria-describedby="ended-card-hint"
+            onInput={(e) => setEndedCard(e.currentTarget.value)}
+            onBlur={saveEndedCard}
+            onKeyDown={(e) => e.key === "Enter" && saveEndedCard()}
+          />
+          <small class="hint" id="ended-card-hint">
+            {t("settings.endedCardHint")}
+          </small>
         </label>
         {session.switch_features && (
           <label>

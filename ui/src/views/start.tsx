@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { OwnActivity } from "../components/activity";
 import { ContactField } from "../components/contact-field";
+import { Dialpad } from "../components/dialpad";
 import { EchoHint } from "../components/echo-hint";
 import { PasswordNote } from "../components/password-note";
 import { QueuesPanel } from "../components/queues";
@@ -195,6 +196,7 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
         {t("search.hint")}
         {results && results.total > hits.length && ` · ${t("search.total", { count: String(results.total) })}`}
       </small>
+      <Dialpad number={query} onChange={setQuery} onDial={() => void enter()} />
       {status && (
         <p class="status" role="status" data-testid="status">
           {status}
