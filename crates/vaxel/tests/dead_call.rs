@@ -179,6 +179,11 @@ fn a_killed_phone_or_a_killed_switch_ends_the_call_as_connection_lost() {
             "{} ended too late",
             who.name()
         );
+        assert!(
+            took + Duration::from_millis(500) >= MEDIA_TIMEOUT,
+            "{} ended before the timeout: {took:?}",
+            who.name()
+        );
     }
     assert!(
         switch
