@@ -111,6 +111,9 @@ test("the operator view with two calls puts them beside the page when wide; sett
   await page.getByTestId("call-answer").click();
   await page.locator("article.phase-held").waitFor();
   await fits(page, "operator-two-calls");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await fits(page, "operator-two-calls-dark", [1280]);
+  await page.emulateMedia({ colorScheme: "light" });
   await page.setViewportSize({ width: 1280, height: 800 });
   const [calls, view] = await Promise.all([page.getByTestId("calls").boundingBox(), page.locator("main.view").boundingBox()]);
   assert.ok(Math.abs(calls.y - view.y) < 1 && calls.x > view.x, `calls ${JSON.stringify(calls)} beside the page ${JSON.stringify(view)}`);

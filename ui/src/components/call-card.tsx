@@ -5,7 +5,7 @@ import { callAction, conference, type CallAction, type CallView } from "../ipc";
 import { endCallDrag, startCallDrag, useDraggedCall } from "../lib/call-drag";
 import { endReasonKey, isRingingIn, isTalking } from "../lib/calls";
 import { externalAppLink, formatDuration } from "../lib/format";
-import { KeypadIcon, ParkIcon, PauseIcon, PhoneIcon } from "./icons";
+import { KeypadIcon, MicIcon, ParkIcon, PauseIcon, PhoneIcon } from "./icons";
 import { Keypad } from "./keypad";
 import { TransferPanel } from "./transfer";
 
@@ -39,6 +39,8 @@ export function CallCard({ call, now, canPark = false }: Props) {
       data-testid={`call-${call.id}`}
       aria-label={call.remoteName ?? call.remote}
       draggable={talking}
+      // An ended card fades out over the time it stays (Settings; calls.rs then removes it).
+      style={call.phase === "ended" ? { "--ended-linger": `${settings.endedCardSecs}s` } : undefined}
       onDragStart={(event) => {
         if (talking) startCallDrag(event, call);
         else event.preventDefault();
@@ -118,8 +120,17 @@ export function CallCard({ call, now, canPark = false }: Props) {
                 {t("call.hold")}
               </button>
             )}
-            <button aria-pressed={call.muted} data-testid="call-mute" onClick={() => act(call.muted ? "unmute" : "mute")}>
-              {t(call.muted ? "call.unmute" : "call.mute")}
+            {/* In a narrow card the microphone icon alone says it (styles.css), so hang-up
+                stays on the row; the label remains for screen readers and as a tooltip. */}
+            <button
+              class="with-icon call-mute"
+              aria-pressed={call.muted}
+              data-testid="call-mute"
+              title={t(call.muted ? "call.unmute" : "call.mute")}
+              onClick={() => act(call.muted ? "unmute" : "mute")}
+            >
+              <MicIcon off={call.muted} />
+              <span class="label">{t(call.muted ? "call.unmute" : "call.mute")}</span>
             </button>
             <button class="danger push with-icon" data-testid="call-hangup" title={t("call.hangupHint")} onClick={() => act("hangup")}>
               <PhoneIcon down />
