@@ -1,0 +1,293 @@
+// The desktop app survives a restart of Koppla Växel (issue 18 item 1, decision 0507), in the real
+// app and webview. A standalone `vaxel` (fixed SIP port for UDP and TCP, a database file) has
+// anna and bertil; the app logs in on the "SIP-konto" tab as anna.
+// - TCP: `kill -9` the switch; the status bar must stop saying registered within a few seconds
+//   (the connection closes at once). Restart it on the same port and database: the status bar
+//   must say registered again within 2 s of the switch answering, and a `koppla` CLI as bertil
+//   calls anna and the app rings.
+// - UDP: the switch restores the UDP binding from its database, so the app must ring within 2 s
+//   of the restart whatever its status bar said meanwhile (it has nothing to notice yet).
+// Each transport runs KOPPLA_RESTART_RUNS kill/restart cycles (default 1); the figures are
+// printed. Screenshots: test-output/screenshots/restart-*.png.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+
+/** Issue 18's goal: registered and reachable within 2 s of the switch accepting again. */
+const GOAL_MS = 2000;
+/** "Within a few seconds": a TCP client learns of the closed connection at once. */
+const DOWN_LIMIT_MS = 5000;
+const RUNS = Math.max(1, Number(process.env.KOPPLA_RESTART_RUNS ?? 1));
+const PASSWORD = "omstart-hemligt";
+const vaxelBin = process.env.KOPPLA_VAXEL_BIN ?? join(repo, "target/debug/vaxel");
+const kopplaBin = process.env.KOPPLA_BIN ?? join(repo, "target/debug/koppla");
+
+let app;
+let driver;
+let dir;
+let port;
+let config;
+let vaxel;
+let bertil;
+let run = 0;
+const figures = [];
+
+const shot = (name) => app.shot(`restart-${name}`);
+const secs = (ms) => `${(ms / 1000).toFixed(3)} s`;
+
+function writeConfig() {
+  const users = [
+    ["anna", "Anna Lindqvist", "1001"],
+    ["bertil", "Bertil Ek", "1002"],
+  ]
+    .map(
+      ([username, name, short]) =>
+        `\n[[users]]\nusername = "${username}"\nname = "${name}"\nshort_number = "${short}"\npassword_env = "RESTART_PW"\n`,
+    )
+    .join("");
+  const path = join(dir, "vaxel.toml");
+  writeFileSync(
+    path,
+    `[server]\nsip_bind = "127.0.0.1:${port}"\nsip_tcp_bind = "127.0.0.1:${port}"\n` +
+      `api_bind = "127.0.0.1:0"\npublic_ip = "127.0.0.1"\n` +
+      `database = "sqlite://${join(dir, "vaxel.db")}?mode=rwc"\n${users}`,
+  );
+  return path;
+}
+
+/** Starts the switch and resolves when it answers an OPTIONS over UDP (the moment it serves SIP). */
+async function startSwitch() {
+  run += 1;
+  const child = spawn(vaxelBin, ["--config", config], {
+    env: { ...process.env, RESTART_PW: PASSWORD, RUST_LOG: "info" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const log = [];
+  child.stderr.on("data", (chunk) => log.push(String(chunk)));
+  child.exited = new Promise((resolve) => child.once("exit", resolve));
+  child.log = log;
+  const back = await accepting(child);
+  return { child, back };
+}
+
+function accepting(child) {
+  const sock = createSocket("udp4");
+  return new Promise((resolve, reject) => {
+    let attempt = 0;
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (child.exitCode !== null || Date.now() - started > 15000) {
+        clearInterval(timer);
+        sock.close();
+        reject(new Error(`vaxel never answered: ${child.log.join("").slice(-2000)}`));
+        return;
+      }
+      const { port: local } = sock.address();
+      const branch = `restart${run}x${attempt++}`;
+      const options =
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${branch};rport\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1:${local}>;tag=${branch}\r\nTo: <sip:127.0.0.1:${port}>\r\n` +
+        `Call-ID: ${branch}@koppla-webview\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+      // Refused while nothing listens yet: the next tick tries again.
+      sock.send(options, port, "127.0.0.1", () => {});
+    }, 10);
+    sock.on("message", (msg) => {
+      if (!String(msg).startsWith("SIP/2.0 ")) return;
+      clearInterval(timer);
+      const at = Date.now();
+      sock.close();
+      resolve(at);
+    });
+    sock.on("error", () => {});
+    sock.bind(0, "127.0.0.1");
+  });
+}
+
+async function kill9(child) {
+  process.kill(child.pid, "SIGKILL");
+  await child.exited;
+  return Date.now();
+}
+
+/** `koppla agent` as bertil over UDP: JSON-lines events on stdout, commands on stdin. */
+function startBertil() {
+  const child = spawn(
+    kopplaBin,
+    ["agent", "--account", `sip:bertil@127.0.0.1:${port}`, "--bind", "127.0.0.1:0"],
+    { env: { ...process.env, KOPPLA_PASSWORD: PASSWORD, KOPPLA_LOG: "info" }, stdio: ["pipe", "pipe", "ignore"] },
+  );
+  const events = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      // Not an event line.
+    }
+  });
+  return {
+    child,
+    events,
+    send: (command) => child.stdin.write(`${command}\n`),
+    /** The first event from index `from` on (take `events.length` before sending) that fits. */
+    async next(what, predicate, { from = 0, timeout = 15000 } = {}) {
+      return waitFor(what, () => events.slice(from).find(predicate), timeout);
+    },
+  };
+}
+
+async function registration() {
+  const id = await driver.find('[data-testid="registration"]');
+  const cls = await driver.call("GET", driver.s(`/element/${id}/attribute/class`));
+  return { ok: /\bok\b/.test(cls ?? ""), text: await driver.text(id) };
+}
+
+/** Polls the status bar every ~100 ms until `want(state)`; returns when that was first seen. */
+async function statusUntil(what, want, timeout) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await registration();
+      if (want(last)) return { at: Date.now(), state: last };
+    } catch {
+      // The page re-rendered between find and read: look again.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { at: null, state: last };
+}
+
+async function login(transport) {
+  await driver.click(await driver.waitFor('[data-testid="login-tab-sip"]'));
+  for (const [field, text] of [
+    ["login-server", `127.0.0.1:${port}`],
+    ["login-username", "anna"],
+    ["login-password", PASSWORD],
+  ]) {
+    const id = await driver.find(`[data-testid="${field}"]`);
+    await driver.call("POST", driver.s(`/element/${id}/clear`), {});
+    await driver.type(id, text);
+  }
+  // The transport is the login form's only select.
+  await driver.click(await driver.find("form select"));
+  await driver.click(await driver.find(`form select option[value="${transport}"]`));
+  await driver.click(await driver.find('[data-testid="login-submit"]'));
+  const { at, state } = await statusUntil("registered", (s) => s.ok, 20000);
+  assert.ok(at, `the app registered over ${transport}: ${JSON.stringify(state)}`);
+}
+
+/** Bertil calls anna; resolves when the app shows the incoming call; bertil then hangs up. */
+async function ring() {
+  bertil.send(`call sip:anna@127.0.0.1:${port}`);
+  await driver.waitFor('[data-testid="call-answer"]', { timeout: 15000 });
+  return Date.now();
+}
+
+async function hangUp(name) {
+  await shot(name);
+  const from = bertil.events.length;
+  bertil.send("hangup");
+  await driver.waitGone('[data-testid="call-answer"]', 15000);
+  await bertil.next("bertil's call ended", (e) => e.event === "call_state" && e.state === "ended", { from });
+}
+
+before(async () => {
+  for (const [bin, hint] of [
+    [vaxelBin, "cargo build -p koppla-vaxel"],
+    [kopplaBin, "cargo build -p koppla-cli"],
+  ]) {
+    assert.ok(existsSync(bin), `${bin} is missing: run ${hint}`);
+  }
+  dir = mkdtempSync(join(tmpdir(), "koppla-restart-"));
+  port = await freePort();
+  config = writeConfig();
+  vaxel = (await startSwitch()).child;
+  bertil = startBertil();
+  const from = bertil.events.length;
+  bertil.send("register");
+  const reg = await bertil.next("bertil registers", (e) => e.event === "registered" || e.event === "registration_failed", {
+    from,
+  });
+  assert.equal(reg.event, "registered", JSON.stringify(reg));
+  app = await startApp({ shots: join(repo, "test-output/screenshots") });
+  driver = app.driver;
+});
+
+after(async () => {
+  for (const f of figures) console.log(f);
+  await app?.stop();
+  bertil?.child.kill("SIGTERM");
+  vaxel?.kill("SIGTERM");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One kill -9 + restart; returns the switch's new process and the times seen. */
+async function restartCycle(transport, n) {
+  const killed = await kill9(vaxel);
+  let down = { at: null, state: null };
+  if (transport === "tcp") {
+    // A TCP client's connection closed with the process: it must say so at once.
+    down = await statusUntil("not registered", (s) => !s.ok, DOWN_LIMIT_MS);
+    await shot(`tcp-down-${n}`);
+  }
+  const started = await startSwitch();
+  vaxel = started.child;
+  return { killed, down, back: started.back };
+}
+
+test("TCP: the status bar follows a kill -9 of the switch, and the app is registered and rings right after its restart", async () => {
+  await login("tcp");
+  await shot("tcp-registered");
+  // Reachable before anything happens, so a later failure is the restart's doing.
+  await ring();
+  await hangUp("tcp-before");
+
+  for (let n = 1; n <= RUNS; n++) {
+    const { killed, down, back } = await restartCycle("tcp", n);
+    const up = await statusUntil("registered again", (s) => s.ok, 20000);
+    await shot(`tcp-up-${n}`);
+    const rang = await ring();
+    await hangUp(`tcp-ringing-${n}`);
+    figures.push(
+      `restart TCP run ${n}: down detected after ${down.at ? secs(down.at - killed) : "never"} ` +
+        `(${JSON.stringify(down.state?.text)}); switch back ${secs(back - killed)} after the kill; ` +
+        `registered again after ${up.at ? secs(up.at - back) : "never"}; rings after ${secs(rang - back)} (goal ${secs(GOAL_MS)})`,
+    );
+    console.log(figures.at(-1));
+    assert.ok(down.at, `the status bar still said registered ${DOWN_LIMIT_MS} ms after the kill: ${JSON.stringify(down.state)}`);
+    assert.ok(up.at, `the status bar never said registered again: ${JSON.stringify(up.state)}`);
+    assert.ok(up.at - back <= GOAL_MS, `registered again after ${secs(up.at - back)}`);
+    assert.ok(rang - back <= GOAL_MS + 1000, `rang after ${secs(rang - back)}`);
+  }
+});
+
+test("UDP: the binding outlives the switch, so the app rings right after a kill -9 and restart", async () => {
+  await driver.click(await driver.find('[data-testid="tab-settings"]'));
+  await driver.click(await driver.waitFor('[data-testid="logout"]'));
+  await login("udp");
+  await shot("udp-registered");
+  await ring();
+  await hangUp("udp-before");
+
+  for (let n = 1; n <= RUNS; n++) {
+    const { killed, back } = await restartCycle("udp", n);
+    // Bertil calls at once: nobody registered again, the switch knew anna from its database.
+    const status = await registration().catch(() => null);
+    const rang = await ring();
+    await hangUp(`udp-ringing-${n}`);
+    figures.push(
+      `restart UDP run ${n}: switch back ${secs(back - killed)} after the kill; status then ` +
+        `${JSON.stringify(status?.text)}; rings after ${secs(rang - back)} (goal ${secs(GOAL_MS)})`,
+    );
+    console.log(figures.at(-1));
+    assert.ok(rang - back <= GOAL_MS, `rang after ${secs(rang - back)}`);
+  }
+  const final = await statusUntil("registered", (s) => s.ok, 5000);
+  assert.ok(final.at, `the status bar says registered after the UDP restarts: ${JSON.stringify(final.state)}`);
+});
