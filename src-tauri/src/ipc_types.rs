@@ -276,6 +276,12 @@ pub enum SessionView {
         display_name: Option<String>,
         registered: bool,
         registration_error: Option<String>,
+        /// That failure's error code (`wrong_password`, `network`, `registration_failed`), so
+        /// the status bar says it in the user's language; the engine's own words stay in
+        /// `registration_error` for the tooltip.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        registration_error_code: Option<String>,
         /// Activity, directory and voicemail exist only with Koppla Växel.
         switch_features: bool,
         /// The switch's echo-test number (Koppla Växel's service list), for the start page's

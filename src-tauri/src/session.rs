@@ -97,7 +97,12 @@ fn set_view(app: &AppHandle, view: SessionView) {
     crate::tray::refresh(app);
 }
 
+/// The status bar's registration state after the engine's later events: `error` is the engine's
+/// reason for a failure, sent with its error code so the UI can say it in the user's language.
 fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
+    let registration_error_code = error
+        .as_deref()
+        .map(|reason| registration_error(reason).code);
     let state = app.state::<AppState>();
     if let SessionView::Online {
         kind,
@@ -117,6 +122,7 @@ fn update_online(app: &AppHandle, registered: bool, error: Option<String>) {
                 display_name,
                 registered,
                 registration_error: error,
+                registration_error_code,
                 switch_features,
                 echo_number,
                 password_not_saved,
@@ -312,6 +318,7 @@ async fn connect(
         display_name,
         registered: true,
         registration_error: None,
+        registration_error_code: None,
         switch_features,
         echo_number,
         password_not_saved: None,
@@ -376,12 +383,26 @@ async fn echo_number(client: &SwitchClient) -> Option<String> {
     }
 }
 
+/// Sorts the engine's failure reason (its words are a contract, e.g. "wrong password (403)") into
+/// an error code the UI has words for in each language.
 fn registration_error(reason: &str) -> UiError {
     if reason.contains("password") || reason.contains("401") || reason.contains("403") {
         UiError::new("wrong_password", reason)
+    } else if is_unreachable(reason) {
+        UiError::new("network", reason)
     } else {
         UiError::new("registration_failed", reason)
     }
+}
+
+/// The engine lost its flow to the registrar (the switch died or restarted), found nothing
+/// listening, or heard no answer: the server cannot be reached, which is not the server
+/// refusing us. The engine keeps retrying on its own, so the status bar must say "cannot be
+/// reached", not a final failure in English.
+fn is_unreachable(reason: &str) -> bool {
+    reason == koppla_ua::registration::FLOW_LOST
+        || reason.starts_with("cannot reach")
+        || reason.contains("(timeout)")
 }
 
 async fn pump_events(

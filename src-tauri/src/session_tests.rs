@@ -103,3 +103,32 @@ fn a_keychain_that_cannot_keep_the_password_is_said_out_loud() {
     assert!(keychain_failure(true, Ok(())).is_none());
     assert!(keychain_failure(false, refused()).is_none());
 }
+
+#[test]
+fn a_lost_or_unreachable_registrar_is_a_network_error_in_the_users_language() {
+    // After a switch restart the engine says it lost the flow, then that nothing listens;
+    // the status bar must say "cannot be reached" (error.network), not an English reason.
+    for reason in [
+        koppla_ua::registration::FLOW_LOST,
+        "cannot reach the registrar",
+        "no response from registrar (timeout)",
+    ] {
+        let err = registration_error(reason);
+        assert_eq!(
+            (err.code.as_str(), err.message.as_str()),
+            ("network", reason)
+        );
+    }
+    assert_eq!(
+        registration_error("wrong password (403)").code,
+        "wrong_password"
+    );
+    assert_eq!(
+        registration_error("registrar granted no binding").code,
+        "registration_failed"
+    );
+    assert_eq!(
+        registration_error("service unavailable (503)").code,
+        "registration_failed"
+    );
+}

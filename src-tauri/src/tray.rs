@@ -241,6 +241,7 @@ mod tests {
             display_name: Some("Anna Lindqvist".into()),
             registered,
             registration_error: None,
+            registration_error_code: None,
             switch_features: true,
             echo_number: None,
             password_not_saved: None,

@@ -7,8 +7,8 @@
 //   calls anna and the app rings.
 // - UDP: the switch restores the UDP binding from its database, so the app must ring within 2 s
 //   of the restart whatever its status bar said meanwhile (it has nothing to notice yet).
-// Each transport runs KOPPLA_RESTART_RUNS kill/restart cycles (default 1); the figures are
-// printed. Screenshots: test-output/screenshots/restart-*.png.
+// Each transport runs KOPPLA_RESTART_RUNS kill/restart cycles (default 1), the switch dead for
+// KOPPLA_RESTART_DOWN_MS (default: restarted as soon as the app noticed); the figures are printed. Screenshots: test-output/screenshots/restart-*.png.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -24,6 +24,9 @@ const GOAL_MS = 2000;
 /** "Within a few seconds": a TCP client learns of the closed connection at once. */
 const DOWN_LIMIT_MS = 5000;
 const RUNS = Math.max(1, Number(process.env.KOPPLA_RESTART_RUNS ?? 1));
+/** How long the switch stays dead before it is started again (a real restart takes seconds:
+ * the clients' retries back off meanwhile). Default: restart as soon as the app noticed. */
+const DOWN_MS = Math.max(0, Number(process.env.KOPPLA_RESTART_DOWN_MS ?? 0));
 const PASSWORD = "omstart-hemligt";
 const vaxelBin = process.env.KOPPLA_VAXEL_BIN ?? join(repo, "target/debug/vaxel");
 const kopplaBin = process.env.KOPPLA_BIN ?? join(repo, "target/debug/koppla");
@@ -236,6 +239,8 @@ async function restartCycle(transport, n) {
     down = await statusUntil("not registered", (s) => !s.ok, DOWN_LIMIT_MS);
     await shot(`tcp-down-${n}`);
   }
+  const wait = killed + DOWN_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const started = await startSwitch();
   vaxel = started.child;
   return { killed, down, back: started.back };

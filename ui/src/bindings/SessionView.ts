@@ -16,6 +16,12 @@ error_code?: string,
  */
 last_username: string | null, last_kind: AccountKind | null, } | { "state": "connecting", username: string, } | { "state": "online", kind: AccountKind, username: string, display_name: string | null, registered: boolean, registration_error: string | null, 
 /**
+ * That failure's error code (`wrong_password`, `network`, `registration_failed`), so
+ * the status bar says it in the user's language; the engine's own words stay in
+ * `registration_error` for the tooltip.
+ */
+registration_error_code?: string, 
+/**
  * Activity, directory and voicemail exist only with Koppla Växel.
  */
 switch_features: boolean, 

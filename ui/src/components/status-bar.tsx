@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { useShell } from "../context";
+import { translateErrorCode } from "../i18n";
 import { callAction, type SessionView } from "../ipc";
 import { activeCall } from "../lib/calls";
 import { DeviceSelect, InputLevel, useAudioDevices } from "./devices";
@@ -20,7 +21,6 @@ export function StatusBar({ session }: Props) {
   // The slider moves freely while dragged; the setting is saved when it is let go.
   const [volume, setVolume] = useState(settings.volume);
   useEffect(() => setVolume(settings.volume), [settings.volume]);
-  const user = session.display_name ?? session.username;
   const muteLabel = !current ? t("devices.muteNoCall") : current.muted ? t("devices.unmute") : t("devices.mute");
 
   return (
@@ -64,19 +64,28 @@ export function StatusBar({ session }: Props) {
         />
         <InputLevel active={current !== null} />
       </div>
-      <div
-        class={session.registered ? "reg ok" : "reg bad"}
-        role="status"
-        data-testid="registration"
-        title={session.registration_error ?? undefined}
-      >
-        <span class="dot" aria-hidden="true" />
-        {session.registered
-          ? t("status.registered", { user })
-          : session.registration_error
-            ? t("status.error", { error: session.registration_error })
-            : t("status.notRegistered")}
-      </div>
+      <RegistrationStatus session={session} />
     </footer>
+  );
+}
+
+/**
+ * Whether calls can reach this phone. A failure is said in the user's language from its error
+ * code (after a switch restart: "servern går inte att nå" while the engine retries on its own);
+ * the engine's own words stay in the tooltip for whoever has to find out why.
+ */
+export function RegistrationStatus({ session }: Props) {
+  const { t, lang } = useShell();
+  const user = session.display_name ?? session.username;
+  const error = session.registration_error;
+  return (
+    <div class={session.registered ? "reg ok" : "reg bad"} role="status" data-testid="registration" title={error ?? undefined}>
+      <span class="dot" aria-hidden="true" />
+      {session.registered
+        ? t("status.registered", { user })
+        : error
+          ? t("status.error", { error: translateErrorCode(lang, session.registration_error_code ?? "", error) })
+          : t("status.notRegistered")}
+    </div>
   );
 }

@@ -1,0 +1,55 @@
+import { render } from "preact";
+import { afterEach, describe, expect, it } from "vitest";
+import { translator } from "../i18n";
+import type { SessionView } from "../ipc";
+import { RegistrationStatus } from "./status-bar";
+import { testShell, WithShell } from "./test-shell";
+
+const root = document.createElement("div");
+document.body.appendChild(root);
+afterEach(() => render(null, root));
+
+type Online = Extract<SessionView, { state: "online" }>;
+const ONLINE: Online = {
+  state: "online", kind: "sip", username: "anna", display_name: "Anna Lindqvist", registered: true,
+  registration_error: null, switch_features: false,
+};
+
+function show(session: Online, lang: "sv" | "en" = "sv") {
+  render(
+    <WithShell shell={testShell({ lang, t: translator(lang) })}>
+      <RegistrationStatus session={session} />
+    </WithShell>,
+    root,
+  );
+  const status = root.querySelector('[data-testid="registration"]') as HTMLElement;
+  return { text: status.textContent, ok: status.classList.contains("ok"), title: status.title };
+}
+
+describe("RegistrationStatus", () => {
+  it("says registered with the user's name", () => {
+    expect(show(ONLINE)).toEqual({ text: "Registrerad som Anna Lindqvist", ok: true, title: "" });
+  });
+
+  it("says a lost switch in the user's language and keeps the engine's words in the tooltip", () => {
+    // What the app shows after the switch was killed (tests/webview/restart.test.mjs).
+    const lost: Online = {
+      ...ONLINE, registered: false, registration_error: "lost the connection to the registrar",
+      registration_error_code: "network",
+    };
+    expect(show(lost)).toEqual({
+      text: "Registreringen misslyckades: servern går inte att nå", ok: false,
+      title: "lost the connection to the registrar",
+    });
+    expect(show(lost, "en").text).toBe("Registration failed: the server cannot be reached");
+  });
+
+  it("falls back to the engine's words for a failure without a known code", () => {
+    const odd: Online = { ...ONLINE, registered: false, registration_error: "registrar granted no binding" };
+    expect(show(odd).text).toBe("Registreringen misslyckades: registrar granted no binding");
+  });
+
+  it("says not registered when there is no reason", () => {
+    expect(show({ ...ONLINE, registered: false })).toMatchObject({ text: "Inte registrerad", ok: false });
+  });
+});
