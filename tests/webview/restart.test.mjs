@@ -266,6 +266,8 @@ test("TCP: the status bar follows a kill -9 of the switch, and the app is regist
     );
     console.log(figures.at(-1));
     assert.ok(down.at, `the status bar still said registered ${DOWN_LIMIT_MS} ms after the kill: ${JSON.stringify(down.state)}`);
+    // Said in Swedish, the engine's English words only in the tooltip.
+    assert.match(down.state.text, /^Inte registrerad – servern går inte att nå/);
     assert.ok(up.at, `the status bar never said registered again: ${JSON.stringify(up.state)}`);
     assert.ok(up.at - back <= GOAL_MS, `registered again after ${secs(up.at - back)}`);
     assert.ok(rang - back <= GOAL_MS + 1000, `rang after ${secs(rang - back)}`);

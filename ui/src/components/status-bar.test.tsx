@@ -38,10 +38,17 @@ describe("RegistrationStatus", () => {
       registration_error_code: "network",
     };
     expect(show(lost)).toEqual({
-      text: "Registreringen misslyckades: servern går inte att nå", ok: false,
+      text: "Inte registrerad – servern går inte att nå, försöker igen …", ok: false,
       title: "lost the connection to the registrar",
     });
-    expect(show(lost, "en").text).toBe("Registration failed: the server cannot be reached");
+    expect(show(lost, "en").text).toBe("Not registered – the server cannot be reached, trying again …");
+  });
+
+  it("says a refusal with its translated reason", () => {
+    const refused: Online = {
+      ...ONLINE, registered: false, registration_error: "wrong password (403)", registration_error_code: "wrong_password",
+    };
+    expect(show(refused).text).toBe("Registreringen misslyckades: fel användarnamn eller lösenord");
   });
 
   it("falls back to the engine's words for a failure without a known code", () => {

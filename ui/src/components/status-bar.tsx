@@ -71,21 +71,24 @@ export function StatusBar({ session }: Props) {
 
 /**
  * Whether calls can reach this phone. A failure is said in the user's language from its error
- * code (after a switch restart: "servern går inte att nå" while the engine retries on its own);
- * the engine's own words stay in the tooltip for whoever has to find out why.
+ * code; the engine's own words stay in the tooltip for whoever has to find out why.
  */
 export function RegistrationStatus({ session }: Props) {
   const { t, lang } = useShell();
   const user = session.display_name ?? session.username;
   const error = session.registration_error;
+  const code = session.registration_error_code ?? "";
+  let text;
+  if (session.registered) text = t("status.registered", { user });
+  // A lost or dead switch (e.g. while it restarts) is not a refusal: the engine registers again
+  // on its own, and "Inte registrerad" comes first because a narrow window cuts the end off.
+  else if (code === "network") text = t("status.unreachable");
+  else if (error) text = t("status.error", { error: translateErrorCode(lang, code, error) });
+  else text = t("status.notRegistered");
   return (
     <div class={session.registered ? "reg ok" : "reg bad"} role="status" data-testid="registration" title={error ?? undefined}>
       <span class="dot" aria-hidden="true" />
-      {session.registered
-        ? t("status.registered", { user })
-        : error
-          ? t("status.error", { error: translateErrorCode(lang, session.registration_error_code ?? "", error) })
-          : t("status.notRegistered")}
+      {text}
     </div>
   );
 }

@@ -175,6 +175,7 @@ export const en: Record<TextKey, string> = {
   "status.registered": "Registered as {user}",
   "status.notRegistered": "Not registered",
   "status.error": "Registration failed: {error}",
+  "status.unreachable": "Not registered – the server cannot be reached, trying again …",
   "status.connecting": "Connecting …",
   "queues.heading": "Queues",
   "queues.waiting": "Waiting",

@@ -173,6 +173,7 @@ export const sv = {
   "status.registered": "Registrerad som {user}",
   "status.notRegistered": "Inte registrerad",
   "status.error": "Registreringen misslyckades: {error}",
+  "status.unreachable": "Inte registrerad – servern går inte att nå, försöker igen …",
   "status.connecting": "Ansluter …",
   "activity.heading": "Min aktivitet",
   "queues.heading": "Köer",
