@@ -36,12 +36,20 @@ const click = async (css) => driver.click(await driver.waitFor(css));
 /** Sets the window's size and waits until the page has taken it. */
 async function resize({ width, height }) {
   await driver.call("POST", driver.s("/window/rect"), { width, height });
+  // WebKitGTK reports the new width before its style follows: wait until the wide-window media
+  // query (styles.css, 900 px) agrees with the size, and the page's width stops changing.
   await waitFor(`a ${width} px wide page`, async () => {
-    const inner = await run("return window.innerWidth");
-    return Math.abs(inner - width) <= 24 ? inner : null;
+    const [inner, wide] = await run('return [window.innerWidth, matchMedia("(min-width: 900px)").matches]');
+    return Math.abs(inner - width) <= 24 && wide === width >= 900;
   }, 10000);
-  // One more frame, so the layout that follows the size is the one measured.
-  await run("return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))");
+  let before = -1;
+  await waitFor("a settled layout", async () => {
+    const now = await run(`return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>
+      done(document.documentElement.scrollWidth + document.body.getBoundingClientRect().height))))`);
+    const settled = now === before;
+    before = now;
+    return settled;
+  }, 5000);
 }
 
 /** Checks `state` at both sizes; saves a screenshot per size. */
