@@ -3,7 +3,8 @@
 // open, with the transfer panel open, the operator view with two calls, settings and history,
 // nothing sticks out sideways (the page does not scroll horizontally and no visible element's
 // right edge passes the window's) and every call's hang-up, hold and timer are on screen. The
-// calls are to the switch's echo test (9999), the second while the first still runs.
+// calls are to the switch's echo test (9999), the second while the first still runs. Choosing the
+// operator view in Settings must widen a 420 px window to the 1280x800 console.
 // Screenshots: test-output/screenshots/layout-<state>-<width>.png. The same check runs in
 // Chromium with the mocked backend at 340-1920 px (ui/e2e/layout.test.mjs).
 import { after, before, test } from "node:test";
@@ -97,11 +98,18 @@ test("start page, a call with keypad and transfer open, two calls in the operato
   // The operator view (chosen in Settings; the app widens the window for it), and a second
   // echo call while the first one runs.
   await click('[data-testid="tab-settings"]');
+  await resize(SIZES[0]);
   await run(`const select = document.querySelector('[data-testid="setting-viewMode"]');
     select.value = "operator";
     select.dispatchEvent(new Event("change", { bubbles: true }));
     return true;`);
   await waitFor("the operator view", async () => run('return document.querySelector(".shell.mode-operator") !== null'));
+  // Choosing it widened the 420 px window to the console size (main_window::widen_for_console).
+  const widened = await waitFor("a window widened for the console", async () => {
+    const [width, height] = await run("return [window.innerWidth, window.innerHeight]");
+    return width >= 1270 && height >= 780 ? [width, height] : null;
+  }, 10000);
+  console.log(`layout: the operator view widened the window to ${widened.join("x")}`);
   await fits("settings");
   await click('[data-testid="tab-start"]');
   const search = await driver.waitFor('[data-testid="search"]');
