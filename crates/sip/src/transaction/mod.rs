@@ -65,11 +65,15 @@ impl Transport {
     }
 }
 
-/// Identifies a transaction: top Via branch plus CSeq method (ACK folds into INVITE).
+/// Identifies a transaction: top Via branch and sent-by plus CSeq method (ACK folds into
+/// INVITE). RFC 3261 17.2.3 matches sent-by too: two senders that happen to pick the same branch
+/// (or one request arriving over UDP and TCP from different sources) are two transactions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TransactionKey {
     pub branch: String,
     pub method: String,
+    /// The top Via's sent-by (host[:port], lower-cased).
+    pub sent_by: String,
 }
 
 impl TransactionKey {
@@ -80,9 +84,13 @@ impl TransactionKey {
         } else {
             method
         };
+        let sent_by = message::via_sent_by(&message::top_via(msg)?)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         Ok(Self {
             branch: message::branch(msg)?,
             method: method.to_string(),
+            sent_by,
         })
     }
 
@@ -183,8 +191,8 @@ impl TransactionLayer {
             unreachable!("constructed as a request above")
         };
         let cancels = (request.method == Method::Cancel).then(|| TransactionKey {
-            branch: key.branch.clone(),
             method: Method::Invite.to_string(),
+            ..key.clone()
         });
         let tx = ClientTx::new(
             key.clone(),
@@ -305,8 +313,8 @@ impl TransactionLayer {
 
     fn on_cancel(&mut self, key: TransactionKey, cancel: Request, now: Instant) {
         let invite = TransactionKey {
-            branch: key.branch.clone(),
             method: "INVITE".into(),
+            ..key.clone()
         };
         let pending = self.servers.get(&invite).is_some_and(|tx| tx.is_pending());
         let code = if pending { 200 } else { 481 };

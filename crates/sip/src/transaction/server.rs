@@ -46,6 +46,7 @@ impl ServerTx {
         let key = TransactionKey::of(&msg).unwrap_or(TransactionKey {
             branch: String::new(),
             method: request.method.to_string(),
+            sent_by: String::new(),
         });
         let mut tx = Self {
             key,

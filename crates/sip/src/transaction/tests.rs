@@ -412,3 +412,25 @@ fn a_cancelled_invite_answered_in_time_is_not_timed_out() {
         "{events:?}"
     );
 }
+
+#[test]
+fn the_same_branch_from_another_sent_by_is_another_transaction() {
+    // RFC 3261 17.2.3: branch, sent-by and method together name a server transaction.
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::new();
+    let first = request("OPTIONS", "z9hG4bKsame");
+    let text = String::from_utf8(serialize(&SipMessage::Request(first.clone())))
+        .unwrap()
+        .replace("127.0.0.1:5070", "192.0.2.7:5060");
+    let SipMessage::Request(second) = parse(text.as_bytes()).unwrap() else {
+        unreachable!()
+    };
+    for req in [first, second] {
+        l.handle_incoming(SipMessage::Request(req), addr(), Transport::Udp, t0)
+            .unwrap();
+    }
+    let requests = std::iter::from_fn(|| l.poll_event())
+        .filter(|e| matches!(e, TransactionEvent::Request { .. }))
+        .count();
+    assert_eq!(requests, 2, "not absorbed as a retransmission");
+}
