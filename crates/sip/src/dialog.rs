@@ -138,11 +138,17 @@ impl Dialog {
     }
 
     fn base_headers(&self, via: &str, cseq: u32, method: Method) -> Vec<(&'static str, String)> {
+        // RFC 3261 12.2.1.1: a null tag (an RFC 2543 peer sends none) is left out, not sent
+        // empty; `tag=` with no value is not SIP (found by the UA's agent_input fuzz target).
+        let tagged = |uri: &str, tag: &str| match tag {
+            "" => uri.to_string(),
+            t => format!("{uri};tag={t}"),
+        };
         let mut h = vec![
             ("Via", via.to_string()),
             ("Max-Forwards", "70".to_string()),
-            ("From", format!("{};tag={}", self.local_uri, self.local_tag)),
-            ("To", format!("{};tag={}", self.remote_uri, self.remote_tag)),
+            ("From", tagged(&self.local_uri, &self.local_tag)),
+            ("To", tagged(&self.remote_uri, &self.remote_tag)),
             ("Call-ID", self.call_id.clone()),
             ("CSeq", format!("{cseq} {method}")),
         ];
@@ -244,5 +250,30 @@ mod tests {
             Dialog::from_uas(&inv2, "x"),
             Err(ParseError::MissingHeader("Contact"))
         );
+    }
+
+    #[test]
+    fn a_peer_without_from_tag_gets_in_dialog_requests_without_an_empty_tag() {
+        // RFC 2543 peers send no From tag; the BYE to them must parse (no `;tag=`).
+        let t = "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKn\r\n\
+                 From: \"Carol\" <sip:carol@127.0.0.1>\r\nTo: <sip:bob@127.0.0.1>\r\n\
+                 Call-ID: n1\r\nCSeq: 10 INVITE\r\nContact: <sip:carol@127.0.0.1:5080>\r\n\
+                 Content-Length: 0\r\n\r\n";
+        let SipMessage::Request(inv) = parse(t.as_bytes()).expect("parses") else {
+            unreachable!()
+        };
+        let mut uas = Dialog::from_uas(&inv, "b1").expect("dialog");
+        let bye = uas
+            .request(Method::Bye, "SIP/2.0/UDP h;branch=z9hG4bKz", &[], vec![])
+            .expect("BYE");
+        let bytes = message::serialize(&SipMessage::Request(bye));
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("To: \"Carol\" <sip:carol@127.0.0.1>\r\n"),
+            "{text}"
+        );
+        let bye = parse(&bytes).expect("the BYE parses");
+        assert_eq!(message::to_tag(&bye), None);
+        assert_eq!(message::from_tag(&bye).as_deref(), Some("b1"));
     }
 }
