@@ -1,7 +1,7 @@
 //! REGISTER state machine: initial registration with digest retry, refresh before expiry,
 //! un-REGISTER, and exponential back-off (1 s .. 5 min) after failures. After its flow died
 //! (see [`crate::keepalive`]) the registration recovers faster: at once, then with jittered
-//! back-off from 0.5 s to 30 s.
+//! back-off from 0.5 s to 2 s for the first five minutes (a switch restart), then up to 30 s.
 
 use crate::config::UaConfig;
 use crate::events::UaEvent;
@@ -18,6 +18,12 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// A lost flow usually means the server restarted or the network blinked, both over within
 /// seconds, so recovery starts fast; it still backs off so a long outage is not hammered.
 pub const RECOVERY_MIN_BACKOFF: Duration = Duration::from_millis(500);
+/// The longest wait between attempts during the first [`RECOVERY_FAST_WINDOW`]: a restarted
+/// switch is serving again within seconds and its users must be reachable within 2 s of that
+/// (issue 18). While it is down, attempts cost it nothing (the connection is refused).
+pub const RECOVERY_FAST_MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How long recovery keeps to the fast schedule before backing off further.
+pub const RECOVERY_FAST_WINDOW: Duration = Duration::from_secs(300);
 pub const RECOVERY_MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Recovery delays vary by this fraction either way, so the phones of a whole office, which
 /// all lose their flow at the same instant when the switch restarts, do not retry in lockstep.
@@ -52,9 +58,9 @@ pub struct Registration {
     /// A Contact we registered before learning our public address; the next REGISTER
     /// removes it (expires=0) so calls are not forked to an address nobody can reach.
     stale_contact: Option<SocketAddr>,
-    /// Re-registering after the flow died: retries use the recovery back-off until one
-    /// succeeds.
-    recovering: bool,
+    /// Re-registering after the flow died (since when): retries use the recovery back-off
+    /// until one succeeds.
+    recovering: Option<Instant>,
     jitter: StdRng,
 }
 
@@ -82,14 +88,14 @@ impl Registration {
             retry_at: None,
             backoff: MIN_BACKOFF,
             stale_contact: None,
-            recovering: false,
+            recovering: None,
             jitter: StdRng::from_os_rng(),
         }
     }
 
     /// Whether the registration is re-registering after its flow died.
     pub fn is_recovering(&self) -> bool {
-        self.recovering
+        self.recovering.is_some()
     }
 
     /// When the next retry is due, if one is scheduled.
@@ -110,8 +116,8 @@ impl Registration {
         events: &mut Vec<UaEvent>,
     ) -> Option<Request> {
         match self.state {
-            RegState::Registered { .. } | RegState::Registering if !self.recovering => {
-                self.recovering = true;
+            RegState::Registered { .. } | RegState::Registering if self.recovering.is_none() => {
+                self.recovering = Some(now);
                 self.backoff = RECOVERY_MIN_BACKOFF;
                 events.push(UaEvent::RegistrationFailed {
                     reason: FLOW_LOST.into(),
@@ -204,7 +210,7 @@ impl Registration {
 
     pub fn unregister(&mut self, cfg: &UaConfig) -> Option<Request> {
         self.state = RegState::Unregistering;
-        self.recovering = false;
+        self.recovering = None;
         self.auth_tries = 0;
         self.retry_at = None;
         self.refresh_at = None;
@@ -213,10 +219,15 @@ impl Registration {
 
     fn fail(&mut self, reason: String, now: Instant, events: &mut Vec<UaEvent>) {
         self.state = RegState::Failed;
-        let (delay, max) = if self.recovering {
+        let (delay, max) = if let Some(since) = self.recovering {
             let spread =
                 1.0 - RECOVERY_JITTER + 2.0 * RECOVERY_JITTER * self.jitter.random::<f64>();
-            (self.backoff.mul_f64(spread), RECOVERY_MAX_BACKOFF)
+            let max = if now.saturating_duration_since(since) < RECOVERY_FAST_WINDOW {
+                RECOVERY_FAST_MAX_BACKOFF
+            } else {
+                RECOVERY_MAX_BACKOFF
+            };
+            (self.backoff.min(max).mul_f64(spread), max)
         } else {
             (self.backoff, MAX_BACKOFF)
         };
@@ -253,7 +264,7 @@ impl Registration {
                 }
                 self.state = RegState::Registered { expires: granted };
                 self.backoff = MIN_BACKOFF;
-                self.recovering = false;
+                self.recovering = None;
                 self.stale_contact = None;
                 let refresh = (granted / 2).max(granted.saturating_sub(30)).max(1);
                 self.refresh_at = Some(now + Duration::from_secs(refresh.into()));

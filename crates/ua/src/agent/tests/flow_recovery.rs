@@ -3,7 +3,10 @@
 
 use super::*;
 use crate::keepalive::{OPTIONS_INTERVAL, OPTIONS_WAIT, PONG_WAIT, STREAM_PING_INTERVAL};
-use crate::registration::{FLOW_LOST, RECOVERY_JITTER, RECOVERY_MAX_BACKOFF, RECOVERY_MIN_BACKOFF};
+use crate::registration::{
+    FLOW_LOST, RECOVERY_FAST_MAX_BACKOFF, RECOVERY_FAST_WINDOW, RECOVERY_JITTER,
+    RECOVERY_MAX_BACKOFF, RECOVERY_MIN_BACKOFF,
+};
 
 fn tcp_agent(port: u16) -> UserAgent {
     let acct = Account::new(
@@ -57,11 +60,24 @@ fn a_closed_connection_re_registers_at_once_then_backs_off_with_jitter_until_the
     assert_eq!(net.sent("REGISTER"), before + 1, "re-registers at once");
 
     // The server is down: every attempt's connection is refused. Delays double from 0.5 s
-    // up to 30 s, each spread by the jitter.
+    // up to 2 s during the first five minutes (so a restarted switch has everyone back within
+    // 2 s), then up to 30 s; each is spread by the jitter.
+    let lost_at = net.now;
     let mut nominal = RECOVERY_MIN_BACKOFF;
     let mut delays = Vec::new();
-    for _ in 0..9 {
+    let mut slow_delays = 0;
+    for _ in 0..200 {
+        if slow_delays == 6 {
+            break;
+        }
         let now = net.now;
+        let cap = if now - lost_at < RECOVERY_FAST_WINDOW {
+            RECOVERY_FAST_MAX_BACKOFF
+        } else {
+            slow_delays += 1;
+            RECOVERY_MAX_BACKOFF
+        };
+        nominal = nominal.min(cap);
         net.ua(5070).transport_failed(server(), now);
         let retry = net.ua(5070).reg.retry_at().expect("a retry is scheduled");
         let delay = retry - now;
@@ -76,8 +92,15 @@ fn a_closed_connection_re_registers_at_once_then_backs_off_with_jitter_until_the
         assert_eq!(net.sent("REGISTER"), sent, "not before the delay");
         net.advance(Duration::from_millis(1));
         assert_eq!(net.sent("REGISTER"), sent + 1, "retried after {delay:?}");
-        nominal = (nominal * 2).min(RECOVERY_MAX_BACKOFF);
+        nominal = (nominal * 2).min(cap);
     }
+    assert!(slow_delays == 6, "the slow schedule was reached");
+    assert!(
+        delays
+            .iter()
+            .any(|d| *d > RECOVERY_FAST_MAX_BACKOFF.mul_f64(1.0 + RECOVERY_JITTER)),
+        "after five minutes the back-off grows beyond 2 s: {delays:?}"
+    );
     assert!(
         delays.windows(2).any(|w| w[0] * 2 != w[1]),
         "jittered, not a fixed schedule: {delays:?}"
