@@ -50,19 +50,16 @@ impl UserAgent {
         code: u16,
         now: Instant,
     ) -> Result<(), UaError> {
-        let mut resp = message::response_for(req, code, Some(&new_tag()));
         let why = match code {
-            415 => {
-                message::set_header(&mut resp.headers, "Accept", "application/sdp");
-                "the body must be application/sdp"
-            }
+            415 => "the body must be application/sdp",
             406 => "our session description is application/sdp, which Accept excludes",
             _ => "an INVITE needs a Contact",
         };
-        let warning = message::warning_value("koppla", why);
-        message::set_header(&mut resp.headers, "Warning", &warning);
-        self.tl.send_response(key, resp, now)?;
-        Ok(())
+        let mut headers = vec![("Warning", message::warning_value("koppla", why))];
+        if code == 415 {
+            headers.push(("Accept", "application/sdp".into()));
+        }
+        self.reply_with(key, req, code, &headers, now)
     }
 
     fn reply(
@@ -72,9 +69,27 @@ impl UserAgent {
         code: u16,
         now: Instant,
     ) -> Result<(), UaError> {
+        let allow = code == 405 || code == 200 && req.method == Method::Options;
+        let headers = if allow {
+            vec![("Allow", ALLOW.to_string())]
+        } else {
+            Vec::new()
+        };
+        self.reply_with(key, req, code, &headers, now)
+    }
+
+    /// A response to `req` with a fresh To tag and `headers` added.
+    fn reply_with(
+        &mut self,
+        key: &TransactionKey,
+        req: &Request,
+        code: u16,
+        headers: &[(&str, String)],
+        now: Instant,
+    ) -> Result<(), UaError> {
         let mut resp = message::response_for(req, code, Some(&new_tag()));
-        if code == 405 || code == 200 && req.method == Method::Options {
-            message::set_header(&mut resp.headers, "Allow", ALLOW);
+        for (name, value) in headers {
+            message::set_header(&mut resp.headers, name, value);
         }
         self.tl.send_response(key, resp, now)?;
         Ok(())
