@@ -7,6 +7,12 @@
 // operator view in Settings must widen a 420 px window to the 1280x800 console.
 // Screenshots: test-output/screenshots/layout-<state>-<width>.png. The same check runs in
 // Chromium with the mocked backend at 340-1920 px (ui/e2e/layout.test.mjs).
+//
+// Not in `npm run test:webview` for now: with both cores busy (CI runs the fuzz targets and the
+// cross check beside it) a WebDriver command after the app widens its own window for the
+// operator view hangs until undici's 300 s timeout (reproduced locally with two busy loops; it
+// passes in ~9 s on a quiet machine). Run it alone:
+//   node --experimental-websocket --test tests/webview/layout.test.mjs
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -99,9 +105,12 @@ test("start page, a call with keypad and transfer open, two calls in the operato
   // echo call while the first one runs.
   await click('[data-testid="tab-settings"]');
   await resize(SIZES[0]);
+  // The change event makes the app resize its window; dispatched after the script returns, so
+  // WebKitWebDriver is not left waiting on a script while the window changes under it (a CI run
+  // hung here for 300 s).
   await run(`const select = document.querySelector('[data-testid="setting-viewMode"]');
     select.value = "operator";
-    select.dispatchEvent(new Event("change", { bubbles: true }));
+    setTimeout(() => select.dispatchEvent(new Event("change", { bubbles: true })), 0);
     return true;`);
   await waitFor("the operator view", async () => run('return document.querySelector(".shell.mode-operator") !== null'));
   // Choosing it widened the 420 px window to the console size (main_window::widen_for_console).

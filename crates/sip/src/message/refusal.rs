@@ -29,21 +29,30 @@ pub fn refusal(data: &[u8], err: &ParseError, agent: &str, allow: Option<&str>) 
     {
         return None;
     }
-    let first = |name: &str| wire.values(name).find(|v| !v.trim().is_empty());
-    let vias: Vec<&str> = wire
+    // Echoed values lose control characters (NUL, BEL, ...) the sender put in them: the answer
+    // must not carry them back into the sender's log or parser (found by the `refusal` fuzz
+    // target); tabs are white space and stay.
+    let clean = |v: &str| -> String {
+        v.chars()
+            .filter(|c| *c == '\t' || !c.is_control())
+            .collect()
+    };
+    let first = |name: &str| wire.values(name).find(|v| !v.trim().is_empty()).map(&clean);
+    let vias: Vec<String> = wire
         .values("Via")
         .filter(|v| !v.trim().is_empty())
+        .map(&clean)
         .collect();
     if vias.is_empty() {
         return None;
     }
     // A broken CSeq is a common reason for the refusal; answer with a well-formed one the sender
     // can still match (its number when it has one, and the request's method).
-    let cseq = match first("CSeq").map(|v| super::grammar::cseq(v)) {
+    let cseq = match first("CSeq").as_deref().map(super::grammar::cseq) {
         Some(Ok((n, m))) if m == method => format!("{n} {m}"),
         _ => {
             let n = first("CSeq")
-                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.split_whitespace().next().map(str::to_string))
                 .and_then(|n| n.parse::<u32>().ok())
                 .unwrap_or(1);
             format!("{n} {method}")
@@ -60,7 +69,7 @@ pub fn refusal(data: &[u8], err: &ParseError, agent: &str, allow: Option<&str>) 
         out.push_str(&format!("From: {from}\r\n"));
     }
     if let Some(to) = first("To") {
-        match param(to, "tag") {
+        match param(&to, "tag") {
             Some(_) => out.push_str(&format!("To: {to}\r\n")),
             None => out.push_str(&format!("To: {to};tag={}\r\n", new_tag())),
         }
@@ -135,6 +144,25 @@ mod tests {
         assert!(resp.contains("Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\n"));
         assert!(resp.contains("CSeq: 193942 INVITE\r\n"));
         assert!(!resp.contains("Call-ID"));
+    }
+
+    #[test]
+    fn control_characters_are_not_echoed_back() {
+        let raw = "FOO sip:b@example.com SIP/2.0\r\n\
+            Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK\u{5}\u{0}x\r\n\
+            From: <sip:a@example.com>;tag=1\u{7}\r\nTo: <sip:b@example.com>\r\nCall-ID: c\r\n\
+            CSeq: 1 FOO\r\n\r\n";
+        let resp = refuse(raw).expect("answered");
+        assert!(
+            !resp
+                .chars()
+                .any(|c| c.is_control() && c != '\r' && c != '\n'),
+            "{resp:?}"
+        );
+        assert!(
+            resp.contains("Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n"),
+            "{resp}"
+        );
     }
 
     #[test]
