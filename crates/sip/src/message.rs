@@ -311,12 +311,7 @@ fn check_header(long: &str, value: &str) -> Result<String, ParseError> {
 fn validate_transaction_headers(wire: &wire::Wire<'_>) -> Result<(), ParseError> {
     for name in ["Via", "From", "To", "Call-ID"] {
         if wire.values(name).next().is_none() {
-            return Err(ParseError::MissingHeader(match name {
-                "Via" => "Via",
-                "From" => "From",
-                "To" => "To",
-                _ => "Call-ID",
-            }));
+            return Err(ParseError::MissingHeader(name));
         }
     }
     Ok(())
