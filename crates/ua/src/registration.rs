@@ -1,7 +1,7 @@
 //! REGISTER state machine: initial registration with digest retry, refresh before expiry,
 //! un-REGISTER, and exponential back-off (1 s .. 5 min) after failures. After its flow died
 //! (see [`crate::keepalive`]) the registration recovers faster: at once, then with jittered
-//! back-off from 0.5 s to 2 s for the first five minutes (a switch restart), then up to 30 s.
+//! back-off from 0.5 s to 1.2 s (±25 %) for the first five minutes (a switch restart), then up to 30 s.
 
 use crate::config::UaConfig;
 use crate::events::UaEvent;
@@ -18,10 +18,12 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// A lost flow usually means the server restarted or the network blinked, both over within
 /// seconds, so recovery starts fast; it still backs off so a long outage is not hammered.
 pub const RECOVERY_MIN_BACKOFF: Duration = Duration::from_millis(500);
-/// The longest wait between attempts during the first [`RECOVERY_FAST_WINDOW`]: a restarted
-/// switch is serving again within seconds and its users must be reachable within 2 s of that
-/// (issue 18). While it is down, attempts cost it nothing (the connection is refused).
-pub const RECOVERY_FAST_MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// The longest nominal wait between attempts during the first [`RECOVERY_FAST_WINDOW`]: a
+/// restarted switch is serving again within seconds and its users must be reachable within 2 s
+/// of that (issue 18). With the jitter an attempt comes at most 1.5 s after the last, leaving
+/// time for the connection and the challenge. While the switch is down, attempts cost it nothing
+/// (the connection is refused).
+pub const RECOVERY_FAST_MAX_BACKOFF: Duration = Duration::from_millis(1200);
 /// How long recovery keeps to the fast schedule before backing off further.
 pub const RECOVERY_FAST_WINDOW: Duration = Duration::from_secs(300);
 pub const RECOVERY_MAX_BACKOFF: Duration = Duration::from_secs(30);

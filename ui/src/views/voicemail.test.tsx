@@ -8,6 +8,7 @@ import { UNDO_MS, VoicemailView } from "./voicemail";
 // The voicemail commands recorded, and the playback listener captured so tests move playback.
 const ipc = vi.hoisted(() => ({
   calls: [] as string[],
+  deleteFails: false,
   playback: null as ((view: PlaybackView) => void) | null,
 }));
 vi.mock("../ipc", async (original) => ({
@@ -17,7 +18,10 @@ vi.mock("../ipc", async (original) => ({
   voicemailSeek: async (ms: number) => ipc.calls.push(`seek ${ms}`),
   voicemailStop: async () => ipc.calls.push("stop"),
   voicemailMarkHeard: async (id: number) => ipc.calls.push(`heard ${id}`),
-  voicemailDelete: async (id: number) => ipc.calls.push(`delete ${id}`),
+  voicemailDelete: async (id: number) => {
+    ipc.calls.push(`delete ${id}`);
+    if (ipc.deleteFails) throw { code: "switch_unreachable", message: "switch down" };
+  },
   voicemailSave: async (id: number) => {
     ipc.calls.push(`save ${id}`);
     return "/home/anna/Hämtningar/0701234567 2026-12-07 0815.wav";
@@ -46,8 +50,8 @@ const MAILBOX: MailboxView = {
 };
 
 let shell = testShell();
-async function mount(mailbox: MailboxView | null = MAILBOX) {
-  shell = testShell();
+async function mount(mailbox: MailboxView | null = MAILBOX, overrides: Parameters<typeof testShell>[0] = {}) {
+  shell = testShell(overrides);
   await act(() =>
     render(
       <WithShell shell={shell}>
@@ -71,6 +75,7 @@ const click = async (el: HTMLElement | undefined | null) => {
 beforeEach(() => {
   ipc.calls = [];
   ipc.playback = null;
+  ipc.deleteFails = false;
 });
 afterEach(async () => {
   await act(() => render(null, root));
@@ -128,6 +133,34 @@ describe("the voicemail tab", () => {
     });
     expect(ipc.calls).toContain("delete 2");
     expect(one("voicemail-undo-bar")).toBeNull();
+    // Until the switch's new list arrives, the deleted message does not flash back.
+    expect(all("voicemail-row")).toHaveLength(1);
+  });
+
+  it("a message whose deletion the switch refused comes back", async () => {
+    // As the app's shell does: a failed command becomes a notice.
+    const notices: unknown[] = [];
+    await mount(MAILBOX, {
+      run: async (task) => {
+        try {
+          return await task();
+        } catch (error) {
+          notices.push(error);
+          return undefined;
+        }
+      },
+    });
+    ipc.deleteFails = true;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    await act(() => all("voicemail-delete")[0]?.click());
+    await act(() => {
+      vi.advanceTimersByTime(UNDO_MS + 100);
+    });
+    vi.useRealTimers();
+    await flush();
+    expect(ipc.calls).toContain("delete 2");
+    expect(notices).toHaveLength(1);
+    expect(all("voicemail-row")).toHaveLength(2);
   });
 
   it("a deletion still waiting for undo is carried out when the tab closes", async () => {

@@ -33,6 +33,9 @@ export function VoicemailView({ mailbox }: Props) {
   const [deleting, setDeleting] = useState<VoicemailView | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const pendingDelete = useRef<{ id: number; timer: number } | null>(null);
+  // Deletions sent to the switch: hidden until its list no longer has them (so a message does
+  // not flash back between the undo bar going and the new list arriving), shown again on failure.
+  const [removing, setRemoving] = useState<ReadonlySet<number>>(new Set());
 
   useEffect(() => {
     const stop = onPlayback(setPlayback);
@@ -50,9 +53,27 @@ export function VoicemailView({ mailbox }: Props) {
 
   const commitDelete = (id: number) => {
     pendingDelete.current = null;
+    setRemoving((ids) => new Set(ids).add(id));
     setDeleting(null);
-    void run(() => voicemailDelete(id));
+    void run(async () => {
+      try {
+        await voicemailDelete(id);
+      } catch (error) {
+        setRemoving((ids) => {
+          const left = new Set(ids);
+          left.delete(id);
+          return left;
+        });
+        throw error;
+      }
+    });
   };
+
+  useEffect(() => {
+    // Forget deletions the switch has carried out, so the set never grows.
+    const listed = new Set(mailbox?.messages.map((m) => m.id) ?? []);
+    setRemoving((ids) => ([...ids].every((id) => listed.has(id)) ? ids : new Set([...ids].filter((id) => listed.has(id)))));
+  }, [mailbox]);
 
   const remove = (message: VoicemailView) => {
     // A second delete while one waits for undo carries out the first at once.
@@ -90,7 +111,7 @@ export function VoicemailView({ mailbox }: Props) {
   const counted = (count: number, one: TextKey, many: TextKey) =>
     count === 1 ? t(one) : t(many, { count: String(count) });
   const when = new Intl.DateTimeFormat(lang === "sv" ? "sv-SE" : "en-GB", { dateStyle: "short", timeStyle: "short" });
-  const shown = mailbox?.messages.filter((m) => m.id !== deleting?.id) ?? [];
+  const shown = mailbox?.messages.filter((m) => m.id !== deleting?.id && !removing.has(m.id)) ?? [];
 
   return (
     <section class="voicemail" data-testid="voicemail">
