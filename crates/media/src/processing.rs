@@ -3,12 +3,15 @@
 //!
 //! [`PassThrough`] leaves audio untouched. With the `aec` cargo feature,
 //! [`WebrtcProcessor`] runs the WebRTC audio processing module; [`processor_for`] picks
-//! whichever the build and the settings allow. See docs/decisions/0405-voice-processing.md.
+//! whichever the build and the settings allow; [`LiveProcessor`] follows a [`StageSwitch`]
+//! the user flips during a call. See docs/decisions/0405-voice-processing.md.
 
 #[cfg(feature = "aec")]
 mod aec;
+mod live;
 #[cfg(feature = "aec")]
 pub use aec::{ProcessingError, WebrtcProcessor};
+pub use live::{LiveProcessor, StageSwitch};
 
 use std::str::FromStr;
 

@@ -26,67 +26,85 @@ impl WebrtcProcessor {
         };
         let mut inner =
             apm::Processor::new(&init).map_err(|e| ProcessingError(format!("{e:?}")))?;
-        inner.set_config(apm::Config {
-            echo_cancellation: settings.echo_cancellation.then_some(apm::EchoCancellation {
-                suppression_level: apm::EchoCancellationSuppressionLevel::High,
-                enable_extended_filter: true,
-                // Device latency is unknown (and changes with the device), so let the
-                // APM estimate the delay.
-                enable_delay_agnostic: true,
-                stream_delay_ms: None,
-            }),
-            gain_control: settings.gain_control.then_some(apm::GainControl {
-                mode: apm::GainControlMode::AdaptiveDigital,
-                target_level_dbfs: 3,
-                compression_gain_db: 9,
-                enable_limiter: true,
-            }),
-            noise_suppression: settings.noise_suppression.then_some(apm::NoiseSuppression {
-                suppression_level: apm::NoiseSuppressionLevel::High,
-            }),
-            enable_high_pass_filter: true,
-            ..Default::default()
-        });
+        inner.set_config(config_for(settings));
         Ok(Self {
             inner,
             block: vec![0.0; BLOCK],
         })
     }
 
-    fn run(&mut self, frame: &mut [i16], render: bool) {
+    /// Switches stages on or off in the running module. Unlike building a new one this keeps
+    /// what the other stages have learnt (the echo path, the noise floor, the gain).
+    pub fn set_stages(&mut self, settings: ProcessingSettings) {
+        self.inner.set_config(config_for(settings));
+    }
+
+    fn run_capture(&mut self, frame: &mut [i16]) {
         for chunk in frame.chunks_mut(BLOCK) {
             if chunk.len() != BLOCK {
                 continue;
             }
-            for (b, &s) in self.block.iter_mut().zip(chunk.iter()) {
-                *b = f32::from(s) / 32768.0;
-            }
-            let r = if render {
-                self.inner.process_render_frame(&mut self.block)
-            } else {
-                self.inner.process_capture_frame(&mut self.block)
-            };
-            if let Err(e) = r {
+            to_block(&mut self.block, chunk);
+            if let Err(e) = self.inner.process_capture_frame(&mut self.block) {
                 tracing::debug!(error = ?e, "APM block failed; passing audio through");
                 continue;
             }
-            if !render {
-                for (s, &b) in chunk.iter_mut().zip(self.block.iter()) {
-                    *s = (b * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-                }
+            for (s, &b) in chunk.iter_mut().zip(self.block.iter()) {
+                *s = (b * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+            }
+        }
+    }
+
+    fn run_render(&mut self, frame: &[i16]) {
+        for chunk in frame.chunks(BLOCK) {
+            if chunk.len() != BLOCK {
+                continue;
+            }
+            to_block(&mut self.block, chunk);
+            if let Err(e) = self.inner.process_render_frame(&mut self.block) {
+                tracing::debug!(error = ?e, "APM render block failed; the echo reference skips it");
             }
         }
     }
 }
 
+fn to_block(block: &mut [f32], samples: &[i16]) {
+    for (b, &s) in block.iter_mut().zip(samples.iter()) {
+        *b = f32::from(s) / 32768.0;
+    }
+}
+
+fn config_for(settings: ProcessingSettings) -> apm::Config {
+    apm::Config {
+        echo_cancellation: settings.echo_cancellation.then_some(apm::EchoCancellation {
+            suppression_level: apm::EchoCancellationSuppressionLevel::High,
+            enable_extended_filter: true,
+            // Device latency is unknown (and changes with the device), so let the
+            // APM estimate the delay.
+            enable_delay_agnostic: true,
+            stream_delay_ms: None,
+        }),
+        gain_control: settings.gain_control.then_some(apm::GainControl {
+            mode: apm::GainControlMode::AdaptiveDigital,
+            target_level_dbfs: 3,
+            compression_gain_db: 9,
+            enable_limiter: true,
+        }),
+        noise_suppression: settings.noise_suppression.then_some(apm::NoiseSuppression {
+            suppression_level: apm::NoiseSuppressionLevel::High,
+        }),
+        enable_high_pass_filter: true,
+        ..Default::default()
+    }
+}
+
 impl VoiceProcessor for WebrtcProcessor {
     fn process_render(&mut self, render: &[i16]) {
-        let mut copy = render.to_vec();
-        self.run(&mut copy, true);
+        self.run_render(render);
     }
 
     fn process_capture(&mut self, capture: &mut [i16]) {
-        self.run(capture, false);
+        self.run_capture(capture);
     }
 }
 
