@@ -62,7 +62,7 @@ async fn espeak(text: &str) -> Option<Vec<i16>> {
 }
 
 pub(super) async fn announce_loop(
-    sock: UdpSocket,
+    (sock, heard): (UdpSocket, super::Heard),
     mut dest: Option<SocketAddr>,
     text: String,
     pt: u8,
@@ -79,7 +79,8 @@ pub(super) async fn announce_loop(
     for frame in with_lead.chunks(160) {
         tick.tick().await;
         // Latch onto the caller's real address once it sends anything (NAT).
-        while let Ok((_, src)) = sock.try_recv_from(&mut buf) {
+        while let Ok((n, src)) = sock.try_recv_from(&mut buf) {
+            heard.datagram(&buf[..n]);
             dest = Some(src);
         }
         let Some(to) = dest else { continue };

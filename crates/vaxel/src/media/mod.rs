@@ -6,12 +6,14 @@
 
 mod announce;
 pub mod g711;
+mod heard;
 pub mod prompts;
 pub mod queue;
 pub mod voicemail;
 pub mod voicemail_menu;
 
 use self::announce::announce_loop;
+use self::heard::Heard;
 use self::queue::{QueueAudio, QueueMedia};
 use self::voicemail::VoicemailSettings;
 use crate::sip::MediaControl;
@@ -54,6 +56,9 @@ struct CallMedia {
     /// Ends a voicemail recording gracefully (the file must be finished, not aborted).
     stop: Option<oneshot::Sender<()>>,
     queue: Option<QueueMedia>,
+    /// When the caller of a leg the switch answers itself last sent audio (none for relayed
+    /// calls, whose relay keeps its own times).
+    heard: Option<Heard>,
 }
 
 /// Outgoing RTP stream state for audio the switch itself sends.
@@ -166,8 +171,11 @@ impl UdpMedia {
         };
         let (stop, stopped) = oneshot::channel();
         let call_id = job.call_id.clone();
+        let heard = job.heard.clone();
         tokio::spawn(voicemail::run(job, settings, stopped, self.done.clone()));
-        self.calls.entry(call_id).or_default().stop = Some(stop);
+        let entry = self.calls.entry(call_id).or_default();
+        entry.stop = Some(stop);
+        entry.heard = Some(heard);
     }
 
     fn public(&self, a: SocketAddr) -> SocketAddr {
@@ -187,6 +195,13 @@ impl UdpMedia {
             peers,
         });
         entry.relay.as_ref()
+    }
+
+    /// Starts a task for a leg the switch answers itself and keeps its caller's [`Heard`].
+    fn local_task(&mut self, call_id: &str, task: JoinHandle<()>, heard: Heard) {
+        let entry = self.calls.entry(call_id.to_string()).or_default();
+        entry.tasks.push(task);
+        entry.heard = Some(heard);
     }
 }
 
@@ -218,9 +233,10 @@ async fn relay_loop(caller: Arc<UdpSocket>, callee: Arc<UdpSocket>, peers: Arc<M
     }
 }
 
-async fn echo_loop(sock: UdpSocket) {
+async fn echo_loop(sock: UdpSocket, heard: Heard) {
     let mut buf = [0u8; 2048];
     while let Ok((n, src)) = sock.recv_from(&mut buf).await {
+        heard.datagram(&buf[..n]);
         let _ = sock.send_to(&buf[..n], src).await;
     }
 }
@@ -262,13 +278,15 @@ impl MediaControl for UdpMedia {
         Some([peers[0].heard, peers[1].heard])
     }
 
+    fn caller_heard(&self, call_id: &str) -> Option<Option<Instant>> {
+        self.calls.get(call_id)?.heard.as_ref().map(Heard::last)
+    }
+
     fn echo(&mut self, call_id: &str, _remote: Option<SocketAddr>) -> Option<SocketAddr> {
         let (sock, addr) = bind(self.bind_ip)?;
-        self.calls
-            .entry(call_id.to_string())
-            .or_default()
-            .tasks
-            .push(tokio::spawn(echo_loop(sock)));
+        let heard = Heard::default();
+        let task = tokio::spawn(echo_loop(sock, heard.clone()));
+        self.local_task(call_id, task, heard);
         Some(self.public(addr))
     }
 
@@ -280,19 +298,16 @@ impl MediaControl for UdpMedia {
         payload_type: u8,
     ) -> Option<SocketAddr> {
         let (sock, addr) = bind(self.bind_ip)?;
+        let heard = Heard::default();
         let task = tokio::spawn(announce_loop(
-            sock,
+            (sock, heard.clone()),
             remote,
             text.to_string(),
             payload_type,
             call_id.to_string(),
             self.done.clone(),
         ));
-        self.calls
-            .entry(call_id.to_string())
-            .or_default()
-            .tasks
-            .push(task);
+        self.local_task(call_id, task, heard);
         Some(self.public(addr))
     }
 
@@ -315,6 +330,7 @@ impl MediaControl for UdpMedia {
             mailbox: mailbox.to_string(),
             caller: caller.to_string(),
             reason,
+            heard: Heard::default(),
         });
         Some(self.public(addr))
     }
@@ -329,6 +345,7 @@ impl MediaControl for UdpMedia {
     ) -> Option<SocketAddr> {
         let settings = self.menu.clone()?;
         let (sock, addr) = bind(self.bind_ip)?;
+        let heard = Heard::default();
         let job = voicemail_menu::Job {
             sock,
             dest: remote,
@@ -336,13 +353,10 @@ impl MediaControl for UdpMedia {
             events,
             call_id: call_id.to_string(),
             login: login.clone(),
+            heard: heard.clone(),
         };
         let task = tokio::spawn(voicemail_menu::run(job, settings, self.done.clone()));
-        self.calls
-            .entry(call_id.to_string())
-            .or_default()
-            .tasks
-            .push(task);
+        self.local_task(call_id, task, heard);
         Some(self.public(addr))
     }
 
@@ -360,7 +374,9 @@ impl MediaControl for UdpMedia {
             .unwrap_or_else(|| Arc::new(QueueAudio::default()));
         let q = QueueMedia::start(self.bind_ip, remote, payload_type, audio)?;
         let addr = self.public(q.caller_addr);
-        self.calls.entry(call_id.to_string()).or_default().queue = Some(q);
+        let entry = self.calls.entry(call_id.to_string()).or_default();
+        entry.heard = Some(q.heard.clone());
+        entry.queue = Some(q);
         Some(addr)
     }
 
@@ -387,7 +403,7 @@ impl MediaControl for UdpMedia {
             .get_mut(call_id)
             .and_then(|c| c.queue.as_mut())
             .map(|q| q.take_caller());
-        if let Some((sock, dest)) = taken {
+        if let Some((sock, dest, heard)) = taken {
             self.record(voicemail::Job {
                 sock,
                 dest,
@@ -397,6 +413,7 @@ impl MediaControl for UdpMedia {
                 caller: caller.to_string(),
                 // A queue's overflow or an agent's transfer: nobody answered.
                 reason: crate::sip::VoicemailReason::NoAnswer,
+                heard,
             });
         }
     }

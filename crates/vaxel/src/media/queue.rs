@@ -5,7 +5,7 @@
 //! renumbered into the hold stream's SSRC, sequence and timestamp space: to the caller it stays
 //! one stream (phones such as baresip drop a new stream whose sequence numbers are "older").
 
-use super::{bind, Peer, RtpOut};
+use super::{bind, Heard, Peer, RtpOut};
 use koppla_media::rtp::RtpHeader;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -56,6 +56,9 @@ pub(super) struct QueueMedia {
     stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
     pt: u8,
     audio: Arc<QueueAudio>,
+    /// When the caller last sent audio, waiting or connected (the switch hangs up a caller
+    /// who went silent: decision 0407).
+    pub heard: Heard,
 }
 
 impl QueueMedia {
@@ -83,6 +86,7 @@ impl QueueMedia {
             stream: Arc::new(Mutex::new(None)),
             pt,
             audio,
+            heard: Heard::default(),
         };
         q.hold(true);
         Some(q)
@@ -95,7 +99,7 @@ impl QueueMedia {
             self.peers.clone(),
             self.pt,
             (self.audio.clone(), announce),
-            self.stream.clone(),
+            (self.stream.clone(), self.heard.clone()),
         )));
     }
 
@@ -120,7 +124,7 @@ impl QueueMedia {
             self.caller.clone(),
             self.agent.clone(),
             self.peers.clone(),
-            renumber,
+            (renumber, self.heard.clone()),
         )));
     }
 
@@ -134,11 +138,12 @@ impl QueueMedia {
         self.hold(false);
     }
 
-    /// Stops the hold audio and hands over the caller's socket and address (for voicemail).
-    pub(super) fn take_caller(&mut self) -> (Arc<UdpSocket>, Option<SocketAddr>) {
+    /// Stops the hold audio and hands over the caller's socket and address (for voicemail),
+    /// with the clock of when they were last heard.
+    pub(super) fn take_caller(&mut self) -> (Arc<UdpSocket>, Option<SocketAddr>, Heard) {
         self.stop();
         let dest = self.peers.lock().ok().and_then(|p| p[0].dest());
-        (self.caller.clone(), dest)
+        (self.caller.clone(), dest, self.heard.clone())
     }
 }
 
@@ -204,7 +209,7 @@ async fn bridge_loop(
     caller: Arc<UdpSocket>,
     agent: Arc<UdpSocket>,
     peers: Arc<Mutex<[Peer; 2]>>,
-    mut renumber: Option<Renumber>,
+    (mut renumber, heard): (Option<Renumber>, Heard),
 ) {
     let mut b1 = [0u8; 2048];
     let mut b2 = [0u8; 2048];
@@ -220,6 +225,9 @@ async fn bridge_loop(
             }
             Err(_) => return,
         };
+        if from_side == 0 {
+            heard.datagram(&b1[..n]);
+        }
         let Some(dest) = dest else { continue };
         if from_side == 0 {
             let _ = agent.send_to(&b1[..n], dest).await;
@@ -237,7 +245,7 @@ async fn hold_loop(
     peers: Arc<Mutex<[Peer; 2]>>,
     pt: u8,
     (audio, announce): (Arc<QueueAudio>, bool),
-    stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
+    (stream, heard): (Arc<Mutex<Option<(u32, u16, u32)>>>, Heard),
 ) {
     let generated;
     let music: &[i16] = if audio.music.is_empty() {
@@ -263,7 +271,8 @@ async fn hold_loop(
             frame.resize(FRAME, 0);
         }
         let mut dest = None;
-        while let Ok((_, src)) = sock.try_recv_from(&mut buf) {
+        while let Ok((n, src)) = sock.try_recv_from(&mut buf) {
+            heard.datagram(&buf[..n]);
             dest = Some(src);
         }
         let to = match peers.lock() {
@@ -371,6 +380,16 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&buf[..n], b"caller-rtp");
+        // Only RTP or RTCP from the caller counts as hearing them (decision 0407).
+        assert_eq!(q.heard.last(), None, "text datagrams are not audio");
+        let audio = rtp(1, 160, 5);
+        caller.send_to(&audio, q.caller_addr).await.unwrap();
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), target.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..n], &audio[..]);
+        assert!(q.heard.last().is_some(), "the caller's RTP was heard");
     }
 
     fn rtp(sequence: u16, timestamp: u32, ssrc: u32) -> Vec<u8> {

@@ -260,6 +260,9 @@ pub(super) struct Job {
     pub mailbox: String,
     pub caller: String,
     pub reason: VoicemailReason,
+    /// Marked for each packet from the caller: the switch hangs up when they go silent, and
+    /// what they said until then is kept as the message.
+    pub heard: super::Heard,
 }
 
 /// Sends `pcm` as 20 ms RTP frames; false when the call ended meanwhile.
@@ -281,7 +284,8 @@ async fn play(
             _ = &mut *stop => return false,
         }
         // Latch onto where the caller's audio really comes from (NAT).
-        while let Ok((_, src)) = job.sock.try_recv_from(&mut buf) {
+        while let Ok((n, src)) = job.sock.try_recv_from(&mut buf) {
+            job.heard.datagram(&buf[..n]);
             job.dest = Some(src);
         }
         if let Some(to) = job.dest {
@@ -356,6 +360,7 @@ pub(super) async fn run(
         tokio::select! {
             r = job.sock.recv_from(&mut buf) => {
                 if let Ok((n, _)) = r {
+                    job.heard.datagram(buf.get(..n).unwrap_or_default());
                     if let Some(s) = buf.get(..n).and_then(rtp_pcm) {
                         pcm.extend_from_slice(&s);
                     }
@@ -580,6 +585,7 @@ mod tests {
         done: mpsc::UnboundedReceiver<String>,
         recorded: mpsc::UnboundedReceiver<Recorded>,
         task: tokio::task::JoinHandle<()>,
+        heard: super::super::Heard,
     }
 
     async fn start(dir: tempfile::TempDir, quota: Quota, reason: VoicemailReason) -> Harness {
@@ -606,7 +612,9 @@ mod tests {
             mailbox: "bob".into(),
             caller: "alice".into(),
             reason,
+            heard: Default::default(),
         };
+        let heard = job.heard.clone();
         let task = tokio::spawn(run(job, settings, stop_rx, done_tx));
         Harness {
             dir,
@@ -616,6 +624,7 @@ mod tests {
             done,
             recorded,
             task,
+            heard,
         }
     }
 
@@ -662,6 +671,13 @@ mod tests {
         }
         // Let the last packets arrive before the BYE ends the recording.
         tokio::time::sleep(Duration::from_millis(300)).await;
+        // The caller's packets tell the switch they are still there (decision 0407).
+        let last = h.heard.last().expect("the caller's RTP was heard");
+        assert!(
+            last.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            last.elapsed()
+        );
         h.stop.take().unwrap().send(()).unwrap();
         let r = tokio::time::timeout(Duration::from_secs(5), h.recorded.recv())
             .await
@@ -767,6 +783,7 @@ mod tests {
             mailbox: mailbox.clone(),
             caller: "alice".into(),
             reason: VoicemailReason::NoAnswer,
+            heard: Default::default(),
         };
         let pcm: Vec<i16> = (0..8000).map(|i| (i % 300) as i16).collect();
         store(job, settings, pcm.clone(), Duration::from_millis(1)).await;

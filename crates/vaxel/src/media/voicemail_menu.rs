@@ -60,6 +60,8 @@ pub(super) struct Job {
     pub events: Option<u8>,
     pub call_id: String,
     pub login: Login,
+    /// Marked for each packet from the caller (the switch hangs up when they go silent).
+    pub heard: super::Heard,
 }
 
 /// The mailbox the call has opened.
@@ -136,6 +138,7 @@ pub(super) async fn run(job: Job, settings: MenuSettings, done: mpsc::UnboundedS
                     // Symmetric RTP: answer where the caller really sends from (NAT).
                     call.job.dest = Some(src);
                     call.caller_heard = true;
+                    call.job.heard.datagram(buf.get(..n).unwrap_or_default());
                     call.received(buf.get(..n).unwrap_or_default());
                 }
             }

@@ -118,6 +118,12 @@ pub trait MediaControl: Send {
     fn relay_heard(&self, _call_id: &str) -> Option<[Option<Instant>; 2]> {
         None
     }
+    /// When the caller of a call the switch answered itself (queue, parking, voicemail, the
+    /// menu, echo, announcements) last sent RTP or RTCP: `Some(None)` while nothing came yet,
+    /// `None` for a call this backend does not watch (never released for silence).
+    fn caller_heard(&self, _call_id: &str) -> Option<Option<Instant>> {
+        None
+    }
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }

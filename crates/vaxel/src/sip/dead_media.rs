@@ -6,6 +6,13 @@
 //! with a BYE of its own (carrying `Reason: SIP;cause=408`, so a Koppla phone says "connection
 //! lost") and frees the relay. The decision is [`silent_side`], fed the relay's last-packet
 //! times and `now`; the relay (media/mod.rs) only records when packets arrive.
+//!
+//! The legs the switch answers itself (a queue, a parked call, voicemail, the dial-in menu,
+//! echo, announcements) have sockets of their own: their media tasks record when the caller
+//! last sent RTP or RTCP (media/heard.rs), and the same decision ([`silence`]) hangs up a
+//! caller who went silent while not holding the call, with the same `Reason`. Releasing the
+//! leg does what the caller's own BYE would: the queue or parked list loses the call, an agent
+//! it was connected to gets a BYE too, and a recording in progress is kept as a message.
 
 use super::core::{hv, SipCore};
 use super::flow::Flow;
@@ -44,22 +51,33 @@ pub(crate) struct MediaWatch {
     pub cseq: [u32; 2],
 }
 
+/// How long a party whose audio is expected since `since`, and last heard at `heard`, has
+/// been silent, once that is at least `timeout`: its last packet, or the start of the watch
+/// when later, lies that far back. `None` while it is alive, or with a zero `timeout` (the
+/// check is off).
+pub(crate) fn silence(
+    since: Instant,
+    heard: Option<Instant>,
+    timeout: Duration,
+    now: Instant,
+) -> Option<Duration> {
+    if timeout.is_zero() {
+        return None;
+    }
+    let last = heard.map_or(since, |h| h.max(since));
+    let quiet = now.saturating_duration_since(last);
+    (quiet >= timeout).then_some(quiet)
+}
+
 /// Which side (0 = caller, 1 = callee) of a call whose audio is expected since `since` has
-/// sent nothing for `timeout`: its last packet, or the start of the watch when later, lies
-/// that far back. `None` while both are alive, or with a zero `timeout` (the check is off).
+/// been silent for `timeout` (see [`silence`]); `None` while both are alive.
 pub(crate) fn silent_side(
     since: Instant,
     heard: [Option<Instant>; 2],
     timeout: Duration,
     now: Instant,
 ) -> Option<usize> {
-    if timeout.is_zero() {
-        return None;
-    }
-    (0..2).find(|&side| {
-        let last = heard[side].map_or(since, |h| h.max(since));
-        now.saturating_duration_since(last) >= timeout
-    })
+    (0..2).find(|&side| silence(since, heard[side], timeout, now).is_some())
 }
 
 impl SipCore {
@@ -178,6 +196,32 @@ impl SipCore {
             );
             self.release_dead_call(&call_id, now);
         }
+        self.dead_local_tick(timeout, now);
+    }
+
+    /// Hangs up legs the switch answered itself whose caller went silent while not holding.
+    fn dead_local_tick(&mut self, timeout: Duration, now: Instant) {
+        let dead: Vec<(String, &'static str, Duration)> = self
+            .local_calls
+            .iter()
+            .filter_map(|(call_id, c)| {
+                let since = c.audio_since?;
+                // A backend that cannot tell (None) never has its legs released.
+                let heard = self.media.caller_heard(call_id)?;
+                let quiet = silence(since, heard, timeout, now)?;
+                Some((call_id.clone(), c.leg, quiet))
+            })
+            .collect();
+        for (call_id, leg, quiet) in dead {
+            tracing::warn!(
+                %call_id,
+                leg,
+                silent_s = quiet.as_secs(),
+                timeout_s = timeout.as_secs(),
+                "no audio from the caller of a call the switch answered: hanging up"
+            );
+            self.hang_up_local_because(&call_id, Some(MEDIA_TIMEOUT_REASON), now);
+        }
     }
 
     fn release_dead_call(&mut self, call_id: &str, now: Instant) {
@@ -263,5 +307,24 @@ mod tests {
         );
         // Off.
         assert_eq!(silent_side(t0, [None, None], Duration::ZERO, s(1000)), None);
+    }
+
+    #[test]
+    fn silence_is_how_long_a_party_has_been_quiet_once_that_reaches_the_timeout() {
+        let t0 = Instant::now();
+        let s = |n: u64| t0 + Duration::from_secs(n);
+        assert_eq!(silence(t0, None, T, s(29)), None);
+        assert_eq!(silence(t0, None, T, s(30)), Some(T));
+        assert_eq!(silence(t0, Some(s(20)), T, s(49)), None);
+        assert_eq!(
+            silence(t0, Some(s(20)), T, s(52)),
+            Some(Duration::from_secs(32))
+        );
+        // Heard before a hold that ended at 100 s: the watch restarted then.
+        assert_eq!(silence(s(100), Some(s(50)), T, s(129)), None);
+        assert_eq!(silence(s(100), Some(s(50)), T, s(130)), Some(T));
+        // A clock that went backwards (heard "after" now) is not silence.
+        assert_eq!(silence(t0, Some(s(40)), T, s(35)), None);
+        assert_eq!(silence(t0, None, Duration::ZERO, s(1000)), None);
     }
 }

@@ -43,6 +43,21 @@ pub(crate) enum LocalKind {
     VoicemailMenu(super::voicemail_menu::Login),
 }
 
+impl LocalKind {
+    /// What the leg is, for logs.
+    fn label(&self) -> &'static str {
+        match self {
+            LocalKind::Echo => "echo test",
+            LocalKind::Announce(_) => "announcement",
+            LocalKind::Voicemail { .. } => "voicemail recording",
+            LocalKind::Queue { .. } => "queue",
+            LocalKind::Park { .. } => "parked call",
+            LocalKind::Transfer { .. } => "transfer by the switch",
+            LocalKind::VoicemailMenu(_) => "voicemail menu",
+        }
+    }
+}
+
 /// A connected queue call is a conversation and may last as long as a proxied one.
 const MAX_QUEUE_CALL: Duration = Duration::from_secs(12 * 3600);
 /// Listening through a full mailbox of two-minute messages takes longer than an echo test.
@@ -59,6 +74,14 @@ pub(crate) struct LocalCall {
     remote_from: String,
     our_to: String,
     max_age: Duration,
+    /// What the leg is (for the log when it is released).
+    pub(crate) leg: &'static str,
+    /// Whether the caller's last SDP holds the audio: then they send nothing, and that is no
+    /// fault (decision 0407).
+    held: bool,
+    /// Since when the caller's audio is expected: the answer, or the end of their last hold;
+    /// none while held.
+    pub(crate) audio_since: Option<Instant>,
 }
 
 impl SipCore {
@@ -91,6 +114,8 @@ impl SipCore {
             return;
         };
         let remote = sdp::audio_addr(offer);
+        let leg = kind.label();
+        let held = sdp::audio_on_hold(offer);
         // The menu hears keys as RFC 4733 events, on the payload type the caller offered.
         let events = match &kind {
             LocalKind::VoicemailMenu(_) => super::voicemail_menu::telephone_event_pt(offer),
@@ -193,6 +218,9 @@ impl SipCore {
                 remote_from: from,
                 our_to,
                 max_age,
+                leg,
+                held,
+                audio_since: (!held).then_some(now),
             },
         );
     }
@@ -229,6 +257,19 @@ impl SipCore {
                 );
                 if let Some(c) = self.local_calls.get_mut(&call_id) {
                     c.started = c.started.min(now);
+                    // A re-INVITE without an offer (the offer comes in the ACK) changes nothing.
+                    if let Some(offer) = std::str::from_utf8(&req.body)
+                        .ok()
+                        .filter(|b| !b.trim().is_empty())
+                    {
+                        c.held = sdp::audio_on_hold(offer);
+                        c.audio_since = match (c.held, c.audio_since) {
+                            (true, _) => None,
+                            // Resumed: a full timeout from now, whatever came before the hold.
+                            (false, None) => Some(now),
+                            (false, since) => since,
+                        };
+                    }
                 }
             }
             _ => self.reply(&req, src, 200, None, &[], None),
@@ -244,16 +285,27 @@ impl SipCore {
     fn end_local(&mut self, call_id: &str, now: Instant) {
         self.local_calls.remove(call_id);
         self.media.release(call_id);
-        self.queue_caller_gone(call_id, now);
+        self.queue_caller_gone(call_id, None, now);
     }
 
     /// Hangs up a local call from the switch side.
     pub(crate) fn hang_up_local(&mut self, call_id: &str, now: Instant) {
+        self.hang_up_local_because(call_id, None, now);
+    }
+
+    /// Hangs up a local call from the switch side; `reason` (RFC 3326) goes into the BYE to the
+    /// caller and to an agent the caller was connected to.
+    pub(crate) fn hang_up_local_because(
+        &mut self,
+        call_id: &str,
+        reason: Option<&str>,
+        now: Instant,
+    ) {
         let Some(c) = self.local_calls.remove(call_id) else {
             return;
         };
         self.media.release(call_id);
-        self.queue_caller_gone(call_id, now);
+        self.queue_caller_gone(call_id, reason, now);
         let branch = m::new_branch();
         let dest = self.resolve_dest(&c.remote_contact).unwrap_or(c.src);
         let mut headers = Headers::default();
@@ -266,6 +318,9 @@ impl SipCore {
         headers.push(m::make_header("To", &c.remote_from));
         headers.push(m::make_header("Call-ID", call_id));
         headers.push(m::make_header("CSeq", "1 BYE"));
+        if let Some(reason) = reason {
+            headers.push(m::make_header("Reason", reason));
+        }
         let Ok(uri) = rsip::Uri::try_from(c.remote_contact.as_str()) else {
             return;
         };

@@ -389,7 +389,9 @@ impl SipCore {
     }
 
     /// The caller's side ended (they hung up, or the switch hung up on them).
-    pub(crate) fn queue_caller_gone(&mut self, call_id: &str, now: Instant) {
+    /// The caller of a queue call hung up, or the switch hung up on them; `reason` (RFC 3326)
+    /// tells a connected agent why (a caller whose audio died: decision 0407).
+    pub(crate) fn queue_caller_gone(&mut self, call_id: &str, reason: Option<&str>, now: Instant) {
         let Some(call) = self.queues.calls.remove(call_id) else {
             return;
         };
@@ -402,7 +404,7 @@ impl SipCore {
             tracing::info!(caller = %call.caller, "queued caller hung up");
         }
         for leg in call.legs {
-            self.leg_hang_up(&leg, now);
+            self.leg_caller_gone(&leg, reason, now);
         }
     }
 

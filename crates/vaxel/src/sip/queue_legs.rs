@@ -218,16 +218,30 @@ impl SipCore {
 
     /// Ends a leg from the switch side: CANCEL while ringing, BYE when connected.
     pub(crate) fn leg_hang_up(&mut self, leg_id: &str, now: Instant) {
-        self.leg_end(leg_id, None, now);
+        self.leg_end(leg_id, None, None, now);
+    }
+
+    /// Ends an agent's leg because its caller is gone; a connected agent's BYE carries
+    /// `reason` (a ringing one is cancelled plainly: nobody was lost to them yet).
+    pub(crate) fn leg_caller_gone(&mut self, leg_id: &str, reason: Option<&str>, now: Instant) {
+        self.leg_end(leg_id, None, reason, now);
     }
 
     /// Stops an offer that lost to another agent's answer. Its CANCEL says so (RFC 3326), so the
     /// agent's phone logs the ring as answered elsewhere instead of as a missed call.
     pub(crate) fn leg_lost_to_other_answer(&mut self, leg_id: &str, now: Instant) {
-        self.leg_end(leg_id, Some(COMPLETED_ELSEWHERE), now);
+        self.leg_end(leg_id, Some(COMPLETED_ELSEWHERE), None, now);
     }
 
-    fn leg_end(&mut self, leg_id: &str, reason: Option<&str>, now: Instant) {
+    /// Cancels a ringing leg (with `reason` when given) or hangs up a connected one (with
+    /// `bye_reason`).
+    fn leg_end(
+        &mut self,
+        leg_id: &str,
+        reason: Option<&str>,
+        bye_reason: Option<&str>,
+        now: Instant,
+    ) {
         let Some(leg) = self.queues.legs.get_mut(leg_id) else {
             return;
         };
@@ -248,7 +262,10 @@ impl SipCore {
         let Some(leg) = self.remove_leg(leg_id, now) else {
             return;
         };
-        if let Some(bye) = self.in_leg(&leg, Method::Bye, leg.cseq + 1, now) {
+        if let Some(mut bye) = self.in_leg(&leg, Method::Bye, leg.cseq + 1, now) {
+            if let Some(reason) = bye_reason {
+                bye.headers.push(m::make_header("Reason", reason));
+            }
             self.send(leg.dest, SipMessage::Request(bye));
         }
     }

@@ -17,6 +17,7 @@ mod auth_limits;
 mod calls;
 mod conformance;
 mod dead_media;
+mod dead_local;
 mod on_call;
 mod park;
 mod pickup;

@@ -4,10 +4,13 @@
 use super::*;
 use koppla_sip::rsip::{Method, Request};
 
-/// The test media, whose relay reports what the test says it heard.
-struct Heard {
-    inner: FakeMedia,
-    heard: Arc<Mutex<[Option<Instant>; 2]>>,
+/// The test media, whose relay (and legs the switch answers itself) report what the test
+/// says it heard.
+pub(super) struct Heard {
+    pub(super) inner: FakeMedia,
+    pub(super) heard: Arc<Mutex<[Option<Instant>; 2]>>,
+    /// When the caller of a leg the switch answered last sent audio.
+    pub(super) caller: Arc<Mutex<Option<Instant>>>,
 }
 
 impl MediaControl for Heard {
@@ -52,8 +55,21 @@ impl MediaControl for Heard {
     fn queue_voicemail(&mut self, id: &str, pt: u8, mailbox: &str, caller: &str) {
         self.inner.queue_voicemail(id, pt, mailbox, caller)
     }
+    fn voicemail_menu(
+        &mut self,
+        id: &str,
+        r: Option<SocketAddr>,
+        pt: u8,
+        events: Option<u8>,
+        login: &super::super::voicemail_menu::Login,
+    ) -> Option<SocketAddr> {
+        self.inner.voicemail_menu(id, r, pt, events, login)
+    }
     fn relay_heard(&self, _id: &str) -> Option<[Option<Instant>; 2]> {
         Some(*self.heard.lock().unwrap())
+    }
+    fn caller_heard(&self, _id: &str) -> Option<Option<Instant>> {
+        Some(*self.caller.lock().unwrap())
     }
     fn release(&mut self, id: &str) {
         self.inner.release(id)
@@ -80,7 +96,7 @@ fn reply_to(r: &Request, code: u16, tag: &str, body: &str) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn byes(out: &[(SocketAddr, SipMessage)]) -> Vec<(SocketAddr, Request)> {
+pub(super) fn byes(out: &[(SocketAddr, SipMessage)]) -> Vec<(SocketAddr, Request)> {
     out.iter()
         .filter_map(|(to, msg)| match msg {
             SipMessage::Request(r) if r.method == Method::Bye => Some((*to, r.clone())),
@@ -96,6 +112,7 @@ fn answered_call() -> (World, Phone, Arc<Mutex<[Option<Instant>; 2]>>) {
     w.core.media = Box::new(Heard {
         inner: w.media.clone(),
         heard: heard.clone(),
+        caller: Arc::default(),
     });
     let mut a = phone("alice", 5071);
     let mut b = phone("bob", 5081);
@@ -113,7 +130,7 @@ fn answered_call() -> (World, Phone, Arc<Mutex<[Option<Instant>; 2]>>) {
     (w, a, heard)
 }
 
-fn tick_at(w: &mut World, at: Instant) -> Vec<(SocketAddr, SipMessage)> {
+pub(super) fn tick_at(w: &mut World, at: Instant) -> Vec<(SocketAddr, SipMessage)> {
     w.now = at;
     w.core.tick(at);
     w.drain()
