@@ -16,6 +16,8 @@ APT_PACKAGES=(
   libwebrtc-audio-processing-dev
   # Python for Radicale, the CardDAV server of the address-book tests.
   python3 python3-venv
+  # Debian's OpenLDAP server and tools for the LDAP address-book tests (started by the tests).
+  slapd ldap-utils
   # A real SMTP relay (STARTTLS + AUTH) for the switch's voicemail e-mail test.
   python3-aiosmtpd
   # Real SIP peers for the interop tests.

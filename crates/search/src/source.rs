@@ -23,6 +23,14 @@ pub enum SourceError {
     Parse(String),
     #[error("bad source configuration: {0}")]
     Config(String),
+    #[error("too many entries (more than {limit})")]
+    TooMany { limit: usize },
+    #[error("the directory rejected the filter {filter}: {detail}")]
+    BadFilter { filter: String, detail: String },
+    /// An LDAP result code the user cannot fix in Koppla (RFC 4511 appendix A), e.g. 32 for a
+    /// base DN that does not exist.
+    #[error("the directory answered code {code}: {text}")]
+    Directory { code: u32, text: String },
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     #[error("local store: {0}")]
