@@ -741,3 +741,79 @@ pub struct VoicemailSettingsView {
     /// None from a switch without the e-mail notice.
     pub notify: Option<VoicemailNotifyView>,
 }
+
+/// Where a menu bar item takes the window (event `menu://navigate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum MenuTarget {
+    /// Settings, scrolled to the account (log out) group.
+    Account,
+    /// Settings, scrolled to the sound devices.
+    Audio,
+    Settings,
+    /// Contacts with a new, empty contact form.
+    CreateContact,
+    /// The voicemail inbox.
+    Inbox,
+    /// The activity picker (diversion: where my calls go while I am away).
+    Activity,
+    About,
+    /// The short user guide kept in the app (there is no manual on a web page to open).
+    Help,
+    Privacy,
+    Diagnostics,
+}
+
+/// A call shortcut run from the Call menu (event `menu://call`): the same actions as the
+/// in-window call keys, named as in [`CallKeys`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum MenuCall {
+    Answer,
+    Hangup,
+    Hold,
+    Mute,
+    FocusSearch,
+}
+
+/// One third-party component and its licence, as listed in Help → About.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ComponentLicence {
+    pub name: String,
+    pub version: String,
+    /// An SPDX expression, e.g. "MIT OR Apache-2.0"; "unknown" when the package names none.
+    pub license: String,
+}
+
+/// Help → About: the version Cargo built and the licences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AboutView {
+    pub version: String,
+    /// Koppla's own licence (SPDX).
+    pub license: String,
+    /// Rust crates compiled into the app.
+    pub crates: Vec<ComponentLicence>,
+    /// npm packages bundled into the window.
+    pub npm: Vec<ComponentLicence>,
+    /// Where history, contacts and settings are kept (for Help → Privacy).
+    pub data_dir: String,
+    /// Where the log files are; none before the log folder could be opened.
+    pub log_dir: Option<String>,
+}
+
+/// A diagnostics file that was written, and a mail to support that says where it is (a
+/// `mailto:` link cannot attach files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DiagnosticsSaved {
+    pub path: String,
+    pub mailto: String,
+    /// SIP messages the file holds.
+    pub sip_messages: u32,
+}

@@ -11,6 +11,8 @@ mod calls;
 mod commands;
 mod conference;
 mod contacts;
+mod diagnostics;
+mod diagnostics_redact;
 mod dial_request;
 mod embedded;
 mod errors;
@@ -19,7 +21,9 @@ mod history;
 mod hotkey;
 mod ipc_types;
 mod links;
+mod log_file;
 mod main_window;
+mod menu;
 mod missed_import;
 mod notices;
 mod on_call;
@@ -34,6 +38,7 @@ mod secrets;
 mod selection;
 mod session;
 mod settings;
+mod sip_trace;
 mod state;
 mod switch_api;
 mod switch_feed;
@@ -132,6 +137,9 @@ pub fn run() {
             audio::audio_devices,
             audio::audio_level,
             external::open_external,
+            menu::menu_activate,
+            menu::about_get,
+            diagnostics::diagnostics_save,
         ])
         .setup(|app| {
             let state = tauri::async_runtime::block_on(open_state(app.handle()))?;
@@ -152,6 +160,15 @@ pub fn run() {
             }
             hotkey::register_default(app.handle());
             tray::create(app.handle())?;
+            menu::install(app.handle());
+            match app.path().app_log_dir() {
+                Ok(dir) => {
+                    if let Err(err) = log_file::open_in(&dir) {
+                        tracing::warn!(%err, dir = %dir.display(), "log file not opened");
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "no log folder"),
+            }
             audio_hotplug::spawn(app.handle().clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -185,13 +202,28 @@ async fn open_state(app: &tauri::AppHandle) -> Result<AppState, Box<dyn std::err
     Ok(AppState::new(store, settings, data_dir))
 }
 
+/// The log goes to stderr and to the size-capped log file (log_file.rs), both filtered by
+/// `KOPPLA_LOG`; the SIP trace for Diagnostics has its own filter (sip_trace.rs).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KOPPLA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("KOPPLA_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
+        .with_filter(filter());
+    let file = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(log_file::writer())
+        .with_filter(filter());
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .with(sip_trace::layer())
         .try_init();
 }
 

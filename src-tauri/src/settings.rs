@@ -117,6 +117,10 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
     if saved.language != previous.language {
         crate::tray::refresh(&app);
     }
+    if saved.language != previous.language || saved.call_keys != previous.call_keys {
+        // The menu bar's labels and the call keys it shows.
+        crate::menu::refresh(&app);
+    }
     if saved.voicemail_number != previous.voicemail_number {
         // "Call voicemail" dials the new number at once.
         crate::voicemail::show(&app);

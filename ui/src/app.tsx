@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { HelpDialog, type HelpTopic } from "./components/help-dialog";
 import { ShellContext, type Shell } from "./context";
 import { initialLang, toLang, translate, translateErrorCode, translator } from "./i18n";
 import {
   asUiError,
   callPlace,
+  onMenuNavigate,
   onNotice,
   onSession,
   sessionGet,
@@ -11,6 +13,7 @@ import {
   settingsSet,
   type AppSettings,
   type CallView,
+  type MenuTarget,
   type PlaceTarget,
   type SessionView,
   type UiError,
@@ -26,6 +29,9 @@ export function App() {
   const [notice, setNotice] = useState<UiError | null>(null);
   const [calls, setCalls] = useState<CallView[]>([]);
   const [historyVersion, setHistoryVersion] = useState(0);
+  const [helpTopic, setHelpTopic] = useState<HelpTopic | null>(null);
+  // The last menu bar request for a view; `seq` makes choosing the same item twice count.
+  const [menuRequest, setMenuRequest] = useState<{ target: MenuTarget; seq: number } | null>(null);
 
   const lang = toLang(settings?.language) ?? initialLang(localStorage.getItem("koppla.lang"), navigator.language);
   const t = useMemo(() => translator(lang), [lang]);
@@ -42,7 +48,15 @@ export function App() {
         setSession(loadedSession);
       })
       .catch((error) => setBootError(asUiError(error)));
-    const stops = [onSession(setSession), onNotice(setNotice)];
+    const onMenu = (target: MenuTarget) => {
+      if (target === "about" || target === "help" || target === "privacy" || target === "diagnostics") {
+        setHelpTopic(target);
+      } else {
+        setHelpTopic(null);
+        setMenuRequest((last) => ({ target, seq: (last?.seq ?? 0) + 1 }));
+      }
+    };
+    const stops = [onSession(setSession), onNotice(setNotice), onMenuNavigate(onMenu)];
     return () => stops.forEach((stop) => void stop.then((unlisten) => unlisten()));
   }, []);
 
@@ -96,10 +110,12 @@ export function App() {
           session={session}
           onCalls={setCalls}
           onHistoryChanged={() => setHistoryVersion((v) => v + 1)}
+          menuRequest={menuRequest}
         />
       ) : (
         <LoginView session={session} />
       )}
+      {helpTopic && <HelpDialog topic={helpTopic} onClose={() => setHelpTopic(null)} />}
       {notice && (
         <div class="notice" role="alert" data-testid="notice">
           <span>{t("error.generic", { message: translateErrorCode(lang, notice.code, notice.message) })}</span>

@@ -2,6 +2,7 @@
 // run in a plain browser with mocked IPC for tests (ui/e2e/mock-backend.ts).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AboutView } from "./bindings/AboutView";
 import type { ActivityChange } from "./bindings/ActivityChange";
 import type { ActivityOptionView } from "./bindings/ActivityOptionView";
 import type { ActivityView } from "./bindings/ActivityView";
@@ -11,7 +12,9 @@ import type { CallAction } from "./bindings/CallAction";
 import type { CallKeys } from "./bindings/CallKeys";
 import type { CallView } from "./bindings/CallView";
 import type { ContactInput } from "./bindings/ContactInput";
+import type { ComponentLicence } from "./bindings/ComponentLicence";
 import type { ContactView } from "./bindings/ContactView";
+import type { DiagnosticsSaved } from "./bindings/DiagnosticsSaved";
 import type { DialOutcome } from "./bindings/DialOutcome";
 import type { DialRequest } from "./bindings/DialRequest";
 import type { EmailSeparator } from "./bindings/EmailSeparator";
@@ -23,6 +26,8 @@ import type { GreetingView } from "./bindings/GreetingView";
 import type { HotkeyStatus } from "./bindings/HotkeyStatus";
 import type { LoginRequest } from "./bindings/LoginRequest";
 import type { MailboxView } from "./bindings/MailboxView";
+import type { MenuCall } from "./bindings/MenuCall";
+import type { MenuTarget } from "./bindings/MenuTarget";
 import type { ParkedCallView } from "./bindings/ParkedCallView";
 import type { PlaybackView } from "./bindings/PlaybackView";
 import type { QueueView } from "./bindings/QueueView";
@@ -34,6 +39,7 @@ import type { VoicemailSettingsView } from "./bindings/VoicemailSettingsView";
 import type { VoicemailView } from "./bindings/VoicemailView";
 
 export type {
+  AboutView,
   ActivityChange,
   ActivityOptionView,
   ActivityView,
@@ -42,8 +48,10 @@ export type {
   CallAction,
   CallKeys,
   CallView,
+  ComponentLicence,
   ContactInput,
   ContactView,
+  DiagnosticsSaved,
   DialOutcome,
   DialRequest,
   EmailSeparator,
@@ -55,6 +63,8 @@ export type {
   HotkeyStatus,
   LoginRequest,
   MailboxView,
+  MenuCall,
+  MenuTarget,
   ParkedCallView,
   PlaybackView,
   QueueView,
@@ -78,6 +88,8 @@ export const EVENTS = {
   notice: "engine-notice",
   voicemail: "voicemail-changed",
   playback: "voicemail-playback",
+  menuNavigate: "menu://navigate",
+  menuCall: "menu://call",
 } as const;
 
 /** Commands reject with a `UiError` ({code, message}); this narrows unknown rejections to one. */
@@ -229,3 +241,16 @@ export const onPlayback = (handler: (playback: PlaybackView) => void) =>
 /** A problem the engine reports on its own, e.g. a recording that could not be written. */
 export const onNotice = (handler: (notice: UiError) => void) =>
   listen<UiError>(EVENTS.notice, (event) => handler(event.payload));
+
+/** Help → About: the version Cargo built and the licences. */
+export const aboutGet = () => invoke<AboutView>("about_get");
+/** Runs a menu bar item by id, as choosing it in the menu does (e.g. "help.about"). */
+export const menuActivate = (id: string) => invoke<void>("menu_activate", { id });
+/** Writes the diagnostics zip and answers where it is, with a mail to support. */
+export const diagnosticsSave = () => invoke<DiagnosticsSaved>("diagnostics_save");
+/** A menu bar item asks the window to show a view. */
+export const onMenuNavigate = (handler: (target: MenuTarget) => void) =>
+  listen<MenuTarget>(EVENTS.menuNavigate, (event) => handler(event.payload));
+/** A Call menu item: the same actions as the call keys. */
+export const onMenuCall = (handler: (call: MenuCall) => void) =>
+  listen<MenuCall>(EVENTS.menuCall, (event) => handler(event.payload));

@@ -9,16 +9,18 @@ import {
   missedCount,
   onCalls,
   onHistory,
+  onMenuCall,
   onVoicemail,
   voicemailGet,
   watchDialRequests,
   type CallView,
   type DialRequest,
   type MailboxView,
+  type MenuTarget,
   type SessionView,
 } from "../ipc";
 import { callToAnswer, newIncoming, noteHeld } from "../lib/calls";
-import { callCommandFor, shortcutAction } from "../lib/shortcuts";
+import { callCommandFor, shortcutAction, type ShortcutAction } from "../lib/shortcuts";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
 import { SettingsView } from "./settings";
@@ -38,10 +40,12 @@ interface Props {
   session: Extract<SessionView, { state: "online" }>;
   onCalls: (calls: CallView[]) => void;
   onHistoryChanged: () => void;
+  /** A view the menu bar asked for (File, Tools); `seq` changes with every choice. */
+  menuRequest?: { target: MenuTarget; seq: number } | null;
 }
 
 /** The logged-in window: tabs, the call list, and the status bar with device controls. */
-export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props) {
+export function MainView({ session, onCalls: setCalls, onHistoryChanged, menuRequest }: Props) {
   const shell = useShell();
   const { t, settings, calls, historyVersion, run } = shell;
   const [tab, setTab] = useState<Tab>("start");
@@ -106,29 +110,74 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged }: Props
     return () => window.removeEventListener("keydown", onKey, true);
   }, [calls, settings.answerWithEnter]);
 
-  // The call shortcuts from Settings. The key recorder there keeps its keys to itself. Calls and
-  // keys are read when the key is pressed, so a key pressed right after a change acts on it.
+  // The call shortcuts from Settings, and the Call menu's items, which run the same actions. The
+  // key recorder there keeps its keys to itself. Calls and keys are read when the key is pressed,
+  // so a key pressed right after a change acts on it.
   const current = useRef({ calls, keys: settings.callKeys });
   current.current = { calls, keys: settings.callKeys };
   useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if ((event.target as HTMLElement | null)?.dataset?.recording) return;
-      const { calls, keys } = current.current;
-      const action = shortcutAction(event, keys);
-      if (!action) return;
-      event.preventDefault();
+    const perform = (action: ShortcutAction) => {
       if (action === "focusSearch") {
         setTab("start");
         // The start page may only now be rendering its search box.
         window.setTimeout(() => document.querySelector<HTMLInputElement>("input.search")?.focus());
         return;
       }
-      const command = callCommandFor(action, calls);
+      const command = callCommandFor(action, current.current.calls);
       if (command) void run(() => callAction(command.id, command.action));
     };
+    const onKey = (event: KeyboardEvent) => {
+      if ((event.target as HTMLElement | null)?.dataset?.recording) return;
+      const action = shortcutAction(event, current.current.keys);
+      if (!action) return;
+      event.preventDefault();
+      perform(action);
+    };
     window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
+    const stopMenu = onMenuCall(perform);
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      void stopMenu.then((unlisten) => unlisten());
+    };
   }, []);
+
+  // File and Tools menu items: the tab, then the part of it they name.
+  useEffect(() => {
+    if (!menuRequest) return;
+    const reveal = (css: string, then?: (element: HTMLElement) => void) =>
+      // After the tab has rendered.
+      window.setTimeout(() => {
+        const element = document.querySelector<HTMLElement>(css);
+        element?.scrollIntoView({ block: "start" });
+        if (element && then) then(element);
+      });
+    switch (menuRequest.target) {
+      case "account":
+        setTab("settings");
+        reveal('[data-testid="logout"]');
+        break;
+      case "audio":
+        setTab("settings");
+        reveal('[data-testid="settings-audio"]');
+        break;
+      case "settings":
+        setTab("settings");
+        break;
+      case "createContact":
+        setTab("contacts");
+        reveal('[data-testid="contact-new"]', (button) => button.click());
+        break;
+      case "inbox":
+        setTab("voicemail");
+        break;
+      case "activity":
+        setTab("start");
+        reveal('[data-testid="activity"]', (button) => button.click());
+        break;
+      default:
+        break;
+    }
+  }, [menuRequest?.seq]);
 
   // Alt+1..5 jump between the tabs so the window works without a mouse (checklist 79).
   useEffect(() => {
