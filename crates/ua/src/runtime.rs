@@ -62,6 +62,9 @@ pub enum Command {
     /// Turn [`crate::UaConfig::accept_direct_requests`] on or off for the running agent (the
     /// user changed the setting).
     AcceptDirectRequests(bool),
+    /// Turn [`RuntimeConfig::auto_answer`] on or off for the running agent (the user changed
+    /// the setting): calls arriving from now on follow it.
+    AutoAnswer(bool),
     Quit,
 }
 
@@ -299,6 +302,10 @@ impl Runtime {
             Command::Register => self.ua.register(now),
             Command::AcceptDirectRequests(on) => {
                 self.ua.set_accept_direct_requests(on);
+                Ok(())
+            }
+            Command::AutoAnswer(on) => {
+                self.auto_answer = on;
                 Ok(())
             }
             Command::Unregister => self.ua.unregister(now),

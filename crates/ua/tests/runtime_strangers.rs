@@ -164,3 +164,84 @@ async fn a_registered_runtime_refuses_strangers_until_told_otherwise() {
     answering.abort();
     done.expect("engine thread").expect("runtime ends cleanly");
 }
+
+/// The app's auto-answer setting applied to a running session (`Command::AutoAnswer`): the
+/// next call is answered at once, without a new login, and rings again once switched off.
+#[tokio::test]
+async fn auto_answer_follows_the_setting_while_running() {
+    let reg = UdpSocket::bind("127.0.0.1:0").await.expect("registrar");
+    let aor = format!("sip:alice@{}", reg.local_addr().expect("addr"));
+    let account = Account::new(&aor, None, None, Transport::Udp).expect("account");
+    let bind: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let cfg = RuntimeConfig {
+        ua: UaConfig::new(account, bind),
+        transport: TransportConfig::new(bind),
+        auto_answer: false,
+        audio: Box::new(NullAudio),
+        dns: None,
+    };
+    let (commands, cmd_rx) = mpsc::channel(16);
+    let (ev_tx, mut events) = mpsc::channel(64);
+    let engine = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(runtime::run(cfg, cmd_rx, ev_tx))
+    });
+    commands.send(Command::Register).await.expect("register");
+    let agent = registrar_until_registered(&reg).await;
+
+    let ringing = call_from(&reg, agent, "before").await;
+    assert!(ringing.starts_with("SIP/2.0 180"), "{ringing}");
+    assert!(incoming(&mut events).await.is_some());
+    assert_eq!(answer_to(&reg, "before").await, None, "it only rings");
+
+    commands
+        .send(Command::AutoAnswer(true))
+        .await
+        .expect("setting");
+    let ringing = call_from(&reg, agent, "switched-on").await;
+    assert!(ringing.starts_with("SIP/2.0 180"), "{ringing}");
+    let answered = answer_to(&reg, "switched-on").await;
+    assert!(
+        answered.is_some_and(|a| a.starts_with("SIP/2.0 200")),
+        "answered at once"
+    );
+
+    commands
+        .send(Command::AutoAnswer(false))
+        .await
+        .expect("setting");
+    let ringing = call_from(&reg, agent, "switched-off").await;
+    assert!(ringing.starts_with("SIP/2.0 180"), "{ringing}");
+    assert_eq!(answer_to(&reg, "switched-off").await, None, "rings again");
+
+    commands.send(Command::Quit).await.expect("quit");
+    drop(commands);
+    let answering = tokio::spawn(async move {
+        loop {
+            registrar_until_registered(&reg).await;
+        }
+    });
+    let done = tokio::task::spawn_blocking(move || engine.join())
+        .await
+        .expect("join task");
+    answering.abort();
+    done.expect("engine thread").expect("runtime ends cleanly");
+}
+
+/// The final answer to `call_id` arriving within a second; none means the call still rings.
+/// (The runtime answers an auto-answered call right after its 180, so a second is ample.)
+async fn answer_to(s: &UdpSocket, call_id: &str) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    let mut buf = vec![0u8; 65_536];
+    while let Ok(Ok((n, _))) = tokio::time::timeout_at(deadline, s.recv_from(&mut buf)).await {
+        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let status = msg.strip_prefix("SIP/2.0 ").and_then(|r| r.get(..3));
+        if header(&msg, "Call-ID") == call_id && status.is_some_and(|c| c >= "200") {
+            return Some(msg);
+        }
+    }
+    None
+}
