@@ -56,6 +56,7 @@ impl Pending {
         raw: &str,
         parsed: &Result<DialTarget, DialError>,
         auto_dial: bool,
+        company_host: Option<&str>,
     ) -> DialRequest {
         let mut inner = self.lock();
         let id = inner
@@ -65,7 +66,7 @@ impl Pending {
             id,
             origin,
             raw: shorten(raw),
-            outcome: to_outcome(parsed),
+            outcome: to_outcome(parsed, company_host),
             auto_dial,
         };
         inner.queue.push(request.clone());
@@ -88,7 +89,12 @@ pub fn submit(app: &AppHandle, origin: DialOrigin, raw: &str) {
         .is_some_and(|state| state.settings().link_action == LinkAction::CallAtOnce);
     let auto_dial = parsed.is_ok()
         && (origin == DialOrigin::Hotkey || (origin == DialOrigin::Link && call_links_at_once));
-    let request = app.state::<Pending>().push(origin, raw, &parsed, auto_dial);
+    let company_host = app
+        .try_state::<crate::AppState>()
+        .and_then(|state| state.session.company_host());
+    let request =
+        app.state::<Pending>()
+            .push(origin, raw, &parsed, auto_dial, company_host.as_deref());
     match &parsed {
         Ok(target) => tracing::info!(
             origin = ?request.origin,
@@ -130,10 +136,10 @@ fn dial_string(target: &DialTarget) -> String {
     }
 }
 
-fn to_outcome(parsed: &Result<DialTarget, DialError>) -> DialOutcome {
+fn to_outcome(parsed: &Result<DialTarget, DialError>, company_host: Option<&str>) -> DialOutcome {
     match parsed {
         Ok(target) => DialOutcome::Dialable {
-            candidate: candidate_from(target),
+            candidate: candidate_from(target, company_host),
         },
         Err(err) => DialOutcome::Refused {
             code: err.code().to_string(),
@@ -142,21 +148,33 @@ fn to_outcome(parsed: &Result<DialTarget, DialError>) -> DialOutcome {
     }
 }
 
-fn candidate_from(target: &DialTarget) -> DialCandidate {
+fn candidate_from(target: &DialTarget, company_host: Option<&str>) -> DialCandidate {
     match target {
         DialTarget::Phone(number) => DialCandidate {
             display: number.display.clone(),
             e164: number.e164.clone(),
             extension: number.ext.clone(),
             is_sip_address: false,
+            outside_host: None,
         },
         DialTarget::Sip(address) => DialCandidate {
             display: address.display.clone(),
             e164: None,
             extension: None,
             is_sip_address: true,
+            outside_host: outside_host(&address.host, company_host),
         },
     }
+}
+
+/// `host` when it is not the company's domain nor a name under it (`sip.example.com` is inside
+/// `example.com`; an IP address only matches itself). Unknown before login: nothing is claimed.
+fn outside_host(host: &str, company_host: Option<&str>) -> Option<String> {
+    let company = company_host?.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let is_address = company.starts_with('[') || company.parse::<std::net::Ipv4Addr>().is_ok();
+    let under = !is_address && host.ends_with(&format!(".{company}"));
+    (host != company && !under).then_some(host)
 }
 
 fn shorten(raw: &str) -> String {
@@ -185,9 +203,44 @@ mod tests {
     }
 
     #[test]
+    fn a_sip_link_outside_the_company_says_where_it_goes() {
+        let outside = |link: &str, company: Option<&str>| {
+            let parsed = koppla_dial::parse_link(link, &DialPlan::default());
+            match to_outcome(&parsed, company) {
+                DialOutcome::Dialable { candidate } => candidate.outside_host,
+                other => panic!("{link}: expected dialable, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            outside("sip:reception@evil.example", Some("example.com")).as_deref(),
+            Some("evil.example")
+        );
+        assert_eq!(outside("sip:anna@example.com", Some("example.com")), None);
+        assert_eq!(outside("sip:anna@EXAMPLE.com", Some("example.com")), None);
+        assert_eq!(
+            outside("sip:anna@sip.example.com", Some("example.com")),
+            None
+        );
+        // A look-alike ending is not a name under the company's domain.
+        assert_eq!(
+            outside("sip:anna@notexample.com", Some("example.com")).as_deref(),
+            Some("notexample.com")
+        );
+        // The built-in switch's domain is an address: only that address is inside.
+        assert_eq!(outside("sip:bertil@127.0.0.1", Some("127.0.0.1")), None);
+        assert_eq!(
+            outside("sip:bertil@192.168.1.5", Some("127.0.0.1")).as_deref(),
+            Some("192.168.1.5")
+        );
+        // Numbers never go "outside" by host, and before login nothing is claimed.
+        assert_eq!(outside("tel:+46701234567", Some("example.com")), None);
+        assert_eq!(outside("sip:reception@evil.example", None), None);
+    }
+
+    #[test]
     fn javascript_link_is_refused() {
         let parsed = koppla_dial::parse_link("javascript:alert(1)", &DialPlan::default());
-        match to_outcome(&parsed) {
+        match to_outcome(&parsed, None) {
             DialOutcome::Refused { code, .. } => assert_eq!(code, "unsupported_scheme"),
             other => panic!("expected refusal, got {other:?}"),
         }
@@ -197,7 +250,13 @@ mod tests {
     fn tel_link_is_dialable_and_kept_under_its_id() {
         let pending = Pending::default();
         let parsed = koppla_dial::parse_link("tel:+46-70-123-45-67", &DialPlan::default());
-        let request = pending.push(DialOrigin::Link, "tel:+46-70-123-45-67", &parsed, false);
+        let request = pending.push(
+            DialOrigin::Link,
+            "tel:+46-70-123-45-67",
+            &parsed,
+            false,
+            Some("example.com"),
+        );
         match &request.outcome {
             DialOutcome::Dialable { candidate } => {
                 assert_eq!(candidate.e164.as_deref(), Some("+46701234567"));
@@ -215,7 +274,13 @@ mod tests {
     fn a_refused_link_leaves_nothing_to_call() {
         let pending = Pending::default();
         let parsed = koppla_dial::parse_link("tel:javascript:alert(1)", &DialPlan::default());
-        let request = pending.push(DialOrigin::Link, "tel:javascript:alert(1)", &parsed, false);
+        let request = pending.push(
+            DialOrigin::Link,
+            "tel:javascript:alert(1)",
+            &parsed,
+            false,
+            None,
+        );
         let err = pending.target(request.id).unwrap_err();
         assert_eq!(err.code, "dial_unknown");
     }

@@ -30,6 +30,13 @@ pub struct DialCandidate {
     /// Extension to send as DTMF after the call is answered.
     pub extension: Option<String>,
     pub is_sip_address: bool,
+    /// The host of a SIP address that is not the logged-in company's own domain: the prompt
+    /// shows it in full and says the call goes outside the company (a link's text can make
+    /// `sip:reception@evil.example` look like a colleague). None for numbers, for the company's
+    /// own addresses, and before any login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub outside_host: Option<String>,
 }
 
 /// The result of checking an input: dialable, or refused with a stable code the UI translates.

@@ -76,14 +76,21 @@ pub fn run() {
         .plugin(hotkey::plugin())
         .on_window_event(|window, event| {
             // Closing the window keeps Koppla running in the tray: calls, links and F8 keep working.
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
-                main_window::save_state(window.app_handle());
-                tracing::info!("window hidden to the tray");
+            match event {
+                tauri::WindowEvent::CloseRequested { api, .. } => {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    main_window::save_state(window.app_handle());
+                    tracing::info!("window hidden to the tray");
+                }
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => {
+                    main_window::save_when_settled(window.app_handle());
+                }
+                _ => {}
             }
         })
         .manage(dial_request::Pending::default())
+        .manage(main_window::SaveWhenSettled::default())
         .manage(hotkey::HotkeyState::default())
         .manage(parking::Parking::default())
         .manage(voicemail::Mailbox::default())

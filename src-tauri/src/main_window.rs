@@ -1,6 +1,9 @@
 //! The main window's desktop behaviour: raised for incoming calls, kept on top in the Operator
 //! and ACD views, and its position and size remembered between runs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use tauri::{AppHandle, Manager};
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
@@ -21,10 +24,49 @@ pub fn state_plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
 }
 
 /// The plugin saves on exit; hiding to the tray saves too, since a logout or crash may follow.
+///
+/// Always on the main thread: the plugin holds its cache lock while it reads the window, and
+/// reading a window from another thread waits for the main thread — whose resize handler (the
+/// plugin's too) wants that same lock. Saved from a command while the window was resizing, the
+/// app froze for good (the operator view widening the window did it on a busy machine).
 pub fn save_state(app: &AppHandle) {
-    if let Err(err) = app.save_window_state(remembered()) {
+    let handle = app.clone();
+    let queued = app.run_on_main_thread(move || {
+        if let Err(err) = handle.save_window_state(remembered()) {
+            tracing::info!(%err, "could not save the window's position");
+        }
+    });
+    if let Err(err) = queued {
         tracing::info!(%err, "could not save the window's position");
     }
+}
+
+/// How long the window must stay still before its new size or place is written: a drag sends
+/// dozens of events, and the file should be written once, at the end.
+const SETTLE: Duration = Duration::from_millis(800);
+
+/// Counts moves and resizes; a save waits until no newer one came.
+#[derive(Default)]
+pub struct SaveWhenSettled(AtomicU64);
+
+/// The plugin writes the file only when the app exits cleanly; a user who resizes the console
+/// and is then logged out of the OS, or whose machine crashes, would lose the size. So every
+/// move or resize is saved once the window has been still for [`SETTLE`].
+pub fn save_when_settled(app: &AppHandle) {
+    let Some(pending) = app.try_state::<SaveWhenSettled>() else {
+        return;
+    };
+    let ticket = pending.0.fetch_add(1, Ordering::Relaxed) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SETTLE).await;
+        let latest = app
+            .try_state::<SaveWhenSettled>()
+            .map(|pending| pending.0.load(Ordering::Relaxed));
+        if latest == Some(ticket) {
+            save_state(&app);
+        }
+    });
 }
 
 /// Operator and ACD views sit beside other programs all day, so they stay on top.

@@ -73,9 +73,29 @@ pub struct Session {
     /// The login under way: `login_cancel` sends `true`, and the attempt stops waiting, quits
     /// its call engine (so nothing keeps retrying the server) and returns to the form.
     attempt: Mutex<Option<watch::Sender<bool>>>,
+    /// The logged-in account's domain host, for telling a link's outside addresses from the
+    /// company's own without waiting on the engine's lock.
+    company_host: Mutex<Option<String>>,
 }
 
 impl Session {
+    /// The host of the logged-in account's domain (no port), lower-cased; None when logged out.
+    pub(crate) fn company_host(&self) -> Option<String> {
+        self.company_host
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_company_host(&self, domain: Option<&str>) {
+        let host = domain.and_then(|domain| {
+            koppla_ua::SipUri::parse(&format!("sip:{domain}"))
+                .ok()
+                .map(|uri| uri.host.to_ascii_lowercase())
+        });
+        *self.company_host.lock().unwrap_or_else(|p| p.into_inner()) = host;
+    }
+
     pub(crate) fn view(&self) -> SessionView {
         self.view
             .lock()
@@ -284,6 +304,7 @@ async fn connect(
         domain: target.domain.clone(),
         task,
     });
+    state.session.set_company_host(Some(&target.domain));
     let mut remote: Vec<Arc<dyn koppla_search::ContactSource>> = Vec::new();
     if let Some((client, _)) = &switch {
         // The directory also says which colleagues are on a call.
@@ -468,6 +489,7 @@ async fn stop_active(app: &AppHandle) {
     crate::activity::stop(app).await;
     crate::voicemail::clear(app);
     let active = state.session.active.lock().await.take();
+    state.session.set_company_host(None);
     if let Some(active) = active {
         // Quit hangs up calls and unregisters before the engine stops.
         let _ = active.commands.send(Command::Quit).await;

@@ -61,3 +61,35 @@ test("log in to the built-in switch, call the echo number, mute, hold, hang up, 
   assert.match(await driver.text(row), /9999/);
   await shot("history");
 });
+
+test("a link opened from outside asks first; a sip: address outside the company is shown whole and marked", async () => {
+  // Logged in by the test above. Links arrive as the OS delivers them: a second instance.
+  await driver.click(await driver.find('[data-testid="tab-start"]'));
+  const outside = "sip:reception.with.a.long.name@switchboard.evil-example.net";
+  await app.openLink(outside);
+  const number = await driver.waitFor('[data-testid="dial-request-number"]', { timeout: 15000 });
+  assert.equal(await driver.text(number), "Ringa reception.with.a.long.name@switchboard.evil-example.net?");
+  const note = await driver.waitFor('[data-testid="dial-request-outside"]');
+  assert.equal(await driver.text(note), "Utanför företaget – samtalet går till switchboard.evil-example.net");
+  // Shown in full at the 420 px window: the address wraps, nothing is cut or scrolls sideways.
+  const [fits, scroll] = await driver.call("POST", driver.s("/execute/sync"), {
+    script: `const box = document.querySelector('[data-testid="dial-request"]').getBoundingClientRect();
+      const text = document.querySelector('[data-testid="dial-request-number"]');
+      return [box.right <= window.innerWidth && text.scrollWidth <= text.clientWidth + 1,
+        document.documentElement.scrollWidth - window.innerWidth];`,
+    args: [],
+  });
+  assert.ok(fits, "the whole address is inside the prompt");
+  assert.ok(scroll <= 0, `the page scrolls ${scroll} px sideways`);
+  await shot("link-outside");
+  // A link never dials by itself (the default link setting is "ask").
+  assert.equal((await driver.findAll('[data-testid="call-timer"]')).length, 0);
+
+  // The company's own switch (the built-in one at 127.0.0.1) is not outside.
+  await app.openLink("sip:9999@127.0.0.1");
+  await driver.waitFor('[data-testid="dial-request-number"]', { text: (text) => text.includes("9999@127.0.0.1") });
+  assert.equal((await driver.findAll('[data-testid="dial-request-outside"]')).length, 0);
+  await app.openLink("tel:+46701234567");
+  await driver.waitFor('[data-testid="dial-request-number"]', { text: (text) => /070-123 45 67/.test(text) });
+  assert.equal((await driver.findAll('[data-testid="dial-request-outside"]')).length, 0);
+});

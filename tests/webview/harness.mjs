@@ -55,7 +55,9 @@ function freeDisplay() {
  * Starts the app. `files` maps paths relative to the app's data folder to their contents,
  * written before the app starts; `env` is added to the app's environment.
  */
-export async function startApp({ shots, files = {}, env: extraEnv = {} }) {
+/** Starts the app on a private display and bus. `home` reuses an earlier run's profile (the
+ * window's saved size, settings, history): that is what a restart of the app sees. */
+export async function startApp({ shots, files = {}, env: extraEnv = {}, home: reuse = null }) {
   for (const [tool, pkg] of [
     ["Xvfb", "xvfb"],
     ["dbus-daemon", "dbus"],
@@ -70,7 +72,7 @@ export async function startApp({ shots, files = {}, env: extraEnv = {} }) {
   const children = [];
   const display = `:${freeDisplay()}`;
   children.push(spawn("Xvfb", [display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"], { stdio: "ignore" }));
-  const home = mkdtempSync(join(tmpdir(), "koppla-webview-"));
+  const home = reuse ?? mkdtempSync(join(tmpdir(), "koppla-webview-"));
   for (const [name, text] of Object.entries(files)) {
     const path = join(appDataDir(home), name);
     mkdirSync(dirname(path), { recursive: true });
@@ -111,12 +113,23 @@ export async function startApp({ shots, files = {}, env: extraEnv = {} }) {
   return {
     driver,
     home,
+    /** Opens `url` as the OS would from a browser: a second instance of the app with the link as
+     * its argument, which hands it to the running one (single-instance + deep-link) and exits. */
+    async openLink(url) {
+      const second = spawn(app, [url], { env, stdio: "ignore" });
+      const code = await new Promise((resolve) => second.once("exit", resolve));
+      assert.equal(code, 0, `the second instance opening ${url} exited with ${code}`);
+    },
     async shot(name) {
       writeFileSync(join(shots, `${name}.png`), Buffer.from(await driver.screenshot(), "base64"));
     },
     async stop() {
-      await driver.stop();
-      for (const child of children.reverse()) child.kill("SIGTERM");
+      try {
+        await driver.stop();
+      } finally {
+        // Also when the app is already gone (a test killed it): the display and bus must go.
+        for (const child of children.reverse()) child.kill("SIGTERM");
+      }
     },
   };
 }

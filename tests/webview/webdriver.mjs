@@ -8,12 +8,17 @@ export class WebDriver {
   }
 
   async call(method, path, body) {
+    const started = Date.now();
     const response = await fetch(`${this.base}${path}`, {
       method,
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = await response.json().catch(() => ({}));
+    // KOPPLA_WEBDRIVER_TRACE=1 prints every command and how long it took (finding a hang).
+    if (process.env.KOPPLA_WEBDRIVER_TRACE) {
+      console.error(`webdriver ${method} ${path.replace(/^\/session\/[^/]+/, "")} ${Date.now() - started} ms`);
+    }
     if (!response.ok) {
       throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json.value ?? json)}`);
     }

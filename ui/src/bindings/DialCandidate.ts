@@ -16,4 +16,11 @@ e164: string | null,
 /**
  * Extension to send as DTMF after the call is answered.
  */
-extension: string | null, isSipAddress: boolean, };
+extension: string | null, isSipAddress: boolean, 
+/**
+ * The host of a SIP address that is not the logged-in company's own domain: the prompt
+ * shows it in full and says the call goes outside the company (a link's text can make
+ * `sip:reception@evil.example` look like a colleague). None for numbers, for the company's
+ * own addresses, and before any login.
+ */
+outsideHost?: string, };

@@ -78,6 +78,7 @@ export const en: Record<TextKey, string> = {
   "dial.cancel": "Cancel",
   "dial.fromLink": "From a link",
   "dial.fromHotkey": "Highlighted number",
+  "dial.outside": "Outside the company – the call goes to {host}",
   "dial.refused": "Cannot call: {reason}",
   "dial.noEngine": "No calling account is connected yet.",
   "error.empty": "no text is highlighted",

@@ -76,6 +76,7 @@ export const sv = {
   "dial.cancel": "Avbryt",
   "dial.fromLink": "Från en länk",
   "dial.fromHotkey": "Markerat nummer",
+  "dial.outside": "Utanför företaget – samtalet går till {host}",
   "dial.refused": "Kan inte ringa: {reason}",
   "dial.noEngine": "Inget samtalskonto är anslutet ännu.",
   "error.empty": "ingen text markerad",

@@ -156,6 +156,11 @@ export function StartView({ session, missed, request, onDismiss, onOpenHistory }
               <strong data-testid="dial-request-number">
                 {t("dial.confirm", { number: request.outcome.candidate.display })}
               </strong>
+              {request.outcome.candidate.outsideHost && (
+                <small class="outside" role="note" data-testid="dial-request-outside">
+                  {t("dial.outside", { host: request.outcome.candidate.outsideHost })}
+                </small>
+              )}
               <div class="actions">
                 <button
                   class="primary"
