@@ -28,7 +28,8 @@ function show(session: Online, lang: "sv" | "en" = "sv") {
 
 describe("RegistrationStatus", () => {
   it("says registered with the user's name", () => {
-    expect(show(ONLINE)).toEqual({ text: "Registrerad som Anna Lindqvist", ok: true, title: "" });
+    // The tooltip repeats the text, which a narrow window cuts with "…".
+    expect(show(ONLINE)).toEqual({ text: "Registrerad som Anna Lindqvist", ok: true, title: "Registrerad som Anna Lindqvist" });
   });
 
   it("says a lost switch in the user's language and keeps the engine's words in the tooltip", () => {
@@ -39,7 +40,7 @@ describe("RegistrationStatus", () => {
     };
     expect(show(lost)).toEqual({
       text: "Inte registrerad – servern går inte att nå, försöker igen …", ok: false,
-      title: "lost the connection to the registrar",
+      title: "Inte registrerad – servern går inte att nå, försöker igen … (lost the connection to the registrar)",
     });
     expect(show(lost, "en").text).toBe("Not registered – the server cannot be reached, trying again …");
   });

@@ -86,9 +86,15 @@ export function RegistrationStatus({ session }: Props) {
   else if (error) text = t("status.error", { error: translateErrorCode(lang, code, error) });
   else text = t("status.notRegistered");
   return (
-    <div class={session.registered ? "reg ok" : "reg bad"} role="status" data-testid="registration" title={error ?? undefined}>
+    // A narrow window ends the text with "…"; the tooltip has all of it and the engine's words.
+    <div
+      class={session.registered ? "reg ok" : "reg bad"}
+      role="status"
+      data-testid="registration"
+      title={error ? `${text} (${error})` : text}
+    >
       <span class="dot" aria-hidden="true" />
-      {text}
+      <span class="text">{text}</span>
     </div>
   );
 }
