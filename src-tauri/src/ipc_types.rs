@@ -824,3 +824,58 @@ pub struct DiagnosticsSaved {
     /// SIP messages the file holds.
     pub sip_messages: u32,
 }
+
+/// Which protocol an address book the user added speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum AddressBookKind {
+    CardDav,
+    Ldap,
+}
+
+/// An address book in Settings → Address books. Its password is not here: it lives only in the
+/// OS keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AddressBookConfig {
+    /// Empty when adding; the app assigns one.
+    pub id: String,
+    pub kind: AddressBookKind,
+    /// What search hits show as the source, e.g. "Företagskatalogen".
+    pub name: String,
+    pub url: String,
+    /// The CardDAV user name, or the LDAP bind DN (empty for an anonymous bind).
+    pub username: String,
+    /// LDAP only: where the people are, e.g. `ou=people,dc=example,dc=se`.
+    #[serde(default)]
+    pub base_dn: String,
+    /// LDAP only: which entries are people; empty means `(objectClass=person)`.
+    #[serde(default)]
+    pub filter: String,
+}
+
+/// Adding, editing or testing an address book.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AddressBookInput {
+    pub config: AddressBookConfig,
+    /// `null` keeps the password already stored for this address book.
+    pub password: Option<String>,
+}
+
+/// An address book and how its last read went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AddressBookView {
+    pub config: AddressBookConfig,
+    /// False when the keychain refused the password: the book works until Koppla closes.
+    pub password_saved: bool,
+    /// People read at the last successful refresh; `null` before the first.
+    pub entries: Option<u32>,
+    pub loading: bool,
+    pub error: Option<UiError>,
+}

@@ -2,6 +2,7 @@
 //! `crates/` libraries; this crate wires them to windows, the tray, global hotkeys and OS links.
 
 mod activity;
+mod address_books;
 mod audio;
 mod audio_hotplug;
 mod autostart;
@@ -94,6 +95,7 @@ pub fn run() {
         .manage(hotkey::HotkeyState::default())
         .manage(parking::Parking::default())
         .manage(voicemail::Mailbox::default())
+        .manage(address_books::AddressBooks::default())
         .manage(tray::TrayCounts::default())
         .invoke_handler(tauri::generate_handler![
             commands::take_pending_dial_requests,
@@ -113,6 +115,10 @@ pub fn run() {
             conference::conference_split,
             search::search,
             search::search_enter,
+            address_books::address_books_list,
+            address_books::address_book_save,
+            address_books::address_book_remove,
+            address_books::address_book_test,
             contacts::contacts_list,
             contacts::contact_save,
             contacts::contact_delete,
@@ -177,6 +183,7 @@ pub fn run() {
                 Err(err) => tracing::warn!(%err, "no log folder"),
             }
             audio_hotplug::spawn(app.handle().clone());
+            address_books::start(app.handle().clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 autostart::adopt_os_choice(&handle).await;

@@ -19,6 +19,8 @@ const MAX_LIMIT: usize = 100;
 pub struct SearchService {
     local: Arc<dyn ContactSource>,
     remote: Mutex<Vec<Arc<dyn ContactSource>>>,
+    /// The user's address books (CardDAV, LDAP) as last read; see address_books.rs.
+    books: Mutex<Vec<Arc<dyn ContactSource>>>,
     index: RwLock<Arc<SearchIndex>>,
 }
 
@@ -27,6 +29,7 @@ impl SearchService {
         SearchService {
             local: Arc::new(koppla_search::sources::LocalContactsSource::new(store)),
             remote: Mutex::new(Vec::new()),
+            books: Mutex::new(Vec::new()),
             index: RwLock::new(Arc::new(SearchIndex::build(Vec::new()))),
         }
     }
@@ -37,11 +40,24 @@ impl SearchService {
         self.refresh().await;
     }
 
+    /// Replaces the address books the user configured (independent of the session).
+    pub async fn set_address_books(&self, sources: Vec<Arc<dyn ContactSource>>) {
+        *self.books.lock().unwrap_or_else(|p| p.into_inner()) = sources;
+        self.refresh().await;
+    }
+
     /// Reloads every source and swaps in a new index; a failing source is logged and skipped.
     pub async fn refresh(&self) {
         let mut sources = vec![Arc::clone(&self.local)];
         sources.extend(
             self.remote
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        sources.extend(
+            self.books
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .iter()

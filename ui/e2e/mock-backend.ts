@@ -384,6 +384,9 @@ mockIPC(
       case "voicemail_save":
         if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
         return voicemail.save(Number(payload.id));
+      // Address books need real servers; the real-webview test covers them (addressbooks.test.mjs).
+      case "address_books_list":
+        return [];
       case "voicemail_settings_get":
         if (!hasSwitch()) fail("no_switch", "this needs Koppla Växel");
         return voicemail.settings();

@@ -6,6 +6,10 @@ import type { AboutView } from "./bindings/AboutView";
 import type { ActivityChange } from "./bindings/ActivityChange";
 import type { ActivityOptionView } from "./bindings/ActivityOptionView";
 import type { ActivityView } from "./bindings/ActivityView";
+import type { AddressBookConfig } from "./bindings/AddressBookConfig";
+import type { AddressBookInput } from "./bindings/AddressBookInput";
+import type { AddressBookKind } from "./bindings/AddressBookKind";
+import type { AddressBookView } from "./bindings/AddressBookView";
 import type { AppSettings } from "./bindings/AppSettings";
 import type { AudioDevicesView } from "./bindings/AudioDevicesView";
 import type { CallAction } from "./bindings/CallAction";
@@ -43,6 +47,10 @@ export type {
   ActivityChange,
   ActivityOptionView,
   ActivityView,
+  AddressBookConfig,
+  AddressBookInput,
+  AddressBookKind,
+  AddressBookView,
   AppSettings,
   AudioDevicesView,
   CallAction,
@@ -87,6 +95,7 @@ export const EVENTS = {
   parked: "parked-changed",
   notice: "engine-notice",
   voicemail: "voicemail-changed",
+  addressBooks: "address-books-changed",
   playback: "voicemail-playback",
   menuNavigate: "menu://navigate",
   menuCall: "menu://call",
@@ -104,6 +113,15 @@ export function asUiError(error: unknown): UiError {
 export const takePendingDialRequests = () => invoke<DialRequest[]>("take_pending_dial_requests");
 export const hotkeyGet = () => invoke<string>("hotkey_get");
 export const hotkeySet = (accelerator: string) => invoke<HotkeyStatus>("hotkey_set", { accelerator });
+
+// Address books (CardDAV, LDAP): the password goes to the OS keychain, never back to the UI.
+export const addressBooksList = () => invoke<AddressBookView[]>("address_books_list");
+export const addressBookSave = (input: AddressBookInput) => invoke<AddressBookView>("address_book_save", { input });
+export const addressBookRemove = (id: string) => invoke<null>("address_book_remove", { id });
+/** How many people the book as typed holds; rejects with the typed reason it cannot be read. */
+export const addressBookTest = (input: AddressBookInput) => invoke<number>("address_book_test", { input });
+/** A book was read, added or removed: list them again. */
+export const onAddressBooks = (handler: () => void) => listen<null>(EVENTS.addressBooks, () => handler());
 
 // Settings
 export const settingsGet = () => invoke<AppSettings>("settings_get");

@@ -1,4 +1,5 @@
-//! Search benchmark: 100,000 synthetic Swedish-ish contacts (seeded, deterministic).
+//! Search benchmark: 100,000 synthetic Swedish-ish entries (seeded, deterministic) from every
+//! kind of source: colleagues, saved contacts, an LDAP directory and a CardDAV address book.
 //! Measures index build time, memory (RSS delta and the index's own estimate) and
 //! per-keystroke latency p50/p99/max for queries typed one character at a time, both as
 //! fresh searches and through `IncrementalSearch` (what the UI uses).
@@ -83,6 +84,17 @@ const KEYWORD: &[&str] = &[
     "partner",
 ];
 
+const DEPARTMENT: &[&str] = &[
+    "Ekonomi",
+    "Försäljning",
+    "Kundtjänst",
+    "Lager",
+    "Utveckling",
+    "Ledning",
+    "Inköp",
+    "Personal",
+];
+
 fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
     list[rng.random_range(0..list.len())]
 }
@@ -116,15 +128,24 @@ fn contacts() -> Vec<SearchEntry> {
             };
             SearchEntry {
                 id: format!("bench:{i}"),
-                source: if i % 10 == 0 {
-                    SourceKind::Colleague
-                } else {
-                    SourceKind::Contact
+                // Every kind of source the app merges: the switch directory, saved contacts and
+                // two address books (an LDAP directory and a CardDAV account), as a company with
+                // a large directory would have them.
+                source: match i % 10 {
+                    0 => SourceKind::Colleague,
+                    1..=3 => SourceKind::AddressBook("Företagskatalogen".into()),
+                    4 | 5 => SourceKind::AddressBook("Mina kontakter".into()),
+                    _ => SourceKind::Contact,
                 },
                 name: format!("{first} {last}"),
                 company: company.into(),
                 title: pick(&mut rng, TITLE).into(),
-                department: String::new(),
+                // Directories carry departments; searching them is part of the cost.
+                department: if (1..=3).contains(&(i % 10)) {
+                    pick(&mut rng, DEPARTMENT).into()
+                } else {
+                    String::new()
+                },
                 emails: vec![format!(
                     "{}.{}{}@{}.se",
                     first.to_lowercase(),

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { AddressBooks } from "../components/address-books";
 import { DeviceSelect, useAudioDevices } from "../components/devices";
 import { useShell } from "../context";
 import type { TextKey } from "../i18n";
@@ -302,6 +303,8 @@ export function SettingsView({ session }: Props) {
       </fieldset>
 
       <MessageSettings />
+
+      <AddressBooks />
 
       <fieldset>
         <legend>{t("settings.groupAccount")}</legend>
