@@ -17,7 +17,14 @@ const PASSWORD = "Lösen-för-diag-7";
 
 let app;
 let driver;
-const shot = (name) => app.shot(`about-${name}`);
+/** A screenshot once the page has painted (the first frames after start can be blank). */
+async function shot(name) {
+  await driver.call("POST", driver.s("/execute/async"), {
+    script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+    args: [],
+  });
+  await app.shot(`about-${name}`);
+}
 
 /** Chooses a menu item by id (e.g. "help.about"), as the menu bar does. */
 const menu = (id) =>

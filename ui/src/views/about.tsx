@@ -9,7 +9,7 @@ export function AboutPage() {
   useEffect(() => void run(aboutGet).then((loaded) => loaded && setAbout(loaded)), []);
   if (!about) return <p aria-busy="true" />;
   return (
-    <div class="about" data-testid="about">
+    <div class="about-page" data-testid="about">
       <p class="about-version" data-testid="about-version">
         {t("about.version", { version: about.version })}
       </p>
