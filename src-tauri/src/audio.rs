@@ -13,6 +13,7 @@ use koppla_audio::volume::{GainControl, VolumeSink};
 use koppla_audio::{AudioError, AudioSink, AudioSource, CallBridge};
 #[cfg(target_os = "linux")]
 use koppla_media::processing::VoiceProcessor;
+use koppla_media::processing::{ProcessingSettings, StageSwitch};
 use koppla_ua::runtime::AudioFactory;
 use koppla_ua::CallId;
 use tauri::State;
@@ -28,7 +29,15 @@ pub struct AudioControls {
     input_level: Arc<AtomicU32>,
     /// Every call's audio; its devices are set when a session starts.
     bridge: CallBridge<CallId>,
+    /// The voice processing stages the settings ask for; the bridge's processor follows it
+    /// between frames.
+    stages: StageSwitch,
 }
+
+/// Whether this build processes the microphone at all: only the Linux build links the
+/// WebRTC module (decision 0405); elsewhere the switches in the settings would do nothing.
+pub const VOICE_PROCESSING: bool =
+    cfg!(target_os = "linux") && koppla_media::processing::WEBRTC_AVAILABLE;
 
 impl Default for AudioControls {
     fn default() -> Self {
@@ -39,7 +48,17 @@ impl Default for AudioControls {
                 Box::new(|| Err(AudioError::Device("no session has chosen devices".into()))),
                 Box::new(|| Err(AudioError::Device("no session has chosen devices".into()))),
             ),
+            stages: StageSwitch::new(stages(&AppSettings::default())),
         }
+    }
+}
+
+/// The stages the settings switch on.
+pub fn stages(settings: &AppSettings) -> ProcessingSettings {
+    ProcessingSettings {
+        echo_cancellation: settings.echo_cancellation,
+        gain_control: settings.gain_control,
+        noise_suppression: settings.noise_suppression,
     }
 }
 
@@ -54,6 +73,12 @@ impl AudioControls {
 
     pub fn bridge(&self) -> CallBridge<CallId> {
         self.bridge.clone()
+    }
+
+    /// Switches echo cancellation, noise suppression and gain control as the settings say;
+    /// a call in progress follows from its next 20 ms frame.
+    pub fn use_voice_processing(&self, settings: &AppSettings) {
+        self.stages.set(stages(settings));
     }
 
     /// Uses the devices and volume from the settings; calls in progress move to them at once.
@@ -123,7 +148,10 @@ pub struct DeviceAudio {
 impl DeviceAudio {
     pub fn new(settings: &AppSettings, controls: AudioControls) -> DeviceAudio {
         controls.use_devices(settings);
-        controls.bridge.set_processing(device_processing());
+        controls.use_voice_processing(settings);
+        controls
+            .bridge
+            .set_processing(device_processing(&controls.stages));
         // A new session numbers its calls afresh: what the last one left must not route them.
         controls.bridge.clear();
         DeviceAudio {
@@ -163,16 +191,16 @@ impl AudioFactory for DeviceAudio {
     }
 }
 
-/// Echo cancellation, gain control and noise suppression for the shared devices. Only the
-/// Linux build links the WebRTC module; elsewhere audio passes through as it did per call.
+/// Echo cancellation, gain control and noise suppression for the shared devices, following
+/// the switches in the settings. Only the Linux build links the WebRTC module; elsewhere audio
+/// passes through as it did per call.
 #[cfg(target_os = "linux")]
-fn device_processing() -> Option<Box<dyn DeviceProcessing>> {
-    let processor = koppla_media::processing::processor_for(Default::default());
-    Some(Box::new(VoiceProcessing(processor)))
+fn device_processing(stages: &StageSwitch) -> Option<Box<dyn DeviceProcessing>> {
+    Some(Box::new(VoiceProcessing(Box::new(stages.processor()))))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn device_processing() -> Option<Box<dyn DeviceProcessing>> {
+fn device_processing(_stages: &StageSwitch) -> Option<Box<dyn DeviceProcessing>> {
     None
 }
 
@@ -201,6 +229,7 @@ pub async fn audio_devices() -> AudioDevicesView {
             default_input: snapshot.default_input,
             default_output: snapshot.default_output,
             error: None,
+            voice_processing: Some(VOICE_PROCESSING),
         },
         Ok(Err(err)) => AudioDevicesView::empty(err.to_string()),
         Err(err) => AudioDevicesView::empty(err.to_string()),
@@ -249,6 +278,110 @@ mod tests {
         controls.set_volume(100);
         sink.write_frame(&[1000]).expect("written");
         assert_eq!(handle.samples(), vec![500, -500, 1000]);
+    }
+
+    /// Half a second of a quiet 440 Hz tone (about -43 dBFS), then half a second of silence,
+    /// repeated: a microphone set far too low.
+    fn quiet_voice(seconds: usize) -> Vec<i16> {
+        (0..48_000 * seconds)
+            .map(|n| {
+                if (n / 24_000) % 2 == 1 {
+                    return 0;
+                }
+                let phase = 2.0 * std::f64::consts::PI * 440.0 * n as f64 / 48_000.0;
+                (300.0 * phase.sin()) as i16
+            })
+            .collect()
+    }
+
+    fn rms_of_tone(samples: &[i16]) -> f64 {
+        let playing: Vec<f64> = samples
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| (n / 24_000) % 2 == 0 && n % 24_000 >= 4_800)
+            .map(|(_, &s)| f64::from(s).powi(2))
+            .collect();
+        (playing.iter().sum::<f64>() / playing.len() as f64).sqrt()
+    }
+
+    /// The path `settings_set` takes: a changed gain-control switch reaches the processor of
+    /// a call already running on the bridge, without a new login or a new call.
+    #[test]
+    fn a_changed_switch_reaches_the_running_call() {
+        let off = AppSettings {
+            echo_cancellation: false,
+            noise_suppression: false,
+            gain_control: false,
+            ..AppSettings::default()
+        };
+        let controls = AudioControls::default();
+        let mut audio = DeviceAudio::new(&off, controls.clone());
+        // The microphone is a quiet voice instead of a sound card.
+        let mic = quiet_voice(10);
+        let from_mic = mic.clone();
+        controls.bridge.set_devices(
+            Box::new(move || {
+                Ok(Box::new(BufferSource::new(from_mic.clone())) as Box<dyn AudioSource>)
+            }),
+            Box::new(|| Ok(Box::new(CaptureSink::new().0) as Box<dyn AudioSink>)),
+        );
+        let call: CallId = 1;
+        controls.bridge.set_connected(call, true);
+        let mut sent_by_call = audio.source(call);
+        let mut read = |seconds: usize| {
+            let mut sent = Vec::new();
+            let mut frame = vec![0i16; 960];
+            for _ in 0..seconds * 50 {
+                sent_by_call.read_frame(&mut frame).expect("frame");
+                sent.extend_from_slice(&frame);
+            }
+            sent
+        };
+        let before = read(2);
+        assert_eq!(
+            before,
+            mic[..before.len()],
+            "with the switches off the call sends the microphone untouched"
+        );
+
+        controls.use_voice_processing(&AppSettings {
+            gain_control: true,
+            ..off.clone()
+        });
+        let after = read(8);
+        if VOICE_PROCESSING {
+            let rise = 20.0 * (rms_of_tone(&after[48_000 * 5..]) / rms_of_tone(&before)).log10();
+            eprintln!("the call's microphone rose {rise:.1} dB after gain control was switched on");
+            assert!(
+                rise > 3.0,
+                "gain control raised the call's microphone only {rise:.1} dB"
+            );
+        } else {
+            assert_eq!(after, mic[before.len()..before.len() + after.len()]);
+        }
+    }
+
+    #[test]
+    fn settings_from_before_the_three_switches_keep_gain_control_off() {
+        let read = |json: &str| {
+            crate::settings::normalise(serde_json::from_str(json).expect("old settings"))
+        };
+        let old = read(r#"{"language":"sv","agc":false}"#);
+        assert!(!old.gain_control, "AGC switched off before stays off");
+        assert!(old.echo_cancellation && old.noise_suppression);
+        assert!(read(r#"{"agc":true}"#).gain_control);
+        // Saved again, the file has only the new switches.
+        let saved = serde_json::to_string(&old).expect("saved");
+        assert!(!saved.contains("agc"), "{saved}");
+        assert!(!read(&saved).gain_control);
+        assert_eq!(
+            stages(&old),
+            ProcessingSettings {
+                echo_cancellation: true,
+                gain_control: false,
+                noise_suppression: true,
+            }
+        );
     }
 
     #[test]

@@ -164,7 +164,17 @@ pub struct AppSettings {
     pub notifications: bool,
     /// Debounce of the search box in milliseconds; never below 50.
     pub search_delay_ms: u32,
-    pub agc: bool,
+    /// Voice processing of the microphone (Settings → Audio), each switched live.
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    /// Automatic microphone level.
+    pub gain_control: bool,
+    /// The one switch older versions had (`agc`, gain control): read from their files, folded
+    /// into `gain_control` by `settings::normalise`, never written back. (Not a serde alias:
+    /// ts-rs cannot parse one and warns on every build.)
+    #[serde(rename = "agc", skip_serializing)]
+    #[ts(skip)]
+    pub legacy_agc: Option<bool>,
     pub minimal_contact_list: bool,
     pub autostart: bool,
     pub stay_logged_in: bool,
@@ -207,7 +217,10 @@ impl Default for AppSettings {
             incoming_popup: true,
             notifications: true,
             search_delay_ms: 80,
-            agc: true,
+            echo_cancellation: true,
+            noise_suppression: true,
+            gain_control: true,
+            legacy_agc: None,
             minimal_contact_list: false,
             autostart: false,
             stay_logged_in: true,
@@ -418,6 +431,10 @@ pub struct AudioDevicesView {
     pub default_input: Option<String>,
     pub default_output: Option<String>,
     pub error: Option<String>,
+    /// Whether this build can process the microphone (echo cancellation, noise suppression,
+    /// gain); the app always says, so the settings can explain switches that would do nothing.
+    #[ts(optional)]
+    pub voice_processing: Option<bool>,
 }
 
 impl AudioDevicesView {
@@ -428,6 +445,7 @@ impl AudioDevicesView {
             default_input: None,
             default_output: None,
             error: Some(error),
+            voice_processing: Some(crate::audio::VOICE_PROCESSING),
         }
     }
 }

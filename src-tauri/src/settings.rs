@@ -1,5 +1,6 @@
 //! Client settings: loaded once at start, saved on every change, applied where they take effect.
 
+use koppla_ua::runtime::Command;
 use tauri::{AppHandle, Manager, State};
 
 use crate::errors::UiResult;
@@ -26,6 +27,10 @@ pub fn normalise(mut settings: AppSettings) -> AppSettings {
         settings.hotkey = crate::hotkey::DEFAULT_ACCELERATOR.into();
     }
     settings.volume = settings.volume.min(100);
+    if let Some(agc) = settings.legacy_agc.take() {
+        // A file from before the three voice-processing switches: its AGC choice stands.
+        settings.gain_control = agc;
+    }
     settings.camp_on_reminder_secs = settings
         .camp_on_reminder_secs
         .min(MAX_CAMP_ON_REMINDER_SECS);
@@ -108,6 +113,8 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
     } else {
         state.audio.set_volume(saved.volume);
     }
+    // A call in progress switches its voice processing from its next frame.
+    state.audio.use_voice_processing(&saved);
     if saved.view_mode != previous.view_mode {
         crate::main_window::apply_view_mode(&app, saved.view_mode);
         if saved.view_mode == crate::ipc_types::ViewMode::Operator {
@@ -125,20 +132,32 @@ pub async fn settings_set(app: AppHandle, settings: AppSettings) -> UiResult<App
         // "Call voicemail" dials the new number at once.
         crate::voicemail::show(&app);
     }
-    if saved.accept_direct_calls != previous.accept_direct_calls {
-        // The running session follows at once; the next login reads the setting anyway.
+    let changed = engine_commands(&previous, &saved);
+    if !changed.is_empty() {
+        // The running session follows at once; the next login reads the settings anyway.
         if let Ok((commands, _)) = crate::session::commands_and_domain(&state).await {
-            let _ = commands
-                .send(koppla_ua::runtime::Command::AcceptDirectRequests(
-                    saved.accept_direct_calls,
-                ))
-                .await;
+            for command in changed {
+                let _ = commands.send(command).await;
+            }
         }
     }
     match refused {
         Some(err) => Err(err),
         None => Ok(saved),
     }
+}
+
+/// What the running call engine must be told of a change: it copied these settings when the
+/// session started, and would otherwise follow them only after the next login.
+fn engine_commands(previous: &AppSettings, saved: &AppSettings) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if saved.accept_direct_calls != previous.accept_direct_calls {
+        commands.push(Command::AcceptDirectRequests(saved.accept_direct_calls));
+    }
+    if saved.auto_answer != previous.auto_answer {
+        commands.push(Command::AutoAnswer(saved.auto_answer));
+    }
+    commands
 }
 
 pub async fn save(state: &AppState, settings: AppSettings) -> UiResult<AppSettings> {
@@ -295,6 +314,45 @@ mod tests {
             crate::ipc_types::EmailSeparator::Semicolon
         );
         assert_eq!(old.message_templates.len(), 2);
+    }
+
+    #[test]
+    fn settings_the_engine_copied_at_login_are_pushed_when_they_change() {
+        let before = AppSettings::default();
+        assert!(engine_commands(&before, &before.clone()).is_empty());
+        let unrelated = AppSettings {
+            volume: 40,
+            notifications: false,
+            ..before.clone()
+        };
+        assert!(
+            engine_commands(&before, &unrelated).is_empty(),
+            "settings read at their moment of use need no push"
+        );
+        let auto = AppSettings {
+            auto_answer: true,
+            ..before.clone()
+        };
+        let pushed = engine_commands(&before, &auto);
+        assert!(
+            matches!(pushed.as_slice(), [Command::AutoAnswer(true)]),
+            "auto-answer on reaches the running session"
+        );
+        let pushed = engine_commands(&auto, &before);
+        assert!(matches!(pushed.as_slice(), [Command::AutoAnswer(false)]));
+        let both = AppSettings {
+            auto_answer: true,
+            accept_direct_calls: true,
+            ..before.clone()
+        };
+        let pushed = engine_commands(&before, &both);
+        assert!(matches!(
+            pushed.as_slice(),
+            [
+                Command::AcceptDirectRequests(true),
+                Command::AutoAnswer(true)
+            ]
+        ));
     }
 
     #[test]

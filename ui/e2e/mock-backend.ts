@@ -94,10 +94,11 @@ function activitySet(change: ActivityChange): ActivityView {
 /** Sound devices as cpal lists them; `?nodevices` in the page address mimics a headless machine. */
 function audioDevices() {
   if (new URLSearchParams(location.search).has("nodevices")) {
-    return { inputs: [], outputs: [], defaultInput: null, defaultOutput: null, error: "no audio host available" };
+    return { inputs: [], outputs: [], defaultInput: null, defaultOutput: null, error: "no audio host available",
+      voiceProcessing: true };
   }
   return { inputs: ["Inbyggd mikrofon", "USB-headset"], outputs: ["Högtalare", "USB-headset"],
-    defaultInput: "Inbyggd mikrofon", defaultOutput: "Högtalare", error: null };
+    defaultInput: "Inbyggd mikrofon", defaultOutput: "Högtalare", error: null, voiceProcessing: true };
 }
 
 /** Like parking.rs `park`: a blind transfer of an answered call to my personal queue. */

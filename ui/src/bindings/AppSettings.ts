@@ -22,7 +22,15 @@ acceptDirectCalls: boolean, incomingPopup: boolean, notifications: boolean,
 /**
  * Debounce of the search box in milliseconds; never below 50.
  */
-searchDelayMs: number, agc: boolean, minimalContactList: boolean, autostart: boolean, stayLoggedIn: boolean, viewMode: ViewMode, 
+searchDelayMs: number, 
+/**
+ * Voice processing of the microphone (Settings → Audio), each switched live.
+ */
+echoCancellation: boolean, noiseSuppression: boolean, 
+/**
+ * Automatic microphone level.
+ */
+gainControl: boolean, minimalContactList: boolean, autostart: boolean, stayLoggedIn: boolean, viewMode: ViewMode, 
 /**
  * Opened with the caller's number on incoming calls or by a button; `{number}` is replaced.
  */

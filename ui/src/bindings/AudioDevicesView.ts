@@ -4,4 +4,9 @@
  * The system's sound devices for Settings → Audio; empty lists with `error` when there are
  * none (e.g. a headless machine).
  */
-export type AudioDevicesView = { inputs: Array<string>, outputs: Array<string>, defaultInput: string | null, defaultOutput: string | null, error: string | null, };
+export type AudioDevicesView = { inputs: Array<string>, outputs: Array<string>, defaultInput: string | null, defaultOutput: string | null, error: string | null, 
+/**
+ * Whether this build can process the microphone (echo cancellation, noise suppression,
+ * gain); the app always says, so the settings can explain switches that would do nothing.
+ */
+voiceProcessing?: boolean, };

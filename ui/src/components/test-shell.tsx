@@ -6,7 +6,7 @@ import type { AppSettings, CallView, PlaceTarget } from "../ipc";
 
 export const TEST_SETTINGS: AppSettings = {
   language: "sv", linkAction: "ask", hotkey: "F8", answerWithEnter: true, autoAnswer: false, acceptDirectCalls: false, incomingPopup: true,
-  notifications: true, searchDelayMs: 150, agc: true, minimalContactList: false, autostart: false,
+  notifications: true, searchDelayMs: 150, echoCancellation: true, noiseSuppression: true, gainControl: true, minimalContactList: false, autostart: false,
   stayLoggedIn: true, viewMode: "normal", externalAppUrl: null, audioInput: null, audioOutput: null,
   audioRingtone: null, volume: 100,
   callKeys: { answer: "Ctrl+Shift+A", hangup: "Ctrl+Shift+E", hold: "Ctrl+Shift+H", mute: "Ctrl+Shift+M", focusSearch: "Ctrl+F" },

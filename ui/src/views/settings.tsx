@@ -26,7 +26,12 @@ const CALL_FLAGS: [Flag, TextKey][] = [
   ["autoAnswer", "settings.autoAnswer"],
   ["incomingPopup", "settings.incomingPopup"],
   ["notifications", "settings.notifications"],
-  ["agc", "settings.agc"],
+];
+/** Voice processing of the microphone: each switch reaches a call in progress at once. */
+const VOICE_FLAGS: [Flag, TextKey, TextKey][] = [
+  ["echoCancellation", "settings.echoCancellation", "settings.echoCancellationHint"],
+  ["noiseSuppression", "settings.noiseSuppression", "settings.noiseSuppressionHint"],
+  ["gainControl", "settings.gainControl", "settings.gainControlHint"],
 ];
 const EXTERNAL_OPEN: readonly ExternalAppOpen[] = ["off", "whenRinging", "whenAnswered"];
 const GENERAL_FLAGS: [Flag, TextKey][] = [
@@ -47,6 +52,8 @@ export function SettingsView({ session }: Props) {
   const [voicemailNumber, setVoicemailNumber] = useState(settings.voicemailNumber ?? "");
   const [externalBad, setExternalBad] = useState(false);
   const devices = useAudioDevices();
+  // Only a build that says it has no processor disables the switches (older backends say nothing).
+  const voiceProcessing = devices?.voiceProcessing !== false;
 
   useEffect(() => {
     void run(hotkeyGet).then((key) => {
@@ -172,6 +179,27 @@ export function SettingsView({ session }: Props) {
           </label>
         ))}
         {devices?.error && <small class="hint" data-testid="audio-error">{devices.error}</small>}
+        {VOICE_FLAGS.map(([key, label, hint]) => (
+          <label class="check" key={key}>
+            <input
+              type="checkbox"
+              data-testid={`setting-${key}`}
+              checked={settings[key]}
+              disabled={!voiceProcessing}
+              aria-describedby={`${key}-hint`}
+              onChange={(e) => update({ [key]: e.currentTarget.checked })}
+            />{" "}
+            {t(label)}
+            <small class="hint" id={`${key}-hint`}>
+              {t(hint)}
+            </small>
+          </label>
+        ))}
+        {!voiceProcessing && (
+          <small class="hint" data-testid="voice-processing-unavailable">
+            {t("settings.voiceProcessingUnavailable")}
+          </small>
+        )}
         <small class="hint">{t("settings.audioHint")}</small>
       </fieldset>
 
