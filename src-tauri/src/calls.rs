@@ -1,7 +1,7 @@
 //! The calls the user sees: built from the user agent's events, written to history as they
 //! happen (a row exists from the first ring, so a killed app loses nothing), and pushed to the UI.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use koppla_store::{Direction, EndReason, NewCall};
@@ -30,6 +30,8 @@ pub struct CallBook {
     calls: HashMap<CallId, TrackedCall>,
     /// The calls joined in the local conference (see `conference.rs`).
     conference: Vec<CallId>,
+    /// Blocked callers refused without ringing (`blocked.rs`): their events are not calls.
+    refused: HashSet<CallId>,
 }
 
 impl CallBook {
@@ -82,6 +84,12 @@ impl CallBook {
     pub fn clear(&mut self) {
         self.calls.clear();
         self.conference.clear();
+        self.refused.clear();
+    }
+
+    /// `call` is a blocked caller being refused: it is never shown or recorded as a call.
+    pub fn refuse(&mut self, call: CallId) {
+        self.refused.insert(call);
     }
 }
 
@@ -154,6 +162,10 @@ pub async fn incoming(
     let started = koppla_store::unix_millis_now();
     let number = remote_number(&from);
     let name = known_name(&state, &number).or(caller_name);
+    if crate::blocked::is_blocked(&state, &number) {
+        crate::blocked::refuse(app, call, &from, &number, name).await;
+        return;
+    }
     let history = state
         .store
         .start_call(&NewCall {
@@ -217,6 +229,16 @@ pub async fn state_changed(
     reason: Option<String>,
 ) {
     let app_state = app.state::<AppState>();
+    {
+        let mut book = app_state.calls();
+        if book.refused.contains(&call) {
+            // A blocked caller refused in `incoming`: already in history, never a call here.
+            if state == CallState::Ended {
+                book.refused.remove(&call);
+            }
+            return;
+        }
+    }
     crate::conference::on_call_state(&app_state, call, state);
     let now = koppla_store::unix_millis_now();
     let is_new = !app_state.calls().calls.contains_key(&call);

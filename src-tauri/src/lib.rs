@@ -6,6 +6,7 @@ mod address_books;
 mod audio;
 mod audio_hotplug;
 mod autostart;
+mod blocked;
 mod call_commands;
 mod call_keys;
 mod calls;

@@ -8,6 +8,14 @@ use crate::query::Query;
 /// Numbers shorter than this are only matched whole against extensions (no trigram index).
 const TRIGRAM: usize = 3;
 
+/// Digits with the usual separators ("070-123 45 67", "+46 70 …"), not a user name.
+fn is_phone_like(remote: &str) -> bool {
+    remote
+        .chars()
+        .all(|c| c.is_ascii_digit() || "+-() ./".contains(c))
+        && remote.chars().any(|c| c.is_ascii_digit())
+}
+
 impl SearchIndex {
     /// The entry whose number equals `remote` (national and international forms alike: "070-123
     /// 45 67", "+46701234567" and "0046701234567" are one number) or, for a user name such as
@@ -18,11 +26,7 @@ impl SearchIndex {
         if remote.is_empty() || remote.len() > 128 {
             return None;
         }
-        let phone_like = remote
-            .chars()
-            .all(|c| c.is_ascii_digit() || "+-() ./".contains(c))
-            && remote.chars().any(|c| c.is_ascii_digit());
-        let best = if phone_like {
+        let best = if is_phone_like(remote) {
             self.lookup_number(remote)
         } else {
             self.lookup_username(remote)
@@ -30,7 +34,25 @@ impl SearchIndex {
         best.map(|e| &self.entries[e])
     }
 
+    /// True when `remote` is a number the user saved as Blocked — whatever else matches it: a
+    /// blocked contact must not ring even when a colleague or a favourite shares the number.
+    pub fn is_blocked_caller(&self, remote: &str) -> bool {
+        let remote = remote.trim();
+        if remote.is_empty() || remote.len() > 128 || !is_phone_like(remote) {
+            return false;
+        }
+        self.number_matches(remote)
+            .into_iter()
+            .any(|e| self.entries[e].kind == crate::entry::EntryKind::Blocked)
+    }
+
     fn lookup_number(&self, remote: &str) -> Option<usize> {
+        let matches = self.number_matches(remote);
+        self.preferred(matches.into_iter())
+    }
+
+    /// Every entry with a number equal to `remote` in any of its written forms.
+    fn number_matches(&self, remote: &str) -> Vec<usize> {
         let raw: String = remote.chars().filter(char::is_ascii_digit).collect();
         let mut forms = vec![raw.clone()];
         if let Some(rest) = raw.strip_prefix("00").filter(|_| !remote.starts_with('+')) {
@@ -44,13 +66,16 @@ impl SearchIndex {
         } else {
             (0..self.len() as u32).collect()
         };
-        let matches = candidates.into_iter().map(|e| e as usize).filter(|&e| {
-            self.entry_variants(e).iter().any(|v| {
-                let digits = self.variant_digits(v);
-                forms.iter().any(|f| f.as_bytes() == digits)
+        candidates
+            .into_iter()
+            .map(|e| e as usize)
+            .filter(|&e| {
+                self.entry_variants(e).iter().any(|v| {
+                    let digits = self.variant_digits(v);
+                    forms.iter().any(|f| f.as_bytes() == digits)
+                })
             })
-        });
-        self.preferred(matches)
+            .collect()
     }
 
     fn lookup_username(&self, remote: &str) -> Option<usize> {
@@ -160,6 +185,53 @@ mod tests {
             "a number is matched whole, not as a part"
         );
         assert_eq!(name(&index, "0701234568"), None);
+    }
+
+    #[test]
+    fn a_blocked_number_is_blocked_in_any_form_even_when_a_colleague_shares_it() {
+        let mut entries = vec![
+            entry(
+                "s1",
+                "Bertil Berg",
+                SourceKind::Colleague,
+                &["+46 8 555 202 02"],
+                &["bertil"],
+            ),
+            entry(
+                "c1",
+                "Säljaren",
+                SourceKind::Contact,
+                &["08-555 202 02", "+46 70 999 88 77"],
+                &[],
+            ),
+            entry(
+                "c2",
+                "Anna Kund",
+                SourceKind::Contact,
+                &["+46 70 123 45 67"],
+                &[],
+            ),
+        ];
+        entries[1].kind = EntryKind::Blocked;
+        let index = SearchIndex::build(entries);
+        for remote in [
+            "0709998877",
+            "+46709998877",
+            "0046 70 999 88 77",
+            "085552020 2",
+        ] {
+            assert!(index.is_blocked_caller(remote), "{remote}");
+        }
+        assert!(!index.is_blocked_caller("0701234567"));
+        assert!(
+            !index.is_blocked_caller("709998877"),
+            "matched whole, not as a part"
+        );
+        assert!(
+            !index.is_blocked_caller("bertil"),
+            "user names are not numbers"
+        );
+        assert!(!index.is_blocked_caller(""));
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub enum EndReason {
     Failed,
     /// The app stopped during the call; the real end is unknown.
     Interrupted,
+    /// The caller is a contact the user marked Blocked: refused (603) without ringing.
+    Blocked,
     Other(String),
 }
 
@@ -71,6 +73,7 @@ impl EndReason {
             EndReason::NoAnswer => "no_answer",
             EndReason::Failed => "failed",
             EndReason::Interrupted => "interrupted",
+            EndReason::Blocked => "blocked",
             EndReason::Other(s) => s,
         }
     }
@@ -86,6 +89,7 @@ impl EndReason {
             "no_answer" => EndReason::NoAnswer,
             "failed" => EndReason::Failed,
             "interrupted" => EndReason::Interrupted,
+            "blocked" => EndReason::Blocked,
             other => EndReason::Other(other.to_string()),
         }
     }
@@ -257,7 +261,11 @@ impl Store {
         )
         .bind(at_ms)
         .bind(reason.as_str())
-        .bind(*reason == EndReason::AnsweredElsewhere)
+        // Taken care of elsewhere, or refused on purpose: neither is a call the user missed.
+        .bind(matches!(
+            reason,
+            EndReason::AnsweredElsewhere | EndReason::Blocked
+        ))
         .bind(id.0)
         .execute(&self.pool)
         .await?;

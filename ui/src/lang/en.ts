@@ -314,6 +314,7 @@ export const en: Record<TextKey, string> = {
   "call.ended.transferred": "Transferred",
   "call.ended.noAnswer": "No answer",
   "call.ended.interrupted": "Connection lost",
+  "call.ended.blocked": "Blocked – refused without ringing",
   "call.list": "Calls",
   "parked.heading": "Parked calls",
   "parked.mine": "My queue",

@@ -312,6 +312,7 @@ export const sv = {
   "call.ended.transferred": "Kopplat vidare",
   "call.ended.noAnswer": "Inget svar",
   "call.ended.interrupted": "Förbindelsen bröts",
+  "call.ended.blocked": "Blockerad – avvisad utan signal",
   "call.list": "Samtal",
   "parked.heading": "Parkerade samtal",
   "parked.mine": "Min kö",

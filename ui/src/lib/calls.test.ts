@@ -43,6 +43,7 @@ describe("endReasonKey", () => {
     expect(endReasonKey("notFound")).toBe("notFound");
     expect(endReasonKey("no_answer")).toBe("noAnswer");
     expect(endReasonKey("answered_elsewhere")).toBe("answeredElsewhere");
+    expect(endReasonKey("blocked")).toBe("blocked");
   });
   it("gives null for unknown or missing reasons, including prototype names", () => {
     expect(endReasonKey("gremlins")).toBeNull();

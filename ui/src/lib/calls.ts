@@ -45,6 +45,7 @@ const END_REASONS: Record<string, string> = {
   noAnswer: "noAnswer",
   failed: "failed",
   interrupted: "interrupted",
+  blocked: "blocked",
   transferred: "transferred",
 };
 

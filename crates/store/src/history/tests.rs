@@ -105,6 +105,29 @@ async fn a_ring_answered_elsewhere_is_not_missed() {
 }
 
 #[tokio::test]
+async fn a_blocked_caller_refused_without_ringing_is_logged_but_not_missed() {
+    let (_dir, store) = temp_store().await;
+    let blocked = store.start_call(&incoming(1_000)).await.unwrap();
+    store
+        .call_ended(blocked, 1_000, &EndReason::Blocked)
+        .await
+        .unwrap();
+    let rec = store.get_call(blocked).await.unwrap();
+    assert!(
+        !rec.missed,
+        "no missed-call badge for a caller the user blocked"
+    );
+    assert_eq!(rec.end_reason, Some(EndReason::Blocked));
+    assert_eq!(store.missed_unseen_count().await.unwrap(), 0);
+    let all = store
+        .list_calls(CallFilter::All, Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "the attempt is in the history");
+    assert_eq!(EndReason::parse("blocked"), EndReason::Blocked);
+}
+
+#[tokio::test]
 async fn paging_is_newest_first_and_recordings_filter_works() {
     let (_dir, store) = temp_store().await;
     let mut ids = Vec::new();
