@@ -2,6 +2,7 @@
 // the test chooses items through `menu_activate`, the command that runs a menu item by id exactly
 // as the menu bar's handler does (same event, same view). Checks:
 // - Help → About shows the version Cargo.toml says (read here, not copied into the test);
+// - Tools → Create contact opens the contact form, Call → Search focuses the search box;
 // - after a login to the built-in switch (REGISTER with a digest challenge), Help → Diagnostics
 //   writes a zip that holds the SIP trace with the REGISTER, and neither the password nor any
 //   Authorization nonce/response value.
@@ -11,7 +12,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repo, startApp } from "./harness.mjs";
+import { repo, startApp, waitFor } from "./harness.mjs";
 
 const PASSWORD = "Lösen-för-diag-7";
 
@@ -34,6 +35,13 @@ const menu = (id) =>
       "window.__TAURI_INTERNALS__.invoke('menu_activate', { id: arguments[0] })" +
       ".then(() => done('ok'), (e) => done(JSON.stringify(e)));",
     args: [id],
+  });
+
+/** The DOM text of the first element matching `css` ("" when there is none). */
+const textOf = (css) =>
+  driver.call("POST", driver.s("/execute/sync"), {
+    script: "return document.querySelector(arguments[0])?.textContent ?? ''",
+    args: [css],
   });
 
 /** The workspace version, as Cargo reads it. */
@@ -82,7 +90,24 @@ test("Help → About shows Cargo's version; Diagnostics writes a zip with the tr
   await driver.type(await driver.find('[data-testid="login-username"]'), "diag");
   await driver.type(await driver.find('[data-testid="login-password"]'), PASSWORD);
   await driver.click(await driver.find('[data-testid="login-submit"]'));
-  await driver.waitFor('[data-testid="registration"]', { text: (text) => /Registrerad/.test(text), timeout: 30000 });
+  // textContent, not WebDriver's visible text: the status bar may ellipsise it in a narrow window.
+  await waitFor(
+    "registered with the built-in switch",
+    async () => /Registrerad/.test(await textOf('[data-testid="registration"]')),
+    30000,
+  );
+
+  // Tools and Call items reach the window through the same events the menu bar sends.
+  assert.equal(await menu("tools.createContact"), "ok");
+  await driver.waitFor('[data-testid="contact-form"]');
+  assert.equal(await menu("call.focusSearch"), "ok");
+  await waitFor("the search box focused by Call → Search", async () => {
+    const focused = await driver.call("POST", driver.s("/execute/sync"), {
+      script: "return document.activeElement?.dataset?.testid ?? null",
+      args: [],
+    });
+    return focused === "search";
+  });
 
   assert.equal(await menu("help.diagnostics"), "ok");
   await driver.click(await driver.waitFor('[data-testid="diagnostics-create"]'));
@@ -97,6 +122,11 @@ test("Help → About shows Cargo's version; Diagnostics writes a zip with the tr
   );
   assert.ok(Object.keys(files).includes("logs/koppla.log"), "the app log is in the zip");
   assert.match(files["versions.txt"], new RegExp(`Koppla ${cargoVersion().replace(/\./g, "\\.")}`));
+  // The log file: written from the start (lines before the log folder was known included) and
+  // the menu bar was installed.
+  const log = files["logs/koppla.log"];
+  assert.match(log, /Koppla is ready/);
+  assert.doesNotMatch(log, /menu bar not/);
   const trace = files["sip-trace.txt"];
   assert.match(trace, /^REGISTER sip:/m, "the trace holds the REGISTER");
   assert.match(trace, /^SIP\/2\.0 401 /m, "and the challenge");

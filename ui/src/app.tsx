@@ -18,6 +18,7 @@ import {
   type SessionView,
   type UiError,
 } from "./ipc";
+import { isHelpTarget } from "./lib/menu";
 import { LoginView } from "./views/login";
 import { MainView } from "./views/main";
 
@@ -49,7 +50,7 @@ export function App() {
       })
       .catch((error) => setBootError(asUiError(error)));
     const onMenu = (target: MenuTarget) => {
-      if (target === "about" || target === "help" || target === "privacy" || target === "diagnostics") {
+      if (isHelpTarget(target)) {
         setHelpTopic(target);
       } else {
         setHelpTopic(null);

@@ -20,6 +20,7 @@ import {
   type SessionView,
 } from "../ipc";
 import { callToAnswer, newIncoming, noteHeld } from "../lib/calls";
+import { menuStep } from "../lib/menu";
 import { callCommandFor, shortcutAction, type ShortcutAction } from "../lib/shortcuts";
 import { ContactsView } from "./contacts";
 import { HistoryView } from "./history";
@@ -143,40 +144,17 @@ export function MainView({ session, onCalls: setCalls, onHistoryChanged, menuReq
 
   // File and Tools menu items: the tab, then the part of it they name.
   useEffect(() => {
-    if (!menuRequest) return;
-    const reveal = (css: string, then?: (element: HTMLElement) => void) =>
-      // After the tab has rendered.
-      window.setTimeout(() => {
-        const element = document.querySelector<HTMLElement>(css);
-        element?.scrollIntoView({ block: "start" });
-        if (element && then) then(element);
-      });
-    switch (menuRequest.target) {
-      case "account":
-        setTab("settings");
-        reveal('[data-testid="logout"]');
-        break;
-      case "audio":
-        setTab("settings");
-        reveal('[data-testid="settings-audio"]');
-        break;
-      case "settings":
-        setTab("settings");
-        break;
-      case "createContact":
-        setTab("contacts");
-        reveal('[data-testid="contact-new"]', (button) => button.click());
-        break;
-      case "inbox":
-        setTab("voicemail");
-        break;
-      case "activity":
-        setTab("start");
-        reveal('[data-testid="activity"]', (button) => button.click());
-        break;
-      default:
-        break;
-    }
+    const step = menuRequest && menuStep(menuRequest.target);
+    if (!step) return;
+    setTab(step.tab);
+    const { reveal, press } = step;
+    if (!reveal) return;
+    // After the tab has rendered.
+    window.setTimeout(() => {
+      const element = document.querySelector<HTMLElement>(reveal);
+      element?.scrollIntoView({ block: "start" });
+      if (press) element?.click();
+    });
   }, [menuRequest?.seq]);
 
   // Alt+1..5 jump between the tabs so the window works without a mouse (checklist 79).
