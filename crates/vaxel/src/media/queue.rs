@@ -42,6 +42,10 @@ pub fn generated_music() -> Vec<i16> {
     out
 }
 
+/// Where the hold stream's numbering stands: SSRC, next sequence number and timestamp (none
+/// until it sent a packet); the bridge continues it.
+type StreamPos = Arc<Mutex<Option<(u32, u16, u32)>>>;
+
 pub(super) struct QueueMedia {
     caller: Arc<UdpSocket>,
     agent: Arc<UdpSocket>,
@@ -52,8 +56,7 @@ pub(super) struct QueueMedia {
     hold: Option<JoinHandle<()>>,
     /// The relay between caller and agent while they are connected.
     relay: Option<JoinHandle<()>>,
-    /// Where the hold stream's numbering stands (none until it sent a packet).
-    stream: Arc<Mutex<Option<(u32, u16, u32)>>>,
+    stream: StreamPos,
     pt: u8,
     audio: Arc<QueueAudio>,
     /// When the caller last sent audio, waiting or connected (the switch hangs up a caller
@@ -245,7 +248,7 @@ async fn hold_loop(
     peers: Arc<Mutex<[Peer; 2]>>,
     pt: u8,
     (audio, announce): (Arc<QueueAudio>, bool),
-    (stream, heard): (Arc<Mutex<Option<(u32, u16, u32)>>>, Heard),
+    (stream, heard): (StreamPos, Heard),
 ) {
     let generated;
     let music: &[i16] = if audio.music.is_empty() {
