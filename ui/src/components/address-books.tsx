@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { useShell } from "../context";
-import { translateErrorCode } from "../i18n";
+import { translateErrorCode, type TextKey } from "../i18n";
 import {
   addressBookRemove,
   addressBookSave,
@@ -49,6 +49,7 @@ export function AddressBooks() {
     return () => void unlisten.then((stop) => stop());
   }, []);
 
+  const count = (n: number, one: TextKey, many: TextKey) => (n === 1 ? t(one) : t(many, { count: String(n) }));
   const errorText = (error: UiError) => translateErrorCode(lang, error.code, error.message);
   const input = (d: Draft) => ({
     config: d.config,
@@ -102,7 +103,7 @@ export function AddressBooks() {
                 ? t("books.loading")
                 : book.error
                   ? errorText(book.error)
-                  : book.entries !== null && t("books.entries", { count: String(book.entries) })}
+                  : book.entries !== null && count(book.entries, "books.entriesOne", "books.entries")}
             </span>
             {!book.passwordSaved && (
               <small class="hint" data-testid="book-password-not-saved">
@@ -204,7 +205,7 @@ export function AddressBooks() {
               {test.state === "running"
                 ? t("books.testing")
                 : test.state === "ok"
-                  ? t("books.testOk", { count: String(test.count) })
+                  ? count(test.count, "books.testOkOne", "books.testOk")
                   : errorText(test.error)}
             </p>
           )}

@@ -174,6 +174,8 @@ export const en: Record<TextKey, string> = {
   "books.test": "Test connection",
   "books.testing": "Testing…",
   "books.testOk": "The connection works: {count} people.",
+  "books.entriesOne": "1 person",
+  "books.testOkOne": "The connection works: 1 person.",
   "books.loading": "Reading…",
   "books.entries": "{count} people",
   "books.passwordNotSaved": "The password could not be saved in the computer's keychain; enter it again next time Koppla starts.",

@@ -172,6 +172,8 @@ export const sv = {
   "books.test": "Testa anslutningen",
   "books.testing": "Testar…",
   "books.testOk": "Anslutningen fungerar: {count} personer.",
+  "books.entriesOne": "1 person",
+  "books.testOkOne": "Anslutningen fungerar: 1 person.",
   "books.loading": "Läser in…",
   "books.entries": "{count} personer",
   "books.passwordNotSaved": "Lösenordet kunde inte sparas i datorns nyckelring; ange det igen nästa gång Koppla startar.",
