@@ -191,7 +191,13 @@ fn build(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
     let settings = app.state::<AppState>().settings();
     let language = settings.language.as_str();
     let menu = Menu::new(app)?;
-    for (sv, en, ids) in MENUS {
+    // macOS makes the first menu the application menu, and text fields get copy and paste only
+    // from an Edit menu; Windows and Linux need neither.
+    let mac = cfg!(target_os = "macos");
+    if mac {
+        menu.append(&mac_app_menu(app)?)?;
+    }
+    for (index, (sv, en, ids)) in MENUS.iter().enumerate() {
         let title = if language == "en" { en } else { sv };
         let submenu = Submenu::new(app, *title, true)?;
         for id in *ids {
@@ -206,8 +212,43 @@ fn build(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
             submenu.append(&MenuItem::with_id(app, *id, text, true, None::<&str>)?)?;
         }
         menu.append(&submenu)?;
+        if mac && index == 0 {
+            menu.append(&edit_menu(app, language)?)?;
+        }
     }
     Ok(menu)
+}
+
+fn mac_app_menu(app: &AppHandle) -> tauri::Result<Submenu<tauri::Wry>> {
+    Submenu::with_items(
+        app,
+        "Koppla",
+        true,
+        &[
+            &PredefinedMenuItem::hide(app, None)?,
+            &PredefinedMenuItem::hide_others(app, None)?,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::quit(app, None)?,
+        ],
+    )
+}
+
+fn edit_menu(app: &AppHandle, language: &str) -> tauri::Result<Submenu<tauri::Wry>> {
+    let title = if language == "en" { "Edit" } else { "Redigera" };
+    Submenu::with_items(
+        app,
+        title,
+        true,
+        &[
+            &PredefinedMenuItem::undo(app, None)?,
+            &PredefinedMenuItem::redo(app, None)?,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::cut(app, None)?,
+            &PredefinedMenuItem::copy(app, None)?,
+            &PredefinedMenuItem::paste(app, None)?,
+            &PredefinedMenuItem::select_all(app, None)?,
+        ],
+    )
 }
 
 /// Puts the menu bar on the app's windows (at start, and again for a new language or new keys).

@@ -299,11 +299,19 @@ async fn connect(
         }
         return Err(err);
     }
+    let engine = commands.clone();
     *state.session.active.lock().await = Some(Active {
         commands,
         domain: target.domain.clone(),
         task,
     });
+    // A setting saved while this login was under way found no session to tell (settings_set
+    // pushes to a running one only); the engine has the values read when it was configured.
+    let current = state.settings();
+    let _ = engine.send(Command::AutoAnswer(current.auto_answer)).await;
+    let _ = engine
+        .send(Command::AcceptDirectRequests(current.accept_direct_calls))
+        .await;
     state.session.set_company_host(Some(&target.domain));
     let mut remote: Vec<Arc<dyn koppla_search::ContactSource>> = Vec::new();
     if let Some((client, _)) = &switch {
