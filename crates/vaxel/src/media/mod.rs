@@ -282,6 +282,10 @@ impl MediaControl for UdpMedia {
         self.calls.get(call_id)?.heard.as_ref().map(Heard::last)
     }
 
+    fn agent_heard(&self, call_id: &str) -> Option<Option<Instant>> {
+        Some(self.calls.get(call_id)?.queue.as_ref()?.agent_heard.last())
+    }
+
     fn echo(&mut self, call_id: &str, _remote: Option<SocketAddr>) -> Option<SocketAddr> {
         let (sock, addr) = bind(self.bind_ip)?;
         let heard = Heard::default();

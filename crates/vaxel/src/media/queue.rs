@@ -62,6 +62,8 @@ pub(super) struct QueueMedia {
     /// When the caller last sent audio, waiting or connected (the switch hangs up a caller
     /// who went silent: decision 0407).
     pub heard: Heard,
+    /// When the connected agent last sent audio (a fresh clock for each agent).
+    pub agent_heard: Heard,
 }
 
 impl QueueMedia {
@@ -90,6 +92,7 @@ impl QueueMedia {
             pt,
             audio,
             heard: Heard::default(),
+            agent_heard: Heard::default(),
         };
         q.hold(true);
         Some(q)
@@ -123,11 +126,12 @@ impl QueueMedia {
             };
         }
         let renumber = self.stream.lock().ok().and_then(|s| *s).map(Renumber::new);
+        self.agent_heard = Heard::default();
         self.relay = Some(tokio::spawn(bridge_loop(
             self.caller.clone(),
             self.agent.clone(),
             self.peers.clone(),
-            (renumber, self.heard.clone()),
+            (renumber, [self.heard.clone(), self.agent_heard.clone()]),
         )));
     }
 
@@ -212,7 +216,7 @@ async fn bridge_loop(
     caller: Arc<UdpSocket>,
     agent: Arc<UdpSocket>,
     peers: Arc<Mutex<[Peer; 2]>>,
-    (mut renumber, heard): (Option<Renumber>, Heard),
+    (mut renumber, heard): (Option<Renumber>, [Heard; 2]),
 ) {
     let mut b1 = [0u8; 2048];
     let mut b2 = [0u8; 2048];
@@ -228,9 +232,7 @@ async fn bridge_loop(
             }
             Err(_) => return,
         };
-        if from_side == 0 {
-            heard.datagram(&b1[..n]);
-        }
+        heard[from_side].datagram(if from_side == 0 { &b1[..n] } else { &b2[..n] });
         let Some(dest) = dest else { continue };
         if from_side == 0 {
             let _ = agent.send_to(&b1[..n], dest).await;
@@ -383,8 +385,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(&buf[..n], b"caller-rtp");
-        // Only RTP or RTCP from the caller counts as hearing them (decision 0407).
+        // Only RTP or RTCP counts as hearing a side (decision 0407).
         assert_eq!(q.heard.last(), None, "text datagrams are not audio");
+        assert_eq!(q.agent_heard.last(), None);
         let audio = rtp(1, 160, 5);
         caller.send_to(&audio, q.caller_addr).await.unwrap();
         let (n, _) = tokio::time::timeout(Duration::from_secs(2), target.recv_from(&mut buf))
@@ -393,6 +396,15 @@ mod tests {
             .unwrap();
         assert_eq!(&buf[..n], &audio[..]);
         assert!(q.heard.last().is_some(), "the caller's RTP was heard");
+        assert_eq!(q.agent_heard.last(), None, "and not taken for the agent's");
+        target.send_to(&audio, q.agent_addr).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(2), async {
+            while q.agent_heard.last().is_none() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the agent's RTP was heard");
     }
 
     fn rtp(sequence: u16, timestamp: u32, ssrc: u32) -> Vec<u8> {

@@ -124,6 +124,10 @@ pub trait MediaControl: Send {
     fn caller_heard(&self, _call_id: &str) -> Option<Option<Instant>> {
         None
     }
+    /// Like `caller_heard`, for the agent (or picker) a queued or parked call is connected to.
+    fn agent_heard(&self, _call_id: &str) -> Option<Option<Instant>> {
+        None
+    }
     /// Frees everything held for a call.
     fn release(&mut self, call_id: &str);
 }

@@ -13,6 +13,8 @@
 //! caller who went silent while not holding the call, with the same `Reason`. Releasing the
 //! leg does what the caller's own BYE would: the queue or parked list loses the call, an agent
 //! it was connected to gets a BYE too, and a recording in progress is kept as a message.
+//! The agent (or the colleague who picked up a parked call) connected to such a caller is
+//! watched the same way on the queue's relay: when the agent's phone dies, both are hung up.
 
 use super::core::{hv, SipCore};
 use super::flow::Flow;
@@ -197,6 +199,36 @@ impl SipCore {
             self.release_dead_call(&call_id, now);
         }
         self.dead_local_tick(timeout, now);
+        self.dead_agent_tick(timeout, now);
+    }
+
+    /// Hangs up queued or parked calls whose connected agent (or picker) went silent while
+    /// not holding: the caller would otherwise listen to a dead line. Both get the `Reason`.
+    fn dead_agent_tick(&mut self, timeout: Duration, now: Instant) {
+        let dead: Vec<(String, String, Duration)> = self
+            .queues
+            .legs
+            .iter()
+            .filter(|(leg_id, leg)| {
+                leg.transferred_at.is_none() && self.queue_connected_by(&leg.call, leg_id)
+            })
+            .filter_map(|(_, leg)| {
+                let since = leg.audio_since?;
+                let heard = self.media.agent_heard(&leg.call)?;
+                let quiet = silence(since, heard, timeout, now)?;
+                Some((leg.call.clone(), leg.agent.clone(), quiet))
+            })
+            .collect();
+        for (call_id, agent, quiet) in dead {
+            tracing::warn!(
+                %call_id,
+                %agent,
+                silent_s = quiet.as_secs(),
+                timeout_s = timeout.as_secs(),
+                "no audio from the agent connected to a queued or parked call: hanging up"
+            );
+            self.hang_up_local_because(&call_id, Some(MEDIA_TIMEOUT_REASON), now);
+        }
     }
 
     /// Hangs up legs the switch answered itself whose caller went silent while not holding.

@@ -388,7 +388,6 @@ impl SipCore {
             .is_some_and(|c| matches!(&c.phase, Phase::Bridged(l) if l == leg_id))
     }
 
-    /// The caller's side ended (they hung up, or the switch hung up on them).
     /// The caller of a queue call hung up, or the switch hung up on them; `reason` (RFC 3326)
     /// tells a connected agent why (a caller whose audio died: decision 0407).
     pub(crate) fn queue_caller_gone(&mut self, call_id: &str, reason: Option<&str>, now: Instant) {

@@ -36,6 +36,9 @@ pub(crate) struct Leg {
     /// When the agent transferred the caller away; the switch ends the leg if the agent's
     /// phone does not hang up by itself.
     pub transferred_at: Option<Instant>,
+    /// Since when the agent's audio is expected: the answer, or the end of the agent's last
+    /// hold; none while ringing or held (decision 0407).
+    pub(crate) audio_since: Option<Instant>,
 }
 
 /// How the switch asks a device to take a call it holds.
@@ -164,6 +167,7 @@ impl SipCore {
                     cancelled_at: None,
                     cseq: 1,
                     transferred_at: None,
+                    audio_since: None,
                 },
             );
             if let Some(c) = self.queues.calls.get_mut(call_id) {
@@ -304,6 +308,8 @@ impl SipCore {
                     .map(|c| m::addr_uri(&c))
                     .unwrap_or_else(|| leg.invite.uri.to_string());
                 leg.dialog = Some((hv(&resp.headers, "To").unwrap_or_default(), target));
+                let answer = std::str::from_utf8(&resp.body).unwrap_or("");
+                leg.audio_since = (!sdp::audio_on_hold(answer)).then_some(now);
                 let call = leg.call.clone();
                 let Some(leg) = self.queues.legs.remove(leg_id) else {
                     return;
@@ -400,6 +406,19 @@ impl SipCore {
             }
             Method::Refer => self.leg_refer(&req, src, &leg_id, now),
             Method::Invite => {
+                if let Some(leg) = self.queues.legs.get_mut(&leg_id) {
+                    // The agent holds or resumes; a re-INVITE without an offer changes nothing.
+                    if let Some(offer) = std::str::from_utf8(&req.body)
+                        .ok()
+                        .filter(|b| !b.trim().is_empty())
+                    {
+                        leg.audio_since = match (sdp::audio_on_hold(offer), leg.audio_since) {
+                            (true, _) => None,
+                            (false, None) => Some(now),
+                            (false, since) => since,
+                        };
+                    }
+                }
                 let body = self
                     .queues
                     .legs

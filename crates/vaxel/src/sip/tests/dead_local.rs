@@ -20,16 +20,38 @@ fn patient_queue() -> World {
     })
 }
 
+type Clock = Arc<Mutex<Option<Instant>>>;
+
 /// Puts the test media in, whose legs report `caller` as the caller's last packet.
-fn watched(w: &mut World) -> Arc<Mutex<Option<Instant>>> {
-    let caller = Arc::new(Mutex::new(None));
+fn watched(w: &mut World) -> Clock {
+    watched_with_agent(w).0
+}
+
+/// Like `watched`; the second clock is the connected agent's last packet.
+fn watched_with_agent(w: &mut World) -> (Clock, Clock) {
+    let (caller, agent) = (Clock::default(), Clock::default());
     w.core.media = Box::new(Heard {
         inner: w.media.clone(),
         heard: Arc::default(),
         caller: caller.clone(),
+        agent: agent.clone(),
     });
     w.core.set_media_timeout(TIMEOUT);
-    caller
+    (caller, agent)
+}
+
+/// alice waits in bob's queue, bob answers; returns the world, both phones, the clocks, the
+/// offer to bob and the To of the switch's 200 to alice.
+fn connected() -> (World, Phone, Phone, (Clock, Clock), Request, String) {
+    let mut w = patient_queue();
+    let clocks = watched_with_agent(&mut w);
+    let (mut a, mut b) = (phone("alice", 5071), phone("bob", 5081));
+    assert_eq!(w.register(&mut b, PW), 200);
+    let (to, out) = call_queue(&mut w, &mut a, "q-conn");
+    let inv = sent(&out, b.addr, Method::Invite).remove(0);
+    let out = w.feed(&reply(&inv, 200, "b", SDP_B, b.addr), b.addr);
+    assert_eq!(sent(&out, b.addr, Method::Ack).len(), 1);
+    (w, a, b, clocks, inv, to)
 }
 
 fn h(r: &Request, name: &str) -> String {
@@ -123,16 +145,11 @@ fn a_queued_caller_who_keeps_sending_stays_and_one_who_went_silent_is_hung_up_an
 
 #[test]
 fn a_silent_caller_connected_to_an_agent_ends_both_legs_with_the_reason() {
-    let mut w = world_with(queue(Strategy::RingAll, &["bob"], Overflow::Busy));
-    let caller = watched(&mut w);
-    let (mut a, mut b) = (phone("alice", 5071), phone("bob", 5081));
-    assert_eq!(w.register(&mut b, PW), 200);
-    let (_, out) = call_queue(&mut w, &mut a, "q-conn");
-    let inv = sent(&out, b.addr, Method::Invite).remove(0);
-    let out = w.feed(&reply(&inv, 200, "b", SDP_B, b.addr), b.addr);
-    assert_eq!(sent(&out, b.addr, Method::Ack).len(), 1);
+    let (mut w, a, b, (caller, agent), inv, _) = connected();
     let answered = w.now;
     *caller.lock().unwrap() = Some(answered + Duration::from_secs(10));
+    // bob's phone talks on; alice's died at 10 s.
+    *agent.lock().unwrap() = Some(answered + Duration::from_secs(39));
     assert!(byes(&tick_at(&mut w, answered + Duration::from_secs(39))).is_empty());
     let out = tick_at(&mut w, answered + Duration::from_secs(40));
     let to_alice = sent(&out, a.addr, Method::Bye);
@@ -223,4 +240,54 @@ fn a_zero_timeout_or_a_backend_that_cannot_tell_never_hangs_up() {
     let t0 = w.now;
     assert!(byes(&tick_at(&mut w, t0 + Duration::from_secs(600))).is_empty());
     assert_eq!(status(&w).waiting, 1);
+}
+
+#[test]
+fn a_silent_agent_ends_the_call_for_both_unless_the_agent_holds() {
+    let (mut w, a, mut b, (caller, agent), inv, _) = connected();
+    let answered = w.now;
+    let s = |n: u64| answered + Duration::from_secs(n);
+    *caller.lock().unwrap() = Some(s(1000));
+    *agent.lock().unwrap() = Some(s(5));
+    // bob holds at 6 s: his phone may send nothing, and that is no fault.
+    let agent_to = m::header_values_in(&inv.headers, "From")[0].clone();
+    let held = SDP_B.replace("m=audio", "a=inactive\r\nm=audio");
+    let leg = h(&inv, "Call-ID");
+    let hold = b.request(
+        "INVITE",
+        "sip:vaxel@127.0.0.1:5060",
+        &agent_to,
+        &leg,
+        "",
+        &held,
+        "z9hG4bKagenthold",
+    );
+    w.now = s(6);
+    assert_eq!(response(&w.feed(&hold, b.addr), 0).1, 200);
+    assert!(byes(&tick_at(&mut w, s(600))).is_empty(), "held");
+    // Resumed at 700 s; his phone dies at once.
+    let resume = b.request(
+        "INVITE",
+        "sip:vaxel@127.0.0.1:5060",
+        &agent_to,
+        &leg,
+        "",
+        SDP_B,
+        "z9hG4bKagentresume",
+    );
+    w.now = s(700);
+    assert_eq!(response(&w.feed(&resume, b.addr), 0).1, 200);
+    assert!(byes(&tick_at(&mut w, s(729))).is_empty());
+    let out = tick_at(&mut w, s(730));
+    let (to_alice, to_bob) = (
+        sent(&out, a.addr, Method::Bye),
+        sent(&out, b.addr, Method::Bye),
+    );
+    assert_eq!((to_alice.len(), to_bob.len()), (1, 1), "{out:?}");
+    // alice's phone says "connection lost" instead of a normal hang-up.
+    assert_lost(&to_alice[0]);
+    assert_lost(&to_bob[0]);
+    let log = w.media.0.lock().unwrap().clone();
+    assert!(log.contains(&"release q-conn".to_string()), "{log:?}");
+    assert!(byes(&tick_at(&mut w, s(800))).is_empty(), "once");
 }

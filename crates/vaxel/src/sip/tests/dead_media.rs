@@ -11,6 +11,8 @@ pub(super) struct Heard {
     pub(super) heard: Arc<Mutex<[Option<Instant>; 2]>>,
     /// When the caller of a leg the switch answered last sent audio.
     pub(super) caller: Arc<Mutex<Option<Instant>>>,
+    /// When the agent connected to a queued or parked caller last sent audio.
+    pub(super) agent: Arc<Mutex<Option<Instant>>>,
 }
 
 impl MediaControl for Heard {
@@ -71,6 +73,9 @@ impl MediaControl for Heard {
     fn caller_heard(&self, _id: &str) -> Option<Option<Instant>> {
         Some(*self.caller.lock().unwrap())
     }
+    fn agent_heard(&self, _id: &str) -> Option<Option<Instant>> {
+        Some(*self.agent.lock().unwrap())
+    }
     fn release(&mut self, id: &str) {
         self.inner.release(id)
     }
@@ -113,6 +118,7 @@ fn answered_call() -> (World, Phone, Arc<Mutex<[Option<Instant>; 2]>>) {
         inner: w.media.clone(),
         heard: heard.clone(),
         caller: Arc::default(),
+        agent: Arc::default(),
     });
     let mut a = phone("alice", 5071);
     let mut b = phone("bob", 5081);
