@@ -298,7 +298,7 @@ mod tests {
         let playing: Vec<f64> = samples
             .iter()
             .enumerate()
-            .filter(|(n, _)| (n / 24_000) % 2 == 0 && n % 24_000 >= 4_800)
+            .filter(|(n, _)| (n / 24_000).is_multiple_of(2) && n % 24_000 >= 4_800)
             .map(|(_, &s)| f64::from(s).powi(2))
             .collect();
         (playing.iter().sum::<f64>() / playing.len() as f64).sqrt()

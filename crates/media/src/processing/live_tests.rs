@@ -17,7 +17,7 @@ fn noisy_bursts(seconds: usize, tone_amplitude: f64, noise_amplitude: i32) -> Ve
             } else {
                 (x % (2 * noise_amplitude as u32 + 1)) as i32 - noise_amplitude
             };
-            let tone = if (n / (RATE / 2)) % 2 == 0 {
+            let tone = if (n / (RATE / 2)).is_multiple_of(2) {
                 tone_amplitude * (2.0 * std::f64::consts::PI * 440.0 * n as f64 / RATE as f64).sin()
             } else {
                 0.0
@@ -59,7 +59,7 @@ fn tone_energy(x: &[i16]) -> f64 {
     let picked: Vec<f64> = x
         .iter()
         .enumerate()
-        .filter(|(n, _)| (n / (RATE / 2)) % 2 == 0 && n % (RATE / 2) >= RATE / 10)
+        .filter(|(n, _)| (n / (RATE / 2)).is_multiple_of(2) && n % (RATE / 2) >= RATE / 10)
         .map(|(_, &s)| f64::from(s).powi(2))
         .collect();
     picked.iter().sum::<f64>() / picked.len() as f64
