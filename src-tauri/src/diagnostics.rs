@@ -172,6 +172,8 @@ pub async fn diagnostics_save(app: AppHandle) -> UiResult<DiagnosticsSaved> {
     let devices = crate::audio::audio_devices().await;
     let devices = serde_json::to_string_pretty(&devices).unwrap_or_default();
     let trace = sip_trace::TRACE.snapshot();
+    // The count of what is in the file, not of the ring a moment later.
+    let sip_messages = u32::try_from(trace.len()).unwrap_or(u32::MAX);
     let bundle = Bundle {
         logs: read_logs(),
         trace,
@@ -193,7 +195,7 @@ pub async fn diagnostics_save(app: AppHandle) -> UiResult<DiagnosticsSaved> {
     Ok(DiagnosticsSaved {
         mailto: mailto(&path, &language),
         path: path.display().to_string(),
-        sip_messages: sip_trace::TRACE.snapshot().len() as u32,
+        sip_messages,
     })
 }
 
