@@ -257,9 +257,12 @@ impl LdapSource {
     }
 }
 
+/// An attribute's name as the server spelled it, and its values.
+type Attribute = (String, Vec<String>);
+
 /// The DN and the textual attributes of a SearchResultEntry (RFC 4511 4.5.2), read without
 /// trusting the server: ldap3's own `SearchEntry::construct` panics on malformed input.
-fn entry_attributes(tag: StructureTag) -> Option<(String, Vec<(String, Vec<String>)>)> {
+fn entry_attributes(tag: StructureTag) -> Option<(String, Vec<Attribute>)> {
     let text = |t: StructureTag| match t.payload {
         PL::P(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
         PL::C(_) => None,
