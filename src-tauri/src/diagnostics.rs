@@ -15,9 +15,6 @@ use crate::errors::{UiError, UiResult};
 use crate::ipc_types::DiagnosticsSaved;
 use crate::sip_trace::{self, TraceEntry};
 
-/// Where the diagnostics mail goes. The one place to change it.
-pub const SUPPORT_ADDRESS: &str = "support@koppla.se";
-
 #[derive(Debug, thiserror::Error)]
 pub enum DiagnosticsError {
     #[error("could not write {path}: {source}")]
@@ -106,7 +103,9 @@ pub fn mailto(path: &Path, language: &str) -> String {
         )
     };
     format!(
-        "mailto:{SUPPORT_ADDRESS}?subject={}&body={}",
+        // No recipient: whoever supports Koppla at this company (its IT, the switch's
+        // administrator) is the user's to fill in; a made-up address would send logs astray.
+        "mailto:?subject={}&body={}",
         utf8_percent_encode(subject, NON_ALPHANUMERIC),
         utf8_percent_encode(&body, NON_ALPHANUMERIC)
     )
@@ -308,7 +307,7 @@ mod tests {
     #[test]
     fn the_mail_says_where_the_file_is() {
         let link = mailto(Path::new("/home/anna/Hämtningar/k.zip"), "sv");
-        assert!(link.starts_with("mailto:support@koppla.se?subject=Koppla%20diagnostik&body="));
+        assert!(link.starts_with("mailto:?subject=Koppla%20diagnostik&body="));
         let body = link.split("body=").nth(1).unwrap();
         let body = percent_encoding::percent_decode_str(body)
             .decode_utf8()

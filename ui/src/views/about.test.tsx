@@ -26,7 +26,7 @@ vi.mock("../ipc", async (original) => ({
     ipc.saves += 1;
     return {
       path: "/home/anna/Hämtningar/koppla-diagnostik-20261207-230405.zip",
-      mailto: "mailto:support@koppla.se?subject=Koppla%20diagnostik",
+      mailto: "mailto:?subject=Koppla%20diagnostik",
       sipMessages: 12,
     };
   },
@@ -87,6 +87,6 @@ describe("Help menu pages", () => {
     expect(byId("diagnostics-saved")?.textContent).toContain("12 SIP-meddelanden");
     byId("diagnostics-mail")?.click();
     await settle();
-    expect(ipc.opened).toEqual(["mailto:support@koppla.se?subject=Koppla%20diagnostik"]);
+    expect(ipc.opened).toEqual(["mailto:?subject=Koppla%20diagnostik"]);
   });
 });
