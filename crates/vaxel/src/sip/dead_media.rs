@@ -71,6 +71,18 @@ pub(crate) fn silence(
     (quiet >= timeout).then_some(quiet)
 }
 
+/// Since when audio is expected from a party whose latest SDP is `sdp`, the watch having
+/// run since `since`: never while the SDP holds the audio (sendonly, recvonly, inactive,
+/// `c=0.0.0.0`), from `now` on resuming (a full timeout, whatever came before the hold), and
+/// unchanged while it keeps talking.
+pub(crate) fn expect_audio(sdp: &str, since: Option<Instant>, now: Instant) -> Option<Instant> {
+    if super::sdp::audio_on_hold(sdp) {
+        None
+    } else {
+        Some(since.unwrap_or(now))
+    }
+}
+
 /// Which side (0 = caller, 1 = callee) of a call whose audio is expected since `since` has
 /// been silent for `timeout` (see [`silence`]); `None` while both are alive.
 pub(crate) fn silent_side(
@@ -339,6 +351,19 @@ mod tests {
         );
         // Off.
         assert_eq!(silent_side(t0, [None, None], Duration::ZERO, s(1000)), None);
+    }
+
+    #[test]
+    fn audio_is_expected_from_the_answer_not_while_held_and_afresh_after_resuming() {
+        let t0 = Instant::now();
+        let s = |n: u64| t0 + Duration::from_secs(n);
+        let talk = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n";
+        let hold = "v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
+        assert_eq!(expect_audio(talk, None, t0), Some(t0), "from the answer");
+        assert_eq!(expect_audio(hold, None, t0), None, "answered on hold");
+        assert_eq!(expect_audio(talk, Some(t0), s(5)), Some(t0), "a re-offer");
+        assert_eq!(expect_audio(hold, Some(t0), s(6)), None, "held");
+        assert_eq!(expect_audio(talk, None, s(90)), Some(s(90)), "resumed");
     }
 
     #[test]

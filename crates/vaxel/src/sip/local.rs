@@ -2,6 +2,7 @@
 //! announcements for unreachable users.
 
 use super::core::{hv, SipCore};
+use super::dead_media::expect_audio;
 use super::flow::Flow;
 use super::queue::Home;
 use super::sdp;
@@ -76,11 +77,9 @@ pub(crate) struct LocalCall {
     max_age: Duration,
     /// What the leg is (for the log when it is released).
     pub(crate) leg: &'static str,
-    /// Whether the caller's last SDP holds the audio: then they send nothing, and that is no
-    /// fault (decision 0407).
-    held: bool,
     /// Since when the caller's audio is expected: the answer, or the end of their last hold;
-    /// none while held.
+    /// none while their SDP holds the audio (then they send nothing, and that is no fault:
+    /// decision 0407).
     pub(crate) audio_since: Option<Instant>,
 }
 
@@ -115,7 +114,6 @@ impl SipCore {
         };
         let remote = sdp::audio_addr(offer);
         let leg = kind.label();
-        let held = sdp::audio_on_hold(offer);
         // The menu hears keys as RFC 4733 events, on the payload type the caller offered.
         let events = match &kind {
             LocalKind::VoicemailMenu(_) => super::voicemail_menu::telephone_event_pt(offer),
@@ -219,8 +217,7 @@ impl SipCore {
                 our_to,
                 max_age,
                 leg,
-                held,
-                audio_since: (!held).then_some(now),
+                audio_since: expect_audio(offer, None, now),
             },
         );
     }
@@ -262,13 +259,7 @@ impl SipCore {
                         .ok()
                         .filter(|b| !b.trim().is_empty())
                     {
-                        c.held = sdp::audio_on_hold(offer);
-                        c.audio_since = match (c.held, c.audio_since) {
-                            (true, _) => None,
-                            // Resumed: a full timeout from now, whatever came before the hold.
-                            (false, None) => Some(now),
-                            (false, since) => since,
-                        };
+                        c.audio_since = expect_audio(offer, c.audio_since, now);
                     }
                 }
             }

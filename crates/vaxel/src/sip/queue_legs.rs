@@ -3,6 +3,7 @@
 //! answers, and carries BYE between the agent's leg and the caller's (local) leg.
 
 use super::core::{hv, SipCore};
+use super::dead_media::expect_audio;
 use super::flow::Flow;
 use super::proxy::{T1, TIMER_B};
 use super::queue::Home;
@@ -309,7 +310,7 @@ impl SipCore {
                     .unwrap_or_else(|| leg.invite.uri.to_string());
                 leg.dialog = Some((hv(&resp.headers, "To").unwrap_or_default(), target));
                 let answer = std::str::from_utf8(&resp.body).unwrap_or("");
-                leg.audio_since = (!sdp::audio_on_hold(answer)).then_some(now);
+                leg.audio_since = expect_audio(answer, None, now);
                 let call = leg.call.clone();
                 let Some(leg) = self.queues.legs.remove(leg_id) else {
                     return;
@@ -412,11 +413,7 @@ impl SipCore {
                         .ok()
                         .filter(|b| !b.trim().is_empty())
                     {
-                        leg.audio_since = match (sdp::audio_on_hold(offer), leg.audio_since) {
-                            (true, _) => None,
-                            (false, None) => Some(now),
-                            (false, since) => since,
-                        };
+                        leg.audio_since = expect_audio(offer, leg.audio_since, now);
                     }
                 }
                 let body = self
