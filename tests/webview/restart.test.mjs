@@ -16,8 +16,8 @@ import { createSocket } from "node:dgram";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+import { kopplaBin, startKopplaAgent } from "./koppla-agent.mjs";
 
 /** Issue 18's goal: registered and reachable within 2 s of the switch accepting again. */
 const GOAL_MS = 2000;
@@ -29,7 +29,6 @@ const RUNS = Math.max(1, Number(process.env.KOPPLA_RESTART_RUNS ?? 1));
 const DOWN_MS = Math.max(0, Number(process.env.KOPPLA_RESTART_DOWN_MS ?? 5000));
 const PASSWORD = "omstart-hemligt";
 const vaxelBin = process.env.KOPPLA_VAXEL_BIN ?? join(repo, "target/debug/vaxel");
-const kopplaBin = process.env.KOPPLA_BIN ?? join(repo, "target/debug/koppla");
 
 let app;
 let driver;
@@ -118,30 +117,9 @@ async function kill9(child) {
   return Date.now();
 }
 
-/** `koppla agent` as bertil over UDP: JSON-lines events on stdout, commands on stdin. */
+/** `koppla agent` as bertil over UDP (see koppla-agent.mjs). */
 function startBertil() {
-  const child = spawn(
-    kopplaBin,
-    ["agent", "--account", `sip:bertil@127.0.0.1:${port}`, "--bind", "127.0.0.1:0"],
-    { env: { ...process.env, KOPPLA_PASSWORD: PASSWORD, KOPPLA_LOG: "info" }, stdio: ["pipe", "pipe", "ignore"] },
-  );
-  const events = [];
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    try {
-      events.push(JSON.parse(line));
-    } catch {
-      // Not an event line.
-    }
-  });
-  return {
-    child,
-    events,
-    send: (command) => child.stdin.write(`${command}\n`),
-    /** The first event from index `from` on (take `events.length` before sending) that fits. */
-    async next(what, predicate, { from = 0, timeout = 15000 } = {}) {
-      return waitFor(what, () => events.slice(from).find(predicate), timeout);
-    },
-  };
+  return startKopplaAgent({ account: `sip:bertil@127.0.0.1:${port}`, password: PASSWORD });
 }
 
 async function registration() {

@@ -5,43 +5,21 @@
 // test-output/webview/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+import { kopplaBin, startKopplaAgent } from "./koppla-agent.mjs";
 import { passwordEnv, userToml } from "./switch.mjs";
 
-const kopplaBin = process.env.KOPPLA_BIN ?? join(repo, "target/debug/koppla");
 const passwords = { anna: "anna-hemligt-1", bertil: "bertil-hemligt-2" };
 let app;
 let driver;
 let sip;
 let bertil;
 
-/** `koppla agent` as bertil: JSON-lines events on stdout, commands on stdin. */
+/** `koppla agent` as bertil over UDP (see koppla-agent.mjs). */
 function startBertil() {
-  const child = spawn(
-    kopplaBin,
-    ["agent", "--account", `sip:bertil@127.0.0.1:${sip}`, "--bind", "127.0.0.1:0"],
-    { env: { ...process.env, KOPPLA_PASSWORD: passwords.bertil, KOPPLA_LOG: "info" }, stdio: ["pipe", "pipe", "ignore"] },
-  );
-  const events = [];
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    try {
-      events.push(JSON.parse(line));
-    } catch {
-      // Not an event line.
-    }
-  });
-  return {
-    child,
-    events,
-    send: (command) => child.stdin.write(`${command}\n`),
-    /** The first event from index `from` on (take `events.length` before sending) that fits. */
-    next: (what, fits, { from = 0, timeout = 20000 } = {}) =>
-      waitFor(what, () => events.slice(from).find(fits), timeout),
-  };
+  return startKopplaAgent({ account: `sip:bertil@127.0.0.1:${sip}`, password: passwords.bertil });
 }
 
 const callState = (state) => (e) => e.event === "call_state" && e.state === state;
