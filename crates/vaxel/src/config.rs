@@ -191,7 +191,9 @@ pub struct ServerConfig {
     /// override it with their own `ring_timeout_secs`.
     pub ring_timeout_secs: u32,
     /// Seconds one side of an answered call not on hold may send no audio before the switch
-    /// hangs up both parties (its phone or network died; decision 0407). 0 turns it off,
+    /// hangs up both parties (its phone or network died; decision 0407). Calls the switch
+    /// answers itself (queue, parking, voicemail, the dial-in menu) end the same way when
+    /// their caller, or the agent connected to a queued caller, goes silent. 0 turns it off,
     /// otherwise 2 to 3600: phones that suppress silence send a packet at least every few
     /// seconds, hence the 30 s default.
     pub media_timeout_secs: u32,
