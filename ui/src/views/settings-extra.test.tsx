@@ -19,6 +19,8 @@ vi.mock("../ipc", async (original) => ({
   hotkeyGet: async () => "F8",
   audioDevices: async () => ({ inputs: [], outputs: [], defaultInput: null, defaultOutput: null, error: null }),
 }));
+// Address books talk to their servers through the backend; address-books.test.tsx renders them.
+vi.mock("../components/address-books", () => ({ AddressBooks: () => null }));
 
 const root = document.createElement("div");
 document.body.appendChild(root);

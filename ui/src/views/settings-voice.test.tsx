@@ -14,6 +14,8 @@ vi.mock("../ipc", async (original) => ({
     inputs: [], outputs: [], defaultInput: null, defaultOutput: null, error: null, voiceProcessing: build.voiceProcessing,
   }),
 }));
+// Address books talk to their servers through the backend; address-books.test.tsx renders them.
+vi.mock("../components/address-books", () => ({ AddressBooks: () => null }));
 
 const root = document.createElement("div");
 document.body.appendChild(root);
