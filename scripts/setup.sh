@@ -10,6 +10,8 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev desktop-file-utils
   # Desktop tests: a private X server, session bus, selection and key tools, real webview driver.
   xvfb xauth xdotool xclip dbus dbus-x11 webkit2gtk-driver fonts-dejavu-core chromium
+  # A desktop keychain (Secret Service) on the tests' session bus, and a tool to read it.
+  gnome-keyring libsecret-tools
   # Audio: a sound server with null devices for headless runs, tools to make test signals.
   pulseaudio sox espeak-ng
   # Echo cancellation, AGC and noise suppression (koppla-media's `aec` feature, on for Linux).

@@ -55,9 +55,54 @@ function freeDisplay() {
  * Starts the app. `files` maps paths relative to the app's data folder to their contents,
  * written before the app starts; `env` is added to the app's environment.
  */
+/**
+ * Settings → Log out, until the login form shows. Settings fill in as their parts load (audio
+ * devices, address books), which can move the button between WebDriver finding and clicking
+ * it; logging out takes a few seconds (the engine unregisters), so at most one click per 8 s.
+ */
+export async function logOut(driver) {
+  await driver.click(await driver.waitFor('[data-testid="tab-settings"]'));
+  let clicked = 0;
+  await waitFor("the login form after logging out", async () => {
+    const [logout] = await driver.findAll('[data-testid="logout"]');
+    if (logout && Date.now() - clicked > 8000) {
+      clicked = Date.now();
+      await driver.click(logout).catch(() => {});
+    }
+    return (await driver.findAll('[data-testid="login-username"]')).length > 0;
+  }, 30000);
+}
+
+/** The password of the test profile's login keyring. */
+export const KEYRING_PASSWORD = "koppla-testnyckelring";
+
+/**
+ * A desktop's Secret Service on the private bus: GNOME Keyring with the profile's login keyring
+ * unlocked, as after a desktop login. Without it the bus would start one on demand whose first
+ * use opens an unlock prompt nobody answers, and "Förbli inloggad" would wait out the app's
+ * keychain deadline. The keyring lives in the profile, so a restart with `home` finds it.
+ */
+async function startKeyring(env) {
+  const daemon = spawn("gnome-keyring-daemon", ["--foreground", "--unlock", "--components=secrets"], {
+    env,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  daemon.stdin.end(KEYRING_PASSWORD);
+  await waitFor("the keyring on the session bus", () => {
+    const owner = spawnSync(
+      "dbus-send",
+      ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"],
+      { env, encoding: "utf8" },
+    );
+    return /boolean true/.test(owner.stdout ?? "");
+  }, 10000);
+  return daemon;
+}
+
 /** Starts the app on a private display and bus. `home` reuses an earlier run's profile (the
  * window's saved size, settings, history): that is what a restart of the app sees. */
-export async function startApp({ shots, files = {}, env: extraEnv = {}, home: reuse = null }) {
+export async function startApp({ shots, files = {}, env: extraEnv = {}, home: reuse = null, keyring = true }) {
   for (const [tool, pkg] of [
     ["Xvfb", "xvfb"],
     ["dbus-daemon", "dbus"],
@@ -100,6 +145,7 @@ export async function startApp({ shots, files = {}, env: extraEnv = {}, home: re
     KOPPLA_LOG: "info",
   };
   delete env.WAYLAND_DISPLAY;
+  if (keyring && which("gnome-keyring-daemon")) children.push(await startKeyring(env));
   const port = await freePort();
   const nativePort = await freePort();
   const tauriDriver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
@@ -113,6 +159,8 @@ export async function startApp({ shots, files = {}, env: extraEnv = {}, home: re
   return {
     driver,
     home,
+    /** The environment the app runs in (display, bus, profile): for tools that talk to them. */
+    env,
     /** Opens `url` as the OS would from a browser: a second instance of the app with the link as
      * its argument, which hands it to the running one (single-instance + deep-link) and exits. */
     async openLink(url) {

@@ -16,7 +16,7 @@ import { createSocket } from "node:dgram";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, repo, startApp, waitFor } from "./harness.mjs";
+import { freePort, logOut, repo, startApp, waitFor } from "./harness.mjs";
 import { kopplaBin, startKopplaAgent } from "./koppla-agent.mjs";
 
 /** Issue 18's goal: registered and reachable within 2 s of the switch accepting again. */
@@ -271,19 +271,7 @@ test("TCP: the status bar follows a kill -9 of the switch, and the app is regist
 });
 
 test("UDP: the binding outlives the switch, so the app rings right after a kill -9 and restart", async () => {
-  await driver.click(await driver.find('[data-testid="tab-settings"]'));
-  // Settings fill in as their parts load (devices, address books), which can move the button
-  // between WebDriver finding it and clicking it: click again while it is still there.
-  // Logging out takes a few seconds (the engine unregisters), so at most one click per 8 s.
-  let clicked = 0;
-  await waitFor("the login form after logging out", async () => {
-    const [logout] = await driver.findAll('[data-testid="logout"]');
-    if (logout && Date.now() - clicked > 8000) {
-      clicked = Date.now();
-      await driver.click(logout).catch(() => {});
-    }
-    return (await driver.findAll('[data-testid="login-tab-sip"]')).length > 0;
-  }, 30000);
+  await logOut(driver);
   await login("udp");
   await shot("udp-registered");
   const { setup: normal } = await ring();
