@@ -145,7 +145,7 @@ export const en: Record<TextKey, string> = {
   "error.address_book_no_base": "The base DN does not exist in the directory",
   "error.address_book_refused": "The address book answered with an error: {message}",
   "error.address_book_timeout": "The address book did not answer in time",
-  "error.address_book_config": "The address cannot be used: {message}",
+  "error.address_book_config": "The address book cannot be used like this: {message}",
   "error.address_book_too_large": "The address book is too large to read",
   "error.address_book_malformed": "The address book answered with something that could not be read",
   "error.address_book_name": "Give the address book a name (at most 80 characters)",

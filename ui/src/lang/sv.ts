@@ -143,7 +143,7 @@ export const sv = {
   "error.address_book_no_base": "Bas-DN finns inte i katalogen",
   "error.address_book_refused": "Adressboken svarade med ett fel: {message}",
   "error.address_book_timeout": "Adressboken svarade inte i tid",
-  "error.address_book_config": "Adressen går inte att använda: {message}",
+  "error.address_book_config": "Adressboken går inte att använda så: {message}",
   "error.address_book_too_large": "Adressboken är för stor för att läsas in",
   "error.address_book_malformed": "Adressboken svarade med något som inte gick att läsa",
   "error.address_book_name": "Ge adressboken ett namn (högst 80 tecken)",
