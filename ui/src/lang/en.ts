@@ -462,7 +462,6 @@ export const en: Record<TextKey, string> = {
   "settings.consoleHint": "The operator view makes the window wide (1280 × 800), with calls, queues and parked calls beside the search.",
   "call.holdHint": "Put the call on hold",
   "call.hangupHint": "End the call",
-};
   "about.title": "About Koppla",
   "about.version": "Version {version}",
   "about.licence": "Koppla is free software under the {licence} licence.",
@@ -489,3 +488,4 @@ export const en: Record<TextKey, string> = {
   "diagnostics.saved": "Saved: {path} ({count} SIP messages).",
   "diagnostics.mail": "Write to support",
   "diagnostics.attach": "A mail cannot attach the file by itself: add the file above as an attachment.",
+};

@@ -460,7 +460,6 @@ export const sv = {
   "settings.consoleHint": "Växelvyn gör fönstret brett (1280 × 800) med samtal, köer och parkerade bredvid sökningen.",
   "call.holdHint": "Sätt samtalet i vänteläge",
   "call.hangupHint": "Avsluta samtalet",
-} as const;
   "about.title": "Om Koppla",
   "about.version": "Version {version}",
   "about.licence": "Koppla är fri programvara under licensen {licence}.",
@@ -487,5 +486,6 @@ export const sv = {
   "diagnostics.saved": "Sparad: {path} ({count} SIP-meddelanden).",
   "diagnostics.mail": "Skriv till supporten",
   "diagnostics.attach": "Ett mejl kan inte bifoga filen själv: lägg till filen ovan som bilaga.",
+} as const;
 
 export type TextKey = keyof typeof sv;
