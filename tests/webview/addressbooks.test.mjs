@@ -2,7 +2,8 @@
 // server (Radicale, the venv python at $KOPPLA_RADICALE_PYTHON) and a real LDAP server (Debian's
 // slapd with a private database), each with one Swedish contact, adds both in Settings → Address
 // books (the LDAP one after a "Test connection" with a wrong password, which must say so), then
-// types each name in the one search box and sees the hit with its number.
+// types each name in the one search box and sees the hit with its number; after a restart on the
+// same profile both books are back, read with the passwords the keychain kept.
 // Screenshots go to test-output/webview/addressbooks-*.png.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -180,4 +181,35 @@ test("a CardDAV account and an LDAP directory added in Settings are found by the
   const asa = await searchFor("åsa öb", (t) => /Åsa Öberg/.test(t));
   assert.match(asa, /\+46 8 555 123 45/);
   await shot("search");
+
+  // Started again on the same profile: both books come back from the settings store with their
+  // passwords from the keychain (the profile's Secret Service), are read at start and searched.
+  const home = app.home;
+  await app.stop();
+  app = await startApp({ shots: join(repo, "test-output/webview"), home });
+  driver = app.driver;
+  const first = await waitFor("the start page or the login form", async () => {
+    if ((await driver.findAll('[data-testid="tab-settings"]')).length > 0) return "in";
+    if ((await driver.findAll('[data-testid="login-submit"]')).length > 0) return "login";
+    return null;
+  }, 30000);
+  if (first === "login") {
+    const name = await driver.call("POST", driver.s("/execute/sync"), {
+      script: "return document.querySelector('[data-testid=\"login-username\"]')?.value ?? ''",
+      args: [],
+    });
+    if (!name) await fill("login-username", "anna");
+    await driver.type(await driver.find('[data-testid="login-password"]'), "anna-hemligt-1");
+    await driver.click(await driver.find('[data-testid="login-submit"]'));
+  }
+  await driver.click(await driver.waitFor('[data-testid="tab-settings"]', { timeout: 30000 }));
+  await waitFor("both books read after the restart", async () => {
+    const rows = await driver.findAll('[data-testid="book-status"]');
+    const texts = await Promise.all(rows.map((row) => driver.text(row)));
+    return texts.length === 2 && texts.every((t) => /^1 person$/.test(t));
+  });
+  assert.equal((await driver.findAll('[data-testid="book-password-not-saved"]')).length, 0, "both passwords were kept");
+  await driver.click(await driver.find('[data-testid="tab-start"]'));
+  assert.match(await searchFor("karin", (t) => /Karin Ängström/.test(t)), /\+46 70 765 43 21/);
+  assert.match(await searchFor("åsa öb", (t) => /Åsa Öberg/.test(t)), /\+46 8 555 123 45/);
 });
