@@ -542,6 +542,15 @@ fn keychain_account(last: &LastAccount) -> String {
     )
 }
 
+/// The password "stay logged in" keeps for the last account, for Diagnostics to remove from
+/// what it collects. None when none is kept or the keychain cannot be read.
+pub async fn saved_password(app: &AppHandle) -> Option<String> {
+    let last = load_last(app).await?;
+    crate::secrets::load_password(&keychain_account(&last))
+        .ok()
+        .flatten()
+}
+
 #[tauri::command]
 pub async fn session_get(app: AppHandle) -> SessionView {
     let state = app.state::<AppState>();
@@ -564,15 +573,6 @@ pub async fn login(app: AppHandle, request: LoginRequest) -> UiResult<SessionVie
     let (cancel_tx, cancel) = watch::channel(false);
     // A newer login drops the older attempt's sender, which cancels that attempt.
     *attempt_slot(&app) = Some(cancel_tx);
-/// The password "stay logged in" keeps for the last account, for Diagnostics to remove from
-/// what it collects. None when none is kept or the keychain cannot be read.
-pub async fn saved_password(app: &AppHandle) -> Option<String> {
-    let last = load_last(app).await?;
-    crate::secrets::load_password(&keychain_account(&last))
-        .ok()
-        .flatten()
-}
-
     set_view(
         &app,
         SessionView::Connecting {

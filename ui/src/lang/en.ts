@@ -479,7 +479,7 @@ export const en: Record<TextKey, string> = {
   "privacy.title": "Privacy",
   "privacy.passwords": "Passwords are kept only in the operating system's keychain, and only if you choose “Stay logged in”.",
   "privacy.history": "Call history, contacts and settings are in an SQLite database in the app's data folder on this computer: {path}.",
-  "privacy.network": "Koppla sends nothing anywhere but to the switch you log in to.",
+  "privacy.network": "Koppla talks only to the switch you log in to and to the address books you add in Settings.",
   "privacy.logs": "The app's log is written to the app's log folder, at most five files of 2 MB.",
   "privacy.diagnostics": "A diagnostics file is made only when you ask for one, and you decide whether it is sent.",
   "diagnostics.title": "Diagnostics",

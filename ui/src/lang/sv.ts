@@ -477,7 +477,7 @@ export const sv = {
   "privacy.title": "Integritet",
   "privacy.passwords": "Lösenord sparas bara i operativsystemets nyckelring, och bara om du väljer ”Förbli inloggad”.",
   "privacy.history": "Samtalshistorik, kontakter och inställningar finns i en SQLite-databas i appens datamapp på den här datorn: {path}.",
-  "privacy.network": "Koppla skickar inget någon annanstans än till växeln du loggar in på.",
+  "privacy.network": "Koppla talar bara med växeln du loggar in på och med adressböckerna du lägger till i Inställningar.",
   "privacy.logs": "Appens logg skrivs i appens loggmapp, högst fem filer om 2 MB.",
   "privacy.diagnostics": "En diagnostikfil skapas bara när du ber om det, och du bestämmer själv om den skickas.",
   "diagnostics.title": "Diagnostik",
