@@ -415,6 +415,8 @@ export const en: Record<TextKey, string> = {
   "settings.logout": "Log out",
   "settings.loggedInAs": "Logged in as {user}",
   "error.open_failed": "the program for the link could not be opened",
+  "error.diagnostics_failed": "the diagnostics file could not be saved",
+  "error.internal": "an error in Koppla itself – please report it with Help → Diagnostics",
   "settings.groupKeys": "Keyboard shortcuts in the window",
   "settings.keys.answer": "Answer",
   "settings.keys.hangup": "Hang up",

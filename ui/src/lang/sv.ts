@@ -413,6 +413,8 @@ export const sv = {
   "settings.logout": "Logga ut",
   "settings.loggedInAs": "Inloggad som {user}",
   "error.open_failed": "programmet för länken kunde inte öppnas",
+  "error.diagnostics_failed": "diagnostikfilen kunde inte sparas",
+  "error.internal": "ett fel i Koppla själv – rapportera det gärna med Hjälp → Diagnostik",
   "settings.groupKeys": "Kortkommandon i fönstret",
   "settings.keys.answer": "Svara",
   "settings.keys.hangup": "Lägg på",
