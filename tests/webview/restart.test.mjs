@@ -7,6 +7,8 @@
 //   calls anna and the app rings.
 // - UDP: the switch restores the UDP binding from its database, so the app must ring within 2 s
 //   of the restart whatever its status bar said meanwhile (it has nothing to notice yet).
+// - Dead call (issue 18 item 2): a call to the switch's echo number, then `kill -9`: the app's
+//   media watch ends the call (20 s without audio) and history says "Förbindelsen bröts".
 // Each transport runs KOPPLA_RESTART_RUNS kill/restart cycles (default 1), the switch dead for
 // KOPPLA_RESTART_DOWN_MS (default 5000: a realistic restart, longer than the first retries); the figures are printed. Screenshots: test-output/screenshots/restart-*.png.
 import { after, before, test } from "node:test";
@@ -18,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, logOut, repo, startApp, waitFor } from "./harness.mjs";
 import { kopplaBin, startKopplaAgent } from "./koppla-agent.mjs";
+import { ENTER } from "./webdriver.mjs";
 
 /** Issue 18's goal: registered and reachable within 2 s of the switch accepting again. */
 const GOAL_MS = 2000;
@@ -292,4 +295,23 @@ test("UDP: the binding outlives the switch, so the app rings right after a kill 
   }
   const final = await statusUntil("registered", (s) => s.ok, 5000);
   assert.ok(final.at, `the status bar says registered after the UDP restarts: ${JSON.stringify(final.state)}`);
+});
+
+test("a call whose switch dies mid-call ends by itself and history says the connection was lost", async () => {
+  // Logged in over UDP by the test above. The echo number is answered by the switch itself.
+  const search = await driver.find('[data-testid="search"]');
+  await driver.type(search, "9999");
+  await driver.type(search, ENTER);
+  await driver.waitFor('[data-testid="call-timer"]', { timeout: 20000 });
+  const killed = await kill9(vaxel);
+  vaxel = null;
+  // No audio from a dead path: the app's media watch (20 s by default) ends the call.
+  await driver.waitGone('[data-testid="call-timer"]', 40000);
+  const ended = Date.now() - killed;
+  await driver.click(await driver.find('[data-testid="tab-history"]'));
+  const row = await driver.waitFor('[data-testid="history-row"]', { text: (text) => /Förbindelsen bröts/.test(text) });
+  assert.match(await driver.text(row), /9999/);
+  await shot("dead-call-history");
+  figures.push(`dead call: the app ended the call ${secs(ended)} after the switch was killed (media timeout 20 s)`);
+  assert.ok(ended < 30000, `ended ${secs(ended)} after the kill`);
 });

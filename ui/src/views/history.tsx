@@ -80,7 +80,10 @@ export function HistoryView({ onSeen }: Props) {
                 {row.missed
                   ? ` · ${t("history.missedLabel")}`
                   : row.answeredAt !== null && row.endedAt !== null
-                    ? ` · ${formatDuration(row.endedAt - row.answeredAt)}`
+                    ? // A talk that ended because its path died says so beside its length.
+                      ` · ${formatDuration(row.endedAt - row.answeredAt)}${
+                        row.endReason === "interrupted" ? ` · ${t("call.ended.interrupted")}` : ""
+                      }`
                     : endReasonKey(row.endReason)
                       ? ` · ${t(`call.ended.${endReasonKey(row.endReason)}` as TextKey)}`
                       : ""}
