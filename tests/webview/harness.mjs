@@ -56,21 +56,31 @@ function freeDisplay() {
  * written before the app starts; `env` is added to the app's environment.
  */
 /**
- * Settings → Log out, until the login form shows. Settings fill in as their parts load (audio
- * devices, address books), which can move the button between WebDriver finding and clicking
- * it; logging out takes a few seconds (the engine unregisters), so at most one click per 8 s.
+ * Settings → Log out, and wait for the login form. Settings fill in as their parts load (audio
+ * devices, address books), which moves the button: a click aimed before it settles can land on
+ * another control (a select's native popup then swallows every later click), so the button is
+ * clicked once its place has stopped changing.
  */
 export async function logOut(driver) {
   await driver.click(await driver.waitFor('[data-testid="tab-settings"]'));
-  let clicked = 0;
-  await waitFor("the login form after logging out", async () => {
-    const [logout] = await driver.findAll('[data-testid="logout"]');
-    if (logout && Date.now() - clicked > 8000) {
-      clicked = Date.now();
-      await driver.click(logout).catch(() => {});
-    }
-    return (await driver.findAll('[data-testid="login-username"]')).length > 0;
-  }, 30000);
+  const place = () =>
+    driver.call("POST", driver.s("/execute/sync"), {
+      script: `const b = document.querySelector('[data-testid="logout"]');
+        if (!b) return null;
+        b.scrollIntoView({ block: "center" });
+        const r = b.getBoundingClientRect();
+        return [r.x, r.y, r.width, r.height].join(",");`,
+      args: [],
+    });
+  let before = null;
+  await waitFor("the logout button in its place", async () => {
+    const now = await place();
+    const settled = now !== null && now === before;
+    before = now;
+    return settled;
+  }, 15000);
+  await driver.click(await driver.find('[data-testid="logout"]'));
+  await driver.waitFor('[data-testid="login-username"]', { timeout: 30000 });
 }
 
 /** The password of the test profile's login keyring. */
