@@ -66,13 +66,31 @@ test("a blocked caller is refused without ringing and logged; another caller rin
 
   // Calls sent straight to this computer are taken (the setting, live).
   await driver.click(await driver.find('[data-testid="tab-settings"]'));
-  await driver.click(await driver.waitFor('[data-testid="setting-acceptDirectCalls"]'));
+  // Settings move as their parts load: click until the box is ticked.
+  await waitFor("direct calls accepted in Settings", async () => {
+    const box = await driver.waitFor('[data-testid="setting-acceptDirectCalls"]');
+    const ticked = () => driver.call("GET", driver.s(`/element/${box}/property/checked`));
+    if (await ticked()) return true;
+    await driver.call("POST", driver.s("/execute/sync"), {
+      script: `document.querySelector('[data-testid="setting-acceptDirectCalls"]').scrollIntoView({ block: "center" });
+        return true;`,
+      args: [],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await driver.click(box);
+    return ticked();
+  }, 20000);
   const port = await waitFor("the app's SIP port in its log", () => appSipPort(), 15000);
   await driver.click(await driver.find('[data-testid="tab-start"]'));
   // The setting reaches the engine asynchronously: a caller who is not blocked rings first
   // (which also proves the path works), then hangs up.
-  const friend = await callFrom("0701234567", port);
-  await driver.waitFor('[data-testid="call-answer"]', { timeout: 20000 });
+  let friend = await callFrom("0701234567", port);
+  await waitFor("a caller who is not blocked ringing", async () => {
+    if ((await driver.findAll('[data-testid="call-answer"]')).length > 0) return true;
+    // Refused (403) before the setting reached the engine: call again.
+    if (friend.peer.events.slice(friend.from).some(ended)) friend = await callFrom("0701234567", port);
+    return false;
+  }, 30000);
   friend.peer.send("hangup");
   await driver.waitGone('[data-testid="call-answer"]', 20000);
 
