@@ -3,7 +3,7 @@
 // the built-in switch's database start empty (or with the files the test puts there).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -171,6 +171,22 @@ export async function startApp({ shots, files = {}, env: extraEnv = {}, home: re
     home,
     /** The environment the app runs in (display, bus, profile): for tools that talk to them. */
     env,
+    /** Kills the app process (found by its profile) as a crash would; true when one was found. */
+    kill() {
+      for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+        try {
+          const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+          const vars = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+          if (/koppla-app/.test(cmd) && vars.includes(`HOME=${home}`)) {
+            process.kill(Number(pid), "SIGKILL");
+            return true;
+          }
+        } catch {
+          // Gone meanwhile, or not ours to read.
+        }
+      }
+      return false;
+    },
     /** Opens `url` as the OS would from a browser: a second instance of the app with the link as
      * its argument, which hands it to the running one (single-instance + deep-link) and exits. */
     async openLink(url) {

@@ -5,7 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { logOut, repo, startApp, waitFor, which } from "./harness.mjs";
 
@@ -35,21 +35,8 @@ function storeWrong(env) {
   assert.equal(out.status, 0, out.stderr);
 }
 
-/** Kills the app of `home` as a crash would (its keyring stays in the profile). */
-function killApp() {
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      if (/koppla-app/.test(cmd) && env.includes(`HOME=${home}`)) process.kill(Number(pid), "SIGKILL");
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-}
-
 async function restart() {
-  killApp();
+  assert.ok(app.kill(), "the app process was found and killed");
   await app.stop().catch(() => {});
   app = await startApp({ shots, home });
 }

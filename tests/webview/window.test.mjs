@@ -3,7 +3,7 @@
 // once a resize has settled (main_window::save_when_settled), and the next start restores it.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { repo, startApp, waitFor } from "./harness.mjs";
 
@@ -16,23 +16,6 @@ after(async () => {
   await app?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
-
-/** The app process started with `home` (its environment says so), killed as a crash would. */
-function killApp(home) {
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      if (/koppla-app/.test(cmd) && env.includes(`HOME=${home}`)) {
-        process.kill(Number(pid), "SIGKILL");
-        return Number(pid);
-      }
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return null;
-}
 
 const inner = (driver) =>
   driver.call("POST", driver.s("/execute/sync"), { script: "return [window.innerWidth, window.innerHeight]", args: [] });
@@ -55,7 +38,7 @@ test("a resized window comes back at that size after the app was killed and star
     return main && Math.abs(main.width - SIZE.width) <= 24 ? main : null;
   }, 10000);
   await app.shot("window-resized");
-  assert.ok(killApp(home), "the app process was found and killed");
+  assert.ok(app.kill(), "the app process was found and killed");
   await app.stop().catch(() => {});
   app = null;
 
