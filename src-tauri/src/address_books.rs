@@ -59,6 +59,20 @@ struct Book {
 }
 
 impl Book {
+    /// A book not read yet.
+    fn new(config: AddressBookConfig, password: String, password_saved: bool) -> Book {
+        Book {
+            config,
+            password,
+            password_saved,
+            entries: Arc::default(),
+            read: None,
+            loading: false,
+            error: None,
+            generation: 0,
+        }
+    }
+
     fn view(&self) -> AddressBookView {
         AddressBookView {
             config: self.config.clone(),
@@ -286,16 +300,7 @@ pub fn start(app: AppHandle) {
                     (String::new(), false)
                 }
             };
-            books.push(Book {
-                config,
-                password,
-                password_saved,
-                entries: Arc::default(),
-                read: None,
-                loading: false,
-                error: None,
-                generation: 0,
-            });
+            books.push(Book::new(config, password, password_saved));
         }
         app.state::<AddressBooks>().lock().extend(books);
         loop {
@@ -373,16 +378,7 @@ pub async fn address_book_save(
         let book = match list.iter_mut().position(|b| b.config.id == config.id) {
             Some(at) => &mut list[at],
             None => {
-                list.push(Book {
-                    config: config.clone(),
-                    password: String::new(),
-                    password_saved,
-                    entries: Arc::default(),
-                    read: None,
-                    loading: false,
-                    error: None,
-                    generation: 0,
-                });
+                list.push(Book::new(config.clone(), String::new(), password_saved));
                 list.last_mut().expect("just pushed")
             }
         };
